@@ -1,0 +1,17 @@
+/**
+ * copra: continuous-thought language models (Coconut, Hao et al. 2024) for Deno and the browser.
+ *
+ * This umbrella package re-exports the public API of the workspace members:
+ * - `@copra/tokenizer`: GPT-2 byte-level BPE, word-level vocabularies, special tokens, trainers.
+ *
+ * @example
+ * ```ts
+ * import { trainWordLevel } from "@copra/copra";
+ * const tok = trainWordLevel(["Every wumpus is a yumpus."]);
+ * console.log(tok.decode(tok.encode("Every yumpus is a wumpus."))); // "Every yumpus is a wumpus."
+ * ```
+ *
+ * @module
+ */
+
+export * from "@copra/tokenizer";

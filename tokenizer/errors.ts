@@ -1,0 +1,72 @@
+/**
+ * The one error type of `@copra/tokenizer`.
+ *
+ * @module
+ */
+
+/** Where a bad value came from, what it was, and what to do about it. */
+export interface TokenizerErrorDetails {
+  /** The file (path or name given by the caller) or `"argument"` for a bad call argument. */
+  source: string;
+  /** The field, line, option or index at fault, e.g. `"model.merges[12]"` or `"line 3"`. */
+  field: string;
+  /** The offending value, shortened for display. */
+  value: unknown;
+  /** What is wrong, in a few words. */
+  problem: string;
+  /** What the caller can do about it. */
+  hint?: string;
+}
+
+/**
+ * Raised for every malformed input and invalid option of the tokenizer package. The message names the
+ * source, field and value at fault, and says what to do; the same facts are kept as properties.
+ *
+ * @example
+ * ```ts
+ * import { TokenizerError } from "@copra/tokenizer";
+ * const e = new TokenizerError({
+ *   source: "vocab.bpe",
+ *   field: "line 7",
+ *   value: "a b c",
+ *   problem: "a merge line must hold exactly two tokens",
+ * });
+ * console.log(e.message); // vocab.bpe: line 7: a merge line must hold exactly two tokens (got "a b c")
+ * ```
+ */
+export class TokenizerError extends Error {
+  /** The file or `"argument"`. */
+  readonly source: string;
+  /** The field, line, option or index at fault. */
+  readonly field: string;
+  /** The offending value. */
+  readonly value: unknown;
+
+  /** Builds the error and its message from the details. */
+  constructor(details: TokenizerErrorDetails) {
+    const hint = details.hint ? `. ${details.hint}` : "";
+    super(
+      `${details.source}: ${details.field}: ${details.problem} (got ${show(details.value)})${hint}`,
+    );
+    this.name = "TokenizerError";
+    this.source = details.source;
+    this.field = details.field;
+    this.value = details.value;
+  }
+}
+
+/** A short, printable rendering of any value for an error message. */
+function show(value: unknown): string {
+  let text: string;
+  if (typeof value === "string") text = JSON.stringify(value);
+  else if (typeof value === "bigint") text = `${value}n`;
+  else if (value === undefined) text = "undefined";
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = String(value);
+    }
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

@@ -1,0 +1,57 @@
+/**
+ * File reading and all-or-nothing writing with errors that name the path.
+ *
+ * @module
+ */
+
+import { TokenizerError } from "./errors.ts";
+
+/**
+ * Reads a UTF-8 text file; a missing or unreadable file becomes a {@link TokenizerError} naming the path.
+ *
+ * @example
+ * ```ts ignore
+ * import { readTextFile } from "@copra/tokenizer";
+ * const text = await readTextFile("tokenizer.json");
+ * ```
+ */
+export async function readTextFile(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new TokenizerError({
+      source: path,
+      field: "(file)",
+      value: path,
+      problem: `cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      hint: "check the path and that the process may read it (--allow-read)",
+    });
+  }
+}
+
+/**
+ * Writes a text file all at once: the text goes to a temporary file beside the target, which is then renamed
+ * over it, so a crash or a full disk never leaves a half-written file at `path`.
+ *
+ * @example
+ * ```ts ignore
+ * import { writeTextFileAtomic } from "@copra/tokenizer";
+ * await writeTextFileAtomic("out/tokenizer.json", "{}");
+ * ```
+ */
+export async function writeTextFileAtomic(path: string, text: string): Promise<void> {
+  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.writeTextFile(temporary, text);
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
+    throw new TokenizerError({
+      source: path,
+      field: "(file)",
+      value: path,
+      problem: `cannot be written: ${error instanceof Error ? error.message : String(error)}`,
+      hint: "check that the folder exists and that the process may write there (--allow-write)",
+    });
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Tokenizers for copra: GPT-2's byte-level BPE (byte-exact with GPT-2 / tiktoken `gpt2`), word-level
+ * vocabularies for small synthetic tasks, special tokens (Coconut's latent markers, `<pause>`), trainers for
+ * both, and Hugging Face `tokenizer.json` / GPT-2 `encoder.json` + `vocab.bpe` files.
+ *
+ * Text is cut with GPT-2's pre-tokenization pattern; each piece's UTF-8 bytes go to the model. Special
+ * tokens are only recognised when `encode` is told to allow them, so plain text can never inject one.
+ *
+ * @example
+ * ```ts
+ * import { COCONUT_TOKENS, trainWordLevel } from "@copra/tokenizer";
+ *
+ * const tok = trainWordLevel(["Tom is a wumpus.\nEvery wumpus is a yumpus.\n### Tom is a yumpus."])
+ *   .withSpecialTokens([COCONUT_TOKENS.startLatent, COCONUT_TOKENS.endLatent, COCONUT_TOKENS.latent]);
+ * // Ids are built piecewise: question, markers, answer.
+ * const ids = [
+ *   ...tok.encode("Tom is a wumpus.\n"),
+ *   tok.tokenId(COCONUT_TOKENS.startLatent),
+ *   tok.tokenId(COCONUT_TOKENS.latent),
+ *   tok.tokenId(COCONUT_TOKENS.endLatent),
+ *   ...tok.encode("### Tom is a yumpus."),
+ * ];
+ * console.log(tok.decode(ids, { skipSpecial: true })); // "Tom is a wumpus.\n### Tom is a yumpus."
+ * ```
+ *
+ * @module
+ */
+
+export * from "./bpe.ts";
+export * from "./byte_level.ts";
+export * from "./errors.ts";
+export { loadGpt2Files, parseGpt2Files } from "./gpt2_files.ts";
+export type { Gpt2FilesOptions } from "./gpt2_files.ts";
+export * from "./hf_json.ts";
+export * from "./io.ts";
+export * from "./pretokenize.ts";
+export * from "./tokenizer.ts";
+export { trainBpe } from "./train_bpe.ts";
+export type { TrainBpeOptions } from "./train_bpe.ts";
+export * from "./train_word_level.ts";
+export * from "./word_level.ts";

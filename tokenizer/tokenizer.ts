@@ -1,0 +1,408 @@
+/**
+ * The tokenizer: GPT-2 pre-tokenization, a byte-level model (BPE or word-level) and special tokens.
+ *
+ * @module
+ */
+
+import { byteLevelToBytes } from "./byte_level.ts";
+import type { Bpe } from "./bpe.ts";
+import { TokenizerError } from "./errors.ts";
+import { GPT2_SPLIT_PATTERN } from "./pretokenize.ts";
+import type { WordLevel } from "./word_level.ts";
+
+/** The model under a {@link Tokenizer}. */
+export type TokenModel = Bpe | WordLevel;
+
+/**
+ * A token that is matched as a whole string rather than produced by the model: `<|endoftext|>`, Coconut's
+ * latent markers, `<pause>`, or any user-defined token.
+ */
+export interface SpecialToken {
+  /** Token id. */
+  readonly id: number;
+  /** The exact text the token stands for. */
+  readonly content: string;
+}
+
+/** Options of {@link Tokenizer.encode}. */
+export interface EncodeOptions {
+  /**
+   * Special tokens that may be recognised in the text: `"all"`, or a list of their contents. By default none:
+   * text such as `"<|endoftext|>"` is encoded as ordinary text, so user data can never inject a control token.
+   */
+  allowedSpecial?: "all" | readonly string[];
+}
+
+/** Options of {@link Tokenizer.decode}. */
+export interface DecodeOptions {
+  /** Leave special tokens out of the text. Default `false`. */
+  skipSpecial?: boolean;
+}
+
+/** How a {@link Tokenizer} is put together. */
+export interface TokenizerOptions {
+  /**
+   * Special tokens. Those with an id below the model's size must be that model token (as GPT-2's
+   * `<|endoftext|>` = 50256 is); the others must take the ids right after the model's, in order.
+   */
+  specialTokens?: readonly SpecialToken[];
+  /**
+   * Put a space before each stretch of text (between special tokens) that does not start with one, as
+   * Hugging Face's `add_prefix_space` does. Default `false`.
+   */
+  addPrefixSpace?: boolean;
+  /** File name (or other label) reported in errors. Default `"argument"`. */
+  source?: string;
+}
+
+/**
+ * The special tokens Coconut adds to a vocabulary, and the `<pause>` token of the pause baselines.
+ *
+ * @example
+ * ```ts
+ * import { COCONUT_TOKENS } from "@copra/tokenizer";
+ * console.log(COCONUT_TOKENS.latent); // "<|latent|>"
+ * ```
+ */
+export const COCONUT_TOKENS: {
+  readonly startLatent: "<|start-latent|>";
+  readonly endLatent: "<|end-latent|>";
+  readonly latent: "<|latent|>";
+  readonly pause: "<pause>";
+} = {
+  startLatent: "<|start-latent|>",
+  endLatent: "<|end-latent|>",
+  latent: "<|latent|>",
+  pause: "<pause>",
+};
+
+/** End-of-text token of GPT-2, also Coconut's eos and pad. */
+export const END_OF_TEXT = "<|endoftext|>";
+
+/** Pieces remembered per tokenizer before the cache is emptied. */
+const CACHE_LIMIT = 1 << 17;
+
+/**
+ * Turns text into token ids and back. Immutable: adding special tokens gives a new tokenizer.
+ *
+ * Encoding cuts the text at allowed special tokens, splits each stretch with GPT-2's pre-tokenization
+ * pattern, and hands each piece's UTF-8 bytes to the model. Text is treated as UTF-8: a lone surrogate (which
+ * UTF-8 cannot hold) is encoded as U+FFFD, as GPT-2 does, so `decode(encode(s)) === s.toWellFormed()`.
+ * Decoding joins the tokens' bytes and reads them as UTF-8, with U+FFFD for byte sequences that are not
+ * UTF-8 (which only happens for id sequences that cut a character apart).
+ *
+ * @example
+ * ```ts
+ * import { Bpe, BYTE_TO_CHAR, Tokenizer } from "@copra/tokenizer";
+ * const tok = new Tokenizer(new Bpe([...BYTE_TO_CHAR, "Ġt", "Ġto"], [["Ġ", "t"], ["Ġt", "o"]]))
+ *   .withSpecialTokens(["<|latent|>"]);
+ * const ids = tok.encode("go to<|latent|>", { allowedSpecial: "all" });
+ * console.log(ids); // [70, 78, 257, 258]
+ * console.log(tok.decode(ids)); // "go to<|latent|>"
+ * ```
+ */
+export class Tokenizer {
+  /** The model that encodes ordinary text. */
+  readonly model: TokenModel;
+  /** Special tokens, by id. */
+  readonly specialTokens: readonly SpecialToken[];
+  /** Whether a space is put before text that does not start with one. */
+  readonly addPrefixSpace: boolean;
+  /** Number of ids: the model's tokens plus added special tokens. */
+  readonly vocabSize: number;
+  readonly #special: Map<string, number>;
+  readonly #specialIds: Set<number>;
+  readonly #splitter: RegExp;
+  readonly #cache = new Map<string, number | number[]>();
+  readonly #encoder = new TextEncoder();
+  readonly #decoder = new TextDecoder("utf-8");
+  #tokenBytes: (Uint8Array | undefined)[] = [];
+
+  /** Checks the special tokens against the model; throws {@link TokenizerError} on a conflict. */
+  constructor(model: TokenModel, options: TokenizerOptions = {}) {
+    const source = options.source ?? "argument";
+    const specials = [...(options.specialTokens ?? [])].sort((a, b) => a.id - b.id);
+    const byContent = new Map<string, number>();
+    let next = model.size;
+    for (const [i, token] of specials.entries()) {
+      const field = `special token ${JSON.stringify(token.content)}`;
+      if (typeof token.content !== "string" || token.content.length === 0) {
+        throw new TokenizerError({
+          source,
+          field: `specialTokens[${i}].content`,
+          value: token.content,
+          problem: "a special token must be a non-empty string",
+        });
+      }
+      if (byContent.has(token.content)) {
+        throw new TokenizerError({ source, field, value: token.id, problem: "special token is listed twice" });
+      }
+      if (!Number.isInteger(token.id) || token.id < 0) {
+        throw new TokenizerError({ source, field, value: token.id, problem: "id must be a non-negative integer" });
+      }
+      if (token.id < model.size) {
+        if (model.type === "BPE" || token.id !== model.unkId) {
+          const bytes = byteLevelToBytes(model.tokens[token.id], source, `vocab[${token.id}]`);
+          if (new TextDecoder().decode(bytes) !== token.content) {
+            throw new TokenizerError({
+              source,
+              field,
+              value: token.id,
+              problem: `id ${token.id} is the model token ${JSON.stringify(model.tokens[token.id])}`,
+              hint: "give added tokens the ids right after the model's vocabulary",
+            });
+          }
+        }
+      } else if (token.id !== next++) {
+        throw new TokenizerError({
+          source,
+          field,
+          value: token.id,
+          problem: `expected id ${next - 1}: added tokens take the ids after the model's ${model.size}, without gaps`,
+        });
+      }
+      byContent.set(token.content, token.id);
+    }
+    this.model = model;
+    this.specialTokens = specials;
+    this.addPrefixSpace = options.addPrefixSpace ?? false;
+    this.vocabSize = next;
+    this.#special = byContent;
+    this.#specialIds = new Set(byContent.values());
+    this.#splitter = new RegExp(GPT2_SPLIT_PATTERN, "gu");
+  }
+
+
+  /**
+   * A tokenizer with these special tokens added after the current vocabulary, in the order given. Tokens
+   * that are already special keep their ids.
+   *
+   * @example
+   * ```ts
+   * import { Bpe, BYTE_TO_CHAR, COCONUT_TOKENS, Tokenizer } from "@copra/tokenizer";
+   * const tok = new Tokenizer(new Bpe(BYTE_TO_CHAR.slice(), []));
+   * const coconut = tok.withSpecialTokens([COCONUT_TOKENS.startLatent, COCONUT_TOKENS.endLatent]);
+   * console.log(coconut.tokenId("<|end-latent|>"), coconut.vocabSize); // 257 258
+   * ```
+   */
+  withSpecialTokens(contents: readonly string[]): Tokenizer {
+    const added = [...this.specialTokens];
+    const seen = new Set(this.#special.keys());
+    let next = this.vocabSize;
+    for (const content of contents) {
+      if (typeof content !== "string" || content.length === 0) {
+        throw new TokenizerError({
+          source: "argument",
+          field: "withSpecialTokens",
+          value: content,
+          problem: "a special token must be a non-empty string",
+        });
+      }
+      if (seen.has(content)) continue;
+      seen.add(content);
+      added.push({ id: next++, content });
+    }
+    return new Tokenizer(this.model, { specialTokens: added, addPrefixSpace: this.addPrefixSpace });
+  }
+
+  /**
+   * Id of a special token (by its content) or of a model token (by its byte-level text). Throws a
+   * {@link TokenizerError} when there is none.
+   *
+   * @example
+   * ```ts
+   * import { Bpe, BYTE_TO_CHAR, Tokenizer } from "@copra/tokenizer";
+   * const tok = new Tokenizer(new Bpe(BYTE_TO_CHAR.slice(), [])).withSpecialTokens(["<pause>"]);
+   * console.log(tok.tokenId("<pause>"), tok.tokenId("Ġ")); // 256 220
+   * ```
+   */
+  tokenId(token: string): number {
+    const id = this.#special.get(token) ?? this.model.tokenToId(token);
+    if (id === undefined) {
+      throw new TokenizerError({
+        source: "argument",
+        field: "token",
+        value: token,
+        problem: "no such token in this tokenizer",
+        hint: "add special tokens with withSpecialTokens(); model tokens are written in byte-level text",
+      });
+    }
+    return id;
+  }
+
+  /**
+   * Whether `id` is a special token.
+   *
+   * @example
+   * ```ts
+   * import { Bpe, BYTE_TO_CHAR, Tokenizer } from "@copra/tokenizer";
+   * const tok = new Tokenizer(new Bpe(BYTE_TO_CHAR.slice(), [])).withSpecialTokens(["<pause>"]);
+   * console.log(tok.isSpecial(256), tok.isSpecial(0)); // true false
+   * ```
+   */
+  isSpecial(id: number): boolean {
+    return this.#specialIds.has(id);
+  }
+
+  /**
+   * The token of an id: a special token's content, or a model token's byte-level text.
+   *
+   * @example
+   * ```ts
+   * import { Bpe, BYTE_TO_CHAR, Tokenizer } from "@copra/tokenizer";
+   * const tok = new Tokenizer(new Bpe(BYTE_TO_CHAR.slice(), []));
+   * console.log(tok.idToToken(220)); // "Ġ"
+   * ```
+   */
+  idToToken(id: number): string {
+    this.#checkId(id, 0);
+    const special = this.specialTokens.find((t) => t.id === id);
+    return special ? special.content : this.model.tokens[id];
+  }
+
+  /**
+   * Encodes text to token ids. Never throws for any string; lone surrogates become U+FFFD.
+   *
+   * @example
+   * ```ts
+   * import { Bpe, BYTE_TO_CHAR, Tokenizer } from "@copra/tokenizer";
+   * const tok = new Tokenizer(new Bpe(BYTE_TO_CHAR.slice(), []));
+   * console.log(tok.encode("Hi!")); // [39, 72, 0]
+   * ```
+   */
+  encode(text: string, options: EncodeOptions = {}): number[] {
+    const out: number[] = [];
+    const special = this.#specialPattern(options.allowedSpecial);
+    if (special === undefined) {
+      this.#encodeOrdinary(text, out);
+      return out;
+    }
+    let start = 0;
+    for (const match of text.matchAll(special)) {
+      this.#encodeOrdinary(text.slice(start, match.index), out);
+      out.push(this.#special.get(match[0])!);
+      start = match.index + match[0].length;
+    }
+    this.#encodeOrdinary(text.slice(start), out);
+    return out;
+  }
+
+  /**
+   * Decodes token ids to text. Throws a {@link TokenizerError} naming the position of an id that is not in
+   * the vocabulary; never returns partial text.
+   *
+   * @example
+   * ```ts
+   * import { Bpe, BYTE_TO_CHAR, Tokenizer } from "@copra/tokenizer";
+   * const tok = new Tokenizer(new Bpe(BYTE_TO_CHAR.slice(), []));
+   * console.log(tok.decode([39, 72, 0])); // "Hi!"
+   * ```
+   */
+  decode(ids: readonly number[], options: DecodeOptions = {}): string {
+    return this.#decoder.decode(this.decodeBytes(ids, options));
+  }
+
+  /**
+   * Decodes token ids to the raw bytes they stand for (useful when ids may cut a UTF-8 character apart, as
+   * in streaming).
+   *
+   * @example
+   * ```ts
+   * import { Bpe, BYTE_TO_CHAR, Tokenizer } from "@copra/tokenizer";
+   * const tok = new Tokenizer(new Bpe(BYTE_TO_CHAR.slice(), []));
+   * console.log(tok.decodeBytes([39, 72])); // Uint8Array(2) [ 72, 105 ]
+   * ```
+   */
+  decodeBytes(ids: readonly number[], options: DecodeOptions = {}): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let length = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      this.#checkId(id, i);
+      if (options.skipSpecial && this.#specialIds.has(id)) continue;
+      const bytes = this.#bytesOf(id);
+      parts.push(bytes);
+      length += bytes.length;
+    }
+    const out = new Uint8Array(length);
+    let offset = 0;
+    for (const bytes of parts) {
+      out.set(bytes, offset);
+      offset += bytes.length;
+    }
+    return out;
+  }
+
+  /** Encodes text that holds no special tokens, piece by piece, through the cache. */
+  #encodeOrdinary(text: string, out: number[]): void {
+    if (this.addPrefixSpace && text.length > 0 && text[0] !== " ") text = " " + text;
+    const re = this.#splitter;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      const piece = m[0];
+      let ids = this.#cache.get(piece);
+      if (ids === undefined) {
+        const encoded = this.model.encodeBytes(this.#encoder.encode(piece));
+        ids = encoded.length === 1 ? encoded[0] : encoded;
+        if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
+        this.#cache.set(piece, ids);
+      }
+      if (typeof ids === "number") out.push(ids);
+      else for (let i = 0; i < ids.length; i++) out.push(ids[i]);
+    }
+  }
+
+  /** The regular expression that finds allowed special tokens, or `undefined` when none are allowed. */
+  #specialPattern(allowed: EncodeOptions["allowedSpecial"]): RegExp | undefined {
+    if (allowed === undefined) return undefined;
+    let contents: string[];
+    if (allowed === "all") contents = [...this.#special.keys()];
+    else if (Array.isArray(allowed)) {
+      for (const content of allowed) {
+        if (!this.#special.has(content)) {
+          throw new TokenizerError({
+            source: "argument",
+            field: "allowedSpecial",
+            value: content,
+            problem: "not a special token of this tokenizer",
+            hint: `special tokens are ${[...this.#special.keys()].map((c) => JSON.stringify(c)).join(", ")}`,
+          });
+        }
+      }
+      contents = [...allowed];
+    } else {
+      throw new TokenizerError({
+        source: "argument",
+        field: "allowedSpecial",
+        value: allowed,
+        problem: 'expected "all" or an array of special-token strings',
+      });
+    }
+    if (contents.length === 0) return undefined;
+    // Longest first, so that a token that contains another wins where both match.
+    contents.sort((a, b) => b.length - a.length);
+    return new RegExp(contents.map((c) => c.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")).join("|"), "gu");
+  }
+
+  #bytesOf(id: number): Uint8Array {
+    let bytes = this.#tokenBytes[id];
+    if (bytes === undefined) {
+      const content = this.#specialIds.has(id) ? this.idToToken(id) : undefined;
+      bytes = content !== undefined ? this.#encoder.encode(content) : byteLevelToBytes(this.model.tokens[id]);
+      this.#tokenBytes[id] = bytes;
+    }
+    return bytes;
+  }
+
+  #checkId(id: number, index: number): void {
+    if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
+      throw new TokenizerError({
+        source: "argument",
+        field: `ids[${index}]`,
+        value: id,
+        problem: `not a token id (ids run from 0 to ${this.vocabSize - 1})`,
+        hint: "decode only ids produced by this tokenizer or a model with the same vocabulary",
+      });
+    }
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Building a word-level vocabulary from a corpus: every distinct GPT-2 pre-token (a word with its leading
+ * space, a punctuation run, a whitespace run) becomes one token, most frequent first.
+ *
+ * @module
+ */
+
+import { bytesToByteLevel } from "./byte_level.ts";
+import { TokenizerError } from "./errors.ts";
+import { GPT2_SPLIT_PATTERN } from "./pretokenize.ts";
+import { END_OF_TEXT, type SpecialToken, Tokenizer } from "./tokenizer.ts";
+import { checkSpecials } from "./train_bpe.ts";
+import { WordLevel } from "./word_level.ts";
+
+/** Options of {@link trainWordLevel}. */
+export interface TrainWordLevelOptions {
+  /** Largest vocabulary, unknown and special tokens included; the rarest words are left out. Default: no limit. */
+  maxVocabSize?: number;
+  /** Words seen fewer times are left out (they encode as the unknown token). Default 1. */
+  minFrequency?: number;
+  /** The token for words not in the vocabulary. Default `"<unk>"`. */
+  unkToken?: string;
+  /** Special tokens, given ids after the unknown token. Default `["<|endoftext|>"]`. */
+  specialTokens?: readonly string[];
+}
+
+/**
+ * Builds a word-level tokenizer. Ids: words by descending count (ties by their byte-level text), then the
+ * unknown token, then the special tokens. Decoding reproduces the text exactly when no word was unknown.
+ *
+ * @example
+ * ```ts
+ * import { trainWordLevel } from "@copra/tokenizer";
+ * const tok = trainWordLevel(["Tom is a wumpus.\nEvery wumpus is a yumpus."]);
+ * const ids = tok.encode("Every yumpus is a wumpus.");
+ * console.log(tok.decode(ids)); // "Every yumpus is a wumpus."
+ * console.log(tok.decode(tok.encode("Bob is a cat."))); // "<unk> is a<unk>."
+ * ```
+ */
+export function trainWordLevel(texts: Iterable<string>, options: TrainWordLevelOptions = {}): Tokenizer {
+  const unkToken = options.unkToken ?? "<unk>";
+  const specials = checkSpecials(options.specialTokens ?? [END_OF_TEXT]);
+  if (typeof unkToken !== "string" || unkToken.length === 0 || specials.includes(unkToken)) {
+    throw new TokenizerError({
+      source: "argument",
+      field: "unkToken",
+      value: unkToken,
+      problem: "must be a non-empty string that is not also in specialTokens",
+    });
+  }
+  const minFrequency = options.minFrequency ?? 1;
+  if (!Number.isInteger(minFrequency) || minFrequency < 1) {
+    throw new TokenizerError({
+      source: "argument",
+      field: "minFrequency",
+      value: options.minFrequency,
+      problem: "must be an integer of at least 1",
+    });
+  }
+  const reserved = 1 + specials.length;
+  const maxVocabSize = options.maxVocabSize ?? Infinity;
+  if (maxVocabSize !== Infinity && (!Number.isInteger(maxVocabSize) || maxVocabSize < reserved)) {
+    throw new TokenizerError({
+      source: "argument",
+      field: "maxVocabSize",
+      value: maxVocabSize,
+      problem: `must be an integer of at least ${reserved} (the unknown token + ${specials.length} special tokens)`,
+    });
+  }
+
+  // Count pre-tokens, then fold them into byte-level forms (a lone surrogate and U+FFFD share one).
+  const pieces = new Map<string, number>();
+  const splitter = new RegExp(GPT2_SPLIT_PATTERN, "gu");
+  for (const text of texts) {
+    for (const [piece] of text.matchAll(splitter)) pieces.set(piece, (pieces.get(piece) ?? 0) + 1);
+  }
+  const counts = new Map<string, number>();
+  const encoder = new TextEncoder();
+  for (const [piece, count] of pieces) {
+    const token = bytesToByteLevel(encoder.encode(piece));
+    if (token !== unkToken) counts.set(token, (counts.get(token) ?? 0) + count);
+  }
+  const tokens = [...counts]
+    .filter(([, count]) => count >= minFrequency)
+    .sort(([a, ca], [b, cb]) => cb - ca || (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, maxVocabSize - reserved)
+    .map(([token]) => token);
+  const unkId = tokens.length;
+  tokens.push(unkToken);
+  const specialTokens: SpecialToken[] = [
+    { id: unkId, content: unkToken },
+    ...specials.map((content, i) => ({ id: unkId + 1 + i, content })),
+  ];
+  return new Tokenizer(new WordLevel(tokens, unkToken), { specialTokens });
+}
