@@ -115,7 +115,8 @@ export class Tokenizer {
   readonly #splitter: RegExp;
   readonly #cache = new Map<string, number | number[]>();
   readonly #encoder = new TextEncoder();
-  readonly #decoder = new TextDecoder("utf-8");
+  // ignoreBOM keeps a leading U+FEFF in the text instead of swallowing it.
+  readonly #decoder = new TextDecoder("utf-8", { ignoreBOM: true });
   #tokenBytes: (Uint8Array | undefined)[] = [];
 
   /** Checks the special tokens against the model; throws {@link TokenizerError} on a conflict. */
@@ -143,7 +144,7 @@ export class Tokenizer {
       if (token.id < model.size) {
         if (model.type === "BPE" || token.id !== model.unkId) {
           const bytes = byteLevelToBytes(model.tokens[token.id], source, `vocab[${token.id}]`);
-          if (new TextDecoder().decode(bytes) !== token.content) {
+          if (new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes) !== token.content) {
             throw new TokenizerError({
               source,
               field,

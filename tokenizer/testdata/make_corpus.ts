@@ -10,19 +10,9 @@
  * @module
  */
 
-/** Mulberry32: a small seeded generator, enough for test data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "./random.ts";
 
-const random = rng(20261126);
+const random = mulberry32(20261126);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
 const int = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));
 
