@@ -6,9 +6,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { trainWordLevel } from "@copra/copra";
  * const tok = trainWordLevel(["Every wumpus is a yumpus."]);
- * console.log(tok.decode(tok.encode("Every yumpus is a wumpus."))); // "Every yumpus is a wumpus."
+ * assert.equal(tok.decode(tok.encode("Every yumpus is a wumpus.")), "Every yumpus is a wumpus.");
  * ```
  *
  * @module

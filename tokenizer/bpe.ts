@@ -8,7 +8,7 @@
  * @module
  */
 
-import { byteLevelToBytes, BYTE_TO_CHAR } from "./byte_level.ts";
+import { BYTE_TO_CHAR, byteLevelToBytes } from "./byte_level.ts";
 import { TokenizerError } from "./errors.ts";
 
 /** Ids and merge ranks are packed as `rank * ID_LIMIT + id`; both stay below this bound. */
@@ -28,10 +28,11 @@ export interface BpeOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Bpe, BYTE_TO_CHAR } from "@copra/tokenizer";
  * const bytes = BYTE_TO_CHAR.slice();
  * const bpe = new Bpe([...bytes, "ab", "abc"], [["a", "b"], ["ab", "c"]]);
- * console.log(bpe.encodeWord("abcab")); // [257, 256]
+ * assert.deepEqual(bpe.encodeWord("abcab"), [257, 256]);
  * ```
  */
 export class Bpe {
@@ -142,9 +143,10 @@ export class Bpe {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Bpe, BYTE_TO_CHAR } from "@copra/tokenizer";
    * const bpe = new Bpe(BYTE_TO_CHAR.slice(), []);
-   * console.log(bpe.tokenToId("a")); // 97
+   * assert.equal(bpe.tokenToId("a"), 97);
    * ```
    */
   tokenToId(token: string): number | undefined {
@@ -156,9 +158,10 @@ export class Bpe {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Bpe, BYTE_TO_CHAR } from "@copra/tokenizer";
    * const bpe = new Bpe([...BYTE_TO_CHAR, "hi"], [["h", "i"]]);
-   * console.log(bpe.encodeBytes(new TextEncoder().encode("hih"))); // [256, 104]
+   * assert.deepEqual(bpe.encodeBytes(new TextEncoder().encode("hih")), [256, 104]);
    * ```
    */
   encodeBytes(bytes: Uint8Array): number[] {
@@ -190,9 +193,10 @@ export class Bpe {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Bpe, BYTE_TO_CHAR } from "@copra/tokenizer";
    * const bpe = new Bpe([...BYTE_TO_CHAR, "hi"], [["h", "i"]]);
-   * console.log(bpe.encodeWord("hi")); // [256]
+   * assert.deepEqual(bpe.encodeWord("hi"), [256]);
    * ```
    */
   encodeWord(word: string): number[] {

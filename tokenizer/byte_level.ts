@@ -22,8 +22,9 @@ function isPrintable(byte: number): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BYTE_ORDER } from "@copra/tokenizer";
- * console.log(BYTE_ORDER[0]); // 33, the byte of "!"
+ * assert.equal(BYTE_ORDER[0], 33); // the byte of "!"
  * ```
  */
 export const BYTE_ORDER: readonly number[] = (() => {
@@ -38,8 +39,9 @@ export const BYTE_ORDER: readonly number[] = (() => {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BYTE_TO_CHAR } from "@copra/tokenizer";
- * console.log(BYTE_TO_CHAR[0x20]); // "Ġ"
+ * assert.equal(BYTE_TO_CHAR[0x20], "Ġ");
  * ```
  */
 export const BYTE_TO_CHAR: readonly string[] = (() => {
@@ -50,6 +52,20 @@ export const BYTE_TO_CHAR: readonly string[] = (() => {
   }
   return table;
 })();
+
+/**
+ * The 256 single-byte tokens in GPT-2's id order (`BYTE_TOKENS[i]` is GPT-2's token `i`): the base of every
+ * byte-level vocabulary copra builds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BYTE_TOKENS } from "@copra/tokenizer";
+ * assert.equal(BYTE_TOKENS[0], "!");
+ * assert.equal(BYTE_TOKENS[220], "Ġ");
+ * ```
+ */
+export const BYTE_TOKENS: readonly string[] = BYTE_ORDER.map((b) => BYTE_TO_CHAR[b]);
 
 /** Inverse of `BYTE_TO_CHAR`, indexed by char code (all codes are below 324); -1 where no byte maps. */
 const CHAR_TO_BYTE: Int16Array = (() => {
@@ -63,8 +79,9 @@ const CHAR_TO_BYTE: Int16Array = (() => {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bytesToByteLevel } from "@copra/tokenizer";
- * console.log(bytesToByteLevel(new TextEncoder().encode(" hi"))); // "Ġhi"
+ * assert.equal(bytesToByteLevel(new TextEncoder().encode(" hi")), "Ġhi");
  * ```
  */
 export function bytesToByteLevel(bytes: Uint8Array): string {
@@ -79,8 +96,9 @@ export function bytesToByteLevel(bytes: Uint8Array): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { byteLevelToBytes } from "@copra/tokenizer";
- * console.log(new TextDecoder().decode(byteLevelToBytes("Ġhi"))); // " hi"
+ * assert.equal(new TextDecoder().decode(byteLevelToBytes("Ġhi")), " hi");
  * ```
  */
 export function byteLevelToBytes(text: string, source = "argument", field = "token"): Uint8Array {

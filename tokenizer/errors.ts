@@ -24,6 +24,7 @@ export interface TokenizerErrorDetails {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TokenizerError } from "@copra/tokenizer";
  * const e = new TokenizerError({
  *   source: "vocab.bpe",
@@ -31,7 +32,7 @@ export interface TokenizerErrorDetails {
  *   value: "a b c",
  *   problem: "a merge line must hold exactly two tokens",
  * });
- * console.log(e.message); // vocab.bpe: line 7: a merge line must hold exactly two tokens (got "a b c")
+ * assert.equal(e.message, 'vocab.bpe: line 7: a merge line must hold exactly two tokens (got "a b c")');
  * ```
  */
 export class TokenizerError extends Error {

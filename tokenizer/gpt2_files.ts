@@ -25,13 +25,15 @@ export interface Gpt2FilesOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BYTE_TO_CHAR, parseGpt2Files } from "@copra/tokenizer";
  * const vocab = Object.fromEntries([...BYTE_TO_CHAR, "Ġa", "<|endoftext|>"].map((t, i) => [t, i]));
  * const tok = parseGpt2Files(JSON.stringify(vocab), "#version: 0.2\nĠ a\n");
- * console.log(tok.encode(" a"), tok.tokenId("<|endoftext|>")); // [256] 257
+ * assert.deepEqual(tok.encode(" a"), [256]);
+ * assert.equal(tok.tokenId("<|endoftext|>"), 257);
  * ```
  */
-export function parseGpt2Files(encoderJson: string, vocabBpe: string, options: Gpt2FilesOptions = {}): Tokenizer {
+export function parseGpt2Files(encoderJson: string, vocabBpe: string, options: Gpt2FilesOptions = {}): Tokenizer<Bpe> {
   const encoderSource = options.encoderSource ?? "encoder.json";
   const mergesSource = options.mergesSource ?? "vocab.bpe";
   let parsed: unknown;
@@ -70,16 +72,17 @@ export function parseGpt2Files(encoderJson: string, vocabBpe: string, options: G
  *
  * @example
  * ```ts ignore
+ * import assert from "node:assert/strict";
  * import { loadGpt2Files } from "@copra/tokenizer";
  * const gpt2 = await loadGpt2Files("gpt2/encoder.json", "gpt2/vocab.bpe");
- * console.log(gpt2.encode("Hello world")); // [15496, 995]
+ * assert.deepEqual(gpt2.encode("Hello world"), [15496, 995]);
  * ```
  */
 export async function loadGpt2Files(
   encoderPath: string,
   vocabBpePath: string,
   options: Gpt2FilesOptions = {},
-): Promise<Tokenizer> {
+): Promise<Tokenizer<Bpe>> {
   const [encoder, merges] = await Promise.all([readTextFile(encoderPath), readTextFile(vocabBpePath)]);
   return parseGpt2Files(encoder, merges, {
     encoderSource: encoderPath,

@@ -105,10 +105,11 @@ export interface HfTokenizerJson {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Bpe, BYTE_TO_CHAR, parseTokenizerJson, stringifyTokenizer, Tokenizer } from "@copra/tokenizer";
  * const tok = new Tokenizer(new Bpe(BYTE_TO_CHAR.slice(), [])).withSpecialTokens(["<pause>"]);
  * const again = parseTokenizerJson(stringifyTokenizer(tok));
- * console.log(again.tokenId("<pause>")); // 256
+ * assert.equal(again.tokenId("<pause>"), 256);
  * ```
  */
 export function parseTokenizerJson(text: string, source = "tokenizer.json"): Tokenizer {
@@ -173,9 +174,11 @@ export function parseTokenizerJson(text: string, source = "tokenizer.json"): Tok
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Bpe, BYTE_TO_CHAR, tokenizerToJson, Tokenizer } from "@copra/tokenizer";
  * const json = tokenizerToJson(new Tokenizer(new Bpe(BYTE_TO_CHAR.slice(), [])));
- * console.log(json.model.type, Object.keys(json.model.vocab).length); // BPE 256
+ * assert.equal(json.model.type, "BPE");
+ * assert.equal(Object.keys(json.model.vocab).length, 256);
  * ```
  */
 export function tokenizerToJson(tokenizer: Tokenizer): HfTokenizerJson {
@@ -226,9 +229,10 @@ export function tokenizerToJson(tokenizer: Tokenizer): HfTokenizerJson {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Bpe, BYTE_TO_CHAR, stringifyTokenizer, Tokenizer } from "@copra/tokenizer";
  * const text = stringifyTokenizer(new Tokenizer(new Bpe(BYTE_TO_CHAR.slice(), [])));
- * console.log(text.startsWith("{")); // true
+ * assert.equal(text.startsWith("{"), true);
  * ```
  */
 export function stringifyTokenizer(tokenizer: Tokenizer): string {
@@ -239,9 +243,15 @@ export function stringifyTokenizer(tokenizer: Tokenizer): string {
  * Reads a Hugging Face `tokenizer.json` file.
  *
  * @example
- * ```ts ignore
- * import { loadTokenizerJson } from "@copra/tokenizer";
- * const tok = await loadTokenizerJson("runs/prosqa/tokenizer.json");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadTokenizerJson, saveTokenizerJson, trainWordLevel } from "@copra/tokenizer";
+ * const dir = await Deno.makeTempDir();
+ * const tok = trainWordLevel(["Tom is a wumpus."]);
+ * await saveTokenizerJson(`${dir}/tokenizer.json`, tok);
+ * const again = await loadTokenizerJson(`${dir}/tokenizer.json`);
+ * assert.deepEqual(again.encode("Tom is a wumpus."), tok.encode("Tom is a wumpus."));
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function loadTokenizerJson(path: string): Promise<Tokenizer> {
@@ -252,9 +262,15 @@ export async function loadTokenizerJson(path: string): Promise<Tokenizer> {
  * Writes a tokenizer as a Hugging Face `tokenizer.json` file, all at once (temporary file + rename).
  *
  * @example
- * ```ts ignore
- * import { saveTokenizerJson } from "@copra/tokenizer";
- * await saveTokenizerJson("runs/prosqa/tokenizer.json", tok);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadTokenizerJson, saveTokenizerJson, trainWordLevel } from "@copra/tokenizer";
+ * const dir = await Deno.makeTempDir();
+ * const tok = trainWordLevel(["Tom is a wumpus."]);
+ * await saveTokenizerJson(`${dir}/tokenizer.json`, tok);
+ * const again = await loadTokenizerJson(`${dir}/tokenizer.json`);
+ * assert.deepEqual(again.encode("Tom is a wumpus."), tok.encode("Tom is a wumpus."));
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function saveTokenizerJson(path: string, tokenizer: Tokenizer): Promise<void> {

@@ -10,9 +10,13 @@ import { TokenizerError } from "./errors.ts";
  * Reads a UTF-8 text file; a missing or unreadable file becomes a {@link TokenizerError} naming the path.
  *
  * @example
- * ```ts ignore
- * import { readTextFile } from "@copra/tokenizer";
- * const text = await readTextFile("tokenizer.json");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readTextFile, writeTextFileAtomic } from "@copra/tokenizer";
+ * const path = `${await Deno.makeTempDir()}/note.txt`;
+ * await writeTextFileAtomic(path, "all or nothing");
+ * assert.equal(await readTextFile(path), "all or nothing");
+ * await Deno.remove(path);
  * ```
  */
 export async function readTextFile(path: string): Promise<string> {
@@ -34,9 +38,13 @@ export async function readTextFile(path: string): Promise<string> {
  * over it, so a crash or a full disk never leaves a half-written file at `path`.
  *
  * @example
- * ```ts ignore
- * import { writeTextFileAtomic } from "@copra/tokenizer";
- * await writeTextFileAtomic("out/tokenizer.json", "{}");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readTextFile, writeTextFileAtomic } from "@copra/tokenizer";
+ * const path = `${await Deno.makeTempDir()}/note.txt`;
+ * await writeTextFileAtomic(path, "all or nothing");
+ * assert.equal(await readTextFile(path), "all or nothing");
+ * await Deno.remove(path);
  * ```
  */
 export async function writeTextFileAtomic(path: string, text: string): Promise<void> {

@@ -8,6 +8,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { COCONUT_TOKENS, trainWordLevel } from "@copra/tokenizer";
  *
  * const tok = trainWordLevel(["Tom is a wumpus.\nEvery wumpus is a yumpus.\n### Tom is a yumpus."])
@@ -20,7 +21,7 @@
  *   tok.tokenId(COCONUT_TOKENS.endLatent),
  *   ...tok.encode("### Tom is a yumpus."),
  * ];
- * console.log(tok.decode(ids, { skipSpecial: true })); // "Tom is a wumpus.\n### Tom is a yumpus."
+ * assert.equal(tok.decode(ids, { skipSpecial: true }), "Tom is a wumpus.\n### Tom is a yumpus.");
  * ```
  *
  * @module

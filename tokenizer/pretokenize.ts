@@ -14,21 +14,23 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { GPT2_SPLIT_PATTERN } from "@copra/tokenizer";
  * const re = new RegExp(GPT2_SPLIT_PATTERN, "gu");
- * console.log("it's 42!".match(re)); // ["it", "'s", " 42", "!"]
+ * assert.deepEqual("it's 42!".match(re), ["it", "'s", " 42", "!"]);
  * ```
  */
-export const GPT2_SPLIT_PATTERN: string =
-  String.raw`'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`;
+export const GPT2_SPLIT_PATTERN: string = String
+  .raw`'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`;
 
 /**
  * Cuts text into GPT-2 pre-tokens. Their concatenation is the input, unchanged.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { preTokenize } from "@copra/tokenizer";
- * console.log(preTokenize("Hello  world\n")); // ["Hello", " ", " world", "\n"]
+ * assert.deepEqual(preTokenize("Hello  world\n"), ["Hello", " ", " world", "\n"]);
  * ```
  */
 export function preTokenize(text: string): string[] {

@@ -60,8 +60,9 @@ export interface TokenizerOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { COCONUT_TOKENS } from "@copra/tokenizer";
- * console.log(COCONUT_TOKENS.latent); // "<|latent|>"
+ * assert.equal(COCONUT_TOKENS.latent, "<|latent|>");
  * ```
  */
 export const COCONUT_TOKENS: {
@@ -76,8 +77,18 @@ export const COCONUT_TOKENS: {
   pause: "<pause>",
 };
 
-/** End-of-text token of GPT-2, also Coconut's eos and pad. */
-export const END_OF_TEXT = "<|endoftext|>";
+/**
+ * GPT-2's end-of-text token (id 50256), also Coconut's end-of-sequence and padding token.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { END_OF_TEXT, trainWordLevel } from "@copra/tokenizer";
+ * const tok = trainWordLevel(["a b"]); // adds END_OF_TEXT as a special token by default
+ * assert.equal(tok.decode([tok.tokenId(END_OF_TEXT)]), "<|endoftext|>");
+ * ```
+ */
+export const END_OF_TEXT = "<|endoftext|>" as const;
 
 /** Pieces remembered per tokenizer before the cache is emptied. */
 const CACHE_LIMIT = 1 << 17;
@@ -93,17 +104,18 @@ const CACHE_LIMIT = 1 << 17;
  *
  * @example
  * ```ts
- * import { Bpe, BYTE_TO_CHAR, Tokenizer } from "@copra/tokenizer";
- * const tok = new Tokenizer(new Bpe([...BYTE_TO_CHAR, "Ġt", "Ġto"], [["Ġ", "t"], ["Ġt", "o"]]))
+ * import assert from "node:assert/strict";
+ * import { Bpe, BYTE_TOKENS, Tokenizer } from "@copra/tokenizer";
+ * const tok = new Tokenizer(new Bpe([...BYTE_TOKENS, "Ġt", "Ġto"], [["Ġ", "t"], ["Ġt", "o"]]))
  *   .withSpecialTokens(["<|latent|>"]);
  * const ids = tok.encode("go to<|latent|>", { allowedSpecial: "all" });
- * console.log(ids); // [70, 78, 257, 258]
- * console.log(tok.decode(ids)); // "go to<|latent|>"
+ * assert.deepEqual(ids, [70, 78, 257, 258]);
+ * assert.equal(tok.decode(ids), "go to<|latent|>");
  * ```
  */
-export class Tokenizer {
+export class Tokenizer<M extends TokenModel = TokenModel> {
   /** The model that encodes ordinary text. */
-  readonly model: TokenModel;
+  readonly model: M;
   /** Special tokens, by id. */
   readonly specialTokens: readonly SpecialToken[];
   /** Whether a space is put before text that does not start with one. */
@@ -120,7 +132,7 @@ export class Tokenizer {
   #tokenBytes: (Uint8Array | undefined)[] = [];
 
   /** Checks the special tokens against the model; throws {@link TokenizerError} on a conflict. */
-  constructor(model: TokenModel, options: TokenizerOptions = {}) {
+  constructor(model: M, options: TokenizerOptions = {}) {
     const source = options.source ?? "argument";
     const specials = [...(options.specialTokens ?? [])].sort((a, b) => a.id - b.id);
     const byContent = new Map<string, number>();
@@ -173,20 +185,21 @@ export class Tokenizer {
     this.#splitter = new RegExp(GPT2_SPLIT_PATTERN, "gu");
   }
 
-
   /**
    * A tokenizer with these special tokens added after the current vocabulary, in the order given. Tokens
    * that are already special keep their ids.
    *
    * @example
    * ```ts
-   * import { Bpe, BYTE_TO_CHAR, COCONUT_TOKENS, Tokenizer } from "@copra/tokenizer";
-   * const tok = new Tokenizer(new Bpe(BYTE_TO_CHAR.slice(), []));
+   * import assert from "node:assert/strict";
+   * import { Bpe, BYTE_TOKENS, COCONUT_TOKENS, Tokenizer } from "@copra/tokenizer";
+   * const tok = new Tokenizer(new Bpe(BYTE_TOKENS.slice(), []));
    * const coconut = tok.withSpecialTokens([COCONUT_TOKENS.startLatent, COCONUT_TOKENS.endLatent]);
-   * console.log(coconut.tokenId("<|end-latent|>"), coconut.vocabSize); // 257 258
+   * assert.equal(coconut.tokenId("<|end-latent|>"), 257);
+   * assert.equal(coconut.vocabSize, 258);
    * ```
    */
-  withSpecialTokens(contents: readonly string[]): Tokenizer {
+  withSpecialTokens(contents: readonly string[]): Tokenizer<M> {
     const added = [...this.specialTokens];
     const seen = new Set(this.#special.keys());
     let next = this.vocabSize;
@@ -212,9 +225,11 @@ export class Tokenizer {
    *
    * @example
    * ```ts
-   * import { Bpe, BYTE_TO_CHAR, Tokenizer } from "@copra/tokenizer";
-   * const tok = new Tokenizer(new Bpe(BYTE_TO_CHAR.slice(), [])).withSpecialTokens(["<pause>"]);
-   * console.log(tok.tokenId("<pause>"), tok.tokenId("Ġ")); // 256 220
+   * import assert from "node:assert/strict";
+   * import { Bpe, BYTE_TOKENS, Tokenizer } from "@copra/tokenizer";
+   * const tok = new Tokenizer(new Bpe(BYTE_TOKENS.slice(), [])).withSpecialTokens(["<pause>"]);
+   * assert.equal(tok.tokenId("<pause>"), 256);
+   * assert.equal(tok.tokenId("Ġ"), 220);
    * ```
    */
   tokenId(token: string): number {
@@ -236,9 +251,11 @@ export class Tokenizer {
    *
    * @example
    * ```ts
-   * import { Bpe, BYTE_TO_CHAR, Tokenizer } from "@copra/tokenizer";
-   * const tok = new Tokenizer(new Bpe(BYTE_TO_CHAR.slice(), [])).withSpecialTokens(["<pause>"]);
-   * console.log(tok.isSpecial(256), tok.isSpecial(0)); // true false
+   * import assert from "node:assert/strict";
+   * import { Bpe, BYTE_TOKENS, Tokenizer } from "@copra/tokenizer";
+   * const tok = new Tokenizer(new Bpe(BYTE_TOKENS.slice(), [])).withSpecialTokens(["<pause>"]);
+   * assert.equal(tok.isSpecial(256), true);
+   * assert.equal(tok.isSpecial(0), false);
    * ```
    */
   isSpecial(id: number): boolean {
@@ -250,9 +267,10 @@ export class Tokenizer {
    *
    * @example
    * ```ts
-   * import { Bpe, BYTE_TO_CHAR, Tokenizer } from "@copra/tokenizer";
-   * const tok = new Tokenizer(new Bpe(BYTE_TO_CHAR.slice(), []));
-   * console.log(tok.idToToken(220)); // "Ġ"
+   * import assert from "node:assert/strict";
+   * import { Bpe, BYTE_TOKENS, Tokenizer } from "@copra/tokenizer";
+   * const tok = new Tokenizer(new Bpe(BYTE_TOKENS.slice(), []));
+   * assert.equal(tok.idToToken(220), "Ġ");
    * ```
    */
   idToToken(id: number): string {
@@ -266,9 +284,10 @@ export class Tokenizer {
    *
    * @example
    * ```ts
-   * import { Bpe, BYTE_TO_CHAR, Tokenizer } from "@copra/tokenizer";
-   * const tok = new Tokenizer(new Bpe(BYTE_TO_CHAR.slice(), []));
-   * console.log(tok.encode("Hi!")); // [39, 72, 0]
+   * import assert from "node:assert/strict";
+   * import { Bpe, BYTE_TOKENS, Tokenizer } from "@copra/tokenizer";
+   * const tok = new Tokenizer(new Bpe(BYTE_TOKENS.slice(), []));
+   * assert.deepEqual(tok.encode("Hi!"), [39, 72, 0]);
    * ```
    */
   encode(text: string, options: EncodeOptions = {}): number[] {
@@ -294,9 +313,10 @@ export class Tokenizer {
    *
    * @example
    * ```ts
-   * import { Bpe, BYTE_TO_CHAR, Tokenizer } from "@copra/tokenizer";
-   * const tok = new Tokenizer(new Bpe(BYTE_TO_CHAR.slice(), []));
-   * console.log(tok.decode([39, 72, 0])); // "Hi!"
+   * import assert from "node:assert/strict";
+   * import { Bpe, BYTE_TOKENS, Tokenizer } from "@copra/tokenizer";
+   * const tok = new Tokenizer(new Bpe(BYTE_TOKENS.slice(), []));
+   * assert.equal(tok.decode([39, 72, 0]), "Hi!");
    * ```
    */
   decode(ids: readonly number[], options: DecodeOptions = {}): string {
@@ -309,9 +329,10 @@ export class Tokenizer {
    *
    * @example
    * ```ts
-   * import { Bpe, BYTE_TO_CHAR, Tokenizer } from "@copra/tokenizer";
-   * const tok = new Tokenizer(new Bpe(BYTE_TO_CHAR.slice(), []));
-   * console.log(tok.decodeBytes([39, 72])); // Uint8Array(2) [ 72, 105 ]
+   * import assert from "node:assert/strict";
+   * import { Bpe, BYTE_TOKENS, Tokenizer } from "@copra/tokenizer";
+   * const tok = new Tokenizer(new Bpe(BYTE_TOKENS.slice(), []));
+   * assert.deepEqual(tok.decodeBytes([39, 72]), new Uint8Array([72, 105]));
    * ```
    */
   decodeBytes(ids: readonly number[], options: DecodeOptions = {}): Uint8Array {

@@ -11,7 +11,7 @@
  */
 
 import { Bpe } from "./bpe.ts";
-import { BYTE_ORDER, BYTE_TO_CHAR } from "./byte_level.ts";
+import { BYTE_ORDER, BYTE_TOKENS } from "./byte_level.ts";
 import { TokenizerError } from "./errors.ts";
 import { GPT2_SPLIT_PATTERN } from "./pretokenize.ts";
 import { END_OF_TEXT, Tokenizer } from "./tokenizer.ts";
@@ -35,12 +35,13 @@ const KEY = 1 << 21;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { trainBpe } from "@copra/tokenizer";
  * const tok = trainBpe(["low lower lowest", "low low"], { vocabSize: 260, specialTokens: [] });
- * console.log(tok.model.merges); // [["l", "o"], ["lo", "w"], ["Ġ", "low"], ["Ġlow", "e"]]
+ * assert.deepEqual(tok.model.merges, [["l", "o"], ["lo", "w"], ["Ġ", "low"], ["Ġlow", "e"]]);
  * ```
  */
-export function trainBpe(texts: Iterable<string>, options: TrainBpeOptions): Tokenizer {
+export function trainBpe(texts: Iterable<string>, options: TrainBpeOptions): Tokenizer<Bpe> {
   const specials = checkSpecials(options.specialTokens ?? [END_OF_TEXT]);
   const minFrequency = options.minFrequency ?? 2;
   if (!Number.isInteger(minFrequency) || minFrequency < 1) {
@@ -78,7 +79,7 @@ export function trainBpe(texts: Iterable<string>, options: TrainBpeOptions): Tok
     freq.push(count);
   }
 
-  const tokens: string[] = BYTE_ORDER.map((b) => BYTE_TO_CHAR[b]);
+  const tokens: string[] = BYTE_TOKENS.slice();
   const merges: [string, string][] = [];
   const pairCount = new Map<number, number>();
   const pairWords = new Map<number, Set<number>>();
@@ -92,7 +93,7 @@ export function trainBpe(texts: Iterable<string>, options: TrainBpeOptions): Tok
       changed.add(key);
       if (sign > 0) {
         let where = pairWords.get(key);
-        if (where === undefined) pairWords.set(key, (where = new Set()));
+        if (where === undefined) pairWords.set(key, where = new Set());
         where.add(w);
       }
     }

@@ -30,14 +30,15 @@ export interface TrainWordLevelOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { trainWordLevel } from "@copra/tokenizer";
  * const tok = trainWordLevel(["Tom is a wumpus.\nEvery wumpus is a yumpus."]);
  * const ids = tok.encode("Every yumpus is a wumpus.");
- * console.log(tok.decode(ids)); // "Every yumpus is a wumpus."
- * console.log(tok.decode(tok.encode("Bob is a cat."))); // "<unk> is a<unk>."
+ * assert.equal(tok.decode(ids), "Every yumpus is a wumpus.");
+ * assert.equal(tok.decode(tok.encode("Bob is a cat.")), "<unk> is a<unk>.");
  * ```
  */
-export function trainWordLevel(texts: Iterable<string>, options: TrainWordLevelOptions = {}): Tokenizer {
+export function trainWordLevel(texts: Iterable<string>, options: TrainWordLevelOptions = {}): Tokenizer<WordLevel> {
   const unkToken = options.unkToken ?? "<unk>";
   const specials = checkSpecials(options.specialTokens ?? [END_OF_TEXT]);
   if (typeof unkToken !== "string" || unkToken.length === 0 || specials.includes(unkToken)) {

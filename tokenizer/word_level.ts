@@ -23,9 +23,11 @@ export interface WordLevelOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { WordLevel } from "@copra/tokenizer";
  * const model = new WordLevel(["Tom", "Ġis", "<unk>"], "<unk>");
- * console.log(model.encodeWord(" is"), model.encodeWord(" was")); // [1] [2]
+ * assert.deepEqual(model.encodeWord(" is"), [1]);
+ * assert.deepEqual(model.encodeWord(" was"), [2]);
  * ```
  */
 export class WordLevel {
@@ -91,8 +93,9 @@ export class WordLevel {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { WordLevel } from "@copra/tokenizer";
-   * console.log(new WordLevel(["a", "<unk>"], "<unk>").tokenToId("a")); // 0
+   * assert.equal(new WordLevel(["a", "<unk>"], "<unk>").tokenToId("a"), 0);
    * ```
    */
   tokenToId(token: string): number | undefined {
@@ -104,9 +107,10 @@ export class WordLevel {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { WordLevel } from "@copra/tokenizer";
    * const model = new WordLevel(["hi", "<unk>"], "<unk>");
-   * console.log(model.encodeBytes(new TextEncoder().encode("hi"))); // [0]
+   * assert.deepEqual(model.encodeBytes(new TextEncoder().encode("hi")), [0]);
    * ```
    */
   encodeBytes(bytes: Uint8Array): number[] {
@@ -118,9 +122,10 @@ export class WordLevel {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { WordLevel } from "@copra/tokenizer";
    * const model = new WordLevel(["hi", "<unk>"], "<unk>");
-   * console.log(model.encodeWord("ho")); // [1]
+   * assert.deepEqual(model.encodeWord("ho"), [1]);
    * ```
    */
   encodeWord(word: string): number[] {

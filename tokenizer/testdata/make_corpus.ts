@@ -338,7 +338,9 @@ function codeSnippet(): string {
   const snippets = [
     () =>
       `def ${name}_${pick(WORDS)}(x, y=${int(0, 9)}):\n    """Return the ${pick(ADJ)} ${name}."""\n` +
-      `    if x > ${int(0, 100)}:\n        return x ** 2 + y\n    return [i for i in range(x) if i % ${int(2, 7)} == 0]\n`,
+      `    if x > ${int(0, 100)}:\n        return x ** 2 + y\n    return [i for i in range(x) if i % ${
+        int(2, 7)
+      } == 0]\n`,
     () =>
       `for (let i = 0; i < ${int(1, 1000)}; i++) {\n\tconst ${name} = arr[i] ?? null;\n\tif (!${name}) continue;\n` +
       `\tconsole.log(\`\${i}: \${${name}}\`);\n}\n`,

@@ -1,0 +1,74 @@
+/**
+ * `deno task bench tokenizer`: encodes the same ≥1 MB text with copra's GPT-2 tokenizer and with js-tiktoken's
+ * `gpt2` encoding in one process (warm-up, several repetitions, median) and prints, as its last line, one JSON
+ * object: `{"bench":"tokenizer","copra_mb_s":…,"tiktoken_mb_s":…,"ratio":…,"parity":…}` where ratio is
+ * copra's throughput over tiktoken's and parity says the ids were identical.
+ *
+ * copra's piece cache is emptied before every timed repetition, so each one starts cold, like a first call.
+ *
+ * @module
+ */
+
+import { makeCorpus } from "../tokenizer/testdata/make_corpus.ts";
+import { loadGpt2, tiktokenGpt2 } from "../tokenizer/testdata/references.ts";
+import type { Tokenizer } from "../tokenizer/mod.ts";
+
+/** Result line of the tokenizer benchmark. */
+export interface TokenizerBenchResult {
+  bench: "tokenizer";
+  mb: number;
+  repetitions: number;
+  copra_mb_s: number;
+  tiktoken_mb_s: number;
+  ratio: number;
+  parity: boolean;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Times `encode` on `text`: `repetitions` timed runs after one warm-up; returns the median seconds and the ids. */
+function time(
+  encode: () => number[],
+  repetitions: number,
+  before: () => Tokenizer | void,
+): { s: number; ids: number[] } {
+  let ids = encode(); // warm-up (JIT)
+  const seconds: number[] = [];
+  for (let r = 0; r < repetitions; r++) {
+    before();
+    const t0 = performance.now();
+    ids = encode();
+    seconds.push((performance.now() - t0) / 1000);
+  }
+  return { s: median(seconds), ids };
+}
+
+/** Runs the benchmark and returns its result line. */
+export async function benchTokenizer(
+  options: { bytes?: number; repetitions?: number } = {},
+): Promise<TokenizerBenchResult> {
+  const text = await makeCorpus(options.bytes ?? 1_100_000);
+  const mb = new TextEncoder().encode(text).length / 1e6;
+  const repetitions = options.repetitions ?? 5;
+  let copra = await loadGpt2();
+  const tiktoken = tiktokenGpt2();
+  const ours = time(() => copra.encode(text), repetitions, () => {
+    // A fresh tokenizer over the same model: an empty piece cache.
+    copra = copra.withSpecialTokens([]);
+  });
+  const theirs = time(() => tiktoken.encode(text, [], []), repetitions, () => {});
+  const parity = ours.ids.length === theirs.ids.length && ours.ids.every((id, i) => id === theirs.ids[i]);
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    bench: "tokenizer",
+    mb: round(mb),
+    repetitions,
+    copra_mb_s: round(mb / ours.s),
+    tiktoken_mb_s: round(mb / theirs.s),
+    ratio: round(theirs.s / ours.s),
+    parity,
+  };
+}
