@@ -11,7 +11,7 @@ import {
   TokenizerError,
   tokenizerToJson,
 } from "./mod.ts";
-import { loadGpt2, readCorpus } from "./testdata/references.ts";
+import { GPT2_HF_TOKENIZER_JSON, loadGpt2, readCorpus } from "./testdata/references.ts";
 
 const gpt2 = (await loadGpt2()).withSpecialTokens([COCONUT_TOKENS.latent, COCONUT_TOKENS.pause]);
 
@@ -41,6 +41,23 @@ Deno.test("GPT-2 as tokenizer.json: Hugging Face layout, and back with identical
   assert.deepEqual(again.encode(corpus), gpt2.encode(corpus));
   assert.equal(again.vocabSize, gpt2.vocabSize);
   assert.equal(again.tokenId("<pause>"), 50258);
+});
+
+Deno.test("Hugging Face's own GPT-2 tokenizer.json loads and encodes exactly as encoder.json + vocab.bpe", async () => {
+  const hf = await loadTokenizerJson(GPT2_HF_TOKENIZER_JSON);
+  const corpus = await readCorpus();
+  assert.equal(hf.vocabSize, 50257);
+  assert.deepEqual(hf.encode(corpus), gpt2.encode(corpus));
+  assert.deepEqual(hf.encode("<|endoftext|>", { allowedSpecial: "all" }), [50256]);
+  // What copra writes for GPT-2 has the same vocabulary, merges and pre-tokenizer as Hugging Face's file.
+  const theirs = JSON.parse(await Deno.readTextFile(GPT2_HF_TOKENIZER_JSON));
+  const ours = tokenizerToJson(await loadGpt2());
+  assert.deepEqual(ours.model, theirs.model);
+  assert.deepEqual(ours.pre_tokenizer, theirs.pre_tokenizer);
+  assert.deepEqual(
+    ours.added_tokens.map((t) => [t.id, t.content]),
+    theirs.added_tokens.map((t: { id: number; content: string }) => [t.id, t.content]),
+  );
 });
 
 Deno.test("newer merge layout ([left, right] pairs) and a single-member Sequence are read", () => {

