@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""PyTorch reference for copra's GPT-2: the same model, built the way Hugging Face's GPT2LMHeadModel is.
+
+Debian's python3-torch is enough (transformers and safetensors are not needed):
+  gelu_new, LayerNorm eps 1e-5, causal mask, attention scaled by 1/sqrt(head_dim), Conv1D weights (in, out),
+  LM head tied to wte, HF's label shift for the loss.
+
+Subcommands
+  fixtures OUT_DIR     write the parity fixtures copra's tests compare against (small, committed)
+  train-step [--preset tiny] [--steps N]
+                       time forward+backward+Adam steps on random ids; prints one JSON line {"torch_ms": ...}
+  hf-layout OUT_DIR    write a full-size GPT-2 124M checkpoint in the Hugging Face hub layout (random
+                       weights, attention-mask buffers included) for checkpoint-loading checks
+"""
+
+import argparse
+import json
+import math
+import os
+import struct
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+PRESETS = {
+    # name: (vocab, positions, n_embd, n_layer, n_head)
+    "gpt2": (50257, 1024, 768, 12, 12),
+    "tiny": (256, 64, 128, 2, 4),
+    "nano": (50257, 512, 48, 3, 3),
+    "micro": (50257, 512, 128, 4, 4),
+    "mini": (50257, 1024, 256, 6, 8),
+    "parity": (50, 16, 32, 2, 4),
+}
+
+
+def param_shapes(V, P, C, L):
+    shapes = {"wte.weight": (V, C), "wpe.weight": (P, C)}
+    for i in range(L):
+        h = f"h.{i}"
+        shapes.update({
+            f"{h}.ln_1.weight": (C,), f"{h}.ln_1.bias": (C,),
+            f"{h}.attn.c_attn.weight": (C, 3 * C), f"{h}.attn.c_attn.bias": (3 * C,),
+            f"{h}.attn.c_proj.weight": (C, C), f"{h}.attn.c_proj.bias": (C,),
+            f"{h}.ln_2.weight": (C,), f"{h}.ln_2.bias": (C,),
+            f"{h}.mlp.c_fc.weight": (C, 4 * C), f"{h}.mlp.c_fc.bias": (4 * C,),
+            f"{h}.mlp.c_proj.weight": (4 * C, C), f"{h}.mlp.c_proj.bias": (C,),
+        })
+    shapes["ln_f.weight"] = (C,)
+    shapes["ln_f.bias"] = (C,)
+    return shapes
+
+
+def gelu_new(x):
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+
+
+def forward(p, n_layer, n_head, ids, attention_mask=None, position_ids=None, eps=1e-5, fast=False):
+    """GPT-2 forward as HF computes it (eval mode). Returns (hidden after ln_f, logits).
+
+    fast=True uses PyTorch's fused tanh-GELU and addmm (the same function up to float rounding): what a
+    tuned PyTorch training step would run, so the benchmark compares against PyTorch at its best.
+    """
+    act = (lambda t: F.gelu(t, approximate="tanh")) if fast else gelu_new
+
+    def linear(t, w, b):
+        return torch.addmm(b, t.reshape(-1, t.shape[-1]), w).view(*t.shape[:-1], w.shape[1]) if fast else t @ w + b
+
+    B, T = ids.shape
+    C = p["wte.weight"].shape[1]
+    D = C // n_head
+    if position_ids is None:
+        position_ids = torch.arange(T).unsqueeze(0).expand(B, T)
+    x = p["wte.weight"][ids] + p["wpe.weight"][position_ids]
+    causal = torch.tril(torch.ones(T, T, dtype=torch.bool)).view(1, 1, T, T)
+    min_value = torch.finfo(torch.float32).min
+    for i in range(n_layer):
+        h = f"h.{i}"
+        a = F.layer_norm(x, (C,), p[f"{h}.ln_1.weight"], p[f"{h}.ln_1.bias"], eps)
+        qkv = linear(a, p[f"{h}.attn.c_attn.weight"], p[f"{h}.attn.c_attn.bias"])
+        q, k, v = qkv.split(C, dim=2)
+        q, k, v = (t.view(B, T, n_head, D).transpose(1, 2) for t in (q, k, v))
+        w = (q @ k.transpose(-1, -2)) / math.sqrt(D)
+        w = torch.where(causal, w, torch.tensor(min_value))
+        if attention_mask is not None:
+            w = w + (1.0 - attention_mask.view(B, 1, 1, T).float()) * min_value
+        w = torch.softmax(w, dim=-1)
+        y = (w @ v).transpose(1, 2).reshape(B, T, C)
+        x = x + linear(y, p[f"{h}.attn.c_proj.weight"], p[f"{h}.attn.c_proj.bias"])
+        m = F.layer_norm(x, (C,), p[f"{h}.ln_2.weight"], p[f"{h}.ln_2.bias"], eps)
+        m = act(linear(m, p[f"{h}.mlp.c_fc.weight"], p[f"{h}.mlp.c_fc.bias"]))
+        x = x + linear(m, p[f"{h}.mlp.c_proj.weight"], p[f"{h}.mlp.c_proj.bias"])
+    hidden = F.layer_norm(x, (C,), p["ln_f.weight"], p["ln_f.bias"], eps)
+    return hidden, hidden @ p["wte.weight"].t()
+
+
+def causal_lm_loss(logits, labels):
+    """HF's loss from labels: shift by one, ignore -100, mean over counted tokens."""
+    V = logits.shape[-1]
+    return F.cross_entropy(logits[:, :-1].reshape(-1, V), labels[:, 1:].reshape(-1), ignore_index=-100)
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """Minimal safetensors writer (F32), the same layout as the reference implementation."""
+    header = {}
+    if metadata:
+        header["__metadata__"] = metadata
+    offset = 0
+    blobs = []
+    for name, t in tensors.items():
+        data = t.detach().to(torch.float32).contiguous().numpy().tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+        blobs.append(data)
+    head = json.dumps(header, separators=(",", ":")).encode()
+    head += b" " * ((8 - (8 + len(head)) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(head)))
+        f.write(head)
+        for b in blobs:
+            f.write(b)
+
+
+def config_json(V, P, C, L, H):
+    return {
+        "architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "vocab_size": V, "n_positions": P,
+        "n_ctx": P, "n_embd": C, "n_layer": L, "n_head": H, "n_inner": None, "activation_function": "gelu_new",
+        "resid_pdrop": 0.1, "embd_pdrop": 0.1, "attn_pdrop": 0.1, "layer_norm_epsilon": 1e-5,
+        "initializer_range": 0.02,
+    }
+
+
+def fixtures(out_dir):
+    """Random tiny GPT-2, two inputs (plain, left-padded), outputs, loss, gradients, two AdamW steps."""
+    torch.manual_seed(1234)
+    V, P, C, L, H = PRESETS["parity"]
+    shapes = param_shapes(V, P, C, L)
+    # Larger than GPT-2's init (std 0.02) so that every weight visibly matters; LayerNorm gains around 1.
+    p = {}
+    for name, shape in shapes.items():
+        if name.endswith("ln_1.weight") or name.endswith("ln_2.weight") or name == "ln_f.weight":
+            p[name] = 1.0 + 0.1 * torch.randn(shape)
+        else:
+            p[name] = 0.2 * torch.randn(shape)
+    ckpt = os.path.join(out_dir, "tiny_gpt2")
+    os.makedirs(ckpt, exist_ok=True)
+    write_safetensors(os.path.join(ckpt, "model.safetensors"), p, {"format": "pt"})
+    with open(os.path.join(ckpt, "config.json"), "w") as f:
+        json.dump(config_json(V, P, C, L, H), f, indent=2)
+
+    B, T = 2, 8
+    ids = torch.randint(0, V, (B, T))
+    labels = ids.clone()
+    labels[0, :3] = -100  # a question part that does not count
+    labels[1, 5] = -100
+
+    params = {k: v.clone().requires_grad_(True) for k, v in p.items()}
+    hidden, logits = forward(params, L, H, ids)
+    loss = causal_lm_loss(logits, labels)
+    loss.backward()
+    grad_names = ["wte.weight", "wpe.weight", "h.0.attn.c_attn.weight", "h.1.mlp.c_proj.weight", "ln_f.weight"]
+
+    # Left padding: row 1 gets 3 pads in front; its real tokens use positions 0..T-4.
+    pad = 3
+    ids_pad = ids.clone()
+    ids_pad[1, pad:] = ids[1, : T - pad]
+    ids_pad[1, :pad] = 0
+    mask = torch.ones(B, T, dtype=torch.long)
+    mask[1, :pad] = 0
+    pos = torch.arange(T).unsqueeze(0).repeat(B, 1)
+    pos[1] = torch.clamp(torch.arange(T) - pad, min=0)
+    with torch.no_grad():
+        hidden_pad, logits_pad = forward(p, L, H, ids_pad, attention_mask=mask, position_ids=pos)
+
+    # Two AdamW steps (lr 1e-2, wd 0.01, clip 1.0) on fresh copies, as copra's trainer would run them.
+    opt_params = {k: v.clone().requires_grad_(True) for k, v in p.items()}
+    opt = torch.optim.AdamW(list(opt_params.values()), lr=1e-2, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+    norms = []
+    for _ in range(2):
+        opt.zero_grad()
+        _, lg = forward(opt_params, L, H, ids)
+        causal_lm_loss(lg, labels).backward()
+        norms.append(float(torch.nn.utils.clip_grad_norm_(list(opt_params.values()), 1.0)))
+        opt.step()
+
+    out = {
+        "ids": ids.float(), "labels": labels.float(), "hidden": hidden, "logits": logits,
+        "ids_pad": ids_pad.float(), "mask_pad": mask.float(), "pos_pad": pos.float(),
+        "hidden_pad": hidden_pad, "logits_pad": logits_pad,
+    }
+    for n in grad_names:
+        out[f"grad.{n}"] = params[n].grad
+    for n in ["wte.weight", "h.0.attn.c_attn.weight", "ln_f.bias"]:
+        out[f"adamw2.{n}"] = opt_params[n]
+    meta = {"loss": repr(float(loss)), "grad_norms": json.dumps(norms), "torch": torch.__version__,
+            "config": json.dumps([V, P, C, L, H])}
+    write_safetensors(os.path.join(out_dir, "parity.safetensors"), out, meta)
+    print(json.dumps({"fixtures": out_dir, "loss": float(loss), "grad_norms": norms}))
+
+
+def train_step(preset, steps, batch, seq):
+    """Median ms of forward+backward+Adam on random ids (DESIGN.md §5), single thread."""
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    V, P, C, L, H = PRESETS[preset]
+    T = seq or P
+    p = {k: (0.02 * torch.randn(s)).requires_grad_(True) for k, s in param_shapes(V, P, C, L).items()}
+    opt = torch.optim.Adam(list(p.values()), lr=3e-4)
+    times = []
+    for i in range(steps + 3):
+        ids = torch.randint(0, V, (batch, T))
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        _, logits = forward(p, L, H, ids, fast=True)
+        loss = causal_lm_loss(logits, ids)
+        loss.backward()
+        opt.step()
+        if i >= 3:
+            times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    print(json.dumps({"torch_ms": times[len(times) // 2], "torch": torch.__version__, "threads": 1}))
+
+
+def hf_layout(out_dir):
+    """GPT-2 124M in the layout of the Hugging Face hub's gpt2/model.safetensors (random weights)."""
+    torch.manual_seed(0)
+    V, P, C, L, H = PRESETS["gpt2"]
+    tensors = {}
+    for name, shape in param_shapes(V, P, C, L).items():
+        tensors[name] = 0.02 * torch.randn(shape)
+        if name.endswith(".ln_2.bias"):
+            i = name.split(".")[1]
+            tensors[f"h.{i}.attn.bias"] = torch.tril(torch.ones(P, P)).view(1, 1, P, P)
+    os.makedirs(out_dir, exist_ok=True)
+    write_safetensors(os.path.join(out_dir, "model.safetensors"), tensors, {"format": "pt"})
+    with open(os.path.join(out_dir, "config.json"), "w") as f:
+        json.dump(config_json(V, P, C, L, H), f, indent=2)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    f = sub.add_parser("fixtures")
+    f.add_argument("out_dir")
+    t = sub.add_parser("train-step")
+    t.add_argument("--preset", default="tiny", choices=sorted(PRESETS))
+    t.add_argument("--steps", type=int, default=20)
+    t.add_argument("--batch", type=int, default=16)
+    t.add_argument("--seq", type=int, default=0, help="sequence length (default: n_positions)")
+    h = sub.add_parser("hf-layout")
+    h.add_argument("out_dir")
+    args = ap.parse_args()
+    if args.cmd == "fixtures":
+        fixtures(args.out_dir)
+    elif args.cmd == "train-step":
+        train_step(args.preset, args.steps, args.batch, args.seq)
+    else:
+        hf_layout(args.out_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

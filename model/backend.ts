@@ -1,0 +1,188 @@
+/**
+ * Choosing the TensorFlow.js backend: `wasm` (default on CPU, SIMD), `webgpu`, or `cpu` (the plain-JS
+ * reference), with the fixes copra needs on each, and a report of what was actually obtained.
+ *
+ * - wasm lacks `UnsortedSegmentSum` (the gradient of `gather`, i.e. of the embedding lookup): a small JS kernel
+ *   is registered for it.
+ * - webgpu: tfjs's own factory breaks under Deno (it reads the adapter info after `requestDevice` and passes a
+ *   feature name inside an array), so copra registers its own: adapter info first, feature names as strings,
+ *   the adapter's own limits requested (GPT-2's 154 MB embedding exceeds the 128 MiB default binding size).
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
+import { ModelError } from "./errors.ts";
+
+/** The backends copra supports. */
+export type BackendName = "wasm" | "webgpu" | "cpu";
+
+/** What {@link useBackend} obtained. */
+export interface BackendInfo {
+  /** The backend now active. */
+  backend: BackendName;
+  /** wasm: whether the SIMD build runs. */
+  simd?: boolean;
+  /** wasm: threads in use (tfjs runs one under Deno). */
+  threads?: number;
+  /** webgpu: what the adapter says of itself. */
+  adapter?: { vendor: string; architecture: string; device: string; description: string };
+  /** webgpu: the limits requested from the adapter. */
+  limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
+}
+
+/** Options of {@link useBackend}. */
+export interface UseBackendOptions {
+  /** wasm: folder (URL, with a trailing slash) holding tfjs's `.wasm` files. Default: the npm package's folder. */
+  wasmPaths?: string;
+}
+
+let prodMode = false;
+let webgpuInfo: BackendInfo | undefined;
+
+/**
+ * Makes `name` the active tfjs backend and reports what it got. Throws a {@link ModelError} when the backend
+ * cannot start (no WebGPU adapter, say).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { useBackend } from "@copra/model";
+ * const info = await useBackend("cpu");
+ * assert.equal(info.backend, "cpu");
+ * ```
+ */
+export async function useBackend(name: BackendName = "wasm", options: UseBackendOptions = {}): Promise<BackendInfo> {
+  if (!prodMode) {
+    tf.enableProdMode();
+    prodMode = true;
+  }
+  if (name === "cpu") {
+    await setOrThrow("cpu");
+    return { backend: "cpu" };
+  }
+  if (name === "wasm") {
+    registerWasmFixes();
+    if (tf.findBackend("wasm") === null) {
+      setWasmPaths(
+        options.wasmPaths ?? import.meta.resolve("@tensorflow/tfjs-backend-wasm/dist/").replace(/\/?$/, "/"),
+      );
+    }
+    await setOrThrow("wasm");
+    const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
+    const threads = (await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT")) ? navigator.hardwareConcurrency : 1;
+    return { backend: "wasm", simd, threads };
+  }
+  if (name === "webgpu") {
+    registerWebGpu();
+    await setOrThrow("webgpu");
+    return webgpuInfo!;
+  }
+  throw new ModelError({
+    source: "argument",
+    field: "backend",
+    value: name,
+    problem: "unknown backend",
+    hint: 'choose "wasm", "webgpu" or "cpu"',
+  });
+}
+
+async function setOrThrow(name: BackendName): Promise<void> {
+  let ok = false;
+  let reason = "";
+  try {
+    ok = await tf.setBackend(name);
+  } catch (error) {
+    reason = error instanceof Error ? error.message : String(error);
+  }
+  if (!ok || tf.getBackend() !== name) {
+    throw new ModelError({
+      source: "argument",
+      field: "backend",
+      value: name,
+      problem: `the ${name} backend could not start${reason ? `: ${reason}` : ""}`,
+      hint: name === "webgpu"
+        ? 'WebGPU needs an adapter (Deno: --unstable-webgpu or "unstable": ["webgpu"]; Linux: Mesa or Vulkan drivers)'
+        : "check that the tfjs packages are installed",
+    });
+  }
+}
+
+let wasmFixed = false;
+
+/** Registers the kernels the wasm backend lacks. */
+function registerWasmFixes(): void {
+  if (wasmFixed) return;
+  wasmFixed = true;
+  if (tf.getKernel("UnsortedSegmentSum", "wasm") !== undefined) return;
+  tf.registerKernel({
+    kernelName: "UnsortedSegmentSum",
+    backendName: "wasm",
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      // out[segmentIds[i], ...] += x[i, ...], where segmentIds' shape is a prefix of x's.
+      const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+      const numSegments = (attrs as { numSegments: number }).numSegments;
+      const wasm = backend as unknown as {
+        makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+        typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array;
+      };
+      const inner = x.shape.slice(segmentIds.shape.length).reduce((a, b) => a * b, 1);
+      const out = wasm.makeOutput([numSegments, ...x.shape.slice(segmentIds.shape.length)], x.dtype);
+      const dst = wasm.typedArrayFromHeap(out);
+      dst.fill(0);
+      const src = wasm.typedArrayFromHeap(x);
+      const ids = wasm.typedArrayFromHeap(segmentIds);
+      for (let i = 0; i < ids.length; i++) {
+        const seg = ids[i];
+        if (seg < 0 || seg >= numSegments) continue;
+        const from = i * inner, to = seg * inner;
+        for (let j = 0; j < inner; j++) dst[to + j] += src[from + j];
+      }
+      return out;
+    },
+  });
+}
+
+let webgpuRegistered = false;
+
+/** Replaces tfjs's WebGPU backend factory with one that works under Deno. */
+function registerWebGpu(): void {
+  if (webgpuRegistered) return;
+  webgpuRegistered = true;
+  if (tf.findBackendFactory("webgpu") !== null) tf.removeBackend("webgpu");
+  tf.registerBackend("webgpu", async () => {
+    const gpu = (navigator as unknown as { gpu?: GPU }).gpu;
+    const adapter = await gpu?.requestAdapter({ powerPreference: "high-performance" });
+    if (!adapter) throw new Error("no WebGPU adapter");
+    // Read the adapter's description before requestDevice (Deno invalidates it afterwards).
+    const info = adapter.info;
+    const adapterInfo = {
+      vendor: info?.vendor ?? "",
+      architecture: info?.architecture ?? "",
+      device: info?.device ?? "",
+      description: info?.description ?? "",
+    };
+    const limits = adapter.limits;
+    const requiredLimits: Record<string, number> = {
+      maxBufferSize: limits.maxBufferSize,
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+      maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+      maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+      maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+      maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+    };
+    // Feature names go as plain strings; timestamp queries are only for profiling and are left off.
+    const requiredFeatures: GPUFeatureName[] = [];
+    if (adapter.features.has("bgra8unorm-storage")) requiredFeatures.push("bgra8unorm-storage");
+    const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+    webgpuInfo = {
+      backend: "webgpu",
+      adapter: adapterInfo,
+      limits: { maxBufferSize: limits.maxBufferSize, maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize },
+    };
+    // tfjs's type for the adapter info is the DOM's GPUAdapterInfo; a plain record with the same fields works.
+    return new WebGPUBackend(device, adapterInfo as unknown as GPUAdapterInfo);
+  }, 1);
+}

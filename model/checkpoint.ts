@@ -1,0 +1,212 @@
+/**
+ * Model checkpoints in Hugging Face's layout: a folder with `model.safetensors` (GPT-2 key names, Conv1D
+ * (in, out) weights) and `config.json`.
+ *
+ * Mapping to PyTorch/Hugging Face: copra's parameter `h.0.attn.c_attn.weight` is the state-dict key
+ * `h.0.attn.c_attn.weight` of `GPT2Model` (and `transformer.h.0.attn.c_attn.weight` of `GPT2LMHeadModel`),
+ * same shape, same layout; `lm_head.weight` is tied to `wte.weight` and not stored, exactly as in the `gpt2`
+ * checkpoint on the Hugging Face hub, so `GPT2LMHeadModel.from_pretrained(folder)` loads what copra saves.
+ * Reading accepts the prefixes `transformer.` (HF `GPT2LMHeadModel`) and `base_causallm.` (the official
+ * Coconut code's wrapper), ignores the attention-mask buffers (`h.N.attn.bias`, `h.N.attn.masked_bias`), and
+ * checks a stored `lm_head.weight` against `wte.weight`.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { configToJson, type GPT2Config, parseConfigJson } from "./config.ts";
+import { ModelError } from "./errors.ts";
+import { type GPT2Params, paramShapes } from "./params.ts";
+import { parseSafetensors, type SafetensorsFile, serializeSafetensors } from "./safetensors.ts";
+
+/** File names inside a checkpoint folder. */
+export const CHECKPOINT_FILES: { readonly weights: "model.safetensors"; readonly config: "config.json" } = {
+  weights: "model.safetensors",
+  config: "config.json",
+};
+
+const BUFFER = /^h\.\d+\.attn\.(bias|masked_bias)$/;
+
+/**
+ * Builds a parameter record for `config` from a parsed safetensors file. Throws a {@link ModelError} naming a
+ * missing, unexpected or mis-shaped tensor.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { disposeParams, gpt2Config, initParams, paramsFromSafetensors, paramsToSafetensors, parseSafetensors } from "@copra/model";
+ * const config = gpt2Config("nano", { vocab_size: 20 });
+ * const params = initParams(config, { seed: 3 });
+ * const file = parseSafetensors(await paramsToSafetensors(params));
+ * const again = paramsFromSafetensors(file, config);
+ * assert.deepEqual(await again["h.1.mlp.c_fc.bias"].data(), await params["h.1.mlp.c_fc.bias"].data());
+ * disposeParams(params);
+ * disposeParams(again);
+ * ```
+ */
+export function paramsFromSafetensors(
+  file: SafetensorsFile,
+  config: GPT2Config,
+  source = "model.safetensors",
+): GPT2Params {
+  const shapes = paramShapes(config);
+  const found = new Map<string, { key: string; shape: number[]; values: Float32Array }>();
+  let lmHead: { key: string; values: Float32Array } | undefined;
+  for (const [key, tensor] of file.tensors) {
+    const name = key.replace(/^base_causallm\./, "").replace(/^transformer\./, "");
+    if (BUFFER.test(name)) continue;
+    if (name === "lm_head.weight") {
+      lmHead = { key, values: tensor.values };
+      continue;
+    }
+    if (!(name in shapes)) {
+      throw new ModelError({
+        source,
+        field: key,
+        value: tensor.shape,
+        problem: "not a GPT-2 parameter of this configuration",
+        hint: `expected names like "h.0.attn.c_attn.weight" for ${config.n_layer} layers`,
+      });
+    }
+    found.set(name, { key, shape: tensor.shape, values: tensor.values });
+  }
+  for (const [name, shape] of Object.entries(shapes)) {
+    const t = found.get(name);
+    if (t === undefined) {
+      throw new ModelError({ source, field: name, value: null, problem: "missing from the checkpoint" });
+    }
+    if (t.shape.join() !== shape.join()) {
+      throw new ModelError({
+        source,
+        field: t.key,
+        value: t.shape,
+        problem: `expected shape [${shape}] for this configuration`,
+        hint: "check config.json (vocab_size, n_embd, n_positions) against the weights",
+      });
+    }
+  }
+  if (lmHead) {
+    const wte = found.get("wte.weight")!.values;
+    if (lmHead.values.length !== wte.length || lmHead.values.some((x, i) => x !== wte[i])) {
+      throw new ModelError({
+        source,
+        field: lmHead.key,
+        value: lmHead.values.length,
+        problem: "differs from wte.weight, but copra's LM head is tied to the token embeddings",
+      });
+    }
+  }
+  const params: GPT2Params = {};
+  for (const [name, shape] of Object.entries(shapes)) {
+    params[name] = tf.variable(tf.tensor(found.get(name)!.values, shape), true);
+  }
+  return params;
+}
+
+/**
+ * The safetensors bytes of a parameter record (float32, Hugging Face names, no prefix).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { disposeParams, gpt2Config, initParams, paramsToSafetensors, parseSafetensors } from "@copra/model";
+ * const params = initParams(gpt2Config("nano", { vocab_size: 20 }));
+ * const file = parseSafetensors(await paramsToSafetensors(params, { format: "pt" }));
+ * assert.deepEqual(file.tensors.get("wte.weight")!.shape, [20, 48]);
+ * assert.equal(file.metadata.format, "pt");
+ * disposeParams(params);
+ * ```
+ */
+export async function paramsToSafetensors(params: GPT2Params, metadata?: Record<string, string>): Promise<Uint8Array> {
+  const tensors: Record<string, { shape: number[]; values: Float32Array }> = {};
+  for (const [name, v] of Object.entries(params)) {
+    tensors[name] = { shape: v.shape, values: (await v.data()) as Float32Array };
+  }
+  return serializeSafetensors(tensors, metadata);
+}
+
+/**
+ * Writes `model.safetensors` and `config.json` into `dir` (created if needed). Each file is written to a
+ * temporary name and renamed, so a crash never leaves a half-written checkpoint file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { disposeParams, gpt2Config, initParams, loadCheckpoint, saveCheckpoint } from "@copra/model";
+ * const dir = await Deno.makeTempDir();
+ * const config = gpt2Config("nano", { vocab_size: 20 });
+ * const params = initParams(config);
+ * await saveCheckpoint(dir, params, config);
+ * const loaded = await loadCheckpoint(dir);
+ * assert.deepEqual(loaded.config, config);
+ * disposeParams(params);
+ * disposeParams(loaded.params);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function saveCheckpoint(dir: string, params: GPT2Params, config: GPT2Config): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  await writeFileAtomic(`${dir}/${CHECKPOINT_FILES.weights}`, await paramsToSafetensors(params, { format: "pt" }));
+  await writeFileAtomic(`${dir}/${CHECKPOINT_FILES.config}`, new TextEncoder().encode(configToJson(config)));
+}
+
+/**
+ * Reads a checkpoint folder (`config.json` + `model.safetensors`), e.g. one saved by copra or Hugging Face's
+ * `gpt2` files.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadCheckpoint } from "@copra/model";
+ * const { config, params } = await loadCheckpoint("checkpoints/gpt2");
+ * ```
+ */
+export async function loadCheckpoint(dir: string): Promise<{ config: GPT2Config; params: GPT2Params }> {
+  const configPath = `${dir}/${CHECKPOINT_FILES.config}`;
+  const weightsPath = `${dir}/${CHECKPOINT_FILES.weights}`;
+  const config = parseConfigJson(await readFile(configPath, (b) => new TextDecoder().decode(b)), configPath);
+  const file = parseSafetensors(await readFile(weightsPath, (b) => b), weightsPath);
+  return { config, params: paramsFromSafetensors(file, config, weightsPath) };
+}
+
+/**
+ * Writes bytes to `path` through a temporary file and a rename; a failure leaves no file behind.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeFileAtomic } from "@copra/model";
+ * const path = `${await Deno.makeTempDir()}/x.bin`;
+ * await writeFileAtomic(path, new Uint8Array([1, 2]));
+ * assert.deepEqual(await Deno.readFile(path), new Uint8Array([1, 2]));
+ * ```
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.writeFile(temporary, bytes);
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
+    throw new ModelError({
+      source: path,
+      field: "(file)",
+      value: path,
+      problem: `cannot be written: ${error instanceof Error ? error.message : String(error)}`,
+      hint: "check that the folder exists and may be written (--allow-write)",
+    });
+  }
+}
+
+async function readFile<T>(path: string, convert: (bytes: Uint8Array) => T): Promise<T> {
+  try {
+    return convert(await Deno.readFile(path));
+  } catch (error) {
+    throw new ModelError({
+      source: path,
+      field: "(file)",
+      value: path,
+      problem: `cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      hint: "a checkpoint folder holds config.json and model.safetensors",
+    });
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The one error type of `@copra/model`.
+ *
+ * @module
+ */
+
+/** Where a bad value came from, what it was, and what to do about it. */
+export interface ModelErrorDetails {
+  /** The file (path or name given by the caller) or `"argument"` for a bad call argument. */
+  source: string;
+  /** The field, tensor name or option at fault, e.g. `"n_head"` or `"h.0.attn.c_attn.weight"`. */
+  field: string;
+  /** The offending value, shortened for display. */
+  value: unknown;
+  /** What is wrong, in a few words. */
+  problem: string;
+  /** What the caller can do about it. */
+  hint?: string;
+}
+
+/**
+ * Raised for malformed configurations, checkpoints and arguments of the model package. The message names
+ * the source, field and value at fault and says what to do; the same facts are kept as properties.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ModelError } from "@copra/model";
+ * const e = new ModelError({ source: "config.json", field: "n_head", value: 5, problem: "must divide n_embd (768)" });
+ * assert.equal(e.message, "config.json: n_head: must divide n_embd (768) (got 5)");
+ * ```
+ */
+export class ModelError extends Error {
+  /** The file or `"argument"`. */
+  readonly source: string;
+  /** The field, tensor name or option at fault. */
+  readonly field: string;
+  /** The offending value. */
+  readonly value: unknown;
+
+  /** Builds the error and its message from the details. */
+  constructor(details: ModelErrorDetails) {
+    let shown: string;
+    try {
+      shown = typeof details.value === "string" ? JSON.stringify(details.value) : String(JSON.stringify(details.value));
+    } catch {
+      shown = String(details.value);
+    }
+    if (shown.length > 80) shown = `${shown.slice(0, 77)}...`;
+    super(
+      `${details.source}: ${details.field}: ${details.problem} (got ${shown})${
+        details.hint ? `. ${details.hint}` : ""
+      }`,
+    );
+    this.name = "ModelError";
+    this.source = details.source;
+    this.field = details.field;
+    this.value = details.value;
+  }
+}

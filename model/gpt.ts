@@ -1,0 +1,232 @@
+/**
+ * GPT-2, the whole forward pass in one file, as a pure function over a parameter record.
+ *
+ * Shapes: B batch, T new positions, P cached (past) positions, K = P + T keys, C channels, H heads,
+ * D = C/H head size, V vocabulary.
+ *
+ *   x      = embeds (or wte[ids]) + wpe[positions]                      (B,T,C)
+ *   block  : x = x + attn(ln_1(x));  x = x + mlp(ln_2(x))               × n_layer
+ *   hidden = ln_f(x)                                                    (B,T,C)
+ *   logits = hidden @ wteᵀ  (tied head)                                 (B,T,V)
+ *
+ * Input is either token ids or input embeddings (the token part; position embeddings are always added
+ * here), which is what Coconut needs to feed a hidden state back as the next input. Optional position ids and
+ * an attention mask handle left padding; an optional KV cache makes each later call compute only its new
+ * positions. Dropout runs only when `training` is given, seeded.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { type GPT2Config, headSize } from "./config.ts";
+import { ModelError } from "./errors.ts";
+import { matMul, matMulT } from "./ops.ts";
+import type { GPT2Params } from "./params.ts";
+
+/** Keys and values of one layer for all positions seen so far: each (B,H,P,D). */
+export interface LayerCache {
+  /** Keys (B,H,P,D). */
+  k: tf.Tensor4D;
+  /** Values (B,H,P,D). */
+  v: tf.Tensor4D;
+}
+
+/** One {@link LayerCache} per layer. Its length P is `cache[0].k.shape[2]`. */
+export type KVCache = LayerCache[];
+
+/** What {@link gpt2Forward} takes. */
+export interface ForwardInput {
+  /** Token ids (B,T), int32. Give this or `embeds`. */
+  ids?: tf.Tensor2D;
+  /** Input embeddings (B,T,C): the token part only; position embeddings are added inside. */
+  embeds?: tf.Tensor3D;
+  /** Position ids (B,T), int32. Default: P, P+1, …, P+T-1 for every row. */
+  positionIds?: tf.Tensor2D;
+  /** (B,K) with 1 for positions to attend to and 0 for padding, covering cached and new positions. */
+  attentionMask?: tf.Tensor2D;
+  /** Keys and values of earlier positions. The call does not dispose them. */
+  cache?: KVCache;
+  /** Which logits to compute: all positions (default), the last one only, or none (hidden states only). */
+  logits?: "all" | "last" | "none";
+  /** Training mode: dropout on, with masks drawn from this seed. Omit for evaluation (no dropout). */
+  training?: { seed: number };
+}
+
+/** What {@link gpt2Forward} returns. */
+export interface ForwardOutput {
+  /** Final hidden states after `ln_f`, (B,T,C): Coconut's continuous thoughts. */
+  hidden: tf.Tensor3D;
+  /** Logits (B,T,V), or (B,1,V) with `logits: "last"`; absent with `logits: "none"`. */
+  logits?: tf.Tensor3D;
+  /** Keys and values of all K positions (cached and new), to pass to the next call. */
+  cache: KVCache;
+}
+
+/**
+ * The token embeddings `wte[ids]` (B,T,C) that the model would use for `ids`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { gpt2Config, initParams, tokenEmbeddings } from "@copra/model";
+ * const params = initParams(gpt2Config("nano", { vocab_size: 16 }));
+ * const e = tokenEmbeddings(params, tf.tensor2d([[1, 2, 3]], undefined, "int32"));
+ * assert.deepEqual(e.shape, [1, 3, 48]);
+ * ```
+ */
+export function tokenEmbeddings(params: GPT2Params, ids: tf.Tensor2D): tf.Tensor3D {
+  const [B, T] = ids.shape;
+  const wte = params["wte.weight"];
+  return tf.reshape(tf.gather(wte, tf.reshape(ids, [B * T])), [B, T, wte.shape[1] as number]);
+}
+
+/**
+ * Runs GPT-2. Returns new tensors (hidden, logits, the grown cache); wrap the call in `tf.tidy` or dispose them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { gpt2Config, gpt2Forward, initParams } from "@copra/model";
+ * const config = gpt2Config("nano", { vocab_size: 16 });
+ * const params = initParams(config, { seed: 0 });
+ * const ids = tf.tensor2d([[1, 2, 3]], undefined, "int32");
+ * const full = gpt2Forward(params, config, { ids });
+ * assert.deepEqual(full.logits!.shape, [1, 3, 16]);
+ * // The same sequence in two calls through the cache gives the same last logits.
+ * const first = gpt2Forward(params, config, { ids: tf.tensor2d([[1, 2]], undefined, "int32") });
+ * const next = gpt2Forward(params, config, { ids: tf.tensor2d([[3]], undefined, "int32"), cache: first.cache });
+ * const a = await tf.slice(full.logits!, [0, 2, 0], [1, 1, 16]).data();
+ * const b = await next.logits!.data();
+ * assert.ok(a.every((x, i) => Math.abs(x - b[i]) < 1e-5));
+ * ```
+ */
+export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: ForwardInput): ForwardOutput {
+  const { B, T, P } = checkInput(config, input);
+  const C = config.n_embd, H = config.n_head, D = headSize(config), K = P + T;
+  let site = 0;
+  const dropout = (x: tf.Tensor, rate: number): tf.Tensor =>
+    input.training && rate > 0 ? tf.dropout(x, rate, undefined, dropoutSeed(input.training.seed, site++)) : x;
+
+  // tf.tidy keeps the returned tensors (hidden, logits, every cache entry) and frees the intermediates.
+  return tf.tidy(() => {
+    // Embeddings: token part (given or looked up) plus learned positions.
+    const tokens = input.embeds ?? tokenEmbeddings(params, input.ids!); // (B,T,C)
+    const positions = input.positionIds ?? tf.tile(tf.reshape(tf.range(P, K, 1, "int32"), [1, T]), [B, 1]);
+    const pos = tf.reshape(tf.gather(params["wpe.weight"], tf.reshape(positions, [B * T])), [B, T, C]);
+    let x = dropout(tf.add(tokens, pos), config.embd_pdrop) as tf.Tensor3D; // (B,T,C)
+
+    // Additive attention bias (B,1,T,K): 0 where query t may see key k (k ≤ P+t and not padding), else -1e9.
+    const bias = attentionBias(B, T, P, input.attentionMask);
+
+    const cache: KVCache = [];
+    for (let i = 0; i < config.n_layer; i++) {
+      const h = `h.${i}`;
+      // --- attention ---
+      const a = layerNorm(x, params[`${h}.ln_1.weight`], params[`${h}.ln_1.bias`], config.layer_norm_epsilon);
+      const qkv = linear(a, params[`${h}.attn.c_attn.weight`], params[`${h}.attn.c_attn.bias`]); // (B,T,3C)
+      const [q, kNew, vNew] = tf.split(qkv, 3, 2).map((t) => heads(t, B, T, H, D)); // (B,H,T,D) each
+      const past = input.cache?.[i];
+      const k = past ? tf.concat([past.k, kNew], 2) as tf.Tensor4D : kNew; // (B,H,K,D)
+      const v = past ? tf.concat([past.v, vNew], 2) as tf.Tensor4D : vNew; // (B,H,K,D)
+      cache.push({ k, v });
+      const scores = tf.add(tf.mul(matMulT(q, k), 1 / Math.sqrt(D)), bias); // (B,H,T,K)
+      const probs = dropout(tf.softmax(scores, -1), config.attn_pdrop);
+      const y = tf.reshape(tf.transpose(matMul(probs, v), [0, 2, 1, 3]), [B, T, C]); // (B,T,C)
+      const attnOut = linear(y, params[`${h}.attn.c_proj.weight`], params[`${h}.attn.c_proj.bias`]);
+      x = tf.add(x, dropout(attnOut, config.resid_pdrop)) as tf.Tensor3D;
+      // --- MLP ---
+      const m = layerNorm(x, params[`${h}.ln_2.weight`], params[`${h}.ln_2.bias`], config.layer_norm_epsilon);
+      const up = geluNew(linear(m, params[`${h}.mlp.c_fc.weight`], params[`${h}.mlp.c_fc.bias`])); // (B,T,4C)
+      const down = linear(up, params[`${h}.mlp.c_proj.weight`], params[`${h}.mlp.c_proj.bias`]); // (B,T,C)
+      x = tf.add(x, dropout(down, config.resid_pdrop)) as tf.Tensor3D;
+    }
+    const hidden = layerNorm(x, params["ln_f.weight"], params["ln_f.bias"], config.layer_norm_epsilon);
+
+    // Tied LM head: logits = hidden @ wteᵀ.
+    const mode = input.logits ?? "all";
+    let logits: tf.Tensor3D | undefined;
+    if (mode !== "none") {
+      const rows = mode === "last" ? tf.slice(hidden, [0, T - 1, 0], [B, 1, C]) : hidden;
+      const n = mode === "last" ? 1 : T;
+      logits = tf.reshape(matMulT(tf.reshape(rows, [B * n, C]), params["wte.weight"]), [B, n, config.vocab_size]);
+    }
+    return { hidden, logits, cache } as unknown as tf.TensorContainer;
+  }) as unknown as ForwardOutput;
+}
+
+/** (B,T,C) → (B,T,N) through a Conv1D-layout weight (C,N) and bias (N). */
+function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
+  const [B, T, C] = x.shape;
+  return tf.reshape(tf.add(matMul(tf.reshape(x, [B * T, C]), w), b), [B, T, w.shape[1] as number]);
+}
+
+/** (B,T,C) → (B,H,T,D). */
+function heads(x: tf.Tensor, B: number, T: number, H: number, D: number): tf.Tensor4D {
+  return tf.transpose(tf.reshape(x, [B, T, H, D]), [0, 2, 1, 3]);
+}
+
+/** LayerNorm over the last axis (biased variance, as PyTorch). */
+function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor3D {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), weight), bias) as tf.Tensor3D;
+}
+
+/** GPT-2's GELU: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+function geluNew(x: tf.Tensor): tf.Tensor {
+  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+}
+
+/** The additive mask (B,1,T,K): causal over absolute positions P..P+T-1, and padding from `mask`. */
+function attentionBias(B: number, T: number, P: number, mask?: tf.Tensor2D): tf.Tensor4D {
+  const K = P + T;
+  const causal = new Float32Array(T * K);
+  for (let t = 0; t < T; t++) causal.fill(1, t * K, t * K + P + t + 1);
+  let allowed: tf.Tensor = tf.tensor4d(causal, [1, 1, T, K]);
+  if (mask) allowed = tf.mul(allowed, tf.reshape(tf.cast(mask, "float32"), [B, 1, 1, K]));
+  return tf.mul(tf.sub(allowed, 1), 1e9) as tf.Tensor4D;
+}
+
+/** A distinct, reproducible seed for each dropout site of a call. */
+function dropoutSeed(seed: number, site: number): number {
+  return (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(site + 1, 0xc2b2ae35)) >>> 0;
+}
+
+/** Validates the shapes of a call; returns B, T and P. */
+function checkInput(config: GPT2Config, input: ForwardInput): { B: number; T: number; P: number } {
+  const fail = (field: string, value: unknown, problem: string): never => {
+    throw new ModelError({ source: "argument", field, value, problem });
+  };
+  if ((input.ids === undefined) === (input.embeds === undefined)) {
+    fail("ids/embeds", null, "give exactly one of ids (B,T) and embeds (B,T,C)");
+  }
+  if (input.ids && (input.ids.rank !== 2 || input.ids.dtype !== "int32")) {
+    fail("ids", input.ids.shape, "expected an int32 tensor of shape (B,T)");
+  }
+  if (input.embeds && (input.embeds.rank !== 3 || input.embeds.shape[2] !== config.n_embd)) {
+    fail("embeds", input.embeds.shape, `expected shape (B,T,${config.n_embd})`);
+  }
+  const [B, T] = (input.ids ?? input.embeds!).shape;
+  const P = input.cache?.[0]?.k.shape[2] ?? 0;
+  if (input.cache && input.cache.length !== config.n_layer) {
+    fail("cache", input.cache.length, `expected one entry per layer (${config.n_layer})`);
+  }
+  if (input.cache && input.cache[0].k.shape[0] !== B) fail("cache", input.cache[0].k.shape, `batch must be ${B}`);
+  if (T < 1) fail("ids/embeds", T, "need at least one position");
+  if (input.positionIds === undefined && P + T > config.n_positions) {
+    fail("ids/embeds", P + T, `sequence longer than n_positions (${config.n_positions})`);
+  }
+  if (input.positionIds && (input.positionIds.shape[0] !== B || input.positionIds.shape[1] !== T)) {
+    fail("positionIds", input.positionIds.shape, `expected shape (${B},${T})`);
+  }
+  if (input.attentionMask && (input.attentionMask.shape[0] !== B || input.attentionMask.shape[1] !== P + T)) {
+    fail(
+      "attentionMask",
+      input.attentionMask.shape,
+      `expected shape (${B},${P + T}) covering cached and new positions`,
+    );
+  }
+  return { B, T, P };
+}

@@ -1,0 +1,67 @@
+/**
+ * Matrix products whose gradients use explicit transposes.
+ *
+ * tfjs's own `matMul` gradient multiplies with `transposeA`/`transposeB` flags, which the wasm backend runs
+ * 13–28× slower than an explicit `transpose` followed by a plain product (measured on these machines). These
+ * wrappers compute the same values and gradients with plain products only.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+
+/** Swaps the last two axes of a rank-2, -3 or -4 tensor. */
+function swapLast(x: tf.Tensor): tf.Tensor {
+  const perm = x.shape.map((_, i) => i);
+  const n = perm.length;
+  [perm[n - 2], perm[n - 1]] = [perm[n - 1], perm[n - 2]];
+  return tf.transpose(x, perm);
+}
+
+/**
+ * `a @ b` for tensors of equal rank (2 to 4; leading axes are batch axes of equal size).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { matMul } from "@copra/model";
+ * const y = matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]]));
+ * assert.deepEqual(await y.array(), [[11]]);
+ * ```
+ */
+export const matMul: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor = tf.customGrad(
+  (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([a, b]);
+    return {
+      value: tf.matMul(a, b),
+      // d(a@b)/da = dy @ bᵀ, d(a@b)/db = aᵀ @ dy
+      gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)],
+    };
+  },
+) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+/**
+ * `a @ bᵀ` (transposing b's last two axes) for tensors of equal rank.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { matMulT } from "@copra/model";
+ * const y = matMulT(tf.tensor2d([[1, 2]]), tf.tensor2d([[3, 4]]));
+ * assert.deepEqual(await y.array(), [[11]]);
+ * ```
+ */
+export const matMulT: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor = tf.customGrad(
+  (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([a, b]);
+    return {
+      value: tf.matMul(a, swapLast(b)),
+      // d(a@bᵀ)/da = dy @ b, d(a@bᵀ)/db = dyᵀ @ a
+      gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [tf.matMul(dy, sb), tf.matMul(swapLast(dy), sa)],
+    };
+  },
+) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
