@@ -3,6 +3,7 @@
  *
  * This umbrella package re-exports the public API of the workspace members:
  * - `@copra/tokenizer`: GPT-2 byte-level BPE, word-level vocabularies, special tokens, trainers.
+ * - `@copra/model`: GPT-2 on TensorFlow.js — forward with KV cache, loss, AdamW, safetensors checkpoints, backends.
  *
  * @example
  * ```ts
@@ -16,3 +17,4 @@
  */
 
 export * from "@copra/tokenizer";
+export * from "@copra/model";

@@ -184,5 +184,18 @@ function registerWebGpu(): void {
     };
     // tfjs's type for the adapter info is the DOM's GPUAdapterInfo; a plain record with the same fields works.
     return new WebGPUBackend(device, adapterInfo as unknown as GPUAdapterInfo);
-  }, 1);
+  }, 0);
+}
+
+// Importing the wasm and webgpu packages registers both backends above the plain-JS cpu backend, and both
+// start asynchronously, so any tensor made before `useBackend()` would throw "backend not yet initialized".
+// Re-register them below cpu: tfjs then starts on cpu by itself, and `useBackend()` switches explicitly.
+lowerPriority("wasm");
+registerWebGpu();
+
+function lowerPriority(name: string): void {
+  const factory = tf.findBackendFactory(name);
+  if (factory === null || tf.findBackend(name) !== null) return;
+  tf.removeBackend(name);
+  tf.registerBackend(name, factory, 0);
 }

@@ -19,7 +19,16 @@ import { ModelError } from "./errors.ts";
 import { type GPT2Params, paramShapes } from "./params.ts";
 import { parseSafetensors, type SafetensorsFile, serializeSafetensors } from "./safetensors.ts";
 
-/** File names inside a checkpoint folder. */
+/**
+ * File names inside a checkpoint folder.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CHECKPOINT_FILES } from "@copra/model";
+ * assert.equal(CHECKPOINT_FILES.weights, "model.safetensors");
+ * ```
+ */
 export const CHECKPOINT_FILES: { readonly weights: "model.safetensors"; readonly config: "config.json" } = {
   weights: "model.safetensors",
   config: "config.json",
@@ -98,7 +107,7 @@ export function paramsFromSafetensors(
   }
   const params: GPT2Params = {};
   for (const [name, shape] of Object.entries(shapes)) {
-    params[name] = tf.variable(tf.tensor(found.get(name)!.values, shape), true);
+    params[name] = tf.tidy(() => tf.variable(tf.tensor(found.get(name)!.values, shape), true));
   }
   return params;
 }

@@ -22,13 +22,14 @@ import { type GPT2Config, headSize } from "./config.ts";
 import { ModelError } from "./errors.ts";
 import { matMul, matMulT } from "./ops.ts";
 import type { GPT2Params } from "./params.ts";
+import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from "./tensors.ts";
 
 /** Keys and values of one layer for all positions seen so far: each (B,H,P,D). */
 export interface LayerCache {
   /** Keys (B,H,P,D). */
-  k: tf.Tensor4D;
+  k: Tensor4D;
   /** Values (B,H,P,D). */
-  v: tf.Tensor4D;
+  v: Tensor4D;
 }
 
 /** One {@link LayerCache} per layer. Its length P is `cache[0].k.shape[2]`. */
@@ -37,13 +38,13 @@ export type KVCache = LayerCache[];
 /** What {@link gpt2Forward} takes. */
 export interface ForwardInput {
   /** Token ids (B,T), int32. Give this or `embeds`. */
-  ids?: tf.Tensor2D;
+  ids?: Tensor2D;
   /** Input embeddings (B,T,C): the token part only; position embeddings are added inside. */
-  embeds?: tf.Tensor3D;
+  embeds?: Tensor3D;
   /** Position ids (B,T), int32. Default: P, P+1, …, P+T-1 for every row. */
-  positionIds?: tf.Tensor2D;
+  positionIds?: Tensor2D;
   /** (B,K) with 1 for positions to attend to and 0 for padding, covering cached and new positions. */
-  attentionMask?: tf.Tensor2D;
+  attentionMask?: Tensor2D;
   /** Keys and values of earlier positions. The call does not dispose them. */
   cache?: KVCache;
   /** Which logits to compute: all positions (default), the last one only, or none (hidden states only). */
@@ -55,9 +56,9 @@ export interface ForwardInput {
 /** What {@link gpt2Forward} returns. */
 export interface ForwardOutput {
   /** Final hidden states after `ln_f`, (B,T,C): Coconut's continuous thoughts. */
-  hidden: tf.Tensor3D;
+  hidden: Tensor3D;
   /** Logits (B,T,V), or (B,1,V) with `logits: "last"`; absent with `logits: "none"`. */
-  logits?: tf.Tensor3D;
+  logits?: Tensor3D;
   /** Keys and values of all K positions (cached and new), to pass to the next call. */
   cache: KVCache;
 }
@@ -75,7 +76,7 @@ export interface ForwardOutput {
  * assert.deepEqual(e.shape, [1, 3, 48]);
  * ```
  */
-export function tokenEmbeddings(params: GPT2Params, ids: tf.Tensor2D): tf.Tensor3D {
+export function tokenEmbeddings(params: GPT2Params, ids: Tensor2D): Tensor3D {
   const [B, T] = ids.shape;
   const wte = params["wte.weight"];
   return tf.reshape(tf.gather(wte, tf.reshape(ids, [B * T])), [B, T, wte.shape[1] as number]);
@@ -106,7 +107,7 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
   const { B, T, P } = checkInput(config, input);
   const C = config.n_embd, H = config.n_head, D = headSize(config), K = P + T;
   let site = 0;
-  const dropout = (x: tf.Tensor, rate: number): tf.Tensor =>
+  const dropout = (x: Tensor, rate: number): Tensor =>
     input.training && rate > 0 ? tf.dropout(x, rate, undefined, dropoutSeed(input.training.seed, site++)) : x;
 
   // tf.tidy keeps the returned tensors (hidden, logits, every cache entry) and frees the intermediates.
@@ -115,7 +116,7 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
     const tokens = input.embeds ?? tokenEmbeddings(params, input.ids!); // (B,T,C)
     const positions = input.positionIds ?? tf.tile(tf.reshape(tf.range(P, K, 1, "int32"), [1, T]), [B, 1]);
     const pos = tf.reshape(tf.gather(params["wpe.weight"], tf.reshape(positions, [B * T])), [B, T, C]);
-    let x = dropout(tf.add(tokens, pos), config.embd_pdrop) as tf.Tensor3D; // (B,T,C)
+    let x = dropout(tf.add(tokens, pos), config.embd_pdrop) as Tensor3D; // (B,T,C)
 
     // Additive attention bias (B,1,T,K): 0 where query t may see key k (k ≤ P+t and not padding), else -1e9.
     const bias = attentionBias(B, T, P, input.attentionMask);
@@ -128,25 +129,25 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
       const qkv = linear(a, params[`${h}.attn.c_attn.weight`], params[`${h}.attn.c_attn.bias`]); // (B,T,3C)
       const [q, kNew, vNew] = tf.split(qkv, 3, 2).map((t) => heads(t, B, T, H, D)); // (B,H,T,D) each
       const past = input.cache?.[i];
-      const k = past ? tf.concat([past.k, kNew], 2) as tf.Tensor4D : kNew; // (B,H,K,D)
-      const v = past ? tf.concat([past.v, vNew], 2) as tf.Tensor4D : vNew; // (B,H,K,D)
+      const k = past ? tf.concat([past.k, kNew], 2) as Tensor4D : kNew; // (B,H,K,D)
+      const v = past ? tf.concat([past.v, vNew], 2) as Tensor4D : vNew; // (B,H,K,D)
       cache.push({ k, v });
       const scores = tf.add(tf.mul(matMulT(q, k), 1 / Math.sqrt(D)), bias); // (B,H,T,K)
       const probs = dropout(tf.softmax(scores, -1), config.attn_pdrop);
       const y = tf.reshape(tf.transpose(matMul(probs, v), [0, 2, 1, 3]), [B, T, C]); // (B,T,C)
       const attnOut = linear(y, params[`${h}.attn.c_proj.weight`], params[`${h}.attn.c_proj.bias`]);
-      x = tf.add(x, dropout(attnOut, config.resid_pdrop)) as tf.Tensor3D;
+      x = tf.add(x, dropout(attnOut, config.resid_pdrop)) as Tensor3D;
       // --- MLP ---
       const m = layerNorm(x, params[`${h}.ln_2.weight`], params[`${h}.ln_2.bias`], config.layer_norm_epsilon);
       const up = geluNew(linear(m, params[`${h}.mlp.c_fc.weight`], params[`${h}.mlp.c_fc.bias`])); // (B,T,4C)
       const down = linear(up, params[`${h}.mlp.c_proj.weight`], params[`${h}.mlp.c_proj.bias`]); // (B,T,C)
-      x = tf.add(x, dropout(down, config.resid_pdrop)) as tf.Tensor3D;
+      x = tf.add(x, dropout(down, config.resid_pdrop)) as Tensor3D;
     }
     const hidden = layerNorm(x, params["ln_f.weight"], params["ln_f.bias"], config.layer_norm_epsilon);
 
     // Tied LM head: logits = hidden @ wteᵀ.
     const mode = input.logits ?? "all";
-    let logits: tf.Tensor3D | undefined;
+    let logits: Tensor3D | undefined;
     if (mode !== "none") {
       const rows = mode === "last" ? tf.slice(hidden, [0, T - 1, 0], [B, 1, C]) : hidden;
       const n = mode === "last" ? 1 : T;
@@ -157,36 +158,36 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
 }
 
 /** (B,T,C) → (B,T,N) through a Conv1D-layout weight (C,N) and bias (N). */
-function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
+function linear(x: Tensor, w: Tensor, b: Tensor): Tensor3D {
   const [B, T, C] = x.shape;
   return tf.reshape(tf.add(matMul(tf.reshape(x, [B * T, C]), w), b), [B, T, w.shape[1] as number]);
 }
 
 /** (B,T,C) → (B,H,T,D). */
-function heads(x: tf.Tensor, B: number, T: number, H: number, D: number): tf.Tensor4D {
+function heads(x: Tensor, B: number, T: number, H: number, D: number): Tensor4D {
   return tf.transpose(tf.reshape(x, [B, T, H, D]), [0, 2, 1, 3]);
 }
 
 /** LayerNorm over the last axis (biased variance, as PyTorch). */
-function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor3D {
+function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps: number): Tensor3D {
   const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), weight), bias) as tf.Tensor3D;
+  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), weight), bias) as Tensor3D;
 }
 
 /** GPT-2's GELU: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
-function geluNew(x: tf.Tensor): tf.Tensor {
+function geluNew(x: Tensor): Tensor {
   const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
 }
 
 /** The additive mask (B,1,T,K): causal over absolute positions P..P+T-1, and padding from `mask`. */
-function attentionBias(B: number, T: number, P: number, mask?: tf.Tensor2D): tf.Tensor4D {
+function attentionBias(B: number, T: number, P: number, mask?: Tensor2D): Tensor4D {
   const K = P + T;
   const causal = new Float32Array(T * K);
   for (let t = 0; t < T; t++) causal.fill(1, t * K, t * K + P + t + 1);
-  let allowed: tf.Tensor = tf.tensor4d(causal, [1, 1, T, K]);
+  let allowed: Tensor = tf.tensor4d(causal, [1, 1, T, K]);
   if (mask) allowed = tf.mul(allowed, tf.reshape(tf.cast(mask, "float32"), [B, 1, 1, K]));
-  return tf.mul(tf.sub(allowed, 1), 1e9) as tf.Tensor4D;
+  return tf.mul(tf.sub(allowed, 1), 1e9) as Tensor4D;
 }
 
 /** A distinct, reproducible seed for each dropout site of a call. */

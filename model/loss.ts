@@ -5,9 +5,19 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import type { Scalar, Tensor2D, Tensor3D } from "./tensors.ts";
 
-/** Label value of positions that do not count (Hugging Face's and PyTorch's convention). */
-export const IGNORE_INDEX = -100;
+/**
+ * Label value of positions that do not count (Hugging Face's and PyTorch's convention).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { IGNORE_INDEX } from "@copra/model";
+ * assert.equal(IGNORE_INDEX, -100);
+ * ```
+ */
+export const IGNORE_INDEX: -100 = -100;
 
 /**
  * Mean cross-entropy of `logits` (B,T,V) against `labels` (B,T) int32, over the positions whose label is not
@@ -28,7 +38,7 @@ export const IGNORE_INDEX = -100;
  * assert.ok(Math.abs(loss[0] - Math.log(4 / 3)) < 1e-6);
  * ```
  */
-export function crossEntropy(logits: tf.Tensor3D, labels: tf.Tensor2D): tf.Scalar {
+export function crossEntropy(logits: Tensor3D, labels: Tensor2D): Scalar {
   return tf.tidy(() => {
     const [B, T, V] = logits.shape;
     const N = B * T;
@@ -40,7 +50,7 @@ export function crossEntropy(logits: tf.Tensor3D, labels: tf.Tensor2D): tf.Scala
     const picked = tf.gather(tf.reshape(flat, [N * V]), index); // (N)
     const nll = tf.sub(tf.logSumExp(flat, 1), picked); // (N)
     const mask = tf.cast(counted, "float32");
-    return tf.div(tf.sum(tf.mul(nll, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
+    return tf.div(tf.sum(tf.mul(nll, mask)), tf.maximum(tf.sum(mask), 1)) as Scalar;
   });
 }
 
@@ -59,7 +69,7 @@ export function crossEntropy(logits: tf.Tensor3D, labels: tf.Tensor2D): tf.Scala
  * assert.ok(Math.abs(loss[0] - Math.log(5)) < 1e-6);
  * ```
  */
-export function causalLmLoss(logits: tf.Tensor3D, labels: tf.Tensor2D): tf.Scalar {
+export function causalLmLoss(logits: Tensor3D, labels: Tensor2D): Scalar {
   return tf.tidy(() => {
     const [B, T, V] = logits.shape;
     const shiftedLogits = tf.slice(logits, [0, 0, 0], [B, T - 1, V]);

@@ -39,3 +39,5 @@ export * from "./params.ts";
 export * from "./random.ts";
 export * from "./safetensors.ts";
 export * from "./schedule.ts";
+
+export * from "./tensors.ts";

@@ -9,9 +9,10 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "./tensors.ts";
 
 /** Swaps the last two axes of a rank-2, -3 or -4 tensor. */
-function swapLast(x: tf.Tensor): tf.Tensor {
+function swapLast(x: Tensor): Tensor {
   const perm = x.shape.map((_, i) => i);
   const n = perm.length;
   [perm[n - 2], perm[n - 1]] = [perm[n - 1], perm[n - 2]];
@@ -30,17 +31,17 @@ function swapLast(x: tf.Tensor): tf.Tensor {
  * assert.deepEqual(await y.array(), [[11]]);
  * ```
  */
-export const matMul: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor = tf.customGrad(
-  (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+export const matMul: (a: Tensor, b: Tensor) => Tensor = tf.customGrad(
+  (...args: (Tensor | tf.GradSaveFunc)[]) => {
+    const [a, b, save] = args as [Tensor, Tensor, tf.GradSaveFunc];
     save([a, b]);
     return {
       value: tf.matMul(a, b),
       // d(a@b)/da = dy @ bᵀ, d(a@b)/db = aᵀ @ dy
-      gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)],
+      gradFunc: (dy: Tensor, [sa, sb]: Tensor[]) => [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)],
     };
   },
-) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+) as unknown as (a: Tensor, b: Tensor) => Tensor;
 
 /**
  * `a @ bᵀ` (transposing b's last two axes) for tensors of equal rank.
@@ -54,14 +55,14 @@ export const matMul: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor = tf.customGrad(
  * assert.deepEqual(await y.array(), [[11]]);
  * ```
  */
-export const matMulT: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor = tf.customGrad(
-  (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+export const matMulT: (a: Tensor, b: Tensor) => Tensor = tf.customGrad(
+  (...args: (Tensor | tf.GradSaveFunc)[]) => {
+    const [a, b, save] = args as [Tensor, Tensor, tf.GradSaveFunc];
     save([a, b]);
     return {
       value: tf.matMul(a, swapLast(b)),
       // d(a@bᵀ)/da = dy @ b, d(a@bᵀ)/db = dyᵀ @ a
-      gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [tf.matMul(dy, sb), tf.matMul(swapLast(dy), sa)],
+      gradFunc: (dy: Tensor, [sa, sb]: Tensor[]) => [tf.matMul(dy, sb), tf.matMul(swapLast(dy), sa)],
     };
   },
-) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+) as unknown as (a: Tensor, b: Tensor) => Tensor;

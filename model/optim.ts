@@ -6,9 +6,12 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { writeFileAtomic } from "./checkpoint.ts";
 import { ModelError } from "./errors.ts";
 import type { GPT2Params } from "./params.ts";
+import { parseSafetensors, serializeSafetensors } from "./safetensors.ts";
 import { constantLr, type LrSchedule } from "./schedule.ts";
+import type { Scalar, Tensor, Variable } from "./tensors.ts";
 
 /** Options of {@link AdamW}. Defaults are Coconut's: lr 1e-4, β 0.9/0.999, ε 1e-8, weight decay 0.01. */
 export interface AdamWOptions {
@@ -33,7 +36,7 @@ export interface StepReport {
   /** The learning rate used. */
   lr: number;
   /** Global L2 norm of the gradients before clipping (a scalar tensor: read it with `await data()`). */
-  gradNorm: tf.Scalar;
+  gradNorm: Scalar;
 }
 
 /** The optimizer's state, as tensors and a step count (see {@link AdamW.state}). */
@@ -41,7 +44,7 @@ export interface AdamWState {
   /** Number of updates applied so far. */
   step: number;
   /** `m.<param>` and `v.<param>` moment tensors. */
-  tensors: Record<string, tf.Tensor>;
+  tensors: Record<string, Tensor>;
 }
 
 /**
@@ -69,8 +72,8 @@ export class AdamW {
   /** Number of updates applied so far. */
   step = 0;
   readonly #params: GPT2Params;
-  readonly #m: Record<string, tf.Variable> = {};
-  readonly #v: Record<string, tf.Variable> = {};
+  readonly #m: Record<string, Variable> = {};
+  readonly #v: Record<string, Variable> = {};
   readonly #lr: LrSchedule;
   readonly #beta1: number;
   readonly #beta2: number;
@@ -110,8 +113,8 @@ export class AdamW {
     }
     this.#params = params;
     for (const [name, p] of Object.entries(params)) {
-      this.#m[name] = tf.variable(tf.zerosLike(p), false);
-      this.#v[name] = tf.variable(tf.zerosLike(p), false);
+      this.#m[name] = tf.tidy(() => tf.variable(tf.zerosLike(p), false));
+      this.#v[name] = tf.tidy(() => tf.variable(tf.zerosLike(p), false));
     }
   }
 
@@ -146,7 +149,7 @@ export class AdamW {
    * assert.equal(opt.step, 1);
    * ```
    */
-  apply(grads: Record<string, tf.Tensor>): StepReport {
+  apply(grads: Record<string, Tensor>): StepReport {
     const names = Object.keys(grads).filter((name) => name in this.#params);
     for (const name of Object.keys(grads)) {
       if (!(name in this.#params)) {
@@ -159,7 +162,7 @@ export class AdamW {
     const bc1 = 1 - this.#beta1 ** t, bc2 = 1 - this.#beta2 ** t;
     // Pairwise adds, not addN: WebGPU's addN gives 0 with many inputs (seen with tfjs 4.22 on Mesa).
     const gradNorm = tf.tidy(() =>
-      tf.sqrt(names.map((n) => tf.sum(tf.square(grads[n]))).reduce((a, b) => tf.add(a, b), tf.scalar(0))) as tf.Scalar
+      tf.sqrt(names.map((n) => tf.sum(tf.square(grads[n]))).reduce((a, b) => tf.add(a, b), tf.scalar(0))) as Scalar
     );
     tf.tidy(() => {
       // PyTorch's clip_grad_norm_: scale by max/(norm + 1e-6) when that is below 1.
@@ -195,10 +198,12 @@ export class AdamW {
    */
   reset(): void {
     this.step = 0;
-    for (const name of Object.keys(this.#m)) {
-      this.#m[name].assign(tf.zerosLike(this.#m[name]));
-      this.#v[name].assign(tf.zerosLike(this.#v[name]));
-    }
+    tf.tidy(() => {
+      for (const name of Object.keys(this.#m)) {
+        this.#m[name].assign(tf.zerosLike(this.#m[name]));
+        this.#v[name].assign(tf.zerosLike(this.#v[name]));
+      }
+    });
   }
 
   /**
@@ -215,7 +220,7 @@ export class AdamW {
    * ```
    */
   state(): AdamWState {
-    const tensors: Record<string, tf.Tensor> = {};
+    const tensors: Record<string, Tensor> = {};
     for (const name of Object.keys(this.#m)) {
       tensors[`m.${name}`] = this.#m[name];
       tensors[`v.${name}`] = this.#v[name];
@@ -301,11 +306,11 @@ export class AdamW {
  */
 export function valueAndGrads(
   params: GPT2Params,
-  loss: () => tf.Scalar,
-): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
+  loss: () => Scalar,
+): { value: Scalar; grads: Record<string, Tensor> } {
   const entries = Object.entries(params);
   const { value, grads } = tf.variableGrads(loss, entries.map(([, v]) => v));
-  const byName: Record<string, tf.Tensor> = {};
+  const byName: Record<string, Tensor> = {};
   for (const [name, v] of entries) if (grads[v.name]) byName[name] = grads[v.name];
   return { value, grads: byName };
 }
@@ -315,4 +320,65 @@ function checkRange(field: string, value: number): number {
     throw new ModelError({ source: "argument", field, value, problem: "must be in [0, 1)" });
   }
   return value;
+}
+
+/**
+ * Writes an optimizer's state (moments as F32 tensors, the step in the metadata) to a safetensors file, all at
+ * once (temporary file + rename).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { AdamW, loadOptimizerState, saveOptimizerState } from "@copra/model";
+ * const params = { w: tf.variable(tf.tensor1d([1, 2])) };
+ * const a = new AdamW(params);
+ * a.apply({ w: tf.tensor1d([0.1, -0.2]) });
+ * const path = `${await Deno.makeTempDir()}/optimizer.safetensors`;
+ * await saveOptimizerState(path, a);
+ * const b = new AdamW(params);
+ * await loadOptimizerState(path, b);
+ * assert.equal(b.step, 1);
+ * assert.deepEqual(await b.state().tensors["m.w"].data(), await a.state().tensors["m.w"].data());
+ * ```
+ */
+export async function saveOptimizerState(path: string, optimizer: AdamW): Promise<void> {
+  const { step, tensors } = optimizer.state();
+  const entries: Record<string, { shape: number[]; values: Float32Array }> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    entries[name] = { shape: t.shape, values: (await t.data()) as Float32Array };
+  }
+  await writeFileAtomic(path, serializeSafetensors(entries, { step: String(step), optimizer: "adamw" }));
+}
+
+/**
+ * Restores an optimizer's state from a file written by {@link saveOptimizerState}. Throws a
+ * {@link ModelError} naming the file and the tensor at fault.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadOptimizerState } from "@copra/model";
+ * await loadOptimizerState("runs/x/optimizer.safetensors", optimizer);
+ * ```
+ */
+export async function loadOptimizerState(path: string, optimizer: AdamW): Promise<void> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    throw new ModelError({
+      source: path,
+      field: "(file)",
+      value: path,
+      problem: `cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+    });
+  }
+  const file = parseSafetensors(bytes, path);
+  const tensors: Record<string, Tensor> = {};
+  for (const [name, t] of file.tensors) tensors[name] = tf.tensor(t.values, t.shape);
+  try {
+    optimizer.loadState({ step: Number(file.metadata.step), tensors }, path);
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
 }

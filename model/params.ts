@@ -9,9 +9,10 @@ import * as tf from "@tensorflow/tfjs";
 import { type GPT2Config, innerSize } from "./config.ts";
 import { ModelError } from "./errors.ts";
 import { Rng } from "./random.ts";
+import type { Variable } from "./tensors.ts";
 
 /** The model's parameters, keyed by Hugging Face name (`wte.weight`, `h.0.attn.c_attn.weight`, …). */
-export type GPT2Params = Record<string, tf.Variable>;
+export type GPT2Params = Record<string, Variable>;
 
 /**
  * Every parameter's name and shape, in Hugging Face's order (C channels, V vocabulary, 3C for q/k/v).
@@ -103,7 +104,7 @@ export function initParams(config: GPT2Config, options: InitOptions = {}): GPT2P
       const s = /c_proj\.weight$/.test(name) ? residualStd : std;
       for (let i = 0; i < size; i++) values[i] = rng.normal() * s;
     }
-    params[name] = tf.variable(tf.tensor(values, shape), true);
+    params[name] = tf.tidy(() => tf.variable(tf.tensor(values, shape), true));
   }
   return params;
 }

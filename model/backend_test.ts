@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { type BackendName, matMul, matMulT, ModelError, useBackend } from "./mod.ts";
+import { maxAbsDiff } from "./testdata/fixtures.ts";
+
+Deno.test("useBackend reports what it got", async () => {
+  assert.deepEqual(await useBackend("cpu"), { backend: "cpu" });
+  const wasm = await useBackend("wasm");
+  assert.equal(wasm.backend, "wasm");
+  assert.equal(wasm.simd, true);
+  assert.equal(tf.getBackend(), "wasm");
+  const gpu = await useBackend("webgpu");
+  assert.equal(gpu.backend, "webgpu");
+  assert.ok(gpu.adapter && typeof gpu.adapter.description === "string");
+  assert.ok(gpu.limits!.maxStorageBufferBindingSize >= 128 * 1024 * 1024);
+  await assert.rejects(
+    () => useBackend("tpu" as BackendName),
+    (e: unknown) => e instanceof ModelError && e.field === "backend",
+  );
+});
+
+/** Runs `f` on a backend and returns its values. */
+async function on(backend: BackendName, f: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await useBackend(backend);
+  const out = tf.tidy(f);
+  const list = Array.isArray(out) ? out : [out];
+  const values = await Promise.all(list.map(async (t) => (await t.data()) as Float32Array));
+  tf.dispose(list);
+  return values;
+}
+
+Deno.test("wasm's UnsortedSegmentSum (gradient of gather) equals the cpu reference", async () => {
+  const run = () => {
+    const x = tf.tensor2d([[1, 2, 3], [4, 5, 6], [7, 8, 9], [1, 1, 1]]);
+    const ids = tf.tensor1d([2, 0, 2, 5], "int32");
+    const rows = tf.tensor1d([2, 0, 2, 3], "int32");
+    return [tf.unsortedSegmentSum(x, ids, 6), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, rows), 2)))(x)];
+  };
+  const [wasm, cpu] = [await on("wasm", run), await on("cpu", run)];
+  assert.deepEqual([...cpu[0]], [4, 5, 6, 0, 0, 0, 8, 10, 12, 0, 0, 0, 0, 0, 0, 1, 1, 1]);
+  for (let i = 0; i < cpu.length; i++) assert.deepEqual(wasm[i], cpu[i]);
+});
+
+Deno.test("matMul/matMulT: values and gradients equal tf.matMul's on cpu, wasm and webgpu", async () => {
+  const cases = () => {
+    const a = tf.randomNormal([2, 3, 4, 5], 0, 1, "float32", 1), b = tf.randomNormal([2, 3, 5, 6], 0, 1, "float32", 2);
+    const bt = tf.randomNormal([2, 3, 6, 5], 0, 1, "float32", 3), w = tf.randomNormal([6, 4], 0, 1, "float32", 4);
+    const loss = (f: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor, x: tf.Tensor, y: tf.Tensor) =>
+      tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+        tf.sum(tf.mul(f(p, q), w.slice([0, 0], [f(p, q).shape.at(-2)!, 4]).sum()))
+      )([x, y]);
+    return [
+      matMul(a, b),
+      tf.matMul(a, b),
+      matMulT(a, bt),
+      tf.matMul(a, bt, false, true),
+      ...loss(matMul, a, b),
+      ...loss((x, y) => tf.matMul(x, y), a, b),
+      ...loss(matMulT, a, bt),
+      ...loss((x, y) => tf.matMul(x, y, false, true), a, bt),
+    ];
+  };
+  for (const backend of ["cpu", "wasm", "webgpu"] as const) {
+    const v = await on(backend, cases);
+    const tol = backend === "webgpu" ? 1e-3 : 1e-5;
+    for (const [ours, theirs] of [[0, 1], [2, 3], [4, 6], [5, 7], [8, 10], [9, 11]]) {
+      assert.ok(maxAbsDiff(v[ours], v[theirs]) <= tol, `${backend}: output ${ours} vs ${theirs}`);
+    }
+  }
+});

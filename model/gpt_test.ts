@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import {
+  disposeParams,
+  type ForwardOutput,
+  gpt2Config,
+  gpt2Forward,
+  initParams,
+  type KVCache,
+  ModelError,
+  resizeVocab,
+  tokenEmbeddings,
+  useBackend,
+} from "./mod.ts";
+import { maxAbsDiff } from "./testdata/fixtures.ts";
+
+const config = gpt2Config("nano", { vocab_size: 40, n_positions: 32 });
+const int2d = (rows: number[][]) => tf.tensor2d(rows, undefined, "int32");
+const release = (out: ForwardOutput) =>
+  tf.dispose([out.hidden, ...(out.logits ? [out.logits] : []), ...flat(out.cache)]);
+const flat = (cache: KVCache) => cache.flatMap((c) => [c.k, c.v]);
+
+for (const backend of ["cpu", "wasm"] as const) {
+  Deno.test(`${backend}: prefix then one token at a time through the cache equals the full forward (≤1e-5)`, async () => {
+    await useBackend(backend);
+    const params = initParams(config, { seed: 11 });
+    const rows = [[3, 1, 4, 1, 5, 9, 2, 6, 5, 3], [2, 7, 1, 8, 2, 8, 1, 8, 2, 8]];
+    const full = gpt2Forward(params, config, { ids: int2d(rows) });
+    const fullLogits = await full.logits!.data(), fullHidden = await full.hidden.data();
+    const [B, T, V] = full.logits!.shape, C = config.n_embd;
+    let step = gpt2Forward(params, config, { ids: int2d(rows.map((r) => r.slice(0, 4))) });
+    for (let t = 4; t < T; t++) {
+      const next = gpt2Forward(params, config, { ids: int2d(rows.map((r) => [r[t]])), cache: step.cache });
+      release(step);
+      step = next;
+      const logits = await step.logits!.data(), hidden = await step.hidden.data();
+      for (let b = 0; b < B; b++) {
+        const at = (b * T + t) * V;
+        assert.ok(maxAbsDiff(logits.subarray(b * V, (b + 1) * V), fullLogits.subarray(at, at + V)) <= 1e-5, `t=${t}`);
+        const h = (b * T + t) * C;
+        assert.ok(maxAbsDiff(hidden.subarray(b * C, (b + 1) * C), fullHidden.subarray(h, h + C)) <= 1e-5);
+      }
+    }
+    assert.equal(step.cache[0].k.shape[2], T);
+    release(step);
+    release(full);
+    disposeParams(params);
+  });
+}
+
+Deno.test("input embeddings equal to wte[ids] give the same outputs as the ids", async () => {
+  await useBackend("cpu");
+  const params = initParams(config, { seed: 2 });
+  const ids = int2d([[5, 6, 7, 8]]);
+  const a = gpt2Forward(params, config, { ids });
+  const b = gpt2Forward(params, config, { embeds: tokenEmbeddings(params, ids) });
+  assert.equal(maxAbsDiff(await a.logits!.data(), await b.logits!.data()), 0);
+  assert.equal(maxAbsDiff(await a.hidden.data(), await b.hidden.data()), 0);
+  release(a);
+  release(b);
+  disposeParams(params);
+});
+
+Deno.test("a left-padded row equals the same row unpadded, at its real positions", async () => {
+  await useBackend("cpu");
+  const params = initParams(config, { seed: 5 });
+  const alone = gpt2Forward(params, config, { ids: int2d([[9, 8, 7]]) });
+  const padded = gpt2Forward(params, config, {
+    ids: int2d([[1, 2, 3, 4, 5], [0, 0, 9, 8, 7]]),
+    attentionMask: int2d([[1, 1, 1, 1, 1], [0, 0, 1, 1, 1]]),
+    positionIds: int2d([[0, 1, 2, 3, 4], [0, 0, 0, 1, 2]]),
+  });
+  const V = config.vocab_size;
+  const row = (await padded.logits!.data()).subarray(5 * V + 2 * V, 10 * V);
+  assert.ok(maxAbsDiff(row, await alone.logits!.data()) <= 1e-5);
+  release(alone);
+  release(padded);
+  disposeParams(params);
+});
+
+Deno.test("logits: 'last' is the last row of 'all'; 'none' computes no logits", async () => {
+  await useBackend("cpu");
+  const params = initParams(config, { seed: 1 });
+  const ids = int2d([[1, 2, 3], [4, 5, 6]]);
+  const all = gpt2Forward(params, config, { ids });
+  const last = gpt2Forward(params, config, { ids, logits: "last" });
+  const none = gpt2Forward(params, config, { ids, logits: "none" });
+  assert.deepEqual(last.logits!.shape, [2, 1, 40]);
+  const expected = await tf.slice(all.logits!, [0, 2, 0], [2, 1, 40]).data();
+  assert.ok(maxAbsDiff(await last.logits!.data(), expected) <= 1e-6);
+  assert.equal(none.logits, undefined);
+  [all, last, none].forEach(release);
+  disposeParams(params);
+});
+
+Deno.test("dropout: only in training, reproducible by seed", async () => {
+  await useBackend("cpu");
+  const params = initParams(config, { seed: 1 });
+  const ids = int2d([[1, 2, 3, 4, 5, 6]]);
+  const run = async (training?: { seed: number }) => {
+    const out = gpt2Forward(params, config, { ids, training });
+    const values = await out.logits!.data();
+    release(out);
+    return values;
+  };
+  const evalA = await run(), evalB = await run();
+  const s1 = await run({ seed: 1 }), s1again = await run({ seed: 1 }), s2 = await run({ seed: 2 });
+  assert.equal(maxAbsDiff(evalA, evalB), 0);
+  assert.equal(maxAbsDiff(s1, s1again), 0);
+  assert.ok(maxAbsDiff(s1, s2) > 1e-3, "different seeds drop different units");
+  assert.ok(maxAbsDiff(s1, evalA) > 1e-3, "training mode drops units");
+  const noDrop = gpt2Config("nano", { vocab_size: 40, n_positions: 32, resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 });
+  const out = gpt2Forward(params, noDrop, { ids, training: { seed: 1 } });
+  assert.equal(maxAbsDiff(await out.logits!.data(), evalA), 0);
+  release(out);
+  disposeParams(params);
+});
+
+Deno.test("bad inputs are refused with the field at fault", async () => {
+  await useBackend("cpu");
+  const params = initParams(config);
+  const field = (name: string) => (e: unknown) => e instanceof ModelError && e.field === name;
+  assert.throws(() => gpt2Forward(params, config, {}), field("ids/embeds"));
+  assert.throws(() => gpt2Forward(params, config, { ids: tf.tensor2d([[1.5]]) as tf.Tensor2D }), field("ids"));
+  assert.throws(() => gpt2Forward(params, config, { embeds: tf.zeros([1, 2, 7]) as tf.Tensor3D }), field("embeds"));
+  assert.throws(() => gpt2Forward(params, config, { ids: int2d([new Array(33).fill(1)]) }), field("ids/embeds"));
+  assert.throws(
+    () => gpt2Forward(params, config, { ids: int2d([[1, 2]]), attentionMask: int2d([[1, 1, 1]]) }),
+    field("attentionMask"),
+  );
+  assert.throws(
+    () => gpt2Forward(params, config, { ids: int2d([[1, 2]]), positionIds: int2d([[0, 1], [0, 1]]) }),
+    field("positionIds"),
+  );
+  disposeParams(params);
+});
+
+Deno.test("resizeVocab adds rows copied from the chosen token; ids of the new tokens work", async () => {
+  await useBackend("cpu");
+  const params = initParams(config, { seed: 4 });
+  const bigger = resizeVocab(params, config, 43, { initFrom: 7 });
+  const out = gpt2Forward(params, bigger, { ids: int2d([[40, 41, 42, 7]]) });
+  const logits = await out.logits!.data();
+  assert.equal(out.logits!.shape[2], 43);
+  // The new tokens share token 7's embedding, so at position 0 the model cannot tell 40 from 7.
+  const first = await gpt2Forward(params, bigger, { ids: int2d([[7]]) }).logits!.data();
+  assert.ok(maxAbsDiff(logits.subarray(0, 43), first) <= 1e-6);
+  assert.throws(() => resizeVocab(params, bigger, 42, { initFrom: 0 }), /at least the current vocabulary size 43/);
+  assert.throws(() => resizeVocab(params, bigger, 50, { initFrom: 43 }), /token id below 43/);
+  release(out);
+  disposeParams(params);
+});
