@@ -1,18 +1,39 @@
 // deno-lint-ignore-file no-console
 /**
- * `deno task bench [name…]`: runs the named benchmarks (all when none is named). Each prints a short report
- * and, as its last line, one JSON object.
+ * `deno task bench [name…] [--preset P] [--backend B] [--steps N]`: runs the named benchmarks (all when none is
+ * named). Each prints one JSON object per line; the last line is the last benchmark's result.
  *
  * @module
  */
 
+import { parseArgs } from "node:util";
+import type { BackendName, PresetName } from "../model/mod.ts";
 import { benchTokenizer } from "./tokenizer.ts";
+import { benchTrainStep } from "./train_step.ts";
+
+const { values, positionals } = parseArgs({
+  args: Deno.args,
+  allowPositionals: true,
+  options: {
+    preset: { type: "string" },
+    backend: { type: "string" },
+    steps: { type: "string" },
+    batch: { type: "string" },
+  },
+});
 
 const BENCHES: Record<string, () => Promise<object>> = {
-  tokenizer: () => benchTokenizer(),
+  "tokenizer": () => benchTokenizer(),
+  "train-step": () =>
+    benchTrainStep({
+      preset: values.preset as PresetName | undefined,
+      backend: values.backend as BackendName | undefined,
+      steps: values.steps ? Number(values.steps) : undefined,
+      batch: values.batch ? Number(values.batch) : undefined,
+    }),
 };
 
-const names = Deno.args.length > 0 ? Deno.args : Object.keys(BENCHES);
+const names = positionals.length > 0 ? positionals : Object.keys(BENCHES);
 for (const name of names) {
   const bench = BENCHES[name];
   if (!bench) {

@@ -12,6 +12,7 @@
 import { makeCorpus } from "../tokenizer/testdata/make_corpus.ts";
 import { loadGpt2, tiktokenGpt2 } from "../tokenizer/testdata/references.ts";
 import type { Tokenizer } from "../tokenizer/mod.ts";
+import { median } from "./util.ts";
 
 /** Result line of the tokenizer benchmark. */
 export interface TokenizerBenchResult {
@@ -23,11 +24,6 @@ export interface TokenizerBenchResult {
   ratio: number;
   parity: boolean;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** Times `encode` on `text`: `repetitions` timed runs after one warm-up; returns the median seconds and the ids. */
 function time(

@@ -65,7 +65,7 @@ export async function useBackend(name: BackendName = "wasm", options: UseBackend
   }
   if (name === "wasm") {
     registerWasmFixes();
-    if (tf.findBackend("wasm") === null) {
+    if (!isInitialized("wasm")) {
       setWasmPaths(
         options.wasmPaths ?? import.meta.resolve("@tensorflow/tfjs-backend-wasm/dist/").replace(/\/?$/, "/"),
       );
@@ -195,7 +195,16 @@ registerWebGpu();
 
 function lowerPriority(name: string): void {
   const factory = tf.findBackendFactory(name);
-  if (factory === null || tf.findBackend(name) !== null) return;
+  if (factory === null || isInitialized(name)) return;
   tf.removeBackend(name);
   tf.registerBackend(name, factory, 0);
+}
+
+/**
+ * Whether a backend already has a running instance. (tf.findBackend would start one as a side effect, and an
+ * asynchronous start left pending makes every later tensor operation throw.)
+ */
+function isInitialized(name: string): boolean {
+  const engine = tf.engine() as unknown as { registry?: Record<string, unknown> };
+  return engine.registry?.[name] !== undefined;
 }

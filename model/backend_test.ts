@@ -68,3 +68,25 @@ Deno.test("matMul/matMulT: values and gradients equal tf.matMul's on cpu, wasm a
     }
   }
 });
+
+Deno.test("in a fresh process, tensors work before and after useBackend for each backend", async () => {
+  const moduleUrl = new URL("./mod.ts", import.meta.url).href;
+  for (const backend of ["none", "cpu", "wasm", "webgpu"]) {
+    const code = `
+      import * as tf from "@tensorflow/tfjs";
+      import { useBackend } from "${moduleUrl}";
+      const before = await tf.tensor([1, 2]).sum().data(); // default backend, before any choice
+      ${backend === "none" ? "" : `await useBackend("${backend}");`}
+      const after = await tf.tensor([3, 4]).sum().data();
+      console.log(JSON.stringify([before[0], after[0], tf.getBackend()]));`;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--unstable-webgpu", code],
+      cwd: new URL("../", import.meta.url).pathname,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout).trim();
+    assert.equal(out.code, 0, `${backend}: ${new TextDecoder().decode(out.stderr)}`);
+    assert.deepEqual(JSON.parse(stdout), [3, 7, backend === "none" ? "cpu" : backend]);
+  }
+});

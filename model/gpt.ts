@@ -174,10 +174,15 @@ function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps: number): Tensor
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), weight), bias) as Tensor3D;
 }
 
-/** GPT-2's GELU: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+/**
+ * GPT-2's GELU: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as x·σ(2·√(2/π)·(x + 0.044715·x³)) — the
+ * same function (0.5·(1 + tanh(z)) = σ(2z)), equal to within 2e-7, and much faster on wasm, whose tanh kernel
+ * is scalar.
+ */
 function geluNew(x: Tensor): Tensor {
-  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+  const cube = tf.mul(tf.mul(x, x), x); // x·x·x: tf.pow and its gradient are several times slower
+  const z2 = tf.mul(tf.add(x, tf.mul(cube, 0.044715)), 2 * Math.sqrt(2 / Math.PI));
+  return tf.mul(x, tf.sigmoid(z2));
 }
 
 /** The additive mask (B,1,T,K): causal over absolute positions P..P+T-1, and padding from `mask`. */

@@ -5,7 +5,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import type { Scalar, Tensor2D, Tensor3D } from "./tensors.ts";
+import type { Scalar, Tensor, Tensor2D, Tensor3D } from "./tensors.ts";
 
 /**
  * Label value of positions that do not count (Hugging Face's and PyTorch's convention).
@@ -48,11 +48,27 @@ export function crossEntropy(logits: Tensor3D, labels: Tensor2D): Scalar {
     const safe = tf.where(counted, y, tf.zerosLike(y)); // ignored → class 0, masked out below
     const index = tf.add(tf.mul(tf.range(0, N, 1, "int32"), tf.scalar(V, "int32")), safe); // flat index of each label's logit
     const picked = tf.gather(tf.reshape(flat, [N * V]), index); // (N)
-    const nll = tf.sub(tf.logSumExp(flat, 1), picked); // (N)
+    const nll = tf.sub(logSumExp(flat), picked); // (N)
     const mask = tf.cast(counted, "float32");
     return tf.div(tf.sum(tf.mul(nll, mask)), tf.maximum(tf.sum(mask), 1)) as Scalar;
   });
 }
+
+/**
+ * log Σ exp(x) over the last axis of (N,V), shifted by the row maximum for stability. The shift is held
+ * constant for differentiation: the gradient is softmax(x) either way, and tf.logSumExp's route through max()
+ * costs an extra (N,V) comparison in the backward pass.
+ */
+function logSumExp(x: Tensor): Tensor {
+  const m = rowMaxConstant(x); // (N,1)
+  return tf.add(tf.reshape(m, [-1]), tf.log(tf.sum(tf.exp(tf.sub(x, m)), 1)));
+}
+
+/** The maximum of each row (N,1), differentiated as a constant (gradient zero). */
+const rowMaxConstant: (x: Tensor) => Tensor = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+  const x = args[0] as Tensor;
+  return { value: tf.max(x, 1, true), gradFunc: () => tf.zerosLike(x) };
+}) as unknown as (x: Tensor) => Tensor;
 
 /**
  * The causal language-model loss as Hugging Face computes it from `labels`: logits at t predict the label at
