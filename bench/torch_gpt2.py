@@ -9,6 +9,8 @@ Subcommands
   fixtures OUT_DIR     write the parity fixtures copra's tests compare against (small, committed)
   train-step [--preset tiny] [--steps N]
                        time forward+backward+Adam steps on random ids; prints one JSON line {"torch_ms": ...}
+  logits DIR IDS       load a checkpoint folder (config.json + model.safetensors, e.g. saved by copra) and
+                       print the logits for IDS (a JSON list of lists) as one JSON line
   hf-layout OUT_DIR    write a full-size GPT-2 124M checkpoint in the Hugging Face hub layout (random
                        weights, attention-mask buffers included) for checkpoint-loading checks
 """
@@ -120,6 +122,34 @@ def write_safetensors(path, tensors, metadata=None):
         f.write(head)
         for b in blobs:
             f.write(b)
+
+
+def read_safetensors(path):
+    """Minimal safetensors reader (F32 only), independent of copra's."""
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n])
+    base = 8 + n
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        assert info["dtype"] == "F32", f"{name}: {info['dtype']}"
+        begin, end = info["data_offsets"]
+        out[name] = torch.frombuffer(bytearray(data[base + begin : base + end]), dtype=torch.float32).reshape(info["shape"])
+    return out
+
+
+def logits_of_checkpoint(folder, ids_json):
+    """What a PyTorch user gets from a copra checkpoint: keys as in HF GPT2Model, LM head tied to wte."""
+    with open(os.path.join(folder, "config.json")) as f:
+        cfg = json.load(f)
+    p = read_safetensors(os.path.join(folder, "model.safetensors"))
+    ids = torch.tensor(json.loads(ids_json))
+    with torch.no_grad():
+        _, logits = forward(p, cfg["n_layer"], cfg["n_head"], ids, eps=cfg["layer_norm_epsilon"])
+    print(json.dumps({"logits": logits.reshape(-1).tolist()}))
 
 
 def config_json(V, P, C, L, H):
@@ -248,11 +278,16 @@ def main():
     t.add_argument("--steps", type=int, default=20)
     t.add_argument("--batch", type=int, default=16)
     t.add_argument("--seq", type=int, default=0, help="sequence length (default: n_positions)")
+    lg = sub.add_parser("logits")
+    lg.add_argument("dir")
+    lg.add_argument("ids")
     h = sub.add_parser("hf-layout")
     h.add_argument("out_dir")
     args = ap.parse_args()
     if args.cmd == "fixtures":
         fixtures(args.out_dir)
+    elif args.cmd == "logits":
+        logits_of_checkpoint(args.dir, args.ids)
     elif args.cmd == "train-step":
         train_step(args.preset, args.steps, args.batch, args.seq)
     else:
