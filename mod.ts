@@ -2,6 +2,7 @@
  * copra: continuous-thought language models (Coconut, Hao et al. 2024) for Deno and the browser.
  *
  * This umbrella package re-exports the public API of the workspace members:
+ * - `@copra/random`: the seeded generator every package shares.
  * - `@copra/tokenizer`: GPT-2 byte-level BPE, word-level vocabularies, special tokens, trainers.
  * - `@copra/model`: GPT-2 on TensorFlow.js — forward with KV cache, loss, AdamW, safetensors checkpoints, backends.
  *
@@ -16,5 +17,6 @@
  * @module
  */
 
+export * from "@copra/random";
 export * from "@copra/tokenizer";
 export * from "@copra/model";

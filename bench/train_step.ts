@@ -18,10 +18,10 @@ import {
   gpt2Forward,
   initParams,
   type PresetName,
-  Rng,
   useBackend,
   valueAndGrads,
 } from "../model/mod.ts";
+import { Rng } from "@copra/random";
 import { findTorchPython, median } from "./util.ts";
 
 /** Options of the train-step benchmark. */

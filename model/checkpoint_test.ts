@@ -11,11 +11,11 @@ import {
   paramShapes,
   parseSafetensors,
   PRESETS,
-  Rng,
   saveCheckpoint,
   serializeSafetensors,
   useBackend,
 } from "./mod.ts";
+import { Rng } from "@copra/random";
 
 const config = gpt2Config("nano", { vocab_size: 30, n_positions: 16 });
 

@@ -36,7 +36,6 @@ export * from "./loss.ts";
 export * from "./ops.ts";
 export * from "./optim.ts";
 export * from "./params.ts";
-export * from "./random.ts";
 export * from "./safetensors.ts";
 export * from "./schedule.ts";
 

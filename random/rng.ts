@@ -11,7 +11,7 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Rng } from "@copra/model";
+ * import { Rng } from "@copra/random";
  * const a = new Rng(7), b = new Rng(7);
  * assert.equal(a.next(), b.next());
  * const saved = a.state();
@@ -45,7 +45,7 @@ export class Rng {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Rng } from "@copra/model";
+   * import { Rng } from "@copra/random";
    * const r = new Rng(1);
    * const copy = Rng.fromState(r.state());
    * assert.equal(copy.next(), r.next());
@@ -64,7 +64,7 @@ export class Rng {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Rng } from "@copra/model";
+   * import { Rng } from "@copra/random";
    * assert.equal(new Rng(3).state().length, 4);
    * ```
    */
@@ -80,7 +80,7 @@ export class Rng {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Rng } from "@copra/model";
+   * import { Rng } from "@copra/random";
    * const u = new Rng(5).nextUint32();
    * assert.ok(Number.isInteger(u) && u >= 0 && u < 2 ** 32);
    * ```
@@ -104,7 +104,7 @@ export class Rng {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Rng } from "@copra/model";
+   * import { Rng } from "@copra/random";
    * const x = new Rng(5).next();
    * assert.ok(x >= 0 && x < 1);
    * ```
@@ -119,7 +119,7 @@ export class Rng {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Rng } from "@copra/model";
+   * import { Rng } from "@copra/random";
    * const k = new Rng(5).int(6);
    * assert.ok(k >= 0 && k < 6);
    * ```
@@ -134,7 +134,7 @@ export class Rng {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Rng } from "@copra/model";
+   * import { Rng } from "@copra/random";
    * const r = new Rng(9);
    * const xs = Array.from({ length: 10000 }, () => r.normal());
    * const mean = xs.reduce((a, b) => a + b) / xs.length;
@@ -161,7 +161,7 @@ export class Rng {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Rng } from "@copra/model";
+   * import { Rng } from "@copra/random";
    * const xs = new Rng(1).shuffle([1, 2, 3, 4, 5]);
    * assert.deepEqual([...xs].sort(), [1, 2, 3, 4, 5]);
    * ```
