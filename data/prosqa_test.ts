@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import {
+  classifyPath,
+  type CoconutItem,
+  generateProsQA,
+  loadDataset,
+  parseProsQAQuestion,
+  PROSQA_CONCEPTS,
+  PROSQA_PERSONS,
+  type ProsQAStats,
+  prosqaStats,
+} from "./mod.ts";
+import { sharedFile } from "./testdata/shared.ts";
+
+const released = [
+  ...await loadDataset(sharedFile("prosqa_valid.json")),
+  ...await loadDataset(sharedFile("prosqa_test.json")),
+];
+const generated = generateProsQA({ n: 1000, seed: 2026 });
+
+type Numeric = "nodes" | "edges" | "hops" | "persons" | "shortestPaths";
+const NUMERIC: Numeric[] = ["nodes", "edges", "hops", "persons", "shortestPaths"];
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+Deno.test("generated ProsQA matches the released files: ranges, means and every structural rule", () => {
+  const real = released.map(prosqaStats), ours = generated.map(prosqaStats);
+  for (const key of NUMERIC) {
+    const r = real.map((s) => s[key]), g = ours.map((s) => s[key]);
+    const [lo, hi] = [Math.min(...r), Math.max(...r)];
+    const inside = g.filter((x) => x >= lo && x <= hi).length / g.length;
+    assert.ok(inside >= 0.98, `${key}: ${(inside * 100).toFixed(1)}% within the released range [${lo}, ${hi}]`);
+    const [mr, mg] = [mean(r), mean(g)];
+    assert.ok(Math.abs(mg - mr) <= 0.1 * mr, `${key}: mean ${mg.toFixed(2)} vs released ${mr.toFixed(2)}`);
+  }
+  const rules: (keyof ProsQAStats)[] = [
+    "forward",
+    "rootIsFirstTwo",
+    "targetRule",
+    "targetDeepest",
+    "negTargetRule",
+    "stepsFollowPath",
+  ];
+  for (const rule of rules) {
+    assert.ok(real.every((s) => s[rule]), `released: ${rule}`);
+    assert.ok(ours.every((s) => s[rule]), `generated: ${rule}`);
+  }
+  assert.ok(real.every((s) => s.isolated === 0) && ours.every((s) => s.isolated === 0), "no isolated nodes");
+  // Both options, in both orders, about equally often.
+  const targetFirst = generated.filter((it) => {
+    const q = parseProsQAQuestion(it.question);
+    return q.options[0] === it.idx_to_symbol![it.target!];
+  }).length;
+  assert.ok(targetFirst > 420 && targetFirst < 580, `target asked first ${targetFirst}/1000`);
+});
+
+Deno.test("generated ProsQA uses the released names and sentence forms; same seed, same items", () => {
+  for (const item of generated.slice(0, 200)) {
+    const q = parseProsQAQuestion(item.question);
+    assert.equal(q.edges.length, item.edges!.length);
+    for (const name of q.names) assert.ok(PROSQA_PERSONS.includes(name) || PROSQA_CONCEPTS.includes(name), name);
+    assert.equal(item.steps.length, prosqaStats(item).hops);
+  }
+  assert.deepEqual(generateProsQA({ n: 5, seed: 2026 }), generated.slice(0, 5));
+  assert.notDeepEqual(generateProsQA({ n: 5, seed: 2027 }), generated.slice(0, 5));
+});
+
+Deno.test("hop ranges make in- and out-of-distribution splits", () => {
+  const deep = generateProsQA({ n: 50, seed: 3, minHops: 7, maxHops: 8, nodes: [24, 36] });
+  assert.ok(deep.every((it) => prosqaStats(it).hops >= 7 && prosqaStats(it).hops <= 8));
+  const shallow = generateProsQA({ n: 50, seed: 3, minHops: 3, maxHops: 4, nodes: [8, 14] });
+  assert.ok(shallow.every((it) => prosqaStats(it).hops <= 4 && it.idx_to_symbol!.length <= 14));
+  assert.throws(() => generateProsQA({ n: 1, seed: 0, minHops: 5, maxHops: 4 }), /minHops/);
+  assert.throws(() => generateProsQA({ n: -1, seed: 0 }), /n: must be an integer/);
+});
+
+Deno.test("the question parser recovers every released graph exactly", () => {
+  const named = (item: CoconutItem, edges: [number, number][], names: string[]) =>
+    edges.map(([a, b]) => `${names[a]}>${names[b]}`).sort();
+  for (const [i, item] of released.entries()) {
+    const q = parseProsQAQuestion(item.question);
+    assert.deepEqual(named(item, q.edges, q.names), named(item, item.edges!, item.idx_to_symbol!), `item ${i}`);
+    assert.equal(q.names[q.root], item.idx_to_symbol![item.root!]);
+    assert.deepEqual(
+      [...q.options].sort(),
+      [item.idx_to_symbol![item.target!], item.idx_to_symbol![item.neg_target!]].sort(),
+    );
+  }
+});
+
+Deno.test("path classes on released items: their own steps are correct paths; edits fall in the other classes", () => {
+  for (const item of released) {
+    assert.equal(classifyPath(item, item.steps.join("\n") + `\n### ${item.answer}`), "correct-path");
+  }
+  const item = released[0]; // Tom → terpus → brimpus → lempus
+  const names = item.idx_to_symbol!;
+  const [root, neg] = [names[item.root!], names[item.neg_target!]];
+  assert.equal(classifyPath(item, `### ${item.answer}`), "correct-label");
+  assert.equal(classifyPath(item, `### ${root} is a ${neg}.`), "incorrect-label");
+  assert.equal(classifyPath(item, `${item.steps[0]}\nEvery terpus is a scrompus.\n### x`), "hallucination");
+  assert.equal(classifyPath(item, `${item.steps[0]}\n### ${item.answer}`), "wrong-target");
+  // Tom → terpus → gerpus → brimpus → lempus: a valid path, one hop longer than the shortest.
+  const longer = [
+    "Tom is a terpus.",
+    "Every terpus is a gerpus.",
+    "Every gerpus is a brimpus.",
+    "Every brimpus is a lempus.",
+  ];
+  assert.equal(classifyPath(item, longer.join("\n") + "\n### Tom is a lempus."), "longer-path");
+});
