@@ -4,6 +4,7 @@
  * This umbrella package re-exports the public API of the workspace members:
  * - `@copra/random`: the seeded generator every package shares.
  * - `@copra/tokenizer`: GPT-2 byte-level BPE, word-level vocabularies, special tokens, trainers.
+ * - `@copra/data`: the Coconut data format, ProsQA/ProntoQA/arithmetic generators, scoring, path classes.
  * - `@copra/model`: GPT-2 on TensorFlow.js — forward with KV cache, loss, AdamW, safetensors checkpoints, backends.
  *
  * @example
@@ -20,3 +21,4 @@
 export * from "@copra/random";
 export * from "@copra/tokenizer";
 export * from "@copra/model";
+export * from "@copra/data";
