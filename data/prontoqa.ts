@@ -15,7 +15,16 @@ import { DataError } from "./errors.ts";
 import type { CoconutItem } from "./format.ts";
 import { checkCount } from "./prosqa.ts";
 
-/** Person names of the released ProntoQA file. */
+/**
+ * Person names of the released ProntoQA file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PRONTOQA_PERSONS } from "@copra/data";
+ * assert.ok(PRONTOQA_PERSONS.includes("Alex"));
+ * ```
+ */
 export const PRONTOQA_PERSONS: readonly string[] = [
   "Alex",
   "Fae",
@@ -28,13 +37,31 @@ export const PRONTOQA_PERSONS: readonly string[] = [
   "Wren",
 ];
 
-/** Concept names of the released ProntoQA file. */
+/**
+ * Concept names of the released ProntoQA file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PRONTOQA_CONCEPTS } from "@copra/data";
+ * assert.equal(PRONTOQA_CONCEPTS.length, 17);
+ * ```
+ */
 export const PRONTOQA_CONCEPTS: readonly string[] = (
   "brimpus dumpus gorpus grimpus impus jompus lempus lorpus numpus rompus shumpus sterpus tumpus vumpus " +
   "wumpus yumpus zumpus"
 ).split(" ");
 
-/** Adjectives of the released ProntoQA file. */
+/**
+ * Adjectives of the released ProntoQA file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PRONTOQA_ADJECTIVES } from "@copra/data";
+ * assert.equal(PRONTOQA_ADJECTIVES.length, 45);
+ * ```
+ */
 export const PRONTOQA_ADJECTIVES: readonly string[] = (
   "aggressive amenable angry bitter blue bright brown cold discordant dull earthy fast feisty floral fruity " +
   "happy hot kind large liquid loud luminous mean melodic metallic moderate muffled nervous opaque orange " +

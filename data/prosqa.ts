@@ -19,7 +19,16 @@ import { DataError } from "./errors.ts";
 import type { CoconutItem } from "./format.ts";
 import { childLists, shortestPaths } from "./prosqa_graph.ts";
 
-/** The 17 person names of the released ProsQA files. */
+/**
+ * The 17 person names of the released ProsQA files.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PROSQA_PERSONS } from "@copra/data";
+ * assert.equal(PROSQA_PERSONS.length, 17);
+ * ```
+ */
 export const PROSQA_PERSONS: readonly string[] = [
   "Alex",
   "Bob",
@@ -40,7 +49,16 @@ export const PROSQA_PERSONS: readonly string[] = [
   "Wren",
 ];
 
-/** The 38 concept names of the released ProsQA files. */
+/**
+ * The 38 concept names of the released ProsQA files.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PROSQA_CONCEPTS } from "@copra/data";
+ * assert.equal(PROSQA_CONCEPTS.length, 38);
+ * ```
+ */
 export const PROSQA_CONCEPTS: readonly string[] = (
   "bompus boompus brimpus chorpus dumpus felpus fompus gerpus gorpus grimpus gwompus hilpus impus jelpus " +
   "jompus kerpus lempus lorpus numpus quimpus rempus rompus rorpus scrompus shumpus sterpus storpus terpus " +
