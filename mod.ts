@@ -5,6 +5,7 @@
  * - `@copra/random`: the seeded generator every package shares.
  * - `@copra/tokenizer`: GPT-2 byte-level BPE, word-level vocabularies, special tokens, trainers.
  * - `@copra/data`: the Coconut data format, ProsQA/ProntoQA/arithmetic generators, scoring, path classes.
+ * - `@copra/curriculum`: methods, stage schedule, example builder, prompts, collator.
  * - `@copra/model`: GPT-2 on TensorFlow.js — forward with KV cache, loss, AdamW, safetensors checkpoints, backends.
  *
  * @example
@@ -22,3 +23,4 @@ export * from "@copra/random";
 export * from "@copra/tokenizer";
 export * from "@copra/model";
 export * from "@copra/data";
+export * from "@copra/curriculum";

@@ -5,7 +5,14 @@
 import assert from "node:assert/strict";
 
 /** Entry points of the published packages. */
-const ENTRY_POINTS = ["mod.ts", "random/mod.ts", "tokenizer/mod.ts", "model/mod.ts", "data/mod.ts"];
+const ENTRY_POINTS = [
+  "mod.ts",
+  "random/mod.ts",
+  "tokenizer/mod.ts",
+  "model/mod.ts",
+  "data/mod.ts",
+  "curriculum/mod.ts",
+];
 
 interface DocTag {
   kind: string;

@@ -1,0 +1,268 @@
+/**
+ * Turning a record and its stage into training token ids, labels and latent slots, and into inference prompts.
+ *
+ * Tokenization is piecewise, as in the official code: `question + "\n"`, each `step + "\n"`, `"### " + answer`
+ * then `<eos>`. Labels are the ids themselves (the loss shifts them) except -100 on the question, the markers,
+ * the thought slots and pauses.
+ *
+ * @module
+ */
+
+import type { Rng } from "@copra/random";
+import { COCONUT_TOKENS, END_OF_TEXT, type Tokenizer } from "@copra/tokenizer";
+import { type CurriculumConfig, CurriculumError } from "./schedule.ts";
+
+/** Label of positions that do not count. */
+const IGNORE = -100;
+
+/** A record as the curriculum needs it: question, steps and answer. */
+export interface Record3 {
+  /** Question text. */
+  question: string;
+  /** Reasoning steps. */
+  steps: readonly string[];
+  /** Answer text. */
+  answer: string;
+}
+
+/** A record's pieces, tokenized once (`question + "\n"`, `step + "\n"` each, `"### " + answer` + eos). */
+export interface TokenizedRecord {
+  /** Ids of `question + "\n"`. */
+  question: number[];
+  /** Ids of each `step + "\n"`. */
+  steps: number[][];
+  /** Ids of `"### " + answer`, then the end-of-text id. */
+  answer: number[];
+}
+
+/** The special-token ids the curriculum uses. */
+export interface SpecialIds {
+  /** `<|start-latent|>` (bot). */
+  bot: number;
+  /** `<|end-latent|>` (eot). */
+  eot: number;
+  /** `<|latent|>`: a thought slot. */
+  latent: number;
+  /** `<pause>`. */
+  pause: number;
+  /** `<|endoftext|>`: eos and pad. */
+  eos: number;
+}
+
+/** One training example. */
+export interface Example {
+  /** Token ids; thought slots hold the `<|latent|>` id until the model fills them. */
+  ids: number[];
+  /** Target ids, -100 where ignored (same length as ids; unshifted, as Hugging Face labels). */
+  labels: number[];
+  /** Position ids 0..n-1. */
+  positionIds: number[];
+  /** Indices of the continuous-thought slots (empty for methods without feedback). */
+  latentPositions: number[];
+  /** The stage the example was built for. */
+  stage: number;
+}
+
+/** An inference prompt: ids up to where generation starts. */
+export interface Prompt {
+  /** Token ids. */
+  ids: number[];
+  /** Position ids 0..n-1. */
+  positionIds: number[];
+  /** Indices of the continuous-thought slots. */
+  latentPositions: number[];
+}
+
+/**
+ * The special-token ids of a tokenizer. Throws a {@link CurriculumError} naming a missing token and how to add it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { trainWordLevel, COCONUT_TOKENS } from "@copra/tokenizer";
+ * import { specialIds } from "@copra/curriculum";
+ * const tok = trainWordLevel(["a b"]).withSpecialTokens(Object.values(COCONUT_TOKENS));
+ * assert.equal(specialIds(tok).latent, tok.tokenId("<|latent|>"));
+ * assert.throws(() => specialIds(trainWordLevel(["a"])), /withSpecialTokens/);
+ * ```
+ */
+export function specialIds(tokenizer: Tokenizer): SpecialIds {
+  const id = (token: string) => {
+    try {
+      return tokenizer.tokenId(token);
+    } catch {
+      throw new CurriculumError(
+        "tokenizer",
+        `has no ${token} token; add Coconut's tokens with tokenizer.withSpecialTokens(Object.values(COCONUT_TOKENS))`,
+      );
+    }
+  };
+  return {
+    bot: id(COCONUT_TOKENS.startLatent),
+    eot: id(COCONUT_TOKENS.endLatent),
+    latent: id(COCONUT_TOKENS.latent),
+    pause: id(COCONUT_TOKENS.pause),
+    eos: id(END_OF_TEXT),
+  };
+}
+
+/**
+ * The texts a record is tokenized from, exactly as {@link tokenizeRecord} cuts them: train a vocabulary on
+ * these so that every piece, newlines and `###` included, is known.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { recordTexts } from "@copra/curriculum";
+ * assert.deepEqual(recordTexts({ question: "Q?", steps: ["s"], answer: "A" }), ["Q?\n", "s\n", "### A"]);
+ * ```
+ */
+export function recordTexts(record: Record3): string[] {
+  return [record.question + "\n", ...record.steps.map((s) => s + "\n"), "### " + record.answer];
+}
+
+/**
+ * Tokenizes a record piecewise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { trainWordLevel } from "@copra/tokenizer";
+ * import { tokenizeRecord } from "@copra/curriculum";
+ * const tok = trainWordLevel(["Q?\ns1\n### A"]);
+ * const t = tokenizeRecord(tok, { question: "Q?", steps: ["s1"], answer: "A" });
+ * assert.equal(tok.decode(t.question), "Q?\n");
+ * assert.equal(tok.decode(t.answer), "### A<|endoftext|>");
+ * ```
+ */
+export function tokenizeRecord(tokenizer: Tokenizer, record: Record3): TokenizedRecord {
+  return {
+    question: tokenizer.encode(record.question + "\n"),
+    steps: record.steps.map((s) => tokenizer.encode(s + "\n")),
+    answer: [...tokenizer.encode("### " + record.answer), tokenizer.tokenId(END_OF_TEXT)],
+  };
+}
+
+/**
+ * Builds the training example of a tokenized record at a stage (see DESIGN.md §2):
+ * - `coconut`, `no-curriculum`: `Q <bot> latent×n <eot> steps[k:] answer`, n = k·c for k ≤ max, else
+ *   (padLatentToMax ? max : min(#steps, max))·c and no steps;
+ * - `pause-as-thought`: the same with `<pause>` in the slots and no feedback;
+ * - `no-thought`: `Q steps[k:] answer`; `cot`: `Q steps answer`; `no-cot`: `Q answer`;
+ * - `pause-token`: `Q pause×pauseTokens answer`;
+ * - `icot`: `Q cot-tokens[k·icotTokensPerStage (+ smoothing) :] answer` (smoothing draws from `rng`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { COCONUT_TOKENS, trainWordLevel } from "@copra/tokenizer";
+ * import { buildExample, curriculumConfig, specialIds, tokenizeRecord } from "@copra/curriculum";
+ * const tok = trainWordLevel(["Q\na\nb\n### A"]).withSpecialTokens(Object.values(COCONUT_TOKENS));
+ * const record = tokenizeRecord(tok, { question: "Q", steps: ["a", "b"], answer: "A" });
+ * const ex = buildExample(record, 1, curriculumConfig({ method: "coconut" }), specialIds(tok));
+ * assert.equal(tok.decode(ex.ids), "Q\n<|start-latent|><|latent|><|end-latent|>b\n### A<|endoftext|>");
+ * assert.deepEqual(ex.latentPositions, [3]);
+ * assert.equal(tok.decode(ex.labels.filter((l) => l !== -100)), "b\n### A<|endoftext|>");
+ * ```
+ */
+export function buildExample(
+  record: TokenizedRecord,
+  stage: number,
+  config: CurriculumConfig,
+  ids: SpecialIds,
+  rng?: Rng,
+): Example {
+  if (!Number.isInteger(stage) || stage < 0) throw new CurriculumError("stage", "must be an integer ≥ 0", stage);
+  const { question, steps, answer } = record;
+  const max = config.maxLatentStage, c = config.thoughtsPerStep;
+  const hidden: number[] = []; // ignored tokens after the question (markers, slots, pauses)
+  let shown: number[] = []; // learned tokens before the answer
+  let slots: "latent" | "pause" | null = null;
+  switch (config.method) {
+    case "coconut":
+    case "no-curriculum":
+    case "pause-as-thought": {
+      const [skip, n] = stage > max
+        ? [steps.length, (config.padLatentToMax ? max : Math.min(steps.length, max)) * c]
+        : [stage, stage * c];
+      slots = config.method === "pause-as-thought" ? "pause" : "latent";
+      hidden.push(ids.bot, ...new Array(n).fill(slots === "pause" ? ids.pause : ids.latent), ids.eot);
+      shown = steps.slice(skip).flat();
+      break;
+    }
+    case "no-thought":
+      shown = steps.slice(stage > max ? steps.length : stage).flat();
+      break;
+    case "cot":
+      shown = steps.flat();
+      break;
+    case "no-cot":
+      break;
+    case "pause-token":
+      hidden.push(...new Array(config.pauseTokens).fill(ids.pause));
+      break;
+    case "icot": {
+      const cot = steps.flat();
+      let removed = stage * config.icotTokensPerStage;
+      if (config.icotSmoothing > 0 && stage > 0) {
+        if (!rng) throw new CurriculumError("rng", "icot with removal smoothing needs a seeded Rng");
+        removed += smoothingOffset(config.icotSmoothing, cot.length, rng);
+      }
+      shown = cot.slice(Math.min(removed, cot.length));
+      break;
+    }
+  }
+  const tokens = [...question, ...hidden, ...shown, ...answer];
+  const labels = [...new Array(question.length + hidden.length).fill(IGNORE), ...shown, ...answer];
+  const latentPositions = slots === "latent"
+    ? hidden.map((_, i) => question.length + i).filter((p) => tokens[p] === ids.latent)
+    : [];
+  return { ids: tokens, labels, positionIds: tokens.map((_, i) => i), latentPositions, stage };
+}
+
+/** An offset o ≥ 0 with P(o) ∝ e^(−λo), truncated at `limit` (Deng et al.'s removal smoothing). */
+function smoothingOffset(lambda: number, limit: number, rng: Rng): number {
+  const weights = Array.from({ length: limit + 1 }, (_, o) => Math.exp(-lambda * o));
+  let x = rng.next() * weights.reduce((a, b) => a + b, 0);
+  for (let o = 0; o < weights.length; o++) {
+    x -= weights[o];
+    if (x < 0) return o;
+  }
+  return limit;
+}
+
+/**
+ * The inference prompt of a method: `Q <bot> latent×K <eot>` for Coconut (K = maxLatentStage·c, or `thoughts`
+ * when given, e.g. by a learned switch), `Q <bot> pause×K <eot>` for pause-as-thought, `Q pause×pauseTokens` for
+ * pause-token, and `Q` for the others.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { COCONUT_TOKENS, trainWordLevel } from "@copra/tokenizer";
+ * import { buildPrompt, curriculumConfig, specialIds, tokenizeRecord } from "@copra/curriculum";
+ * const tok = trainWordLevel(["Q\n"]).withSpecialTokens(Object.values(COCONUT_TOKENS));
+ * const record = tokenizeRecord(tok, { question: "Q", steps: [], answer: "" });
+ * const p = buildPrompt(record, curriculumConfig({ method: "coconut", maxLatentStage: 2 }), specialIds(tok));
+ * assert.equal(tok.decode(p.ids), "Q\n<|start-latent|><|latent|><|latent|><|end-latent|>");
+ * assert.deepEqual(p.latentPositions, [3, 4]);
+ * ```
+ */
+export function buildPrompt(
+  record: Pick<TokenizedRecord, "question">,
+  config: CurriculumConfig,
+  ids: SpecialIds,
+  thoughts?: number,
+): Prompt {
+  const k = thoughts ?? config.maxLatentStage * config.thoughtsPerStep;
+  if (!Number.isInteger(k) || k < 0) throw new CurriculumError("thoughts", "must be an integer ≥ 0", thoughts);
+  const q = record.question;
+  let tail: number[] = [];
+  if (config.method === "coconut" || config.method === "no-curriculum") {
+    tail = [ids.bot, ...new Array(k).fill(ids.latent), ids.eot];
+  } else if (config.method === "pause-as-thought") tail = [ids.bot, ...new Array(k).fill(ids.pause), ids.eot];
+  else if (config.method === "pause-token") tail = new Array(config.pauseTokens).fill(ids.pause);
+  const tokens = [...q, ...tail];
+  const latentPositions = tokens.map((t, i) => (i >= q.length && t === ids.latent ? i : -1)).filter((i) => i >= 0);
+  return { ids: tokens, positionIds: tokens.map((_, i) => i), latentPositions };
+}
