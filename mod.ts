@@ -6,6 +6,7 @@
  * - `@copra/tokenizer`: GPT-2 byte-level BPE, word-level vocabularies, special tokens, trainers.
  * - `@copra/data`: the Coconut data format, ProsQA/ProntoQA/arithmetic generators, scoring, path classes.
  * - `@copra/curriculum`: methods, stage schedule, example builder, prompts, collator.
+ * - `@copra/infer`: the latent loop (multi-pass forward), batched generation, thought events and probes.
  * - `@copra/model`: GPT-2 on TensorFlow.js — forward with KV cache, loss, AdamW, safetensors checkpoints, backends.
  *
  * @example
@@ -24,3 +25,4 @@ export * from "@copra/tokenizer";
 export * from "@copra/model";
 export * from "@copra/data";
 export * from "@copra/curriculum";
+export * from "@copra/infer";

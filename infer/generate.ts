@@ -1,0 +1,264 @@
+/**
+ * Batched greedy generation for every method: the prompt (question, and for Coconut `<bot>` + K thought slots +
+ * `<eot>`) is run with continuous-thought feedback, then tokens are decoded one at a time through the KV cache
+ * until `<eos>` or a limit. Each thought is reported as an event carrying its hidden vector, so probes (decode a
+ * thought through the LM head) and stop decisions plug in without changing callers.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { type GPT2Config, gpt2Forward, type GPT2Params, type KVCache, tokenEmbeddings } from "@copra/model";
+import type { Tensor2D, Tensor3D } from "@copra/model";
+
+/** A prompt: token ids (thought slots hold the latent id), position ids and the thought slots. */
+export interface GenerationPrompt {
+  /** Token ids. */
+  ids: readonly number[];
+  /** Position ids (usually 0..n-1). */
+  positionIds: readonly number[];
+  /** Indices of the thought slots (consecutive), or none. */
+  latentPositions: readonly number[];
+}
+
+/** A continuous thought, as it is fed back. */
+export interface ThoughtEvent {
+  /** Row of the batch (index into the prompts). */
+  row: number;
+  /** 0 for the first thought of the row, 1 for the second, … */
+  index: number;
+  /** The hidden state (C values) that becomes the thought's input embedding. */
+  hidden: Float32Array;
+}
+
+/** Options of {@link generate}. */
+export interface GenerateOptions {
+  /** Id that ends generation (and pads). */
+  eosId: number;
+  /** Most tokens to generate per row. Default 128 (the paper's; 64 for GSM8k). */
+  maxNewTokens?: number;
+  /** `false` re-runs the whole sequence for every new token, as the official code does. Default `true`. */
+  cache?: boolean;
+  /** Called for every thought, in order, before the next pass runs. */
+  onThought?: (event: ThoughtEvent) => void | Promise<void>;
+  /** Turns generated ids into text for the result (e.g. `(ids) => tokenizer.decode(ids)`). */
+  decode?: (ids: number[]) => string;
+}
+
+/** The result for one prompt. */
+export interface Generation {
+  /** Generated ids, without the final `<eos>`. */
+  ids: number[];
+  /** The decoded text (when `decode` was given; else empty). */
+  text: string;
+  /** Thoughts used (slots in the prompt). */
+  thoughts: number;
+  /** Tokens generated, without `<eos>`. */
+  generatedTokens: number;
+  /** Whether the row ended with `<eos>` (not at the token limit). */
+  finished: boolean;
+  /** Milliseconds from the start of the batch until this row finished. */
+  ms: number;
+}
+
+/**
+ * Generates greedily for a batch of prompts. Prompts are left-padded to a common length (so rows with the same
+ * number of thoughts have their slots in the same columns); rows may differ in length, not in thought count.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { gpt2Config, initParams } from "@copra/model";
+ * import { generate } from "@copra/infer";
+ * const config = gpt2Config("nano", { vocab_size: 12 });
+ * const params = initParams(config, { seed: 1 });
+ * const prompts = [{ ids: [1, 2, 10, 10, 3], positionIds: [0, 1, 2, 3, 4], latentPositions: [2, 3] }];
+ * const [out] = await generate(params, config, prompts, { eosId: 11, maxNewTokens: 5 });
+ * assert.equal(out.thoughts, 2);
+ * assert.ok(out.generatedTokens <= 5);
+ * ```
+ */
+export async function generate(
+  params: GPT2Params,
+  config: GPT2Config,
+  prompts: readonly GenerationPrompt[],
+  options: GenerateOptions,
+): Promise<Generation[]> {
+  const t0 = performance.now();
+  const B = prompts.length;
+  if (B === 0) return [];
+  const maxNew = options.maxNewTokens ?? 128;
+  const P = Math.max(...prompts.map((p) => p.ids.length));
+  const left = prompts.map((p) => P - p.ids.length);
+  const ids = prompts.map((p, r) => [...new Array(left[r]).fill(options.eosId), ...p.ids]);
+  const mask = prompts.map((p, r) => [...new Array(left[r]).fill(0), ...p.ids.map(() => 1)]);
+  const positions = prompts.map((p, r) => [...new Array(left[r]).fill(0), ...p.positionIds]);
+  const slots = prompts.map((p, r) => p.latentPositions.map((x) => x + left[r]));
+  const n = slots[0].length;
+  if (slots.some((s) => s.length !== n || s.some((x, i) => x !== slots[0][i]))) {
+    throw new RangeError(
+      "generate: every prompt of a batch needs the same number of thought slots at the end of the prompt",
+    );
+  }
+  const first = n > 0 ? slots[0][0] : P;
+
+  // Prompt: the embeddings with every thought filled, and (cached mode) the KV cache of all P positions.
+  const embeds = tf.tidy(() => tokenEmbeddings(params, tf.tensor2d(ids, [B, P], "int32")));
+  let promptEmbeds: Tensor3D = embeds;
+  let cache: KVCache | undefined;
+  let lastLogits: tf.Tensor;
+  const maskTensor = (len: number) => tf.tensor2d(mask.map((m) => m.slice(0, len)), [B, len], "int32");
+  const posTensor = (from: number, to: number) =>
+    tf.tensor2d(positions.map((p) => p.slice(from, to)), [B, to - from], "int32");
+  {
+    let start = 0, end = n > 0 ? first : P;
+    let hidden: Tensor3D | undefined;
+    for (let pass = 0; pass <= n; pass++) {
+      let chunk = tf.slice(promptEmbeds, [0, start, 0], [B, end - start, config.n_embd]) as Tensor3D;
+      if (pass > 0) {
+        const thought = tf.slice(hidden!, [0, hidden!.shape[1] - 1, 0], [B, 1, config.n_embd]) as Tensor3D;
+        if (options.onThought) {
+          const values = await thought.data();
+          for (let r = 0; r < B; r++) {
+            await options.onThought({
+              row: r,
+              index: pass - 1,
+              hidden: values.slice(r * config.n_embd, (r + 1) * config.n_embd) as Float32Array,
+            });
+          }
+        }
+        // Write the thought into the prompt's embeddings at its slot.
+        const slot = first + pass - 1;
+        const before = promptEmbeds;
+        const next = tf.tidy(() =>
+          tf.concat([
+            tf.slice(before, [0, 0, 0], [B, slot, config.n_embd]),
+            thought,
+            tf.slice(before, [0, slot + 1, 0], [B, P - slot - 1, config.n_embd]),
+          ], 1)
+        ) as Tensor3D;
+        if (promptEmbeds !== embeds) promptEmbeds.dispose();
+        promptEmbeds = next;
+        thought.dispose();
+        chunk.dispose();
+        chunk = tf.slice(promptEmbeds, [0, start, 0], [B, end - start, config.n_embd]) as Tensor3D;
+      }
+      const m = maskTensor(end), pos = posTensor(start, end);
+      const out = gpt2Forward(params, config, {
+        embeds: chunk,
+        attentionMask: m,
+        positionIds: pos,
+        cache,
+        logits: pass === n ? "last" : "none",
+      });
+      tf.dispose([chunk, m, pos, ...(hidden ? [hidden] : []), ...(cache ? cache.flatMap((c) => [c.k, c.v]) : [])]);
+      cache = out.cache;
+      hidden = out.hidden;
+      if (pass === n) lastLogits = out.logits!;
+      start = end;
+      end = pass + 1 >= n ? P : end + 1;
+    }
+    hidden?.dispose();
+  }
+  if (promptEmbeds !== embeds) embeds.dispose();
+
+  // Decoding.
+  const generated: number[][] = prompts.map(() => []);
+  const finished = new Array<boolean>(B).fill(false);
+  const doneAt = new Array<number>(B).fill(0);
+  const nextPos = positions.map((p) => p[P - 1] + 1);
+  let length = P;
+  let sequenceEmbeds: Tensor3D | undefined = options.cache === false ? promptEmbeds : undefined;
+  if (options.cache === false) tf.dispose(cache!.flatMap((c) => [c.k, c.v]));
+  else promptEmbeds.dispose();
+  for (let step = 0; step < maxNew; step++) {
+    const logits = lastLogits!;
+    const argmax = tf.tidy(() => tf.argMax(tf.reshape(logits, [B, config.vocab_size]), 1));
+    const tokens = Array.from(await argmax.data());
+    tf.dispose([argmax, lastLogits!]);
+    for (let r = 0; r < B; r++) {
+      if (finished[r]) continue;
+      if (tokens[r] === options.eosId) {
+        finished[r] = true;
+        doneAt[r] = performance.now() - t0;
+      } else generated[r].push(tokens[r]);
+    }
+    if (finished.every(Boolean) || step === maxNew - 1) break;
+    for (let r = 0; r < B; r++) mask[r].push(1);
+    const feed = tokens.map((t, r) => (finished[r] ? options.eosId : t));
+    const newIds = tf.tensor2d(feed.map((t) => [t]), [B, 1], "int32");
+    if (options.cache === false) {
+      // Recompute everything: the prompt's embeddings (thoughts included) plus every generated token.
+      const grown = tf.tidy(() => tf.concat([sequenceEmbeds!, tokenEmbeddings(params, newIds)], 1)) as Tensor3D;
+      sequenceEmbeds!.dispose();
+      sequenceEmbeds = grown;
+      length++;
+      for (let r = 0; r < B; r++) positions[r].push(nextPos[r]++);
+      const m = maskTensor(length), pos = posTensor(0, length);
+      const out = gpt2Forward(params, config, {
+        embeds: sequenceEmbeds,
+        attentionMask: m,
+        positionIds: pos,
+        logits: "last",
+      });
+      tf.dispose([m, pos, newIds, out.hidden, ...out.cache.flatMap((c) => [c.k, c.v])]);
+      lastLogits = out.logits!;
+    } else {
+      length++;
+      const m = maskTensor(length);
+      const pos = tf.tensor2d(nextPos.map((p) => [p]), [B, 1], "int32");
+      for (let r = 0; r < B; r++) nextPos[r]++;
+      const out = gpt2Forward(params, config, {
+        ids: newIds,
+        attentionMask: m,
+        positionIds: pos,
+        cache,
+        logits: "last",
+      });
+      tf.dispose([m, pos, newIds, out.hidden, ...cache!.flatMap((c) => [c.k, c.v])]);
+      cache = out.cache;
+      lastLogits = out.logits!;
+    }
+  }
+  if (cache && options.cache !== false) tf.dispose(cache.flatMap((c) => [c.k, c.v]));
+  sequenceEmbeds?.dispose();
+  const end = performance.now() - t0;
+  return generated.map((g, r) => ({
+    ids: g,
+    text: options.decode ? options.decode(g) : "",
+    thoughts: n,
+    generatedTokens: g.length,
+    finished: finished[r],
+    ms: finished[r] ? doneAt[r] : end,
+  }));
+}
+
+/**
+ * The top-k tokens a hidden state decodes to through the tied LM head (a probe of a continuous thought).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { gpt2Config, initParams } from "@copra/model";
+ * import { probeThought } from "@copra/infer";
+ * const config = gpt2Config("nano", { vocab_size: 12 });
+ * const params = initParams(config);
+ * const top = await probeThought(params, new Float32Array(48).fill(0.1), 3);
+ * assert.equal(top.length, 3);
+ * assert.ok(top[0].probability >= top[1].probability);
+ * ```
+ */
+export async function probeThought(
+  params: GPT2Params,
+  hidden: Float32Array,
+  k = 5,
+): Promise<{ id: number; probability: number }[]> {
+  const probs = tf.tidy(() => {
+    const h = tf.tensor2d(hidden, [1, hidden.length]);
+    return tf.softmax(tf.matMul(h, params["wte.weight"], false, true));
+  });
+  const { values, indices } = tf.topk(probs, k);
+  const [p, i] = [await values.data(), await indices.data()];
+  tf.dispose([probs, values, indices]);
+  return Array.from(i, (id, j) => ({ id, probability: p[j] }));
+}

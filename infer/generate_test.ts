@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { gpt2Config, initParams, useBackend } from "@copra/model";
+import { generate, type GenerationPrompt, probeThought } from "./mod.ts";
+
+const config = gpt2Config("nano", { vocab_size: 24, n_positions: 64 });
+const EOS = 23, LAT = 22;
+const prompt = (question: number[], thoughts: number): GenerationPrompt => {
+  const ids = [...question, ...(thoughts > 0 ? [20, ...new Array(thoughts).fill(LAT), 21] : [])];
+  return {
+    ids,
+    positionIds: ids.map((_, i) => i),
+    latentPositions: ids.map((t, i) => (t === LAT ? i : -1)).filter((i) => i >= 0),
+  };
+};
+
+for (const thoughts of [0, 3]) {
+  Deno.test(`generation with ${thoughts} thoughts: cached equals recomputed; a batch equals one by one`, async () => {
+    await useBackend("wasm");
+    const params = initParams(config, { seed: 12 });
+    const prompts = [prompt([1, 2, 3, 4, 5], thoughts), prompt([6, 7], thoughts), prompt([8, 9, 10, 11], thoughts)];
+    const before = tf.memory().numTensors;
+    const cached = await generate(params, config, prompts, { eosId: EOS, maxNewTokens: 12 });
+    assert.equal(tf.memory().numTensors, before, "no tensor left behind");
+    const recomputed = await generate(params, config, prompts, { eosId: EOS, maxNewTokens: 12, cache: false });
+    assert.deepEqual(cached.map((g) => g.ids), recomputed.map((g) => g.ids));
+    for (const [i, p] of prompts.entries()) {
+      const [alone] = await generate(params, config, [p], { eosId: EOS, maxNewTokens: 12 });
+      assert.deepEqual(alone.ids, cached[i].ids, `row ${i}`);
+    }
+    for (const g of cached) {
+      assert.equal(g.thoughts, thoughts);
+      assert.equal(g.generatedTokens, g.ids.length);
+      assert.ok(g.generatedTokens <= 12 && g.ms >= 0);
+    }
+  });
+}
+
+Deno.test("generation stops at <eos> and decodes text; thoughts come as events with their hidden vectors", async () => {
+  await useBackend("wasm");
+  // Random weights often repeat one token; take the first seed whose free run shows a new token after the first.
+  let params = initParams(config, { seed: 1 }),
+    probe = await generate(params, config, [prompt([1, 2], 2)], { eosId: EOS, maxNewTokens: 8 });
+  let k = -1;
+  for (let seed = 1; seed < 40 && k < 1; seed++) {
+    params = initParams(config, { seed });
+    probe = await generate(params, config, [prompt([1, 2], 2)], { eosId: EOS, maxNewTokens: 8 });
+    k = probe[0].ids.findIndex((t, i) => i > 0 && !probe[0].ids.slice(0, i).includes(t));
+  }
+  assert.ok(k > 0, "some seed gives a free run with a second distinct token");
+  assert.equal(probe[0].finished, false);
+  const events: number[][] = [];
+  const out = await generate(params, config, [prompt([1, 2], 2), prompt([3], 2)], {
+    eosId: probe[0].ids[k],
+    maxNewTokens: 10,
+    decode: (ids) => ids.join(","),
+    onThought: (e) => void events.push([e.row, e.index, e.hidden.length]),
+  });
+  assert.deepEqual(out[0].ids, probe[0].ids.slice(0, k));
+  assert.equal(out[0].finished, true);
+  assert.equal(out[0].text, probe[0].ids.slice(0, k).join(","));
+  assert.deepEqual(events, [[0, 0, 48], [1, 0, 48], [0, 1, 48], [1, 1, 48]]);
+  await assert.rejects(
+    () => generate(params, config, [prompt([1], 2), prompt([1], 1)], { eosId: EOS }),
+    /same number of thought slots/,
+  );
+  const top = await probeThought(params, new Float32Array(48).fill(1), 4);
+  assert.equal(new Set(top.map((t) => t.id)).size, 4);
+  assert.ok(top.every((t, i) => i === 0 || t.probability <= top[i - 1].probability));
+});
