@@ -9,7 +9,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { type GPT2Config, gpt2Forward, type GPT2Params, type KVCache, tokenEmbeddings } from "@copra/model";
-import type { Tensor2D, Tensor3D } from "@copra/model";
+import type { Tensor3D } from "@copra/model";
 
 /** A prompt: token ids (thought slots hold the latent id), position ids and the thought slots. */
 export interface GenerationPrompt {
