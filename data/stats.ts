@@ -104,7 +104,7 @@ export function datasetStats(items: readonly CoconutItem[]): DatasetStats {
 export type DatasetKind = "prosqa" | "prontoqa" | "arith";
 
 /** Options of {@link generateDataset}: those of the kind's generator. */
-export type GenerateOptions = ProsQAOptions | ProntoQAOptions | ArithOptions;
+export type GenerateDatasetOptions = ProsQAOptions | ProntoQAOptions | ArithOptions;
 
 /**
  * Generates a synthetic data set of the given kind (the function behind `copra data generate`).
@@ -117,7 +117,7 @@ export type GenerateOptions = ProsQAOptions | ProntoQAOptions | ArithOptions;
  * assert.throws(() => generateDataset("gsm" as "arith", { n: 1, seed: 0 }), /unknown kind/);
  * ```
  */
-export function generateDataset(kind: DatasetKind, options: GenerateOptions): CoconutItem[] {
+export function generateDataset(kind: DatasetKind, options: GenerateDatasetOptions): CoconutItem[] {
   switch (kind) {
     case "prosqa":
       return generateProsQA(options as ProsQAOptions);
