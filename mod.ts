@@ -7,6 +7,7 @@
  * - `@copra/data`: the Coconut data format, ProsQA/ProntoQA/arithmetic generators, scoring, path classes.
  * - `@copra/curriculum`: methods, stage schedule, example builder, prompts, collator.
  * - `@copra/infer`: the latent loop (multi-pass forward), batched generation, thought events and probes.
+ * - `@copra/train`: the trainer, run folders with per-epoch checkpoints, exact resume.
  * - `@copra/model`: GPT-2 on TensorFlow.js — forward with KV cache, loss, AdamW, safetensors checkpoints, backends.
  *
  * @example
@@ -26,3 +27,4 @@ export * from "@copra/model";
 export * from "@copra/data";
 export * from "@copra/curriculum";
 export * from "@copra/infer";
+export * from "@copra/train";

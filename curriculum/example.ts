@@ -232,6 +232,22 @@ function smoothingOffset(lambda: number, limit: number, rng: Rng): number {
 }
 
 /**
+ * How many thoughts a Coconut-style prompt has at a stage: min(stage, maxLatentStage)·c — the count the
+ * official code evaluates with during training (stage 0 is plain CoT between empty markers).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { curriculumConfig, thoughtsAtStage } from "@copra/curriculum";
+ * const config = curriculumConfig({ method: "coconut", maxLatentStage: 3, thoughtsPerStep: 2 });
+ * assert.deepEqual([0, 1, 3, 9].map((s) => thoughtsAtStage(config, s)), [0, 2, 6, 6]);
+ * ```
+ */
+export function thoughtsAtStage(config: CurriculumConfig, stage: number): number {
+  return Math.min(stage, config.maxLatentStage) * config.thoughtsPerStep;
+}
+
+/**
  * The inference prompt of a method: `Q <bot> latent×K <eot>` for Coconut (K = maxLatentStage·c, or `thoughts`
  * when given, e.g. by a learned switch), `Q <bot> pause×K <eot>` for pause-as-thought, `Q pause×pauseTokens` for
  * pause-token, and `Q` for the others.

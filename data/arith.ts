@@ -134,7 +134,7 @@ export function checkSteps(steps: readonly string[], answer: string): StepCheck 
       values.push(NaN);
       return;
     }
-    const value = evaluate(m[1]);
+    const value = evaluateExpression(m[1]);
     values.push(value);
     const stated = Number(m[2].replaceAll(",", ""));
     if (Number.isNaN(value)) problems.push(`step ${i}: cannot evaluate ${m[1]}`);
@@ -163,12 +163,12 @@ function close(value: number, stated: string): boolean {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { evaluate } from "@copra/data";
- * assert.equal(evaluate("2+3*(4-1)/.5"), 20);
- * assert.ok(Number.isNaN(evaluate("2+")));
+ * import { evaluateExpression } from "@copra/data";
+ * assert.equal(evaluateExpression("2+3*(4-1)/.5"), 20);
+ * assert.ok(Number.isNaN(evaluateExpression("2+")));
  * ```
  */
-export function evaluate(expression: string): number {
+export function evaluateExpression(expression: string): number {
   const tokens = expression.replaceAll(",", "").match(/\d*\.?\d+(?:e[+-]?\d+)?|[-+*/()]|\S/g) ?? [];
   let at = 0;
   const peek = () => tokens[at];

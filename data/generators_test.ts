@@ -3,7 +3,7 @@ import {
   checkSteps,
   type CoconutItem,
   datasetStats,
-  evaluate,
+  evaluateExpression,
   generateArithmetic,
   generateDataset,
   generateProntoQA,
@@ -75,9 +75,9 @@ Deno.test("generated arithmetic problems check out step by step; options are hon
 });
 
 Deno.test("the step checker on the real GSM8k files; the evaluator on hand-worked expressions", async () => {
-  assert.equal(evaluate("-(3+4)*2"), -14);
-  assert.equal(evaluate("1,000/4"), 250);
-  assert.equal(evaluate("2*(3"), NaN);
+  assert.equal(evaluateExpression("-(3+4)*2"), -14);
+  assert.equal(evaluateExpression("1,000/4"), 250);
+  assert.equal(evaluateExpression("2*(3"), NaN);
   for (const name of ["gsm_valid.json", "gsm_test.json"]) {
     const items = await loadDataset(sharedFile(name));
     const ok = items.filter((it) => checkSteps(it.steps, it.answer).ok).length / items.length;

@@ -1,0 +1,62 @@
+/**
+ * Building what a run needs from its data: a word-level tokenizer with Coconut's special tokens, and a model
+ * configuration sized to the tokenizer and the longest example.
+ *
+ * @module
+ */
+
+import { type CurriculumConfig, recordTexts } from "@copra/curriculum";
+import type { CoconutItem } from "@copra/data";
+import { type GPT2Config, gpt2Config, type PresetName } from "@copra/model";
+import { COCONUT_TOKENS, type Tokenizer, trainWordLevel } from "@copra/tokenizer";
+
+/**
+ * A word-level tokenizer over the items' texts (exactly as the curriculum cuts them), plus `extraWords` (each
+ * added both alone and after a space, e.g. every name a test file might use), with Coconut's special tokens.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildTokenizer } from "@copra/train";
+ * const tok = buildTokenizer([{ question: "Is Tom a wumpus?", steps: [], answer: "Tom is a wumpus." }], ["Bob"]);
+ * assert.equal(tok.decode(tok.encode("Is Bob a wumpus?")), "Is Bob a wumpus?");
+ * assert.ok(tok.tokenId("<|latent|>") > 0);
+ * ```
+ */
+export function buildTokenizer(items: readonly CoconutItem[], extraWords: readonly string[] = []): Tokenizer {
+  const texts = [...items.flatMap(recordTexts), ...extraWords.flatMap((w) => [w, " " + w])];
+  return trainWordLevel(texts).withSpecialTokens(Object.values(COCONUT_TOKENS));
+}
+
+/**
+ * A preset's configuration with the tokenizer's vocabulary size and room for the longest example (question,
+ * markers, thoughts or pauses, steps, answer), rounded up to a multiple of 64.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { curriculumConfig } from "@copra/curriculum";
+ * import { buildTokenizer, modelConfigFor } from "@copra/train";
+ * const items = [{ question: "Is Tom a wumpus?", steps: ["Tom is a wumpus."], answer: "Tom is a wumpus." }];
+ * const tok = buildTokenizer(items);
+ * const config = modelConfigFor("nano", tok, items, curriculumConfig({ method: "coconut" }));
+ * assert.equal(config.vocab_size, tok.vocabSize);
+ * assert.equal(config.n_positions, 64);
+ * ```
+ */
+export function modelConfigFor(
+  preset: PresetName,
+  tokenizer: Tokenizer,
+  items: readonly CoconutItem[],
+  curriculum: CurriculumConfig,
+  overrides: Partial<GPT2Config> = {},
+): GPT2Config {
+  const extra = 2 + Math.max(curriculum.maxLatentStage * curriculum.thoughtsPerStep, curriculum.pauseTokens);
+  let longest = 0;
+  for (const it of items) {
+    const n = recordTexts(it).reduce((sum, t) => sum + tokenizer.encode(t).length, 0) + 1 + extra;
+    longest = Math.max(longest, n);
+  }
+  const positions = Math.max(64, Math.ceil(longest / 64) * 64);
+  return gpt2Config(preset, { vocab_size: tokenizer.vocabSize, n_positions: positions, ...overrides });
+}

@@ -1,0 +1,374 @@
+/**
+ * The trainer: runs a method's curriculum over epochs — per-epoch shuffle, the stage of each epoch and each
+ * example, gradient accumulation to an effective batch, AdamW with the chosen reset policy, dropout — and after
+ * each epoch measures validation loss and generation accuracy, writes a checkpoint, and appends metrics. It
+ * emits typed events and never prints. A run resumes from its latest checkpoint and continues exactly.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import {
+  buildExample,
+  buildPrompt,
+  collate,
+  type CurriculumConfig,
+  drawStage,
+  resetsOptimizer,
+  type SpecialIds,
+  specialIds,
+  stageOfEpoch,
+  thoughtsAtStage,
+  type TokenizedRecord,
+  tokenizeRecord,
+} from "@copra/curriculum";
+import { type CoconutItem, extractAnswer } from "@copra/data";
+import { generate, type LatentBatch, latentForward } from "@copra/infer";
+import {
+  AdamW,
+  type BackendName,
+  causalLmLoss,
+  type GPT2Config,
+  type GPT2Params,
+  initParams,
+  useBackend,
+  valueAndGrads,
+} from "@copra/model";
+import { Rng } from "@copra/random";
+import type { Tokenizer } from "@copra/tokenizer";
+import { type EpochMetrics, latestCheckpoint, readCheckpoint, type TrainingState, writeCheckpoint } from "./run.ts";
+
+/** Everything a training run needs besides its data. */
+export interface TrainOptions {
+  /** The curriculum (method, stages, …). */
+  curriculum: CurriculumConfig;
+  /** The model's configuration; `vocab_size` must equal the tokenizer's. */
+  model: GPT2Config;
+  /** The tokenizer, with Coconut's special tokens. */
+  tokenizer: Tokenizer;
+  /** Number of epochs. */
+  epochs: number;
+  /** Examples per forward pass. */
+  batchSize: number;
+  /** Effective batch: gradients of ⌈effective / batchSize⌉ micro-batches are averaged per update. */
+  effectiveBatch: number;
+  /** Learning rate. */
+  lr: number;
+  /** AdamW weight decay. */
+  weightDecay: number;
+  /** Gradient-norm clip, or null. */
+  clipNorm: number | null;
+  /** Seed of initialisation, shuffling, stage draws and dropout. */
+  seed: number;
+  /** Backend. */
+  backend: BackendName;
+  /** Folder of the run (checkpoints, metrics.jsonl); created if missing. */
+  out: string;
+  /** Continue from the latest checkpoint in `out`. */
+  resume?: boolean;
+  /** Validation items evaluated for accuracy each epoch (all by default). */
+  evalItems?: number;
+  /** Generation limit during evaluation. Default 64. */
+  maxNewTokens?: number;
+  /** Initial weights instead of a fresh initialisation (e.g. a CoT run's checkpoint for Coconut). */
+  initialParams?: GPT2Params;
+}
+
+/** What the trainer reports while it works. */
+export type TrainEvent =
+  | {
+    type: "start";
+    epochs: number;
+    stepsPerEpoch: number;
+    parameters: number;
+    backend: string;
+    resumedFrom: number | null;
+  }
+  | { type: "epoch-start"; epoch: number; stage: number; optimizerReset: boolean }
+  | {
+    type: "step";
+    epoch: number;
+    step: number;
+    stepsPerEpoch: number;
+    loss: number;
+    lr: number;
+    tokensPerSecond: number;
+  }
+  | { type: "evaluate"; epoch: number; done: number; total: number }
+  | { type: "epoch"; metrics: EpochMetrics }
+  | { type: "checkpoint"; epoch: number; path: string }
+  | { type: "done"; metrics: EpochMetrics[]; params: GPT2Params };
+
+/**
+ * Trains and returns the per-epoch metrics and the final parameters (which the caller disposes).
+ *
+ * @example
+ * ```ts ignore
+ * import { train } from "@copra/train";
+ * const { metrics } = await train(trainItems, validItems, options, (e) => e.type === "epoch" && console.log(e.metrics));
+ * ```
+ */
+export async function train(
+  trainItems: readonly CoconutItem[],
+  validItems: readonly CoconutItem[],
+  options: TrainOptions,
+  onEvent: (event: TrainEvent) => void = () => {},
+): Promise<{ metrics: EpochMetrics[]; params: GPT2Params }> {
+  const { curriculum, tokenizer } = options;
+  if (options.model.vocab_size !== tokenizer.vocabSize) {
+    throw new RangeError(`model.vocab_size ${options.model.vocab_size} ≠ tokenizer.vocabSize ${tokenizer.vocabSize}`);
+  }
+  if (trainItems.length === 0) throw new RangeError("train: no training items");
+  await useBackend(options.backend);
+  const ids = specialIds(tokenizer);
+  const trainRecords = trainItems.map((it) => tokenizeRecord(tokenizer, it));
+  const validRecords = validItems.map((it) => tokenizeRecord(tokenizer, it));
+  const micro = Math.ceil(options.effectiveBatch / options.batchSize);
+
+  // Fresh start, or the latest checkpoint of the run.
+  await Deno.mkdir(options.out, { recursive: true });
+  let params: GPT2Params;
+  let rng = new Rng(options.seed);
+  let firstEpoch = 0;
+  const metrics: EpochMetrics[] = [];
+  const optimizer = { current: undefined as AdamW | undefined };
+  const resumeFrom = options.resume ? await latestCheckpoint(options.out) : null;
+  const makeOptimizer = (p: GPT2Params) =>
+    new AdamW(p, { lr: options.lr, weightDecay: options.weightDecay, clipNorm: options.clipNorm });
+  if (resumeFrom) {
+    const saved = await readCheckpoint(resumeFrom.path);
+    params = saved.params;
+    optimizer.current = makeOptimizer(params);
+    optimizer.current.loadState(saved.optimizer, resumeFrom.path);
+    tf.dispose(Object.values(saved.optimizer.tensors));
+    rng = Rng.fromState(saved.state.rng);
+    firstEpoch = saved.state.epoch + 1;
+    metrics.push(...saved.state.metrics);
+  } else {
+    params = options.initialParams ?? initParams(options.model, { seed: options.seed });
+    optimizer.current = makeOptimizer(params);
+  }
+  const stepsPerEpoch = Math.ceil(trainRecords.length / options.batchSize);
+  onEvent({
+    type: "start",
+    epochs: options.epochs,
+    stepsPerEpoch,
+    parameters: Object.values(params).reduce((n, p) => n + p.size, 0),
+    backend: options.backend,
+    resumedFrom: resumeFrom ? firstEpoch - 1 : null,
+  });
+
+  for (let epoch = firstEpoch; epoch < options.epochs; epoch++) {
+    const t0 = performance.now();
+    const stage = stageOfEpoch(curriculum, epoch);
+    const reset = resetsOptimizer(curriculum, epoch);
+    if (reset) optimizer.current!.reset();
+    onEvent({ type: "epoch-start", epoch, stage, optimizerReset: reset });
+
+    // Shuffle, build each example at its own stage, cut into micro-batches.
+    const order = rng.shuffle([...trainRecords.keys()]);
+    const examples = order.map((i) =>
+      buildExample(trainRecords[i], drawStage(curriculum, stage, trainItems[i].steps.length, rng), curriculum, ids, rng)
+    );
+    let lossSum = 0, lossCount = 0, tokens = 0;
+    const trainStart = performance.now();
+    let pending: Record<string, tf.Tensor> | null = null, pendingCount = 0;
+    const flush = () => {
+      if (!pending) return;
+      const scaled: Record<string, tf.Tensor> = {};
+      for (const [name, g] of Object.entries(pending)) scaled[name] = tf.div(g, pendingCount);
+      const { gradNorm } = optimizer.current!.apply(scaled);
+      tf.dispose([gradNorm, ...Object.values(scaled), ...Object.values(pending)]);
+      pending = null;
+      pendingCount = 0;
+    };
+    for (let step = 0; step < stepsPerEpoch; step++) {
+      const chunk = examples.slice(step * options.batchSize, (step + 1) * options.batchSize);
+      const batch = collate(chunk, ids.eos);
+      const tensors = toTensors(batch);
+      const dropoutSeed = rng.nextUint32();
+      const { value, grads } = valueAndGrads(
+        params,
+        () =>
+          causalLmLoss(
+            latentForward(params, options.model, tensors, { training: { seed: dropoutSeed } }).logits,
+            tensors.labels,
+          ),
+      );
+      const loss = (await value.data())[0];
+      tf.dispose([value, tensors.ids, tensors.attentionMask, tensors.positionIds, tensors.labels]);
+      if (pending === null) pending = grads;
+      else {
+        const sum: Record<string, tf.Tensor> = {};
+        for (const [name, g] of Object.entries(grads)) sum[name] = tf.add(pending[name], g);
+        tf.dispose([...Object.values(pending), ...Object.values(grads)]);
+        pending = sum;
+      }
+      pendingCount++;
+      if (pendingCount === micro || step === stepsPerEpoch - 1) flush();
+      lossSum += loss;
+      lossCount++;
+      tokens += batch.attentionMask.flat().reduce((a, b) => a + b, 0);
+      onEvent({
+        type: "step",
+        epoch,
+        step,
+        stepsPerEpoch,
+        loss,
+        lr: optimizer.current!.currentLr(),
+        tokensPerSecond: tokens / ((performance.now() - trainStart) / 1000),
+      });
+    }
+    const tokensPerSecond = tokens / ((performance.now() - trainStart) / 1000);
+
+    // Evaluation at the epoch's stage: loss, then greedy generation of the answers.
+    const valLoss = await validationLoss(
+      params,
+      options.model,
+      validRecords,
+      curriculum,
+      stage,
+      ids,
+      options.batchSize,
+    );
+    const evaluated = await evaluate(
+      params,
+      options.model,
+      validRecords.slice(0, options.evalItems ?? validRecords.length),
+      validItems,
+      curriculum,
+      ids,
+      tokenizer,
+      {
+        batchSize: options.batchSize,
+        maxNewTokens: options.maxNewTokens ?? 64,
+        thoughts: thoughtsAtStage(curriculum, stage),
+        progress: (done, total) => onEvent({ type: "evaluate", epoch, done, total }),
+      },
+    );
+    const epochMetrics: EpochMetrics = {
+      epoch,
+      stage,
+      trainLoss: lossSum / Math.max(lossCount, 1),
+      valLoss,
+      accuracy: evaluated.accuracy,
+      meanTokens: evaluated.meanTokens,
+      thoughts: evaluated.thoughts,
+      tokensPerSecond,
+      seconds: (performance.now() - t0) / 1000,
+    };
+    metrics.push(epochMetrics);
+    onEvent({ type: "epoch", metrics: epochMetrics });
+    const state: TrainingState = { epoch, stage, rng: rng.state(), metrics, seed: options.seed };
+    const path = await writeCheckpoint(options.out, epoch, params, options.model, tokenizer, optimizer.current!, state);
+    await Deno.writeTextFile(`${options.out}/metrics.jsonl`, JSON.stringify(epochMetrics) + "\n", { append: true });
+    onEvent({ type: "checkpoint", epoch, path });
+  }
+  optimizer.current!.dispose();
+  onEvent({ type: "done", metrics, params });
+  return { metrics, params };
+}
+
+/** A collated batch as tensors, labels included. */
+function toTensors(batch: ReturnType<typeof collate>): LatentBatch & { labels: tf.Tensor2D } {
+  const B = batch.ids.length, T = batch.ids[0]?.length ?? 0;
+  return {
+    ids: tf.tensor2d(batch.ids.flat(), [B, T], "int32"),
+    attentionMask: tf.tensor2d(batch.attentionMask.flat(), [B, T], "int32"),
+    positionIds: tf.tensor2d(batch.positionIds.flat(), [B, T], "int32"),
+    latentPositions: batch.latentPositions,
+    labels: tf.tensor2d(batch.labels.flat(), [B, T], "int32"),
+  };
+}
+
+/** Mean loss over validation examples built at `stage` (no mixing, no dropout). */
+async function validationLoss(
+  params: GPT2Params,
+  config: GPT2Config,
+  records: TokenizedRecord[],
+  curriculum: CurriculumConfig,
+  stage: number,
+  ids: SpecialIds,
+  batchSize: number,
+): Promise<number> {
+  if (records.length === 0) return NaN;
+  const rng = new Rng(0); // only icot smoothing draws; fixed for comparable numbers
+  let total = 0, count = 0;
+  for (let i = 0; i < records.length; i += batchSize) {
+    const examples = records.slice(i, i + batchSize).map((r) => buildExample(r, stage, curriculum, ids, rng));
+    const tensors = toTensors(collate(examples, ids.eos));
+    const loss = tf.tidy(() => causalLmLoss(latentForward(params, config, tensors).logits, tensors.labels));
+    total += (await loss.data())[0] * examples.length;
+    count += examples.length;
+    tf.dispose([loss, tensors.ids, tensors.attentionMask, tensors.positionIds, tensors.labels]);
+  }
+  return total / count;
+}
+
+/** Options of {@link evaluate}. */
+export interface EvaluateOptions {
+  /** Prompts per generation batch. */
+  batchSize: number;
+  /** Generation limit. */
+  maxNewTokens: number;
+  /** Thoughts in Coconut-style prompts. Default maxLatentStage·c. */
+  thoughts?: number;
+  /** Called after each batch. */
+  progress?: (done: number, total: number) => void;
+}
+
+/** What {@link evaluate} measured. */
+export interface Evaluation {
+  /** Exact-match accuracy. */
+  accuracy: number;
+  /** Mean generated tokens per answer (thoughts excluded). */
+  meanTokens: number;
+  /** Thoughts per answer. */
+  thoughts: number;
+  /** The generated texts. */
+  outputs: string[];
+  /** Mean wall-clock milliseconds per answer (batch time / batch size). */
+  msPerAnswer: number;
+}
+
+/**
+ * Greedy generation on items: accuracy, mean generated tokens, thoughts per answer, latency.
+ *
+ * @example
+ * ```ts ignore
+ * const result = await evaluate(params, config, records, items, curriculum, specialIds(tok), tok, { batchSize: 16, maxNewTokens: 64 });
+ * ```
+ */
+export async function evaluate(
+  params: GPT2Params,
+  config: GPT2Config,
+  records: TokenizedRecord[],
+  items: readonly CoconutItem[],
+  curriculum: CurriculumConfig,
+  ids: SpecialIds,
+  tokenizer: Tokenizer,
+  options: EvaluateOptions,
+): Promise<Evaluation> {
+  const { batchSize, maxNewTokens } = options;
+  let correct = 0, tokens = 0, thoughts = 0, ms = 0;
+  const outputs: string[] = [];
+  for (let i = 0; i < records.length; i += batchSize) {
+    const prompts = records.slice(i, i + batchSize).map((r) => buildPrompt(r, curriculum, ids, options.thoughts));
+    const t0 = performance.now();
+    const results = await generate(params, config, prompts, {
+      eosId: ids.eos,
+      maxNewTokens,
+      decode: (out) => tokenizer.decode(out, { skipSpecial: true }),
+    });
+    ms += performance.now() - t0;
+    for (const [j, r] of results.entries()) {
+      outputs.push(r.text);
+      if (extractAnswer(r.text) === items[i + j].answer.replaceAll(",", "").trim()) correct++;
+      tokens += r.generatedTokens;
+      thoughts += r.thoughts;
+    }
+    options.progress?.(Math.min(i + batchSize, records.length), records.length);
+  }
+  const n = Math.max(records.length, 1);
+  return { accuracy: correct / n, meanTokens: tokens / n, thoughts: thoughts / n, outputs, msPerAnswer: ms / n };
+}

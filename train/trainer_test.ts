@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { curriculumConfig } from "@copra/curriculum";
+import { generateProsQA, PROSQA_CONCEPTS, PROSQA_PERSONS } from "@copra/data";
+import { disposeParams } from "@copra/model";
+import { buildTokenizer, latestCheckpoint, modelConfigFor, readCheckpoint, train, type TrainOptions } from "./mod.ts";
+
+const small = { nodes: [6, 9] as [number, number], nodesMean: 7, minHops: 2, maxHops: 3 };
+
+Deno.test("2 epochs straight == 1 epoch, stop, resume 1 epoch — bitwise on the cpu backend", async () => {
+  const trainItems = generateProsQA({ n: 6, seed: 1, ...small });
+  const validItems = generateProsQA({ n: 2, seed: 2, ...small });
+  const tokenizer = buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS]);
+  const curriculum = curriculumConfig({ method: "coconut", maxLatentStage: 2, epochsPerStage: 1, uniformProb: 0.3 });
+  const model = modelConfigFor("nano", tokenizer, trainItems, curriculum, { n_layer: 1, n_embd: 24, n_head: 2 });
+  const base = async (out: string, epochs: number, resume = false): Promise<TrainOptions> => ({
+    curriculum,
+    model,
+    tokenizer,
+    epochs,
+    batchSize: 3,
+    effectiveBatch: 6,
+    lr: 3e-3,
+    weightDecay: 0.01,
+    clipNorm: 1,
+    seed: 5,
+    backend: "cpu",
+    out: await out,
+    resume,
+    maxNewTokens: 4,
+  });
+  const straight = await train(trainItems, validItems, await base(await Deno.makeTempDir(), 2));
+  const dir = await Deno.makeTempDir();
+  const first = await train(trainItems, validItems, await base(dir, 1));
+  disposeParams(first.params);
+  const resumed = await train(trainItems, validItems, await base(dir, 2, true));
+  for (const name of Object.keys(straight.params)) {
+    assert.deepEqual(await resumed.params[name].data(), await straight.params[name].data(), name);
+  }
+  const strip = (m: typeof straight.metrics) => m.map(({ seconds: _s, tokensPerSecond: _t, ...rest }) => rest);
+  assert.deepEqual(strip(resumed.metrics), strip(straight.metrics));
+  assert.deepEqual((await latestCheckpoint(dir))?.epoch, 1);
+  disposeParams(straight.params);
+  disposeParams(resumed.params);
+});
+
+Deno.test("integration: a tiny Coconut run through two stages — loss falls, checkpoints round-trip", async () => {
+  const trainItems = generateProsQA({ n: 64, seed: 3, ...small });
+  const validItems = generateProsQA({ n: 8, seed: 4, ...small });
+  const tokenizer = buildTokenizer([...trainItems, ...validItems]);
+  const curriculum = curriculumConfig({ method: "coconut", maxLatentStage: 2, epochsPerStage: 2 });
+  const model = modelConfigFor("nano", tokenizer, trainItems, curriculum);
+  const out = await Deno.makeTempDir();
+  const steps: { epoch: number; loss: number }[] = [];
+  const { metrics, params } = await train(trainItems, validItems, {
+    curriculum,
+    model,
+    tokenizer,
+    epochs: 4,
+    batchSize: 16,
+    effectiveBatch: 16,
+    lr: 3e-3,
+    weightDecay: 0.01,
+    clipNorm: 1,
+    seed: 0,
+    backend: "wasm",
+    out,
+    maxNewTokens: 24,
+  }, (e) => void (e.type === "step" && steps.push({ epoch: e.epoch, loss: e.loss })));
+  assert.deepEqual(metrics.map((m) => m.stage), [0, 0, 1, 1]);
+  // Within each stage the loss falls: the stage's last epoch ends below where its first began.
+  for (const stage of [0, 1]) {
+    const inStage = steps.filter((s) => Math.floor(s.epoch / 2) === stage);
+    assert.ok(inStage.at(-1)!.loss < inStage[0].loss, `stage ${stage}: ${inStage[0].loss} → ${inStage.at(-1)!.loss}`);
+  }
+  assert.ok(metrics[1].valLoss < metrics[0].valLoss && metrics[3].valLoss < metrics[2].valLoss);
+  assert.deepEqual(metrics.map((m) => m.thoughts), [0, 0, 1, 1]);
+  // Every epoch left a checkpoint; the last one holds exactly the final weights and the tokenizer.
+  for (let e = 0; e < 4; e++) assert.ok((await Deno.stat(`${out}/checkpoint-${e}/model.safetensors`)).isFile);
+  const saved = await readCheckpoint(`${out}/checkpoint-3`);
+  for (const name of Object.keys(params)) assert.deepEqual(await saved.params[name].data(), await params[name].data());
+  assert.deepEqual(saved.config, model);
+  assert.equal(saved.tokenizer.vocabSize, tokenizer.vocabSize);
+  assert.equal(saved.state.epoch, 3);
+  const lines = (await Deno.readTextFile(`${out}/metrics.jsonl`)).trim().split("\n");
+  assert.equal(lines.length, 4);
+  disposeParams(params);
+  disposeParams(saved.params);
+});
