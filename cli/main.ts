@@ -1,0 +1,488 @@
+// deno-lint-ignore-file no-console
+/**
+ * The `copra` command: `train`, `eval`, `generate` and `data generate|stats`, each with `--help`.
+ *
+ *   deno task train                               # the default small ProsQA-style Coconut run
+ *   deno task copra train --method cot --data train.json --eval-data valid.json
+ *   deno task eval --ckpt runs/<name> --data ../shared/data/prosqa_test.json
+ *   deno task copra generate --ckpt runs/<name> --question "…" --top-k 5
+ *   deno task copra data generate prosqa --n 1000 --seed 1 --out train.json
+ *   deno task copra data stats ../shared/data/prosqa_valid.json
+ *
+ * @module
+ */
+
+import { Command, InvalidArgumentError } from "commander";
+import {
+  buildPrompt,
+  type CurriculumConfig,
+  curriculumConfig,
+  type Method,
+  METHODS,
+  specialIds,
+  tokenizeRecord,
+} from "@copra/curriculum";
+import {
+  type CoconutItem,
+  type DatasetKind,
+  datasetStats,
+  generateDataset,
+  generateProsQA,
+  loadDataset,
+  PROSQA_CONCEPTS,
+  PROSQA_PERSONS,
+  saveDataset,
+} from "@copra/data";
+import { generate, probeThought } from "@copra/infer";
+import { type BackendName, disposeParams, type PresetName, PRESETS, useBackend } from "@copra/model";
+import {
+  buildTokenizer,
+  type EpochMetrics,
+  evaluate,
+  latestCheckpoint,
+  modelConfigFor,
+  readCheckpoint,
+  train,
+  type TrainEvent,
+} from "@copra/train";
+import { fixed, formatSeconds, ProgressBar, table } from "./render.ts";
+
+const int = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new InvalidArgumentError(`${name} must be a non-negative integer (got ${value})`);
+  }
+  return n;
+};
+const num = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number (got ${value})`);
+  return n;
+};
+const oneOf = <T extends string>(name: string, allowed: readonly T[]) => (value: string): T => {
+  if (!allowed.includes(value as T)) {
+    throw new InvalidArgumentError(`${name} must be one of ${allowed.join(", ")} (got ${value})`);
+  }
+  return value as T;
+};
+
+/** The default task of `deno task train`: small ProsQA-style graphs (≈8 nodes, 2–3 hops). */
+export const DEFAULT_TASK = { nodes: [6, 10] as [number, number], nodesMean: 8, minHops: 2, maxHops: 3 };
+
+/** Options of `copra train` (also the keys of a `--config` JSON file). */
+interface TrainCli {
+  config?: string;
+  method: Method;
+  preset: PresetName;
+  data?: string;
+  evalData?: string;
+  trainItems: number;
+  evalItems: number;
+  epochs?: number;
+  epochsPerStage: number;
+  maxLatentStage: number;
+  c: number;
+  uniformProb: number;
+  batchSize: number;
+  effectiveBatch?: number;
+  lr: number;
+  weightDecay: number;
+  clipNorm: number;
+  backend: BackendName;
+  seed: number;
+  out?: string;
+  resume?: boolean;
+  maxNewTokens: number;
+  init?: string;
+}
+
+async function trainCommand(cli: TrainCli): Promise<void> {
+  if (cli.config) Object.assign(cli, JSON.parse(await Deno.readTextFile(cli.config)), { config: undefined });
+  const curriculum = curriculumConfig({
+    method: cli.method,
+    thoughtsPerStep: cli.c,
+    maxLatentStage: cli.maxLatentStage,
+    epochsPerStage: cli.epochsPerStage,
+    uniformProb: cli.uniformProb,
+  });
+  // Data: the given files, or a generated small ProsQA-style task.
+  let trainItems: CoconutItem[], validItems: CoconutItem[], source: string;
+  if (cli.data) {
+    trainItems = await loadDataset(cli.data);
+    validItems = cli.evalData
+      ? await loadDataset(cli.evalData)
+      : trainItems.splice(Math.floor(trainItems.length * 0.9));
+    source = cli.data;
+  } else {
+    trainItems = generateProsQA({ n: cli.trainItems, seed: cli.seed, ...DEFAULT_TASK });
+    validItems = generateProsQA({ n: cli.evalItems, seed: cli.seed + 1_000_003, ...DEFAULT_TASK });
+    source = `generated ProsQA-style (${
+      DEFAULT_TASK.nodes.join("–")
+    } nodes, ${DEFAULT_TASK.minHops}–${DEFAULT_TASK.maxHops} hops)`;
+  }
+  validItems = validItems.slice(0, cli.evalItems);
+  const epochs = cli.epochs ??
+    (cli.method === "coconut" || cli.method === "pause-as-thought" || cli.method === "no-thought" ||
+        cli.method === "icot"
+      ? (curriculum.maxLatentStage + 1) * curriculum.epochsPerStage
+      : curriculum.epochsPerStage * 2);
+  const out = cli.out ?? `runs/${cli.method}-${new Date().toISOString().slice(0, 19).replaceAll(":", "-")}`;
+
+  let tokenizer, model, initialParams;
+  if (cli.init) {
+    const init = await readCheckpoint((await latestCheckpoint(cli.init))?.path ?? cli.init);
+    tokenizer = init.tokenizer;
+    model = init.config;
+    initialParams = init.params;
+  } else if (cli.resume && await latestCheckpoint(out)) {
+    const saved = await readCheckpoint((await latestCheckpoint(out))!.path);
+    tokenizer = saved.tokenizer;
+    model = saved.config;
+    disposeParams(saved.params);
+  } else {
+    tokenizer = buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS]);
+    model = modelConfigFor(cli.preset, tokenizer, [...trainItems, ...validItems], curriculum);
+  }
+  await Deno.mkdir(out, { recursive: true });
+  await Deno.writeTextFile(
+    `${out}/run.json`,
+    JSON.stringify(
+      { curriculum, preset: cli.preset, model, data: source, evalData: cli.evalData ?? null, options: cli },
+      null,
+      1,
+    ) + "\n",
+  );
+  console.log(
+    `copra train: ${cli.method} on ${source}; ${trainItems.length} train / ${validItems.length} held-out items`,
+  );
+  console.log(
+    `model ${cli.preset} (${model.n_layer}×${model.n_embd}, vocab ${model.vocab_size}), ${epochs} epochs, backend ${cli.backend}, run ${out}`,
+  );
+
+  let bar: ProgressBar | undefined;
+  const rows: (string | number)[][] = [];
+  const render = (e: TrainEvent) => {
+    if (e.type === "start" && e.resumedFrom !== null) console.log(`resuming after epoch ${e.resumedFrom}`);
+    if (e.type === "epoch-start") bar = new ProgressBar(`epoch ${e.epoch} stage ${e.stage}`, 0);
+    if (e.type === "step") {
+      if (e.step === 0) bar = new ProgressBar(`epoch ${e.epoch}`, e.stepsPerEpoch);
+      bar!.update(e.step + 1, `loss ${fixed(e.loss)} ${Math.round(e.tokensPerSecond)} tok/s`);
+    }
+    if (e.type === "evaluate" && e.done === e.total) bar?.finish();
+    if (e.type === "epoch") {
+      const m = e.metrics;
+      rows.push([
+        m.epoch,
+        m.stage,
+        fixed(m.trainLoss),
+        fixed(m.valLoss),
+        fixed(m.accuracy * 100, 1),
+        fixed(m.meanTokens, 1),
+        m.thoughts,
+        formatSeconds(m.seconds),
+      ]);
+      console.log(
+        "\n" +
+          table(["epoch", "stage", "train loss", "val loss", "acc %", "tokens", "thoughts", "time"], rows.slice(-1)),
+      );
+    }
+  };
+  const { metrics, params } = await train(trainItems, validItems, {
+    curriculum,
+    model,
+    tokenizer,
+    epochs,
+    batchSize: cli.batchSize,
+    effectiveBatch: cli.effectiveBatch ?? cli.batchSize,
+    lr: cli.lr,
+    weightDecay: cli.weightDecay,
+    clipNorm: cli.clipNorm > 0 ? cli.clipNorm : null,
+    seed: cli.seed,
+    backend: cli.backend,
+    out,
+    resume: cli.resume,
+    maxNewTokens: cli.maxNewTokens,
+    initialParams,
+  }, render);
+  disposeParams(params);
+  console.log(
+    "\n" +
+      table(
+        ["epoch", "stage", "train loss", "val loss", "acc %", "tokens", "thoughts", "time"],
+        metrics.map((m) => [
+          m.epoch,
+          m.stage,
+          fixed(m.trainLoss),
+          fixed(m.valLoss),
+          fixed(m.accuracy * 100, 1),
+          fixed(m.meanTokens, 1),
+          m.thoughts,
+          formatSeconds(m.seconds),
+        ]),
+      ),
+  );
+  printSummary(cli.method, metrics);
+  console.log(`\nsaved under ${out} (checkpoint-<epoch>/, metrics.jsonl, run.json). Evaluate with:`);
+  console.log(`  deno task eval --ckpt ${out} --data <file.json>`);
+}
+
+/** The final table: the last epoch's held-out figures, and stage 0's for comparison. */
+function printSummary(method: string, metrics: EpochMetrics[]): void {
+  const last = metrics.at(-1)!, first = metrics.find((m) => m.stage === 0);
+  const rows: (string | number)[][] = [[
+    method,
+    `final (stage ${last.stage})`,
+    fixed(last.accuracy * 100, 1),
+    fixed(last.meanTokens, 1),
+    last.thoughts,
+  ]];
+  if (first && first !== last) {
+    rows.push([method, "stage 0 (CoT)", fixed(first.accuracy * 100, 1), fixed(first.meanTokens, 1), first.thoughts]);
+  }
+  console.log("\n" + table(["method", "model", "held-out acc %", "mean tokens", "thoughts"], rows));
+}
+
+interface EvalCli {
+  ckpt: string;
+  data: string;
+  method?: Method;
+  thoughts?: number;
+  limit?: number;
+  batchSize: number;
+  maxNewTokens: number;
+  backend: BackendName;
+}
+
+/** Loads a run folder (latest checkpoint) or a checkpoint folder, with the run's curriculum if known. */
+async function loadForInference(ckpt: string, method?: Method, backend: BackendName = "wasm") {
+  await useBackend(backend);
+  const latest = await latestCheckpoint(ckpt);
+  const path = latest?.path ?? ckpt;
+  const saved = await readCheckpoint(path);
+  let curriculum: CurriculumConfig;
+  try {
+    const run = JSON.parse(await Deno.readTextFile(`${latest ? ckpt : `${ckpt}/..`}/run.json`));
+    curriculum = curriculumConfig({ ...run.curriculum, ...(method ? { method } : {}) });
+  } catch {
+    curriculum = curriculumConfig({ method: method ?? "coconut" });
+  }
+  return { ...saved, curriculum, path };
+}
+
+async function evalCommand(cli: EvalCli): Promise<void> {
+  const { params, config, tokenizer, curriculum, path } = await loadForInference(cli.ckpt, cli.method, cli.backend);
+  const items = (await loadDataset(cli.data)).slice(0, cli.limit);
+  const records = items.map((it) => tokenizeRecord(tokenizer, it));
+  let unk = -1;
+  try {
+    unk = tokenizer.tokenId("<unk>");
+  } catch {
+    // a byte-level tokenizer has no unknown token
+  }
+  const unknown = records.filter((r) => r.question.includes(unk)).length;
+  const bar = new ProgressBar("eval", items.length);
+  const result = await evaluate(params, config, records, items, curriculum, specialIds(tokenizer), tokenizer, {
+    batchSize: cli.batchSize,
+    maxNewTokens: cli.maxNewTokens,
+    thoughts: cli.thoughts,
+    progress: (done) => bar.update(done, ""),
+  });
+  bar.finish();
+  console.log(
+    table([
+      "checkpoint",
+      "data",
+      "method",
+      "items",
+      "accuracy %",
+      "mean tokens",
+      "thoughts",
+      "tokens+thoughts",
+      "ms/answer",
+    ], [[
+      path,
+      cli.data,
+      curriculum.method,
+      items.length,
+      fixed(result.accuracy * 100, 1),
+      fixed(result.meanTokens, 1),
+      fixed(result.thoughts, 1),
+      fixed(result.meanTokens + result.thoughts, 1),
+      fixed(result.msPerAnswer, 1),
+    ]]),
+  );
+  if (unknown > 0) console.log(`note: ${unknown} questions contain words outside the run's vocabulary (<unk>)`);
+  disposeParams(params);
+}
+
+interface GenerateCli {
+  ckpt: string;
+  question: string;
+  method?: Method;
+  thoughts?: number;
+  topK: number;
+  maxNewTokens: number;
+  backend: BackendName;
+}
+
+async function generateCommand(cli: GenerateCli): Promise<void> {
+  const { params, config, tokenizer, curriculum } = await loadForInference(cli.ckpt, cli.method, cli.backend);
+  const ids = specialIds(tokenizer);
+  const prompt = buildPrompt(
+    tokenizeRecord(tokenizer, { question: cli.question, steps: [], answer: "" }),
+    curriculum,
+    ids,
+    cli.thoughts,
+  );
+  const thoughtRows: (string | number)[][] = [];
+  const [out] = await generate(params, config, [prompt], {
+    eosId: ids.eos,
+    maxNewTokens: cli.maxNewTokens,
+    decode: (g) => tokenizer.decode(g, { skipSpecial: true }),
+    onThought: async (t) => {
+      if (cli.topK <= 0) return;
+      const top = await probeThought(params, t.hidden, cli.topK);
+      thoughtRows.push([
+        t.index,
+        top.map((x) => `${JSON.stringify(tokenizer.decode([x.id]))} ${fixed(x.probability, 2)}`).join("  "),
+      ]);
+    },
+  });
+  if (thoughtRows.length > 0) {
+    console.log(table(["thought", `top-${cli.topK} tokens through the LM head`], thoughtRows) + "\n");
+  }
+  console.log(out.text);
+  console.log(
+    `\n(${out.generatedTokens} tokens, ${out.thoughts} thoughts, ${fixed(out.ms, 0)} ms, method ${curriculum.method})`,
+  );
+  disposeParams(params);
+}
+
+/** Builds the program (exported for tests). */
+export function program(): Command {
+  const p = new Command("copra").description("Coconut: continuous-thought language models in Deno")
+    .showHelpAfterError();
+  p.command("train")
+    .description("train a method through its curriculum; without --data, on a generated small ProsQA-style task")
+    .option("--config <file>", "JSON file with any of these options (camelCase keys)")
+    .option("--method <method>", `one of ${METHODS.join(", ")}`, oneOf("--method", METHODS), "coconut")
+    .option(
+      "--preset <preset>",
+      `model preset: ${Object.keys(PRESETS).join(", ")}`,
+      oneOf("--preset", Object.keys(PRESETS) as PresetName[]),
+      "nano",
+    )
+    .option("--data <file>", "training data (Coconut JSON); default: generated")
+    .option("--eval-data <file>", "held-out data; default: generated, or the last 10% of --data")
+    .option("--train-items <n>", "generated training items", int("--train-items"), 800)
+    .option("--eval-items <n>", "held-out items evaluated each epoch", int("--eval-items"), 100)
+    .option("--epochs <n>", "epochs (default: through every stage)", int("--epochs"))
+    .option("--epochs-per-stage <n>", "epochs per curriculum stage", int("--epochs-per-stage"), 3)
+    .option("--max-latent-stage <n>", "last stage that removes one more step", int("--max-latent-stage"), 3)
+    .option("--c <n>", "continuous thoughts per step", int("--c"), 1)
+    .option("--uniform-prob <p>", "probability of a uniformly drawn stage per example", num("--uniform-prob"), 0)
+    .option("--batch-size <n>", "examples per forward pass", int("--batch-size"), 32)
+    .option("--effective-batch <n>", "examples per update (gradient accumulation)", int("--effective-batch"))
+    .option("--lr <lr>", "learning rate", num("--lr"), 1e-3)
+    .option("--weight-decay <wd>", "AdamW weight decay", num("--weight-decay"), 0.01)
+    .option("--clip-norm <x>", "gradient-norm clip (0: none)", num("--clip-norm"), 1)
+    .option(
+      "--backend <backend>",
+      "wasm, webgpu or cpu",
+      oneOf("--backend", ["wasm", "webgpu", "cpu"] as const),
+      "wasm",
+    )
+    .option("--seed <n>", "seed of data, initialisation and training", int("--seed"), 0)
+    .option("--out <dir>", "run folder (default runs/<method>-<time>)")
+    .option("--resume", "continue from the latest checkpoint in --out")
+    .option("--init <dir>", "start from this run's or checkpoint's weights (e.g. a CoT run for Coconut)")
+    .option("--max-new-tokens <n>", "generation limit during evaluation", int("--max-new-tokens"), 48)
+    .action((o) => trainCommand(o as TrainCli));
+  p.command("eval")
+    .description("score a checkpoint on a data file: accuracy, mean generated tokens incl. thoughts, latency")
+    .requiredOption("--ckpt <dir>", "a run folder (its latest checkpoint) or a checkpoint folder")
+    .requiredOption("--data <file>", "Coconut JSON data, e.g. ../shared/data/prosqa_test.json")
+    .option("--method <method>", "override the run's method", oneOf("--method", METHODS))
+    .option("--thoughts <n>", "thoughts per answer (default maxLatentStage·c)", int("--thoughts"))
+    .option("--limit <n>", "only the first n items", int("--limit"))
+    .option("--batch-size <n>", "answers generated together", int("--batch-size"), 32)
+    .option("--max-new-tokens <n>", "generation limit", int("--max-new-tokens"), 128)
+    .option(
+      "--backend <backend>",
+      "wasm, webgpu or cpu",
+      oneOf("--backend", ["wasm", "webgpu", "cpu"] as const),
+      "wasm",
+    )
+    .action((o) => evalCommand(o as EvalCli));
+  p.command("generate")
+    .description("answer one question; show each thought's top-k tokens")
+    .requiredOption("--ckpt <dir>", "a run folder or a checkpoint folder")
+    .requiredOption("--question <text>", "the question")
+    .option("--method <method>", "override the run's method", oneOf("--method", METHODS))
+    .option("--thoughts <n>", "thoughts (default maxLatentStage·c)", int("--thoughts"))
+    .option("--top-k <n>", "tokens shown per thought (0: none)", int("--top-k"), 5)
+    .option("--max-new-tokens <n>", "generation limit", int("--max-new-tokens"), 128)
+    .option(
+      "--backend <backend>",
+      "wasm, webgpu or cpu",
+      oneOf("--backend", ["wasm", "webgpu", "cpu"] as const),
+      "wasm",
+    )
+    .action((o) => generateCommand(o as GenerateCli));
+  const data = p.command("data").description("generate data sets and show their statistics");
+  data.command("generate")
+    .description("write a generated data set")
+    .argument("<kind>", "prosqa, prontoqa or arith", oneOf("<kind>", ["prosqa", "prontoqa", "arith"] as const))
+    .requiredOption("--out <file>", "output JSON file")
+    .option("--n <n>", "items", int("--n"), 1000)
+    .option("--seed <n>", "seed", int("--seed"), 0)
+    .option("--min-hops <n>", "prosqa: shortest root→target path, at least", int("--min-hops"))
+    .option("--max-hops <n>", "prosqa: … at most", int("--max-hops"))
+    .option("--small", "prosqa: the small graphs of the default task (≈8 nodes, 2–3 hops)")
+    .option("--hops <n>", "prontoqa: chain length", int("--hops"))
+    .option("--steps <min,max>", "arith: steps per problem, e.g. 2,4")
+    .action(async (kind: DatasetKind, o) => {
+      const options: Record<string, unknown> = { n: o.n, seed: o.seed };
+      if (kind === "prosqa") {
+        Object.assign(options, o.small ? DEFAULT_TASK : {});
+        if (o.minHops !== undefined) options.minHops = o.minHops;
+        if (o.maxHops !== undefined) options.maxHops = o.maxHops;
+      }
+      if (kind === "prontoqa" && o.hops !== undefined) options.hops = o.hops;
+      if (kind === "arith" && o.steps) options.steps = String(o.steps).split(",").map(Number);
+      const items = generateDataset(kind, options as never);
+      await saveDataset(o.out, items);
+      console.log(`wrote ${items.length} ${kind} items to ${o.out}`);
+    });
+  data.command("stats")
+    .description("statistics of a data file")
+    .argument("<file>", "Coconut JSON data")
+    .action(async (file: string) => {
+      const s = datasetStats(await loadDataset(file));
+      const rows: (string | number)[][] = [
+        ["items", s.items, "", ""],
+        ["steps", s.steps.min, fixed(s.steps.mean, 2), s.steps.max],
+        ["question words", s.questionWords.min, fixed(s.questionWords.mean, 1), s.questionWords.max],
+      ];
+      for (const [k, v] of Object.entries(s.prosqa ?? {})) rows.push([`graph ${k}`, v.min, fixed(v.mean, 2), v.max]);
+      console.log(table(["", "min", "mean", "max"], rows.map((r) => r.map(String))));
+      console.log(
+        `answers: ${s.answers.distinct} distinct; most frequent ${
+          s.answers.top.map(([a, n]) => `${JSON.stringify(a)}×${n}`).join(", ")
+        }`,
+      );
+      if (s.arithmetic) {
+        console.log(`arithmetic steps that check out: ${fixed(s.arithmetic.validItems * 100, 1)}% of items`);
+      }
+    });
+  return p;
+}
+
+if (import.meta.main) {
+  try {
+    await program().parseAsync(Deno.args, { from: "user" });
+  } catch (error) {
+    console.error(`copra: ${error instanceof Error ? error.message : String(error)}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+
+const root = new URL("../", import.meta.url).pathname;
+
+/** Runs `copra …` in a subprocess; returns exit code and output. */
+async function copra(...args: string[]): Promise<{ code: number; out: string }> {
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", "--allow-env", "cli/main.ts", ...args],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: result.code, out: decode(result.stdout) + decode(result.stderr) };
+}
+
+Deno.test("every command has --help", async () => {
+  for (const cmd of [[], ["train"], ["eval"], ["generate"], ["data"], ["data", "generate"], ["data", "stats"]]) {
+    const { code, out } = await copra(...cmd, "--help");
+    assert.equal(code, 0, out);
+    assert.match(out, /Usage: copra/);
+  }
+  const bad = await copra("train", "--method", "telepathy");
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.out, /--method must be one of coconut, cot/);
+});
+
+Deno.test("data generate and data stats", async () => {
+  const dir = await Deno.makeTempDir();
+  for (const kind of ["prosqa", "prontoqa", "arith"]) {
+    const gen = await copra("data", "generate", kind, "--n", "12", "--seed", "3", "--out", `${dir}/${kind}.json`);
+    assert.equal(gen.code, 0, gen.out);
+    const stats = await copra("data", "stats", `${dir}/${kind}.json`);
+    assert.equal(stats.code, 0, stats.out);
+    assert.match(stats.out, /items\s+12/);
+  }
+  const prosqa = await copra("data", "stats", `${dir}/prosqa.json`);
+  assert.match(prosqa.out, /graph hops/);
+  const missing = await copra("data", "stats", `${dir}/nope.json`);
+  assert.equal(missing.code, 1);
+  assert.match(missing.out, /nope\.json: \(file\): cannot be read/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("train → eval → generate from the command line on a tiny run", async () => {
+  const dir = await Deno.makeTempDir();
+  const run = `${dir}/run`;
+  const trained = await copra(
+    "train",
+    ...["--train-items", "24", "--eval-items", "4", "--epochs-per-stage", "1", "--max-latent-stage", "1"],
+    ...["--batch-size", "8", "--max-new-tokens", "8", "--out", run],
+  );
+  assert.equal(trained.code, 0, trained.out);
+  assert.match(trained.out, /held-out acc %/);
+  assert.ok((await Deno.stat(`${run}/checkpoint-1/model.safetensors`)).isFile);
+  await Deno.writeTextFile(
+    `${dir}/test.json`,
+    JSON.stringify([{ question: "Is Tom a wumpus or yumpus?", steps: [], answer: "Tom is a wumpus." }]),
+  );
+  const evaluated = await copra("eval", "--ckpt", run, "--data", `${dir}/test.json`, "--max-new-tokens", "8");
+  assert.equal(evaluated.code, 0, evaluated.out);
+  assert.match(evaluated.out, /accuracy %/);
+  const generated = await copra(
+    "generate",
+    "--ckpt",
+    run,
+    "--question",
+    "Is Tom a wumpus or yumpus?",
+    "--top-k",
+    "3",
+    "--max-new-tokens",
+    "8",
+  );
+  assert.equal(generated.code, 0, generated.out);
+  assert.match(generated.out, /top-3 tokens through the LM head/);
+  assert.match(generated.out, /1 thoughts/);
+  await Deno.remove(dir, { recursive: true });
+});
