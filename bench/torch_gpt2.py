@@ -73,9 +73,9 @@ def forward(p, n_layer, n_head, ids, attention_mask=None, position_ids=None, eps
     C = p["wte.weight"].shape[1]
     D = C // n_head
     if position_ids is None:
-        position_ids = torch.arange(T).unsqueeze(0).expand(B, T)
+        position_ids = torch.arange(T, device=ids.device).unsqueeze(0).expand(B, T)
     x = p["wte.weight"][ids] + p["wpe.weight"][position_ids]
-    causal = torch.tril(torch.ones(T, T, dtype=torch.bool)).view(1, 1, T, T)
+    causal = torch.tril(torch.ones(T, T, dtype=torch.bool, device=ids.device)).view(1, 1, T, T)
     min_value = torch.finfo(torch.float32).min
     for i in range(n_layer):
         h = f"h.{i}"
@@ -84,7 +84,7 @@ def forward(p, n_layer, n_head, ids, attention_mask=None, position_ids=None, eps
         q, k, v = qkv.split(C, dim=2)
         q, k, v = (t.view(B, T, n_head, D).transpose(1, 2) for t in (q, k, v))
         w = (q @ k.transpose(-1, -2)) / math.sqrt(D)
-        w = torch.where(causal, w, torch.tensor(min_value))
+        w = torch.where(causal, w, torch.tensor(min_value, device=ids.device))
         if attention_mask is not None:
             w = w + (1.0 - attention_mask.view(B, 1, 1, T).float()) * min_value
         w = torch.softmax(w, dim=-1)
@@ -229,27 +229,39 @@ def fixtures(out_dir):
     print(json.dumps({"fixtures": out_dir, "loss": float(loss), "grad_norms": norms}))
 
 
-def train_step(preset, steps, batch, seq):
-    """Median ms of forward+backward+Adam on random ids (DESIGN.md §5), single thread."""
-    torch.set_num_threads(1)
+def train_step(preset, steps, batch, seq, device="cpu"):
+    """Median ms of forward+backward+Adam on random ids (DESIGN.md §5); one thread on CPU, fp32 on CUDA."""
+    if device == "cpu":
+        torch.set_num_threads(1)
     torch.manual_seed(0)
     V, P, C, L, H = PRESETS[preset]
     T = seq or P
-    p = {k: (0.02 * torch.randn(s)).requires_grad_(True) for k, s in param_shapes(V, P, C, L).items()}
+    p = {k: (0.02 * torch.randn(s, device=device)).requires_grad_(True) for k, s in param_shapes(V, P, C, L).items()}
     opt = torch.optim.Adam(list(p.values()), lr=3e-4)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     times = []
+    loss = None
     for i in range(steps + 3):
-        ids = torch.randint(0, V, (batch, T))
+        ids = torch.randint(0, V, (batch, T), device=device)
+        sync()
         t0 = time.perf_counter()
         opt.zero_grad()
         _, logits = forward(p, L, H, ids, fast=True)
         loss = causal_lm_loss(logits, ids)
         loss.backward()
         opt.step()
+        float(loss)  # as copra does: read the loss every step
+        sync()
         if i >= 3:
             times.append((time.perf_counter() - t0) * 1000)
     times.sort()
-    print(json.dumps({"torch_ms": times[len(times) // 2], "torch": torch.__version__, "threads": 1}))
+    out = {"torch_ms": times[len(times) // 2], "torch": torch.__version__, "device": device, "preset": preset,
+           "batch": batch, "seq": T}
+    if device == "cpu":
+        out["threads"] = 1
+    else:
+        out["gpu"] = torch.cuda.get_device_name(0)
+    print(json.dumps(out))
 
 
 def hf_layout(out_dir):
@@ -278,6 +290,7 @@ def main():
     t.add_argument("--steps", type=int, default=20)
     t.add_argument("--batch", type=int, default=16)
     t.add_argument("--seq", type=int, default=0, help="sequence length (default: n_positions)")
+    t.add_argument("--device", default="cpu", help="cpu or cuda")
     lg = sub.add_parser("logits")
     lg.add_argument("dir")
     lg.add_argument("ids")
@@ -289,7 +302,7 @@ def main():
     elif args.cmd == "logits":
         logits_of_checkpoint(args.dir, args.ids)
     elif args.cmd == "train-step":
-        train_step(args.preset, args.steps, args.batch, args.seq)
+        train_step(args.preset, args.steps, args.batch, args.seq, args.device)
     else:
         hf_layout(args.out_dir)
 
