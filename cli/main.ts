@@ -66,8 +66,8 @@ const oneOf = <T extends string>(name: string, allowed: readonly T[]) => (value:
   return value as T;
 };
 
-/** The default task of `deno task train`: small ProsQA-style graphs (≈8 nodes, 2–3 hops). */
-export const DEFAULT_TASK = { nodes: [6, 10] as [number, number], nodesMean: 8, minHops: 2, maxHops: 3 };
+/** The default task of `deno task train`: small ProsQA-style graphs (≈10 nodes, 3–4 hops). */
+export const DEFAULT_TASK = { nodes: [7, 11] as [number, number], nodesMean: 9, minHops: 3, maxHops: 4 };
 
 /** Options of `copra train` (also the keys of a `--config` JSON file). */
 interface TrainCli {
@@ -124,7 +124,7 @@ async function trainCommand(cli: TrainCli): Promise<void> {
   const epochs = cli.epochs ??
     (cli.method === "coconut" || cli.method === "pause-as-thought" || cli.method === "no-thought" ||
         cli.method === "icot"
-      ? (curriculum.maxLatentStage + 1) * curriculum.epochsPerStage
+      ? (curriculum.maxLatentStage + 2) * curriculum.epochsPerStage // stages 0..max, then the final stage
       : curriculum.epochsPerStage * 2);
   const out = cli.out ?? `runs/${cli.method}-${new Date().toISOString().slice(0, 19).replaceAll(":", "-")}`;
 
@@ -226,9 +226,9 @@ async function trainCommand(cli: TrainCli): Promise<void> {
   console.log(`  deno task eval --ckpt ${out} --data <file.json>`);
 }
 
-/** The final table: the last epoch's held-out figures, and stage 0's for comparison. */
+/** The final table: the last epoch's held-out figures, and the end of stage 0 (the CoT model) for comparison. */
 function printSummary(method: string, metrics: EpochMetrics[]): void {
-  const last = metrics.at(-1)!, first = metrics.find((m) => m.stage === 0);
+  const last = metrics.at(-1)!, first = metrics.filter((m) => m.stage === 0).at(-1);
   const rows: (string | number)[][] = [[
     method,
     `final (stage ${last.stage})`,
@@ -381,9 +381,9 @@ export function program(): Command {
     .option("--max-latent-stage <n>", "last stage that removes one more step", int("--max-latent-stage"), 3)
     .option("--c <n>", "continuous thoughts per step", int("--c"), 1)
     .option("--uniform-prob <p>", "probability of a uniformly drawn stage per example", num("--uniform-prob"), 0)
-    .option("--batch-size <n>", "examples per forward pass", int("--batch-size"), 32)
+    .option("--batch-size <n>", "examples per forward pass", int("--batch-size"), 16)
     .option("--effective-batch <n>", "examples per update (gradient accumulation)", int("--effective-batch"))
-    .option("--lr <lr>", "learning rate", num("--lr"), 1e-3)
+    .option("--lr <lr>", "learning rate", num("--lr"), 3e-3)
     .option("--weight-decay <wd>", "AdamW weight decay", num("--weight-decay"), 0.01)
     .option("--clip-norm <x>", "gradient-norm clip (0: none)", num("--clip-norm"), 1)
     .option(
@@ -438,7 +438,7 @@ export function program(): Command {
     .option("--seed <n>", "seed", int("--seed"), 0)
     .option("--min-hops <n>", "prosqa: shortest root→target path, at least", int("--min-hops"))
     .option("--max-hops <n>", "prosqa: … at most", int("--max-hops"))
-    .option("--small", "prosqa: the small graphs of the default task (≈8 nodes, 2–3 hops)")
+    .option("--small", "prosqa: the small graphs of the default task (≈10 nodes, 3–4 hops)")
     .option("--hops <n>", "prontoqa: chain length", int("--hops"))
     .option("--steps <min,max>", "arith: steps per problem, e.g. 2,4")
     .action(async (kind: DatasetKind, o) => {

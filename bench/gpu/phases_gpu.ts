@@ -9,7 +9,16 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { AdamW, causalLmLoss, gpt2Config, gpt2Forward, initParams, type PresetName, useBackend, valueAndGrads } from "../../model/mod.ts";
+import {
+  AdamW,
+  causalLmLoss,
+  gpt2Config,
+  gpt2Forward,
+  initParams,
+  type PresetName,
+  useBackend,
+  valueAndGrads,
+} from "../../model/mod.ts";
 
 const [preset = "gpt2", batchText = "8", seqText = "256"] = Deno.args;
 const batch = Number(batchText), seq = Number(seqText);

@@ -35,7 +35,11 @@ const rng = new Rng(0);
 const times: number[] = [];
 let loss = NaN;
 for (let i = 0; i < steps + 2; i++) {
-  const ids = tf.tensor2d(Int32Array.from({ length: batch * seq }, () => rng.int(config.vocab_size)), [batch, seq], "int32");
+  const ids = tf.tensor2d(
+    Int32Array.from({ length: batch * seq }, () => rng.int(config.vocab_size)),
+    [batch, seq],
+    "int32",
+  );
   const t0 = performance.now();
   const { value, grads } = valueAndGrads(params, () => causalLmLoss(gpt2Forward(params, config, { ids }).logits!, ids));
   const { gradNorm } = opt.apply(grads);
