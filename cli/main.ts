@@ -142,6 +142,8 @@ async function trainCommand(cli: TrainCli): Promise<void> {
   } else {
     tokenizer = buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS]);
     model = modelConfigFor(cli.preset, tokenizer, [...trainItems, ...validItems], curriculum);
+    // Room for the official ProsQA files' questions (≈300 tokens), so that `copra eval` runs on them too.
+    if (model.n_positions < 512) model = { ...model, n_positions: 512 };
   }
   await Deno.mkdir(out, { recursive: true });
   await Deno.writeTextFile(
@@ -237,9 +239,22 @@ function printSummary(method: string, metrics: EpochMetrics[]): void {
     last.thoughts,
   ]];
   if (first && first !== last) {
-    rows.push([method, "stage 0 (CoT)", fixed(first.accuracy * 100, 1), fixed(first.meanTokens, 1), first.thoughts]);
+    rows.push([
+      method,
+      `end of stage 0 (CoT, epoch ${first.epoch})`,
+      fixed(first.accuracy * 100, 1),
+      fixed(first.meanTokens, 1),
+      first.thoughts,
+    ]);
   }
   console.log("\n" + table(["method", "model", "held-out acc %", "mean tokens", "thoughts"], rows));
+  if (first && first !== last && first.meanTokens > 0) {
+    console.log(
+      `final-stage answers use ${
+        fixed(last.meanTokens / first.meanTokens, 2)
+      }× the generated tokens of the stage-0 CoT`,
+    );
+  }
 }
 
 interface EvalCli {

@@ -87,8 +87,16 @@ export async function generate(
   const t0 = performance.now();
   const B = prompts.length;
   if (B === 0) return [];
-  const maxNew = options.maxNewTokens ?? 128;
   const P = Math.max(...prompts.map((p) => p.ids.length));
+  const longest = prompts.findIndex((p) => p.ids.length === P);
+  if (P >= config.n_positions) {
+    throw new RangeError(
+      `generate: prompt ${longest} has ${P} tokens, but the model's context (n_positions) is ${config.n_positions}; ` +
+        "use a model with a longer context or shorter questions",
+    );
+  }
+  // Generation stops where the context ends.
+  const maxNew = Math.min(options.maxNewTokens ?? 128, config.n_positions - P);
   const left = prompts.map((p) => P - p.ids.length);
   const ids = prompts.map((p, r) => [...new Array(left[r]).fill(options.eosId), ...p.ids]);
   const mask = prompts.map((p, r) => [...new Array(left[r]).fill(0), ...p.ids.map(() => 1)]);

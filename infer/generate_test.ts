@@ -68,3 +68,15 @@ Deno.test("generation stops at <eos> and decodes text; thoughts come as events w
   assert.equal(new Set(top.map((t) => t.id)).size, 4);
   assert.ok(top.every((t, i) => i === 0 || t.probability <= top[i - 1].probability));
 });
+
+Deno.test("a prompt longer than the model's context is refused clearly; generation stops at the context's end", async () => {
+  await useBackend("wasm");
+  const short = gpt2Config("nano", { vocab_size: 24, n_positions: 8 });
+  const params = initParams(short, { seed: 2 });
+  await assert.rejects(
+    () => generate(params, short, [prompt([1, 2, 3, 4, 5, 6, 7, 8], 0)], { eosId: EOS }),
+    /prompt 0 has 8 tokens, but the model's context \(n_positions\) is 8/,
+  );
+  const [out] = await generate(params, short, [prompt([1, 2, 3, 4, 5], 0)], { eosId: EOS, maxNewTokens: 50 });
+  assert.ok(out.generatedTokens <= 3, `${out.generatedTokens} tokens in a context of 8 after a 5-token prompt`);
+});
