@@ -42,6 +42,7 @@ export interface TrainStepResult {
   copra_ms: number;
   torch_ms: number | null;
   ratio_vs_torch: number | null;
+  blas?: string | null;
   note?: string;
 }
 
@@ -53,7 +54,7 @@ export async function benchTrainStep(options: TrainStepOptions = {}): Promise<Tr
   const steps = options.steps ?? 20;
   const config = gpt2Config(preset, { resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 });
   const seq = Math.min(config.n_positions, 64);
-  await useBackend(backend);
+  const info = await useBackend(backend);
   const params = initParams(config, { seed: 0 });
   const opt = new AdamW(params, { lr: 3e-4, weightDecay: 0 });
   const rng = new Rng(0);
@@ -114,6 +115,7 @@ export async function benchTrainStep(options: TrainStepOptions = {}): Promise<Tr
     copra_ms: round(copraMs),
     torch_ms: torchMs === null ? null : round(torchMs),
     ratio_vs_torch: torchMs === null ? null : Math.round((torchMs / copraMs) * 1000) / 1000,
+    blas: info.blas?.library ?? null,
     ...(note ? { note } : {}),
   };
 }

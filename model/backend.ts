@@ -14,6 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
+import { type BlasInfo, enableBlas } from "./blas.ts";
 import { ModelError } from "./errors.ts";
 
 /** The backends copra supports. */
@@ -27,6 +28,8 @@ export interface BackendInfo {
   simd?: boolean;
   /** wasm: threads in use (tfjs runs one under Deno). */
   threads?: number;
+  /** wasm: the BLAS library matrix products run in (see `enableBlas`), or null for tfjs's own kernel. */
+  blas?: BlasInfo | null;
   /** webgpu: what the adapter says of itself. */
   adapter?: { vendor: string; architecture: string; device: string; description: string };
   /** webgpu: the limits requested from the adapter. */
@@ -37,6 +40,11 @@ export interface BackendInfo {
 export interface UseBackendOptions {
   /** wasm: folder (URL, with a trailing slash) holding tfjs's `.wasm` files. Default: the npm package's folder. */
   wasmPaths?: string;
+  /**
+   * wasm: run matrix products in the system's OpenBLAS when it is there and FFI is permitted (`--allow-ffi`).
+   * Default true. Once enabled it stays enabled for the process.
+   */
+  blas?: boolean;
 }
 
 let prodMode = false;
@@ -65,6 +73,7 @@ export async function useBackend(name: BackendName = "wasm", options: UseBackend
   }
   if (name === "wasm") {
     registerWasmFixes();
+    const blas = options.blas === false ? null : enableBlas();
     if (!isInitialized("wasm")) {
       setWasmPaths(
         options.wasmPaths ?? import.meta.resolve("@tensorflow/tfjs-backend-wasm/dist/").replace(/\/?$/, "/"),
@@ -73,7 +82,7 @@ export async function useBackend(name: BackendName = "wasm", options: UseBackend
     await setOrThrow("wasm");
     const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
     const threads = (await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT")) ? navigator.hardwareConcurrency : 1;
-    return { backend: "wasm", simd, threads };
+    return { backend: "wasm", simd, threads, blas };
   }
   if (name === "webgpu") {
     registerWebGpu();

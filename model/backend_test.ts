@@ -7,6 +7,19 @@ Deno.test("useBackend reports what it got", async () => {
   assert.deepEqual(await useBackend("cpu"), { backend: "cpu" });
   const wasm = await useBackend("wasm");
   assert.equal(wasm.backend, "wasm");
+  // With --allow-ffi and OpenBLAS installed (as .ci/run does), products run in BLAS; else tfjs's kernel.
+  const ffi = Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+  const exists = (path: string) => {
+    try {
+      return Deno.statSync(path).isFile;
+    } catch {
+      return false;
+    }
+  };
+  const openblas = exists("/usr/lib/x86_64-linux-gnu/libopenblas.so.0") ||
+    exists("/usr/lib/aarch64-linux-gnu/libopenblas.so.0");
+  if (ffi && openblas) assert.match(wasm.blas!.library, /openblas/);
+  else assert.equal(wasm.blas, null);
   assert.equal(wasm.simd, true);
   assert.equal(tf.getBackend(), "wasm");
   const gpu = await useBackend("webgpu");

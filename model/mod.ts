@@ -40,3 +40,4 @@ export * from "./safetensors.ts";
 export * from "./schedule.ts";
 
 export * from "./tensors.ts";
+export * from "./blas.ts";
