@@ -135,21 +135,28 @@ export async function generate(
             });
           }
         }
-        // Write the thought into the prompt's embeddings at its slot.
+        // The pass's first position is the thought's slot: its embedding is the thought.
         const slot = first + pass - 1;
-        const before = promptEmbeds;
-        const next = tf.tidy(() =>
-          tf.concat([
-            tf.slice(before, [0, 0, 0], [B, slot, config.n_embd]),
-            thought,
-            tf.slice(before, [0, slot + 1, 0], [B, P - slot - 1, config.n_embd]),
-          ], 1)
+        const rest = end - start - 1;
+        const withThought = tf.tidy(() =>
+          rest > 0 ? tf.concat([thought, tf.slice(chunk, [0, 1, 0], [B, rest, config.n_embd])], 1) : tf.clone(thought)
         ) as Tensor3D;
-        if (promptEmbeds !== embeds) promptEmbeds.dispose();
-        promptEmbeds = next;
-        thought.dispose();
         chunk.dispose();
-        chunk = tf.slice(promptEmbeds, [0, start, 0], [B, end - start, config.n_embd]) as Tensor3D;
+        chunk = withThought;
+        if (options.cache === false) {
+          // Recomputed decoding re-reads the whole prompt later: keep the thought in the prompt's embeddings too.
+          const before = promptEmbeds;
+          const next = tf.tidy(() =>
+            tf.concat([
+              tf.slice(before, [0, 0, 0], [B, slot, config.n_embd]),
+              thought,
+              tf.slice(before, [0, slot + 1, 0], [B, P - slot - 1, config.n_embd]),
+            ], 1)
+          ) as Tensor3D;
+          if (promptEmbeds !== embeds) promptEmbeds.dispose();
+          promptEmbeds = next;
+        }
+        thought.dispose();
       }
       const m = maskTensor(end), pos = posTensor(start, end);
       const out = gpt2Forward(params, config, {

@@ -3,13 +3,33 @@
  *
  * tfjs's own `matMul` gradient multiplies with `transposeA`/`transposeB` flags, which the wasm backend runs
  * 13–28× slower than an explicit `transpose` followed by a plain product (measured on these machines). These
- * wrappers compute the same values and gradients with plain products only.
+ * wrappers compute the same values and gradients with explicit transposes there — unless the products run in
+ * BLAS (`enableBlas`), which reads transposed operands natively, so the flags are kept and the copies saved.
  *
  * @module
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { blasInfo } from "./blas.ts";
 import type { Tensor } from "./tensors.ts";
+
+/**
+ * Whether products with transpose flags are fast on the active backend: on wasm only when they run in BLAS
+ * (which reads transposed operands natively); elsewhere tfjs's kernels handle the flags well.
+ */
+function flagsAreFast(): boolean {
+  return tf.getBackend() !== "wasm" || blasInfo() !== null;
+}
+
+/** a @ bᵀ, by a transpose flag or an explicit transpose, whichever is faster on the backend. */
+function timesTransposed(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return flagsAreFast() ? tf.matMul(a, b, false, true) : tf.matMul(a, swapLast(b));
+}
+
+/** aᵀ @ b, likewise. */
+function transposedTimes(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return flagsAreFast() ? tf.matMul(a, b, true, false) : tf.matMul(swapLast(a), b);
+}
 
 /** Swaps the last two axes of a rank-2, -3 or -4 tensor. */
 function swapLast(x: Tensor): Tensor {
@@ -26,6 +46,7 @@ function swapLast(x: Tensor): Tensor {
  * ```ts
  * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
+import { blasInfo } from "./blas.ts";
  * import { matMul } from "@copra/model";
  * const y = matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]]));
  * assert.deepEqual(await y.array(), [[11]]);
@@ -50,6 +71,7 @@ export const matMul: (a: Tensor, b: Tensor) => Tensor = tf.customGrad(
  * ```ts
  * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
+import { blasInfo } from "./blas.ts";
  * import { matMulT } from "@copra/model";
  * const y = matMulT(tf.tensor2d([[1, 2]]), tf.tensor2d([[3, 4]]));
  * assert.deepEqual(await y.array(), [[11]]);
