@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util";
 import type { BackendName, PresetName } from "../model/mod.ts";
 import { benchCheckpointTorch } from "./checkpoint_torch.ts";
+import { benchCoconutStep } from "./coconut_step.ts";
 import { benchGenerate } from "./generate.ts";
 import { benchTokenizer } from "./tokenizer.ts";
 import { benchTrainStep } from "./train_step.ts";
@@ -26,6 +27,7 @@ const { values, positionals } = parseArgs({
 
 const BENCHES: Record<string, () => Promise<object>> = {
   "tokenizer": () => benchTokenizer(),
+  "coconut-step": () => benchCoconutStep({ steps: values.steps ? Number(values.steps) : undefined }),
   "checkpoint-torch": () => benchCheckpointTorch(),
   "generate": () => benchGenerate(),
   "train-step": () =>

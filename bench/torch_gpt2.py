@@ -7,6 +7,8 @@ Debian's python3-torch is enough (transformers and safetensors are not needed):
 
 Subcommands
   fixtures OUT_DIR     write the parity fixtures copra's tests compare against (small, committed)
+  coconut-step [--preset micro] [--seq 280] [--thoughts 6]
+                       time one Coconut training step (thoughts + 1 passes with a KV cache), one thread
   train-step [--preset tiny] [--steps N]
                        time forward+backward+Adam steps on random ids; prints one JSON line {"torch_ms": ...}
   logits DIR IDS       load a checkpoint folder (config.json + model.safetensors, e.g. saved by copra) and
@@ -95,6 +97,71 @@ def forward(p, n_layer, n_head, ids, attention_mask=None, position_ids=None, eps
         x = x + linear(m, p[f"{h}.mlp.c_proj.weight"], p[f"{h}.mlp.c_proj.bias"])
     hidden = F.layer_norm(x, (C,), p["ln_f.weight"], p["ln_f.bias"], eps)
     return hidden, hidden @ p["wte.weight"].t()
+
+
+def forward_cached(p, n_layer, n_head, embeds, positions, past=None, eps=1e-5):
+    """One chunk of positions with a KV cache (for the Coconut step): embeds (B,t,C) are the token part;
+    returns (hidden, logits, cache). Fused GELU/addmm as in the timed train step."""
+    B, t, C = embeds.shape
+    D = C // n_head
+    P = 0 if past is None else past[0][0].shape[2]
+    x = embeds + p["wpe.weight"][positions]
+    allowed = torch.arange(P + t, device=embeds.device).view(1, -1) <= (P + torch.arange(t, device=embeds.device)).view(-1, 1)
+    cache = []
+    for i in range(n_layer):
+        h = f"h.{i}"
+        a = F.layer_norm(x, (C,), p[f"{h}.ln_1.weight"], p[f"{h}.ln_1.bias"], eps)
+        qkv = torch.addmm(p[f"{h}.attn.c_attn.bias"], a.reshape(-1, C), p[f"{h}.attn.c_attn.weight"]).view(B, t, 3 * C)
+        q, k, v = (u.view(B, t, n_head, D).transpose(1, 2) for u in qkv.split(C, dim=2))
+        if past is not None:
+            k = torch.cat([past[i][0], k], dim=2)
+            v = torch.cat([past[i][1], v], dim=2)
+        cache.append((k, v))
+        w = (q @ k.transpose(-1, -2)) / math.sqrt(D)
+        w = w.masked_fill(~allowed, torch.finfo(torch.float32).min)
+        y = (torch.softmax(w, dim=-1) @ v).transpose(1, 2).reshape(B, t, C)
+        x = x + torch.addmm(p[f"{h}.attn.c_proj.bias"], y.reshape(-1, C), p[f"{h}.attn.c_proj.weight"]).view(B, t, C)
+        m = F.layer_norm(x, (C,), p[f"{h}.ln_2.weight"], p[f"{h}.ln_2.bias"], eps)
+        m = F.gelu(torch.addmm(p[f"{h}.mlp.c_fc.bias"], m.reshape(-1, C), p[f"{h}.mlp.c_fc.weight"]), approximate="tanh")
+        x = x + torch.addmm(p[f"{h}.mlp.c_proj.bias"], m, p[f"{h}.mlp.c_proj.weight"]).view(B, t, C)
+    hidden = F.layer_norm(x, (C,), p["ln_f.weight"], p["ln_f.bias"], eps)
+    return hidden, hidden @ p["wte.weight"].t(), cache
+
+
+def coconut_step(preset, steps, batch, seq, thoughts, vocab):
+    """Median ms of one Coconut training step: thoughts + 1 passes with a KV cache, as the official code."""
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    _, P, C, L, H = PRESETS[preset]
+    V = vocab
+    p = {k: (0.02 * torch.randn(s)).requires_grad_(True) for k, s in param_shapes(V, P, C, L).items()}
+    opt = torch.optim.Adam(list(p.values()), lr=3e-4)
+    first = seq - thoughts - 12  # question, <bot>, thoughts, <eot>, a short answer
+    times = []
+    for i in range(steps + 2):
+        ids = torch.randint(0, V, (batch, seq))
+        labels = ids.clone()
+        labels[:, : first + thoughts + 1] = -100
+        positions = torch.arange(seq).unsqueeze(0).expand(batch, seq)
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        embeds = p["wte.weight"][ids]
+        logits, past, start, end, hidden = [], None, 0, first, None
+        for k in range(thoughts + 1):
+            chunk = embeds[:, start:end]
+            if k > 0:
+                chunk = torch.cat([hidden[:, -1:], chunk[:, 1:]], dim=1)
+            hidden, lg, past = forward_cached(p, L, H, chunk, positions[:, start:end], past)
+            logits.append(lg)
+            start, end = end, (seq if k + 1 >= thoughts else end + 1)
+        loss = causal_lm_loss(torch.cat(logits, dim=1), labels)
+        loss.backward()
+        opt.step()
+        float(loss.detach())
+        if i >= 2:
+            times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    print(json.dumps({"torch_ms": times[len(times) // 2], "torch": torch.__version__, "threads": 1}))
 
 
 def causal_lm_loss(logits, labels):
@@ -250,7 +317,7 @@ def train_step(preset, steps, batch, seq, device="cpu"):
         loss = causal_lm_loss(logits, ids)
         loss.backward()
         opt.step()
-        float(loss)  # as copra does: read the loss every step
+        float(loss.detach())  # as copra does: read the loss every step
         sync()
         if i >= 3:
             times.append((time.perf_counter() - t0) * 1000)
@@ -294,11 +361,20 @@ def main():
     lg = sub.add_parser("logits")
     lg.add_argument("dir")
     lg.add_argument("ids")
+    cs = sub.add_parser("coconut-step")
+    cs.add_argument("--preset", default="micro", choices=sorted(PRESETS))
+    cs.add_argument("--steps", type=int, default=5)
+    cs.add_argument("--batch", type=int, default=8)
+    cs.add_argument("--seq", type=int, default=280)
+    cs.add_argument("--thoughts", type=int, default=6)
+    cs.add_argument("--vocab", type=int, default=256)
     h = sub.add_parser("hf-layout")
     h.add_argument("out_dir")
     args = ap.parse_args()
     if args.cmd == "fixtures":
         fixtures(args.out_dir)
+    elif args.cmd == "coconut-step":
+        coconut_step(args.preset, args.steps, args.batch, args.seq, args.thoughts, args.vocab)
     elif args.cmd == "logits":
         logits_of_checkpoint(args.dir, args.ids)
     elif args.cmd == "train-step":

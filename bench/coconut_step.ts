@@ -1,0 +1,107 @@
+/**
+ * `deno task bench coconut-step`: one Coconut training step at a ProsQA-sized configuration — `micro` GPT-2
+ * (4 layers × 128), vocabulary 256, batch 8, 280 positions with 6 thoughts near the end (question, `<bot>`,
+ * thoughts, `<eot>`, a short answer), so 7 sequential passes through the KV cache, then backward and Adam —
+ * against the same step of the PyTorch reference (`bench/torch_gpt2.py coconut-step`, one thread) in the same
+ * run. Prints one JSON line `{"bench":"coconut-step",…,"copra_ms":…,"torch_ms":…,"ratio_vs_torch":…}`.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { latentForward } from "../infer/mod.ts";
+import { AdamW, causalLmLoss, disposeParams, gpt2Config, initParams, useBackend, valueAndGrads } from "../model/mod.ts";
+import { Rng } from "../random/mod.ts";
+import { findTorchPython, median } from "./util.ts";
+
+/** The result line. */
+export interface CoconutStepResult {
+  bench: "coconut-step";
+  batch: number;
+  seq: number;
+  thoughts: number;
+  copra_ms: number;
+  torch_ms: number | null;
+  ratio_vs_torch: number | null;
+  blas: string | null;
+  note?: string;
+}
+
+/** Runs the benchmark. */
+export async function benchCoconutStep(options: { steps?: number } = {}): Promise<CoconutStepResult> {
+  const steps = options.steps ?? 5, batch = 8, seq = 280, thoughts = 6, vocab = 256;
+  const info = await useBackend("wasm");
+  const config = gpt2Config("micro", { vocab_size: vocab, resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 });
+  const params = initParams(config, { seed: 0 });
+  const opt = new AdamW(params, { lr: 3e-4, weightDecay: 0 });
+  const rng = new Rng(0);
+  const first = seq - thoughts - 12;
+  const slots = Array.from({ length: thoughts }, (_, i) => first + i);
+  const times: number[] = [];
+  for (let i = 0; i < steps + 2; i++) {
+    const values = Int32Array.from({ length: batch * seq }, () => rng.int(vocab));
+    const ids = tf.tensor2d(values, [batch, seq], "int32");
+    const labels = tf.tensor2d(values.map((v, j) => (j % seq <= first + thoughts ? -100 : v)), [batch, seq], "int32");
+    const attentionMask = tf.ones([batch, seq], "int32") as tf.Tensor2D;
+    const positionIds = tf.tensor2d(Array.from({ length: batch }, () => [...Array(seq).keys()]), [batch, seq], "int32");
+    const t0 = performance.now();
+    const { value, grads } = valueAndGrads(
+      params,
+      () =>
+        causalLmLoss(
+          latentForward(params, config, {
+            ids,
+            attentionMask,
+            positionIds,
+            latentPositions: new Array(batch).fill(slots),
+          }).logits,
+          labels,
+        ),
+    );
+    const { gradNorm } = opt.apply(grads);
+    await value.data();
+    if (i >= 2) times.push(performance.now() - t0);
+    tf.dispose([ids, labels, attentionMask, positionIds, value, gradNorm, ...Object.values(grads)]);
+  }
+  opt.dispose();
+  disposeParams(params);
+  const copraMs = median(times);
+  let torchMs: number | null = null, note: string | undefined;
+  const python = await findTorchPython();
+  if (python === null) note = "no python3 with torch found: PyTorch reference skipped";
+  else {
+    const script = new URL("./torch_gpt2.py", import.meta.url).pathname;
+    const out = await new Deno.Command(python, {
+      args: [
+        script,
+        "coconut-step",
+        "--steps",
+        String(steps),
+        "--batch",
+        String(batch),
+        "--seq",
+        String(seq),
+        "--thoughts",
+        String(thoughts),
+        "--vocab",
+        String(vocab),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (out.code === 0) torchMs = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!).torch_ms;
+    else note = `PyTorch reference failed: ${new TextDecoder().decode(out.stderr).trim().split("\n").at(-1)}`;
+  }
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return {
+    bench: "coconut-step",
+    batch,
+    seq,
+    thoughts,
+    copra_ms: round(copraMs),
+    torch_ms: torchMs === null ? null : round(torchMs),
+    ratio_vs_torch: torchMs === null ? null : Math.round((torchMs / copraMs) * 1000) / 1000,
+    blas: info.blas?.library ?? null,
+    ...(note ? { note } : {}),
+  };
+}
