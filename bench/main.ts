@@ -1,7 +1,8 @@
 // deno-lint-ignore-file no-console
 /**
  * `deno task bench [name…] [--preset P] [--backend B] [--steps N]`: runs the named benchmarks (all when none is
- * named). Each prints one JSON object per line; the last line is the last benchmark's result.
+ * named). Each prints one JSON object per line; when all run, a table of the headline figures follows and is
+ * written to `bench/latest.md` (date, machine, figures) for copying into `bench/RESULTS.md`.
  *
  * @module
  */
@@ -40,11 +41,53 @@ const BENCHES: Record<string, () => Promise<object>> = {
 };
 
 const names = positionals.length > 0 ? positionals : Object.keys(BENCHES);
+const results: Record<string, Record<string, unknown>> = {};
 for (const name of names) {
   const bench = BENCHES[name];
   if (!bench) {
     console.error(`unknown benchmark ${JSON.stringify(name)}; known: ${Object.keys(BENCHES).join(", ")}`);
     Deno.exit(2);
   }
-  console.log(JSON.stringify(await bench()));
+  results[name] = (await bench()) as Record<string, unknown>;
+  console.log(JSON.stringify(results[name]));
+}
+
+/** The headline figure of each benchmark: [what copra did, the reference, the ratio]. */
+const HEADLINES: Record<string, (r: Record<string, unknown>) => [string, string, string]> = {
+  "tokenizer": (
+    r,
+  ) => [`${r.copra_mb_s} MB/s`, `js-tiktoken ${r.tiktoken_mb_s} MB/s`, `${r.ratio} (parity ${r.parity})`],
+  "train-step": (
+    r,
+  ) => [
+    `${r.copra_ms} ms (${r.backend}${r.blas ? " + BLAS" : ""})`,
+    `torch ${r.torch_ms ?? "—"} ms`,
+    `${r.ratio_vs_torch ?? "—"}`,
+  ],
+  "coconut-step": (r) => [`${r.copra_ms} ms`, `torch ${r.torch_ms ?? "—"} ms`, `${r.ratio_vs_torch ?? "—"}`],
+  "generate": (r) => [
+    `Coconut ${r.coconut_ms} ms, cached ${r.cached_ms} ms`,
+    `CoT ${r.cot_ms} ms, recomputed ${r.recompute_ms} ms`,
+    `CoT/Coconut ${r.cot_over_coconut}, recompute/cached ${r.recompute_over_cached}`,
+  ],
+  "checkpoint-torch": (r) => [`loads in torch: ${r.loads_in_torch}`, "PyTorch reference", `max |Δ| ${r.max_abs_diff}`],
+};
+
+if (positionals.length === 0) {
+  const cpu = Deno.build.os === "linux"
+    ? (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1]
+    : undefined;
+  const machine = `${cpu ?? Deno.build.arch}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}`;
+  const rows = Object.entries(results).map(([name, r]) =>
+    `| ${new Date().toISOString().slice(0, 10)} | ${name} | ${HEADLINES[name](r).join(" | ")} |`
+  );
+  const table = [
+    `Machine: ${machine}`,
+    "",
+    "| date | bench | copra | reference | ratio |",
+    "|---|---|---|---|---|",
+    ...rows,
+  ].join("\n");
+  console.log("\n" + table);
+  await Deno.writeTextFile(new URL("./latest.md", import.meta.url), table + "\n");
 }
