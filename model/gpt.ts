@@ -168,22 +168,62 @@ function heads(x: Tensor, B: number, T: number, H: number, D: number): Tensor4D 
   return tf.transpose(tf.reshape(x, [B, T, H, D]), [0, 2, 1, 3]);
 }
 
-/** LayerNorm over the last axis (biased variance, as PyTorch). */
+/**
+ * LayerNorm over the last axis (biased variance, as PyTorch), with its gradient written out: fewer kernels and
+ * fewer saved tensors than differentiating the forward computation.
+ *   x̂ = (x − mean)·rstd, y = x̂·w + b;  dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·w.
+ */
 function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps: number): Tensor3D {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), weight), bias) as Tensor3D;
+  return layerNormOp(eps)(x, weight, bias) as Tensor3D;
+}
+
+const layerNormOps = new Map<number, (x: Tensor, w: Tensor, b: Tensor) => Tensor>();
+function layerNormOp(eps: number): (x: Tensor, w: Tensor, b: Tensor) => Tensor {
+  let op = layerNormOps.get(eps);
+  if (op) return op;
+  op = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+    const [x, w, b, save] = args as [Tensor, Tensor, Tensor, tf.GradSaveFunc];
+    const centered = tf.sub(x, tf.mean(x, -1, true));
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), -1, true), eps));
+    const xhat = tf.mul(centered, rstd);
+    save([xhat, rstd, w]);
+    return {
+      value: tf.add(tf.mul(xhat, w), b),
+      gradFunc: (dy: Tensor, [sxhat, srstd, sw]: Tensor[]) => {
+        const axes = dy.shape.slice(0, -1).map((_, i) => i);
+        const g = tf.mul(dy, sw);
+        const dx = tf.mul(
+          srstd,
+          tf.sub(tf.sub(g, tf.mean(g, -1, true)), tf.mul(sxhat, tf.mean(tf.mul(g, sxhat), -1, true))),
+        );
+        return [dx, tf.sum(tf.mul(dy, sxhat), axes), tf.sum(dy, axes)];
+      },
+    };
+  }) as unknown as (x: Tensor, w: Tensor, b: Tensor) => Tensor;
+  layerNormOps.set(eps, op);
+  return op;
 }
 
 /**
- * GPT-2's GELU: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as x·σ(2·√(2/π)·(x + 0.044715·x³)) — the
- * same function (0.5·(1 + tanh(z)) = σ(2z)), equal to within 2e-7, and much faster on wasm, whose tanh kernel
- * is scalar.
+ * GPT-2's GELU: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as x·σ(z) with z = 2·√(2/π)·(x + 0.044715·x³)
+ * — the same function (0.5·(1 + tanh(u)) = σ(2u)), equal to within 2e-7, and much faster on wasm, whose tanh
+ * kernel is scalar. Its gradient is written out: σ(z) + x·σ(z)·(1 − σ(z))·dz/dx.
  */
-function geluNew(x: Tensor): Tensor {
-  const cube = tf.mul(tf.mul(x, x), x); // x·x·x: tf.pow and its gradient are several times slower
-  const z2 = tf.mul(tf.add(x, tf.mul(cube, 0.044715)), 2 * Math.sqrt(2 / Math.PI));
-  return tf.mul(x, tf.sigmoid(z2));
-}
+const K = 2 * Math.sqrt(2 / Math.PI), A = 0.044715;
+const geluNew: (x: Tensor) => Tensor = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [Tensor, tf.GradSaveFunc];
+  const x2 = tf.square(x);
+  const s = tf.sigmoid(tf.mul(tf.mul(x, tf.add(tf.mul(x2, A), 1)), K)); // σ(k·x·(1 + a·x²))
+  save([x, s]);
+  return {
+    value: tf.mul(x, s),
+    gradFunc: (dy: Tensor, [sx, ss]: Tensor[]) => {
+      const dz = tf.mul(tf.add(tf.mul(tf.square(sx), 3 * A), 1), K); // dz/dx = k·(1 + 3a·x²)
+      const ds = tf.mul(tf.mul(ss, tf.sub(1, ss)), tf.mul(sx, dz));
+      return tf.mul(dy, tf.add(ss, ds));
+    },
+  };
+}) as unknown as (x: Tensor) => Tensor;
 
 /** The additive mask (B,1,T,K): causal over absolute positions P..P+T-1, and padding from `mask`. */
 function attentionBias(B: number, T: number, P: number, mask?: Tensor2D): Tensor4D {
