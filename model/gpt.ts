@@ -20,7 +20,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { type GPT2Config, headSize } from "./config.ts";
 import { ModelError } from "./errors.ts";
-import { matMul, matMulT } from "./ops.ts";
+import { matMul, matMulT, timesTransposed, transposedTimes } from "./ops.ts";
 import type { GPT2Params } from "./params.ts";
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from "./tensors.ts";
 
@@ -132,9 +132,11 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
       const k = past ? tf.concat([past.k, kNew], 2) as Tensor4D : kNew; // (B,H,K,D)
       const v = past ? tf.concat([past.v, vNew], 2) as Tensor4D : vNew; // (B,H,K,D)
       cache.push({ k, v });
-      const scores = tf.add(tf.mul(matMulT(q, k), 1 / Math.sqrt(D)), bias); // (B,H,T,K)
-      const probs = dropout(tf.softmax(scores, -1), config.attn_pdrop);
-      const y = tf.reshape(tf.transpose(matMul(probs, v), [0, 2, 1, 3]), [B, T, C]); // (B,T,C)
+      // softmax(q·kᵀ/√D + bias) (B,H,T,K), dropout, then · v (B,H,T,D)
+      const keep = input.training && config.attn_pdrop > 0
+        ? dropoutMask([B, H, T, K], config.attn_pdrop, dropoutSeed(input.training.seed, site++))
+        : undefined;
+      const y = tf.reshape(tf.transpose(attention(q, k, v, bias, 1 / Math.sqrt(D), keep), [0, 2, 1, 3]), [B, T, C]);
       const attnOut = linear(y, params[`${h}.attn.c_proj.weight`], params[`${h}.attn.c_proj.bias`]);
       x = tf.add(x, dropout(attnOut, config.resid_pdrop)) as Tensor3D;
       // --- MLP ---
@@ -155,6 +157,40 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
     }
     return { hidden, logits, cache } as unknown as tf.TensorContainer;
   }) as unknown as ForwardOutput;
+}
+
+/**
+ * Scaled dot-product attention with its gradient written out (the probabilities are saved once, nothing else
+ * of the softmax): p = softmax(q·kᵀ·scale + bias) ⊙ keep, o = p·v;
+ * dv = pᵀ·do, dp = do·vᵀ ⊙ keep, ds = s ⊙ (dp − Σ dp ⊙ s), dq = ds·k·scale, dk = dsᵀ·q·scale.
+ * `bias` (the mask) and `keep` (the dropout multiplier) are constants.
+ */
+function attention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, scale: number, keep?: Tensor): Tensor {
+  const op = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+    const [sq, sk, sv, save] = args as [Tensor, Tensor, Tensor, tf.GradSaveFunc];
+    const s = tf.softmax(tf.add(tf.mul(timesTransposed(sq, sk), scale), bias), -1); // (B,H,T,K)
+    const p = keep ? tf.mul(s, keep) : s;
+    // Saved tensors outlive the forward pass's tidy scope; the dropout multiplier is needed backwards too.
+    save(keep ? [sq, sk, sv, s, keep] : [sq, sk, sv, s]);
+    return {
+      value: tf.matMul(p, sv),
+      gradFunc: (dout: Tensor, [q0, k0, v0, s0, keep0]: Tensor[]) => {
+        const p0 = keep0 ? tf.mul(s0, keep0) : s0;
+        const dv = transposedTimes(p0, dout);
+        let dp = timesTransposed(dout, v0);
+        if (keep0) dp = tf.mul(dp, keep0);
+        const ds = tf.mul(s0, tf.sub(dp, tf.sum(tf.mul(dp, s0), -1, true)));
+        return [tf.mul(tf.matMul(ds, k0), scale), tf.mul(transposedTimes(ds, q0), scale), dv];
+      },
+    };
+  }) as unknown as (q: Tensor, k: Tensor, v: Tensor) => Tensor;
+  return op(q, k, v);
+}
+
+/** The dropout multiplier tf.dropout would draw for this seed: 1/(1−rate) where kept, 0 elsewhere. */
+function dropoutMask(shape: number[], rate: number, seed: number): Tensor {
+  const keepProb = 1 - rate;
+  return tf.div(tf.floor(tf.add(tf.randomUniform(shape, 0, 1, "float32", seed), keepProb)), keepProb);
 }
 
 /** (B,T,C) → (B,T,N) through a Conv1D-layout weight (C,N) and bias (N). */

@@ -21,13 +21,34 @@ function flagsAreFast(): boolean {
   return tf.getBackend() !== "wasm" || blasInfo() !== null;
 }
 
-/** a @ bᵀ, by a transpose flag or an explicit transpose, whichever is faster on the backend. */
-function timesTransposed(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+/**
+ * a @ bᵀ, by a transpose flag or an explicit transpose, whichever is faster on the backend (no gradient of its
+ * own: for use inside custom gradients).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { timesTransposed } from "@copra/model";
+ * assert.deepEqual(await timesTransposed(tf.tensor2d([[1, 2]]), tf.tensor2d([[3, 4]])).array(), [[11]]);
+ * ```
+ */
+export function timesTransposed(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return flagsAreFast() ? tf.matMul(a, b, false, true) : tf.matMul(a, swapLast(b));
 }
 
-/** aᵀ @ b, likewise. */
-function transposedTimes(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+/**
+ * aᵀ @ b, likewise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { transposedTimes } from "@copra/model";
+ * assert.deepEqual(await transposedTimes(tf.tensor2d([[1], [2]]), tf.tensor2d([[3], [4]])).array(), [[11]]);
+ * ```
+ */
+export function transposedTimes(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return flagsAreFast() ? tf.matMul(a, b, true, false) : tf.matMul(swapLast(a), b);
 }
 
