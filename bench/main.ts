@@ -74,9 +74,12 @@ const HEADLINES: Record<string, (r: Record<string, unknown>) => [string, string,
 };
 
 if (positionals.length === 0) {
-  const cpu = Deno.build.os === "linux"
-    ? (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1]
-    : undefined;
+  let cpu: string | undefined;
+  try {
+    cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1];
+  } catch {
+    // not Linux, or not permitted (Deno asks for --allow-all for /proc): the architecture will do
+  }
   const machine = `${cpu ?? Deno.build.arch}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}`;
   const rows = Object.entries(results).map(([name, r]) =>
     `| ${new Date().toISOString().slice(0, 10)} | ${name} | ${HEADLINES[name](r).join(" | ")} |`
