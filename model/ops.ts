@@ -33,7 +33,7 @@ function flagsAreFast(): boolean {
  * assert.deepEqual(await timesTransposed(tf.tensor2d([[1, 2]]), tf.tensor2d([[3, 4]])).array(), [[11]]);
  * ```
  */
-export function timesTransposed(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+export function timesTransposed(a: Tensor, b: Tensor): Tensor {
   return flagsAreFast() ? tf.matMul(a, b, false, true) : tf.matMul(a, swapLast(b));
 }
 
@@ -48,7 +48,7 @@ export function timesTransposed(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
  * assert.deepEqual(await transposedTimes(tf.tensor2d([[1], [2]]), tf.tensor2d([[3], [4]])).array(), [[11]]);
  * ```
  */
-export function transposedTimes(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+export function transposedTimes(a: Tensor, b: Tensor): Tensor {
   return flagsAreFast() ? tf.matMul(a, b, true, false) : tf.matMul(swapLast(a), b);
 }
 
