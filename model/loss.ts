@@ -45,30 +45,42 @@ export function crossEntropy(logits: Tensor3D, labels: Tensor2D): Scalar {
     const flat = tf.reshape(logits, [N, V]); // (N,V)
     const y = tf.reshape(labels, [N]); // (N)
     const counted = tf.notEqual(y, IGNORE_INDEX); // (N)
-    const safe = tf.where(counted, y, tf.zerosLike(y)); // ignored → class 0, masked out below
-    const index = tf.add(tf.mul(tf.range(0, N, 1, "int32"), tf.scalar(V, "int32")), safe); // flat index of each label's logit
-    const picked = tf.gather(tf.reshape(flat, [N * V]), index); // (N)
-    const nll = tf.sub(logSumExp(flat), picked); // (N)
+    const safe = tf.where(counted, y, tf.zerosLike(y)); // ignored → class 0, weighted 0 below
     const mask = tf.cast(counted, "float32");
-    return tf.div(tf.sum(tf.mul(nll, mask)), tf.maximum(tf.sum(mask), 1)) as Scalar;
+    const weight = tf.div(mask, tf.maximum(tf.sum(mask), 1)); // (N): 1/count where counted, else 0
+    return sparseSoftmaxCrossEntropy(flat, safe, weight, V) as Scalar;
   });
 }
 
 /**
- * log Σ exp(x) over the last axis of (N,V), shifted by the row maximum for stability. The shift is held
- * constant for differentiation: the gradient is softmax(x) either way, and tf.logSumExp's route through max()
- * costs an extra (N,V) comparison in the backward pass.
+ * Σ weightᵢ·(logsumexp(xᵢ) − xᵢ[labelᵢ]) over rows of x (N,V), with its gradient written out:
+ * dx = weight·softmax(x) − scatter(weight at (i, labelᵢ)). The label terms are gathered and scattered by index:
+ * no (N,V) one-hot in the forward pass, and no gather gradient (tfjs's UnsortedSegmentSum, which WebGPU runs over
+ * every output element: 20 s for GPT-2's 2048×50,257 logits on an H200).
  */
-function logSumExp(x: Tensor): Tensor {
-  const m = rowMaxConstant(x); // (N,1)
-  return tf.add(tf.reshape(m, [-1]), tf.log(tf.sum(tf.exp(tf.sub(x, m)), 1)));
+function sparseSoftmaxCrossEntropy(x: Tensor, labels: Tensor, weight: Tensor, V: number): Tensor {
+  const op = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+    const [sx, save] = args as [Tensor, tf.GradSaveFunc];
+    const N = sx.shape[0] as number;
+    const m = tf.max(sx, 1, true); // (N,1)
+    const lse = tf.add(m, tf.log(tf.sum(tf.exp(tf.sub(sx, m)), 1, true))); // (N,1)
+    const index = tf.add(tf.mul(tf.range(0, N, 1, "int32"), tf.scalar(V, "int32")), labels); // flat index of each label
+    const picked = tf.gather(tf.reshape(sx, [N * V]), index); // (N)
+    // Saved tensors outlive the caller's tidy scope; labels and weights are needed backwards too.
+    save([sx, lse, labels, weight]);
+    return {
+      value: tf.sum(tf.mul(tf.sub(tf.reshape(lse, [N]), picked), weight)),
+      gradFunc: (dy: Tensor, [x0, lse0, labels0, weight0]: Tensor[]) => {
+        const n = x0.shape[0] as number;
+        const w = tf.mul(weight0, dy); // (N)
+        const probs = tf.exp(tf.sub(x0, lse0)); // softmax (N,V)
+        const at = tf.stack([tf.range(0, n, 1, "int32"), labels0], 1) as tf.Tensor2D; // (N,2)
+        return tf.sub(tf.mul(probs, tf.reshape(w, [n, 1])), tf.scatterND(at, w, [n, V]));
+      },
+    };
+  }) as unknown as (x: Tensor) => Tensor;
+  return op(x);
 }
-
-/** The maximum of each row (N,1), differentiated as a constant (gradient zero). */
-const rowMaxConstant: (x: Tensor) => Tensor = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
-  const x = args[0] as Tensor;
-  return { value: tf.max(x, 1, true), gradFunc: () => tf.zerosLike(x) };
-}) as unknown as (x: Tensor) => Tensor;
 
 /**
  * The causal language-model loss as Hugging Face computes it from `labels`: logits at t predict the label at
