@@ -12,7 +12,7 @@
  * @module
  */
 
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import {
   buildPrompt,
   type CurriculumConfig,
@@ -373,6 +373,13 @@ async function generateCommand(cli: GenerateCli): Promise<void> {
   disposeParams(params);
 }
 
+/** The `--backend` option every command that runs the model takes. */
+function backendOption(): Option {
+  return new Option("--backend <backend>", "wasm, webgpu or cpu")
+    .argParser(oneOf("--backend", ["wasm", "webgpu", "cpu"] as const))
+    .default("wasm");
+}
+
 /** Builds the program (exported for tests). */
 export function program(): Command {
   const p = new Command("copra").description("Coconut: continuous-thought language models in Deno")
@@ -401,12 +408,7 @@ export function program(): Command {
     .option("--lr <lr>", "learning rate", num("--lr"), 3e-3)
     .option("--weight-decay <wd>", "AdamW weight decay", num("--weight-decay"), 0.01)
     .option("--clip-norm <x>", "gradient-norm clip (0: none)", num("--clip-norm"), 1)
-    .option(
-      "--backend <backend>",
-      "wasm, webgpu or cpu",
-      oneOf("--backend", ["wasm", "webgpu", "cpu"] as const),
-      "wasm",
-    )
+    .addOption(backendOption())
     .option("--seed <n>", "seed of data, initialisation and training", int("--seed"), 0)
     .option("--out <dir>", "run folder (default runs/<method>-<time>)")
     .option("--resume", "continue from the latest checkpoint in --out")
@@ -422,12 +424,7 @@ export function program(): Command {
     .option("--limit <n>", "only the first n items", int("--limit"))
     .option("--batch-size <n>", "answers generated together", int("--batch-size"), 32)
     .option("--max-new-tokens <n>", "generation limit", int("--max-new-tokens"), 128)
-    .option(
-      "--backend <backend>",
-      "wasm, webgpu or cpu",
-      oneOf("--backend", ["wasm", "webgpu", "cpu"] as const),
-      "wasm",
-    )
+    .addOption(backendOption())
     .action((o) => evalCommand(o as EvalCli));
   p.command("generate")
     .description("answer one question; show each thought's top-k tokens")
@@ -437,12 +434,7 @@ export function program(): Command {
     .option("--thoughts <n>", "thoughts (default maxLatentStage·c)", int("--thoughts"))
     .option("--top-k <n>", "tokens shown per thought (0: none)", int("--top-k"), 5)
     .option("--max-new-tokens <n>", "generation limit", int("--max-new-tokens"), 128)
-    .option(
-      "--backend <backend>",
-      "wasm, webgpu or cpu",
-      oneOf("--backend", ["wasm", "webgpu", "cpu"] as const),
-      "wasm",
-    )
+    .addOption(backendOption())
     .action((o) => generateCommand(o as GenerateCli));
   const data = p.command("data").description("generate data sets and show their statistics");
   data.command("generate")

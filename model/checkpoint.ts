@@ -16,6 +16,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { configToJson, type GPT2Config, parseConfigJson } from "./config.ts";
 import { ModelError } from "./errors.ts";
+import { readFile } from "./files.ts";
 import { type GPT2Params, paramShapes } from "./params.ts";
 import { parseSafetensors, type SafetensorsFile, serializeSafetensors } from "./safetensors.ts";
 
@@ -202,20 +203,6 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
       value: path,
       problem: `cannot be written: ${error instanceof Error ? error.message : String(error)}`,
       hint: "check that the folder exists and may be written (--allow-write)",
-    });
-  }
-}
-
-async function readFile<T>(path: string, convert: (bytes: Uint8Array) => T): Promise<T> {
-  try {
-    return convert(await Deno.readFile(path));
-  } catch (error) {
-    throw new ModelError({
-      source: path,
-      field: "(file)",
-      value: path,
-      problem: `cannot be read: ${error instanceof Error ? error.message : String(error)}`,
-      hint: "a checkpoint folder holds config.json and model.safetensors",
     });
   }
 }

@@ -7,6 +7,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { writeFileAtomic } from "./checkpoint.ts";
+import { readFile } from "./files.ts";
 import { ModelError } from "./errors.ts";
 import type { GPT2Params } from "./params.ts";
 import { parseSafetensors, serializeSafetensors } from "./safetensors.ts";
@@ -362,18 +363,7 @@ export async function saveOptimizerState(path: string, optimizer: AdamW): Promis
  * ```
  */
 export async function loadOptimizerState(path: string, optimizer: AdamW): Promise<void> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (error) {
-    throw new ModelError({
-      source: path,
-      field: "(file)",
-      value: path,
-      problem: `cannot be read: ${error instanceof Error ? error.message : String(error)}`,
-    });
-  }
-  const file = parseSafetensors(bytes, path);
+  const file = await readFile(path, (bytes) => parseSafetensors(bytes, path), "write it with saveOptimizerState()");
   const tensors: Record<string, Tensor> = {};
   for (const [name, t] of file.tensors) tensors[name] = tf.tensor(t.values, t.shape);
   try {

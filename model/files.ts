@@ -1,0 +1,26 @@
+/**
+ * Reading files with errors that name the path (internal to the model package).
+ *
+ * @module
+ */
+
+import { ModelError } from "./errors.ts";
+
+/** Reads a file; a failure becomes a {@link ModelError} naming the path (shared with the optimizer state). */
+export async function readFile<T>(
+  path: string,
+  convert: (bytes: Uint8Array) => T,
+  hint = "a checkpoint folder holds config.json and model.safetensors",
+): Promise<T> {
+  try {
+    return convert(await Deno.readFile(path));
+  } catch (error) {
+    throw new ModelError({
+      source: path,
+      field: "(file)",
+      value: path,
+      problem: `cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      hint,
+    });
+  }
+}
