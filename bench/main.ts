@@ -70,7 +70,9 @@ const HEADLINES: Record<string, (r: Record<string, unknown>) => [string, string,
     `CoT ${r.cot_ms} ms, recomputed ${r.recompute_ms} ms`,
     `CoT/Coconut ${r.cot_over_coconut}, recompute/cached ${r.recompute_over_cached}`,
   ],
-  "checkpoint-torch": (r) => [`loads in torch: ${r.loads_in_torch}`, "PyTorch reference", `max |Δ| ${r.max_abs_diff}`],
+  "checkpoint-torch": (
+    r,
+  ) => [`loads in torch: ${r.loads_in_torch}`, "PyTorch reference", `max abs diff ${r.max_abs_diff}`],
 };
 
 if (positionals.length === 0) {
