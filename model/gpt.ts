@@ -20,7 +20,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { type GPT2Config, headSize } from "./config.ts";
 import { ModelError } from "./errors.ts";
-import { matMul, matMulT, timesTransposed, transposedTimes } from "./ops.ts";
+import { affine, columnSums, matMulT, timesTransposed, transposedTimes } from "./ops.ts";
 import type { GPT2Params } from "./params.ts";
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from "./tensors.ts";
 
@@ -196,7 +196,7 @@ function dropoutMask(shape: number[], rate: number, seed: number): Tensor {
 /** (B,T,C) → (B,T,N) through a Conv1D-layout weight (C,N) and bias (N). */
 function linear(x: Tensor, w: Tensor, b: Tensor): Tensor3D {
   const [B, T, C] = x.shape;
-  return tf.reshape(tf.add(matMul(tf.reshape(x, [B * T, C]), w), b), [B, T, w.shape[1] as number]);
+  return tf.reshape(affine(tf.reshape(x, [B * T, C]), w, b), [B, T, w.shape[1] as number]);
 }
 
 /** (B,T,C) → (B,H,T,D). */
@@ -226,13 +226,12 @@ function layerNormOp(eps: number): (x: Tensor, w: Tensor, b: Tensor) => Tensor {
     return {
       value: tf.add(tf.mul(xhat, w), b),
       gradFunc: (dy: Tensor, [sxhat, srstd, sw]: Tensor[]) => {
-        const axes = dy.shape.slice(0, -1).map((_, i) => i);
         const g = tf.mul(dy, sw);
         const dx = tf.mul(
           srstd,
           tf.sub(tf.sub(g, tf.mean(g, -1, true)), tf.mul(sxhat, tf.mean(tf.mul(g, sxhat), -1, true))),
         );
-        return [dx, tf.sum(tf.mul(dy, sxhat), axes), tf.sum(dy, axes)];
+        return [dx, columnSums(tf.mul(dy, sxhat)), columnSums(dy)];
       },
     };
   }) as unknown as (x: Tensor, w: Tensor, b: Tensor) => Tensor;

@@ -109,3 +109,50 @@ export const matMulT: (a: Tensor, b: Tensor) => Tensor = tf.customGrad(
     };
   },
 ) as unknown as (a: Tensor, b: Tensor) => Tensor;
+
+/**
+ * Sums of the columns of a tensor viewed as (rows, C): Σ over every axis but the last. With BLAS it is one
+ * product ones(1, rows)·t — wasm's Sum over leading axes transposes first and is several times slower.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { columnSums } from "@copra/model";
+ * assert.deepEqual(await columnSums(tf.tensor3d([[[1, 2], [3, 4]]])).array(), [4, 6]);
+ * ```
+ */
+export function columnSums(t: Tensor): Tensor {
+  const C = t.shape[t.shape.length - 1] as number;
+  const rows = t.size / C;
+  if (tf.getBackend() === "wasm" && blasInfo() !== null) {
+    return tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, rows]), tf.reshape(t, [rows, C])), [C]));
+  }
+  return tf.sum(tf.reshape(t, [rows, C]), 0);
+}
+
+/**
+ * x·w + b for x (N,C), w (C,M), b (M), with its gradient written out: dx = dy·wᵀ, dw = xᵀ·dy, db = column
+ * sums of dy (one product with BLAS instead of tfjs's broadcast-add gradient).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { affine } from "@copra/model";
+ * assert.deepEqual(await affine(tf.tensor2d([[1, 2]]), tf.tensor2d([[1], [1]]), tf.tensor1d([0.5])).array(), [[3.5]]);
+ * ```
+ */
+export const affine: (x: Tensor, w: Tensor, b: Tensor) => Tensor = tf.customGrad(
+  (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, w, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([x, w]);
+    return {
+      value: tf.add(tf.matMul(x, w), b),
+      gradFunc: (
+        dy: tf.Tensor,
+        [sx, sw]: tf.Tensor[],
+      ) => [timesTransposed(dy, sw), transposedTimes(sx, dy), columnSums(dy)],
+    };
+  },
+) as unknown as (x: Tensor, w: Tensor, b: Tensor) => Tensor;
