@@ -114,8 +114,10 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
   return tf.tidy(() => {
     // Embeddings: token part (given or looked up) plus learned positions.
     const tokens = input.embeds ?? tokenEmbeddings(params, input.ids!); // (B,T,C)
-    const positions = input.positionIds ?? tf.tile(tf.reshape(tf.range(P, K, 1, "int32"), [1, T]), [B, 1]);
-    const pos = tf.reshape(tf.gather(params["wpe.weight"], tf.reshape(positions, [B * T])), [B, T, C]);
+    // Default positions P..P+T-1 are a contiguous slice of wpe (broadcast over the batch); given ones a lookup.
+    const pos = input.positionIds
+      ? tf.reshape(tf.gather(params["wpe.weight"], tf.reshape(input.positionIds, [B * T])), [B, T, C])
+      : tf.reshape(tf.slice(params["wpe.weight"], [P, 0], [T, C]), [1, T, C]);
     let x = dropout(tf.add(tokens, pos), config.embd_pdrop) as Tensor3D; // (B,T,C)
 
     // Additive attention bias (B,1,T,K): 0 where query t may see key k (k ≤ P+t and not padding), else -1e9.
