@@ -168,8 +168,23 @@ export class AdamW {
     tf.tidy(() => {
       // PyTorch's clip_grad_norm_: scale by max/(norm + 1e-6) when that is below 1.
       const scale = this.#clipNorm === null ? null : tf.minimum(tf.div(this.#clipNorm, tf.add(gradNorm, 1e-6)), 1);
+      const fused = tf.getBackend() === "wasm";
+      if (fused) registerAdamWKernel();
       for (const name of names) {
         const p = this.#params[name], m = this.#m[name], v = this.#v[name];
+        if (fused) {
+          // One pass over the wasm heap per parameter instead of a dozen kernels.
+          const decay = this.#decays(name) && this.#weightDecay > 0 ? 1 - lr * this.#weightDecay : 1;
+          const [p1, m1, v1] = tf.engine().runKernel(
+            "CopraAdamW",
+            { p, m, v, g: grads[name], scale: scale ?? tf.scalar(1) } as unknown as tf.NamedTensorMap,
+            { decay, beta1: this.#beta1, beta2: this.#beta2, eps: this.#eps, step: lr / bc1, bc2sqrt: Math.sqrt(bc2) },
+          ) as unknown as Tensor[];
+          m.assign(m1);
+          v.assign(v1);
+          p.assign(p1);
+          continue;
+        }
         const g = scale ? tf.mul(grads[name], scale) : grads[name];
         const decayed = this.#decays(name) && this.#weightDecay > 0 ? tf.mul(p, 1 - lr * this.#weightDecay) : p;
         m.assign(tf.add(tf.mul(m, this.#beta1), tf.mul(g, 1 - this.#beta1)));
@@ -314,6 +329,44 @@ export function valueAndGrads(
   const byName: Record<string, Tensor> = {};
   for (const [name, v] of entries) if (grads[v.name]) byName[name] = grads[v.name];
   return { value, grads: byName };
+}
+
+let adamWRegistered = false;
+
+/**
+ * The wasm kernel of one AdamW update (the same arithmetic as the composite path, per element):
+ * g' = g·scale; m' = β1·m + (1−β1)·g'; v' = β2·v + (1−β2)·g'²; p' = p·decay − step·m'/(√v'/√bc2 + ε).
+ */
+function registerAdamWKernel(): void {
+  if (adamWRegistered) return;
+  adamWRegistered = true;
+  tf.registerKernel({
+    kernelName: "CopraAdamW",
+    backendName: "wasm",
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const { p, m, v, g, scale } = inputs as Record<string, tf.TensorInfo>;
+      const a = attrs as Record<string, number>;
+      const be = backend as unknown as {
+        makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+        typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+      };
+      const p1 = be.makeOutput(p.shape, "float32"), m1 = be.makeOutput(p.shape, "float32");
+      const v1 = be.makeOutput(p.shape, "float32");
+      const P = be.typedArrayFromHeap(p), M = be.typedArrayFromHeap(m), V = be.typedArrayFromHeap(v);
+      const G = be.typedArrayFromHeap(g), S = be.typedArrayFromHeap(scale)[0];
+      const P1 = be.typedArrayFromHeap(p1), M1 = be.typedArrayFromHeap(m1), V1 = be.typedArrayFromHeap(v1);
+      const { decay, beta1, beta2, eps, step, bc2sqrt } = a;
+      for (let i = 0; i < P.length; i++) {
+        const gi = G[i] * S;
+        const mi = beta1 * M[i] + (1 - beta1) * gi;
+        const vi = beta2 * V[i] + (1 - beta2) * gi * gi;
+        M1[i] = mi;
+        V1[i] = vi;
+        P1[i] = P[i] * decay - step * mi / (Math.sqrt(vi) / bc2sqrt + eps);
+      }
+      return [p1, m1, v1];
+    },
+  });
 }
 
 function checkRange(field: string, value: number): number {
