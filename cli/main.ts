@@ -162,7 +162,6 @@ async function trainCommand(cli: TrainCli): Promise<void> {
   );
 
   let bar: ProgressBar | undefined;
-  const rows: (string | number)[][] = [];
   const render = (e: TrainEvent) => {
     if (e.type === "start" && e.resumedFrom !== null) console.log(`resuming after epoch ${e.resumedFrom}`);
     if (e.type === "epoch-start") bar = new ProgressBar(`epoch ${e.epoch} stage ${e.stage}`, 0);
@@ -171,23 +170,7 @@ async function trainCommand(cli: TrainCli): Promise<void> {
       bar!.update(e.step + 1, `loss ${fixed(e.loss)} ${Math.round(e.tokensPerSecond)} tok/s`);
     }
     if (e.type === "evaluate" && e.done === e.total) bar?.finish();
-    if (e.type === "epoch") {
-      const m = e.metrics;
-      rows.push([
-        m.epoch,
-        m.stage,
-        fixed(m.trainLoss),
-        fixed(m.valLoss),
-        fixed(m.accuracy * 100, 1),
-        fixed(m.meanTokens, 1),
-        m.thoughts,
-        formatSeconds(m.seconds),
-      ]);
-      console.log(
-        "\n" +
-          table(["epoch", "stage", "train loss", "val loss", "acc %", "tokens", "thoughts", "time"], rows.slice(-1)),
-      );
-    }
+    if (e.type === "epoch") console.log("\n" + epochTable([e.metrics]));
   };
   const { metrics, params } = await train(trainItems, validItems, {
     curriculum,
@@ -207,25 +190,27 @@ async function trainCommand(cli: TrainCli): Promise<void> {
     initialParams,
   }, render);
   disposeParams(params);
-  console.log(
-    "\n" +
-      table(
-        ["epoch", "stage", "train loss", "val loss", "acc %", "tokens", "thoughts", "time"],
-        metrics.map((m) => [
-          m.epoch,
-          m.stage,
-          fixed(m.trainLoss),
-          fixed(m.valLoss),
-          fixed(m.accuracy * 100, 1),
-          fixed(m.meanTokens, 1),
-          m.thoughts,
-          formatSeconds(m.seconds),
-        ]),
-      ),
-  );
+  console.log("\n" + epochTable(metrics));
   printSummary(cli.method, metrics);
   console.log(`\nsaved under ${out} (checkpoint-<epoch>/, metrics.jsonl, run.json). Evaluate with:`);
   console.log(`  deno task eval --ckpt ${out} --data <file.json>`);
+}
+
+/** One row per epoch: stage, losses, held-out accuracy, tokens, thoughts, time. */
+function epochTable(metrics: EpochMetrics[]): string {
+  return table(
+    ["epoch", "stage", "train loss", "val loss", "acc %", "tokens", "thoughts", "time"],
+    metrics.map((m) => [
+      m.epoch,
+      m.stage,
+      fixed(m.trainLoss),
+      fixed(m.valLoss),
+      fixed(m.accuracy * 100, 1),
+      fixed(m.meanTokens, 1),
+      m.thoughts,
+      formatSeconds(m.seconds),
+    ]),
+  );
 }
 
 /** The final table: the last epoch's held-out figures, and the end of stage 0 (the CoT model) for comparison. */
