@@ -12,6 +12,8 @@ const ENTRY_POINTS = [
   "model/mod.ts",
   "data/mod.ts",
   "curriculum/mod.ts",
+  "infer/mod.ts",
+  "train/mod.ts",
 ];
 
 interface DocTag {
