@@ -98,6 +98,11 @@ interface TrainCli {
 
 async function trainCommand(cli: TrainCli): Promise<void> {
   if (cli.config) Object.assign(cli, JSON.parse(await Deno.readTextFile(cli.config)), { config: undefined });
+  // Resuming continues the run as it was started: its options come back from run.json.
+  if (cli.resume && cli.out) {
+    const saved = await Deno.readTextFile(`${cli.out}/run.json`).then(JSON.parse, () => null);
+    if (saved?.options) Object.assign(cli, saved.options, { resume: true, out: cli.out, config: undefined });
+  }
   const curriculum = curriculumConfig({
     method: cli.method,
     thoughtsPerStep: cli.c,

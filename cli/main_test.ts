@@ -54,6 +54,11 @@ Deno.test("train → eval → generate from the command line on a tiny run", asy
   assert.equal(trained.code, 0, trained.out);
   assert.match(trained.out, /held-out acc %/);
   assert.ok((await Deno.stat(`${run}/checkpoint-1/model.safetensors`)).isFile);
+  // --resume takes the run's own options back from run.json: nothing is left to train.
+  const resumed = await copra("train", "--out", run, "--resume");
+  assert.equal(resumed.code, 0, resumed.out);
+  assert.match(resumed.out, /resuming after epoch 2/);
+  assert.match(resumed.out, /24 train \/ 4 held-out items/);
   await Deno.writeTextFile(
     `${dir}/test.json`,
     JSON.stringify([{ question: "Is Tom a wumpus or yumpus?", steps: [], answer: "Tom is a wumpus." }]),
