@@ -45,6 +45,7 @@ import {
   train,
   type TrainEvent,
 } from "@copra/train";
+import { COCONUT_TOKENS, loadGpt2Files, loadTokenizerJson, type Tokenizer } from "@copra/tokenizer";
 import { fixed, formatSeconds, ProgressBar, table } from "./render.ts";
 
 const int = (name: string) => (value: string) => {
@@ -72,6 +73,7 @@ export const DEFAULT_TASK = { nodes: [7, 11] as [number, number], nodesMean: 9, 
 /** Options of `copra train` (also the keys of a `--config` JSON file). */
 interface TrainCli {
   config?: string;
+  tokenizer?: string;
   method: Method;
   preset: PresetName;
   data?: string;
@@ -145,7 +147,9 @@ async function trainCommand(cli: TrainCli): Promise<void> {
     model = saved.config;
     disposeParams(saved.params);
   } else {
-    tokenizer = buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS]);
+    tokenizer = cli.tokenizer
+      ? (await loadTokenizer(cli.tokenizer)).withSpecialTokens(Object.values(COCONUT_TOKENS))
+      : buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS]);
     model = modelConfigFor(cli.preset, tokenizer, [...trainItems, ...validItems], curriculum);
     // Room for the official ProsQA files' questions (≈300 tokens), so that `copra eval` runs on them too.
     if (model.n_positions < 512) model = { ...model, n_positions: 512 };
@@ -216,6 +220,12 @@ function epochTable(metrics: EpochMetrics[]): string {
       formatSeconds(m.seconds),
     ]),
   );
+}
+
+/** A tokenizer from a Hugging Face tokenizer.json, or from a folder holding GPT-2's encoder.json and vocab.bpe. */
+async function loadTokenizer(path: string): Promise<Tokenizer> {
+  if (path.endsWith(".json")) return await loadTokenizerJson(path);
+  return await loadGpt2Files(`${path}/encoder.json`, `${path}/vocab.bpe`);
 }
 
 /** The final table: the last epoch's held-out figures, and the end of stage 0 (the CoT model) for comparison. */
@@ -403,6 +413,10 @@ export function program(): Command {
     .option("--out <dir>", "run folder (default runs/<method>-<time>)")
     .option("--resume", "continue from the latest checkpoint in --out")
     .option("--init <dir>", "start from this run's or checkpoint's weights (e.g. a CoT run for Coconut)")
+    .option(
+      "--tokenizer <path>",
+      "a tokenizer.json, or a folder with GPT-2's encoder.json + vocab.bpe (default: a word-level vocabulary of the data)",
+    )
     .option("--max-new-tokens <n>", "generation limit during evaluation", int("--max-new-tokens"), 48)
     .action((o) => trainCommand(o as TrainCli));
   p.command("eval")

@@ -82,3 +82,19 @@ Deno.test("train → eval → generate from the command line on a tiny run", asy
   assert.match(generated.out, /1 thoughts/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("train with GPT-2's own tokenizer from its vocabulary files (--tokenizer <folder>)", async () => {
+  const { GPT2_FILES } = await import("../tokenizer/testdata/references.ts");
+  const folder = GPT2_FILES.encoder.replace(/\/encoder\.json$/, "");
+  const dir = await Deno.makeTempDir();
+  const out = await copra(
+    "train",
+    ...["--method", "cot", "--tokenizer", folder, "--train-items", "8", "--eval-items", "2", "--epochs", "1"],
+    ...["--batch-size", "8", "--max-new-tokens", "4", "--out", `${dir}/run`],
+  );
+  assert.equal(out.code, 0, out.out);
+  assert.match(out.out, /vocab 50261/); // GPT-2's 50,257 + Coconut's four tokens
+  const saved = JSON.parse(await Deno.readTextFile(`${dir}/run/checkpoint-0/tokenizer.json`));
+  assert.equal(saved.model.type, "BPE");
+  await Deno.remove(dir, { recursive: true });
+});
