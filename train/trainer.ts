@@ -22,7 +22,7 @@ import {
   type TokenizedRecord,
   tokenizeRecord,
 } from "@copra/curriculum";
-import { type CoconutItem, extractAnswer } from "@copra/data";
+import { type CoconutItem, isCorrect } from "@copra/data";
 import { generate, type LatentBatch, latentForward } from "@copra/infer";
 import {
   AdamW,
@@ -127,26 +127,20 @@ export async function train(
 
   // Fresh start, or the latest checkpoint of the run.
   await Deno.mkdir(options.out, { recursive: true });
-  let params: GPT2Params;
   let rng = new Rng(options.seed);
   let firstEpoch = 0;
   const metrics: EpochMetrics[] = [];
-  const optimizer = { current: undefined as AdamW | undefined };
   const resumeFrom = options.resume ? await latestCheckpoint(options.out) : null;
-  const makeOptimizer = (p: GPT2Params) =>
-    new AdamW(p, { lr: options.lr, weightDecay: options.weightDecay, clipNorm: options.clipNorm });
-  if (resumeFrom) {
-    const saved = await readCheckpoint(resumeFrom.path);
-    params = saved.params;
-    optimizer.current = makeOptimizer(params);
-    optimizer.current.loadState(saved.optimizer, resumeFrom.path);
+  const saved = resumeFrom ? await readCheckpoint(resumeFrom.path) : null;
+  const params: GPT2Params = saved?.params ?? options.initialParams ??
+    initParams(options.model, { seed: options.seed });
+  const optimizer = new AdamW(params, { lr: options.lr, weightDecay: options.weightDecay, clipNorm: options.clipNorm });
+  if (saved) {
+    optimizer.loadState(saved.optimizer, resumeFrom!.path);
     tf.dispose(Object.values(saved.optimizer.tensors));
     rng = Rng.fromState(saved.state.rng);
     firstEpoch = saved.state.epoch + 1;
     metrics.push(...saved.state.metrics);
-  } else {
-    params = options.initialParams ?? initParams(options.model, { seed: options.seed });
-    optimizer.current = makeOptimizer(params);
   }
   const stepsPerEpoch = Math.ceil(trainRecords.length / options.batchSize);
   onEvent({
@@ -162,7 +156,7 @@ export async function train(
     const t0 = performance.now();
     const stage = stageOfEpoch(curriculum, epoch);
     const reset = resetsOptimizer(curriculum, epoch);
-    if (reset) optimizer.current!.reset();
+    if (reset) optimizer.reset();
     onEvent({ type: "epoch-start", epoch, stage, optimizerReset: reset });
 
     // Shuffle, build each example at its own stage, cut into micro-batches.
@@ -177,7 +171,7 @@ export async function train(
       if (!pending) return;
       const scaled: Record<string, tf.Tensor> = {};
       for (const [name, g] of Object.entries(pending)) scaled[name] = tf.div(g, pendingCount);
-      const { gradNorm } = optimizer.current!.apply(scaled);
+      const { gradNorm } = optimizer.apply(scaled);
       tf.dispose([gradNorm, ...Object.values(scaled), ...Object.values(pending)]);
       pending = null;
       pendingCount = 0;
@@ -215,7 +209,7 @@ export async function train(
         step,
         stepsPerEpoch,
         loss,
-        lr: optimizer.current!.currentLr(),
+        lr: optimizer.currentLr(),
         tokensPerSecond: tokens / ((performance.now() - trainStart) / 1000),
       });
     }
@@ -260,11 +254,11 @@ export async function train(
     metrics.push(epochMetrics);
     onEvent({ type: "epoch", metrics: epochMetrics });
     const state: TrainingState = { epoch, stage, rng: rng.state(), metrics, seed: options.seed };
-    const path = await writeCheckpoint(options.out, epoch, params, options.model, tokenizer, optimizer.current!, state);
+    const path = await writeCheckpoint(options.out, epoch, params, options.model, tokenizer, optimizer, state);
     await Deno.writeTextFile(`${options.out}/metrics.jsonl`, JSON.stringify(epochMetrics) + "\n", { append: true });
     onEvent({ type: "checkpoint", epoch, path });
   }
-  optimizer.current!.dispose();
+  optimizer.dispose();
   onEvent({ type: "done", metrics, params });
   return { metrics, params };
 }
@@ -363,7 +357,7 @@ export async function evaluate(
     ms += performance.now() - t0;
     for (const [j, r] of results.entries()) {
       outputs.push(r.text);
-      if (extractAnswer(r.text) === items[i + j].answer.replaceAll(",", "").trim()) correct++;
+      if (isCorrect(r.text, items[i + j].answer)) correct++;
       tokens += r.generatedTokens;
       thoughts += r.thoughts;
     }
