@@ -6,14 +6,11 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs";
 import {
   type AdamW,
-  type AdamWState,
   type GPT2Config,
   type GPT2Params,
   loadCheckpoint,
-  parseSafetensors,
   saveCheckpoint,
   saveOptimizerState,
 } from "@copra/model";
@@ -114,9 +111,10 @@ export async function latestCheckpoint(out: string): Promise<{ epoch: number; pa
 }
 
 /**
- * Reads a checkpoint folder written by {@link writeCheckpoint}: parameters, config, tokenizer, optimizer state
- * (as tensors: dispose them after loading) and training state. Also reads plain model folders (config.json +
- * model.safetensors + tokenizer.json), with no optimizer or training state.
+ * Reads a checkpoint folder written by {@link writeCheckpoint}: parameters, config, tokenizer and training state.
+ * Also reads plain model folders (config.json + model.safetensors + tokenizer.json), whose state is empty. The
+ * optimizer's moments stay on disk until a resumed run loads them (`optimizer.safetensors`, see
+ * `loadOptimizerState`).
  *
  * @example
  * ```ts ignore
@@ -127,24 +125,16 @@ export async function readCheckpoint(path: string): Promise<{
   params: GPT2Params;
   config: GPT2Config;
   tokenizer: Tokenizer;
-  optimizer: AdamWState;
   state: TrainingState;
 }> {
   const { params, config } = await loadCheckpoint(path);
   const tokenizer = await loadTokenizerJson(`${path}/tokenizer.json`);
-  const tensors: Record<string, tf.Tensor> = {};
-  let step = 0;
-  let state: TrainingState = { epoch: -1, stage: 0, rng: [], metrics: [], seed: 0 };
-  try {
-    const file = parseSafetensors(
-      await Deno.readFile(`${path}/optimizer.safetensors`),
-      `${path}/optimizer.safetensors`,
-    );
-    for (const [name, t] of file.tensors) tensors[name] = tf.tensor(t.values, t.shape);
-    step = Number(file.metadata.step);
-    state = JSON.parse(await Deno.readTextFile(`${path}/state.json`));
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return { params, config, tokenizer, optimizer: { step, tensors }, state };
+  const state: TrainingState = await Deno.readTextFile(`${path}/state.json`).then(
+    JSON.parse,
+    (error) => {
+      if (error instanceof Deno.errors.NotFound) return { epoch: -1, stage: 0, rng: [], metrics: [], seed: 0 };
+      throw error;
+    },
+  );
+  return { params, config, tokenizer, state };
 }

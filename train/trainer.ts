@@ -31,6 +31,7 @@ import {
   type GPT2Config,
   type GPT2Params,
   initParams,
+  loadOptimizerState,
   useBackend,
   valueAndGrads,
 } from "@copra/model";
@@ -136,8 +137,7 @@ export async function train(
     initParams(options.model, { seed: options.seed });
   const optimizer = new AdamW(params, { lr: options.lr, weightDecay: options.weightDecay, clipNorm: options.clipNorm });
   if (saved) {
-    optimizer.loadState(saved.optimizer, resumeFrom!.path);
-    tf.dispose(Object.values(saved.optimizer.tensors));
+    await loadOptimizerState(`${resumeFrom!.path}/optimizer.safetensors`, optimizer);
     rng = Rng.fromState(saved.state.rng);
     firstEpoch = saved.state.epoch + 1;
     metrics.push(...saved.state.metrics);
