@@ -11,7 +11,6 @@
 
 import { makeCorpus } from "../tokenizer/testdata/make_corpus.ts";
 import { loadGpt2, tiktokenGpt2 } from "../tokenizer/testdata/references.ts";
-import type { Tokenizer } from "../tokenizer/mod.ts";
 import { median } from "./util.ts";
 
 /** Result line of the tokenizer benchmark. */
@@ -29,7 +28,7 @@ export interface TokenizerBenchResult {
 function time(
   encode: () => number[],
   repetitions: number,
-  before: () => Tokenizer | void,
+  before: () => void,
 ): { s: number; ids: number[] } {
   let ids = encode(); // warm-up (JIT)
   const seconds: number[] = [];
