@@ -34,7 +34,7 @@ import {
   saveDataset,
 } from "@copra/data";
 import { generate, probeThought } from "@copra/infer";
-import { type BackendName, disposeParams, type PresetName, PRESETS, useBackend } from "@copra/model";
+import { type BackendName, disposeParams, parseConfigJson, type PresetName, PRESETS, useBackend } from "@copra/model";
 import {
   buildTokenizer,
   type EpochMetrics,
@@ -142,10 +142,10 @@ async function trainCommand(cli: TrainCli): Promise<void> {
     model = init.config;
     initialParams = init.params;
   } else if (cli.resume && await latestCheckpoint(out)) {
-    const saved = await readCheckpoint((await latestCheckpoint(out))!.path);
-    tokenizer = saved.tokenizer;
-    model = saved.config;
-    disposeParams(saved.params);
+    // The trainer loads the weights; here only the vocabulary and the configuration are needed.
+    const { path } = (await latestCheckpoint(out))!;
+    tokenizer = await loadTokenizerJson(`${path}/tokenizer.json`);
+    model = parseConfigJson(await Deno.readTextFile(`${path}/config.json`), `${path}/config.json`);
   } else {
     tokenizer = cli.tokenizer
       ? (await loadTokenizer(cli.tokenizer)).withSpecialTokens(Object.values(COCONUT_TOKENS))
