@@ -12,7 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { latentForward } from "../infer/mod.ts";
 import { AdamW, causalLmLoss, disposeParams, gpt2Config, initParams, useBackend, valueAndGrads } from "../model/mod.ts";
 import { Rng } from "../random/mod.ts";
-import { findTorchPython, median } from "./util.ts";
+import { findTorchPython, type KernelProfile, kernelProfile, median } from "./util.ts";
 
 /** The result line. */
 export interface CoconutStepResult {
@@ -24,11 +24,14 @@ export interface CoconutStepResult {
   torch_ms: number | null;
   ratio_vs_torch: number | null;
   blas: string | null;
+  profile?: KernelProfile;
   note?: string;
 }
 
 /** Runs the benchmark. */
-export async function benchCoconutStep(options: { steps?: number } = {}): Promise<CoconutStepResult> {
+export async function benchCoconutStep(
+  options: { steps?: number; profile?: boolean } = {},
+): Promise<CoconutStepResult> {
   const steps = options.steps ?? 5, batch = 8, seq = 280, thoughts = 6, vocab = 256;
   const info = await useBackend("wasm");
   const config = gpt2Config("micro", { vocab_size: vocab, resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 });
@@ -37,8 +40,7 @@ export async function benchCoconutStep(options: { steps?: number } = {}): Promis
   const rng = new Rng(0);
   const first = seq - thoughts - 12;
   const slots = Array.from({ length: thoughts }, (_, i) => first + i);
-  const times: number[] = [];
-  for (let i = 0; i < steps + 2; i++) {
+  const step = async (): Promise<number> => {
     const values = Int32Array.from({ length: batch * seq }, () => rng.int(vocab));
     const ids = tf.tensor2d(values, [batch, seq], "int32");
     const labels = tf.tensor2d(values.map((v, j) => (j % seq <= first + thoughts ? -100 : v)), [batch, seq], "int32");
@@ -60,9 +62,16 @@ export async function benchCoconutStep(options: { steps?: number } = {}): Promis
     );
     const { gradNorm } = opt.apply(grads);
     await value.data();
-    if (i >= 2) times.push(performance.now() - t0);
+    const ms = performance.now() - t0;
     tf.dispose([ids, labels, attentionMask, positionIds, value, gradNorm, ...Object.values(grads)]);
+    return ms;
+  };
+  const times: number[] = [];
+  for (let i = 0; i < steps + 2; i++) {
+    const ms = await step();
+    if (i >= 2) times.push(ms);
   }
+  const profile = options.profile ? await kernelProfile(async () => void await step()) : undefined;
   opt.dispose();
   disposeParams(params);
   const copraMs = median(times);
@@ -102,6 +111,7 @@ export async function benchCoconutStep(options: { steps?: number } = {}): Promis
     torch_ms: torchMs === null ? null : round(torchMs),
     ratio_vs_torch: torchMs === null ? null : Math.round((torchMs / copraMs) * 1000) / 1000,
     blas: info.blas?.library ?? null,
+    ...(profile ? { profile } : {}),
     ...(note ? { note } : {}),
   };
 }

@@ -1,7 +1,7 @@
 // deno-lint-ignore-file no-console
 /**
- * `deno task bench [name…] [--preset P] [--backend B] [--steps N]`: runs the named benchmarks (all when none is
- * named). Each prints one JSON object per line; when all run, a table of the headline figures follows and is
+ * `deno task bench [name…] [--preset P] [--backend B] [--steps N] [--profile]`: runs the named benchmarks (all when none is
+ * named). `--profile` adds a per-kernel profile of one step to train-step and coconut-step. Each prints one JSON object per line; when all run, a table of the headline figures follows and is
  * written to `bench/latest.md` (date, machine, figures) for copying into `bench/RESULTS.md`.
  *
  * @module
@@ -23,12 +23,14 @@ const { values, positionals } = parseArgs({
     backend: { type: "string" },
     steps: { type: "string" },
     batch: { type: "string" },
+    profile: { type: "boolean" },
   },
 });
 
 const BENCHES: Record<string, () => Promise<object>> = {
   "tokenizer": () => benchTokenizer(),
-  "coconut-step": () => benchCoconutStep({ steps: values.steps ? Number(values.steps) : undefined }),
+  "coconut-step": () =>
+    benchCoconutStep({ steps: values.steps ? Number(values.steps) : undefined, profile: values.profile }),
   "checkpoint-torch": () => benchCheckpointTorch(),
   "generate": () => benchGenerate(),
   "train-step": () =>
@@ -37,6 +39,7 @@ const BENCHES: Record<string, () => Promise<object>> = {
       backend: values.backend as BackendName | undefined,
       steps: values.steps ? Number(values.steps) : undefined,
       batch: values.batch ? Number(values.batch) : undefined,
+      profile: values.profile,
     }),
 };
 

@@ -22,7 +22,7 @@ import {
   valueAndGrads,
 } from "../model/mod.ts";
 import { Rng } from "@copra/random";
-import { findTorchPython, median } from "./util.ts";
+import { findTorchPython, type KernelProfile, kernelProfile, median } from "./util.ts";
 
 /** Options of the train-step benchmark. */
 export interface TrainStepOptions {
@@ -30,6 +30,8 @@ export interface TrainStepOptions {
   backend?: BackendName;
   batch?: number;
   steps?: number;
+  /** Also profile one more step kernel by kernel (`profile` field). */
+  profile?: boolean;
 }
 
 /** The result line. */
@@ -43,6 +45,7 @@ export interface TrainStepResult {
   torch_ms: number | null;
   ratio_vs_torch: number | null;
   blas?: string | null;
+  profile?: KernelProfile;
   note?: string;
 }
 
@@ -58,8 +61,7 @@ export async function benchTrainStep(options: TrainStepOptions = {}): Promise<Tr
   const params = initParams(config, { seed: 0 });
   const opt = new AdamW(params, { lr: 3e-4, weightDecay: 0 });
   const rng = new Rng(0);
-  const times: number[] = [];
-  for (let i = 0; i < steps + 3; i++) {
+  const step = async (): Promise<number> => {
     const values = Int32Array.from({ length: batch * seq }, () => rng.int(config.vocab_size));
     const ids = tf.tensor2d(values, [batch, seq], "int32");
     const t0 = performance.now();
@@ -69,9 +71,16 @@ export async function benchTrainStep(options: TrainStepOptions = {}): Promise<Tr
     );
     const { gradNorm } = opt.apply(grads);
     await value.data();
-    if (i >= 3) times.push(performance.now() - t0);
+    const ms = performance.now() - t0;
     tf.dispose([ids, value, gradNorm, ...Object.values(grads)]);
+    return ms;
+  };
+  const times: number[] = [];
+  for (let i = 0; i < steps + 3; i++) {
+    const ms = await step();
+    if (i >= 3) times.push(ms);
   }
+  const profile = options.profile ? await kernelProfile(async () => void await step()) : undefined;
   opt.dispose();
   disposeParams(params);
   const copraMs = median(times);
@@ -116,6 +125,7 @@ export async function benchTrainStep(options: TrainStepOptions = {}): Promise<Tr
     torch_ms: torchMs === null ? null : round(torchMs),
     ratio_vs_torch: torchMs === null ? null : Math.round((torchMs / copraMs) * 1000) / 1000,
     blas: info.blas?.library ?? null,
+    ...(profile ? { profile } : {}),
     ...(note ? { note } : {}),
   };
 }

@@ -24,3 +24,41 @@ export async function findTorchPython(): Promise<string | null> {
   }
   return null;
 }
+
+/** Per-kernel time of one call, from `tf.profile`: calls and milliseconds per kernel name, slowest first. */
+export interface KernelProfile {
+  /** Kernel calls in all. */
+  kernels: number;
+  /** Their summed time (ms); the rest of the wall time is JavaScript between kernels. */
+  kernel_ms: number;
+  /** The `top` slowest kernel names: [name, calls, ms]. */
+  top: [string, number, number][];
+}
+
+/** Profiles one call of `step` (which should dispose what it makes) kernel by kernel. */
+export async function kernelProfile(step: () => Promise<void>, top = 12): Promise<KernelProfile> {
+  const tf = await import("@tensorflow/tfjs");
+  const info = await tf.profile(async () => {
+    await step();
+    return [];
+  });
+  const byName = new Map<string, [number, number]>();
+  let total = 0;
+  const backend = tf.getBackend();
+  for (const k of info.kernels) {
+    // Custom-gradient scopes are recorded as well, around kernels that are recorded on their own: skip them.
+    if (!tf.getKernel(k.name, backend)) continue;
+    const ms = typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
+    const entry = byName.get(k.name) ?? [0, 0];
+    entry[0]++;
+    entry[1] += ms;
+    byName.set(k.name, entry);
+    total += ms;
+  }
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return {
+    kernels: [...byName.values()].reduce((n, [c]) => n + c, 0),
+    kernel_ms: round(total),
+    top: [...byName].sort((a, b) => b[1][1] - a[1][1]).slice(0, top).map(([n, [c, ms]]) => [n, c, round(ms)]),
+  };
+}

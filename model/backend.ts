@@ -125,6 +125,8 @@ let wasmFixed = false;
 function registerWasmFixes(): void {
   if (wasmFixed) return;
   wasmFixed = true;
+  registerSplitV();
+  registerIdentity();
   if (tf.getKernel("UnsortedSegmentSum", "wasm") !== undefined) return;
   tf.registerKernel({
     kernelName: "UnsortedSegmentSum",
@@ -150,6 +152,69 @@ function registerWasmFixes(): void {
         for (let j = 0; j < inner; j++) dst[to + j] += src[from + j];
       }
       return out;
+    },
+  });
+}
+
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array;
+}
+
+/**
+ * Replaces the wasm backend's SplitV (one generic strided slice per piece, ~1 ms to split attention's q, k, v
+ * at T=280) by row copies on the wasm heap: each piece is `outer` contiguous runs of the input.
+ */
+function registerSplitV(): void {
+  const original = tf.getKernel("SplitV", "wasm");
+  if (!original) return;
+  tf.unregisterKernel("SplitV", "wasm");
+  tf.registerKernel({
+    kernelName: "SplitV",
+    backendName: "wasm",
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const { x } = inputs as { x: tf.TensorInfo };
+      const { numOrSizeSplits, axis } = attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+      const wasm = backend as unknown as WasmHeap;
+      const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+      const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
+      const outer = x.shape.slice(0, ax).reduce((a, b) => a * b, 1);
+      const inner = x.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
+      const row = x.shape[ax] * inner;
+      const outs = sizes.map((size) => wasm.makeOutput(x.shape.map((d, i) => (i === ax ? size : d)), x.dtype));
+      // Views taken after every allocation (which may grow the wasm memory).
+      const src = wasm.typedArrayFromHeap(x);
+      let offset = 0;
+      outs.forEach((out, j) => {
+        const run = sizes[j] * inner;
+        const dst = wasm.typedArrayFromHeap(out);
+        for (let r = 0; r < outer; r++) {
+          const from = r * row + offset;
+          dst.set(src.subarray(from, from + run), r * run);
+        }
+        offset += run;
+      });
+      return outs;
+    },
+  });
+}
+
+/**
+ * Replaces the wasm backend's Identity (a copy) by a shared reference, as the cpu backend does: tensors are
+ * immutable, and the engine clones every tensor a custom gradient saves (~100 copies per training step).
+ */
+function registerIdentity(): void {
+  const original = tf.getKernel("Identity", "wasm");
+  if (!original) return;
+  tf.unregisterKernel("Identity", "wasm");
+  tf.registerKernel({
+    kernelName: "Identity",
+    backendName: "wasm",
+    kernelFunc: (args) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      if (x.dtype === "string") return original.kernelFunc(args);
+      (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
     },
   });
 }

@@ -55,6 +55,40 @@ Deno.test("wasm's UnsortedSegmentSum (gradient of gather) equals the cpu referen
   for (let i = 0; i < cpu.length; i++) assert.deepEqual(wasm[i], cpu[i]);
 });
 
+Deno.test("wasm's SplitV (row copies on the heap) equals the cpu reference on every axis, sizes and dtypes", async () => {
+  const run = () => {
+    const x = tf.reshape(tf.range(0, 2 * 3 * 12, 1, "float32"), [2, 3, 12]);
+    const ints = tf.reshape(tf.range(0, 40, 1, "int32"), [4, 10]);
+    return [
+      ...tf.split(x, 3, 2),
+      ...tf.split(x, [1, -1, 7], 2),
+      ...tf.split(x, [2, 1], 1),
+      ...tf.split(x, 2, 0),
+      ...tf.split(ints, [3, 0, 7], 1),
+      ...tf.split(ints, [4], 0),
+    ];
+  };
+  const [wasm, cpu] = [await on("wasm", run), await on("cpu", run)];
+  assert.equal(cpu.length, 14);
+  assert.deepEqual([...cpu[0].slice(0, 5)], [0, 1, 2, 3, 12]); // first piece: columns 0..3 of each row
+  for (let i = 0; i < cpu.length; i++) assert.deepEqual([...wasm[i]], [...cpu[i]]);
+});
+
+Deno.test("wasm's Identity shares the buffer: a clone outlives its source, and both free the memory once", async () => {
+  await useBackend("wasm");
+  const before = tf.memory().numBytes, tensors = tf.memory().numTensors;
+  const x = tf.tensor1d([1, 2, 3]);
+  const y = tf.clone(x);
+  x.dispose();
+  assert.deepEqual([...(await y.data())], [1, 2, 3]);
+  const z = tf.add(y, 1); // a kernel reading the shared buffer
+  y.dispose();
+  assert.deepEqual([...(await z.data())], [2, 3, 4]);
+  z.dispose();
+  assert.equal(tf.memory().numTensors, tensors);
+  assert.equal(tf.memory().numBytes, before);
+});
+
 Deno.test("matMul/matMulT: values and gradients equal tf.matMul's on cpu, wasm and webgpu", async () => {
   const cases = () => {
     const a = tf.randomNormal([2, 3, 4, 5], 0, 1, "float32", 1), b = tf.randomNormal([2, 3, 5, 6], 0, 1, "float32", 2);

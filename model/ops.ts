@@ -67,7 +67,6 @@ function swapLast(x: Tensor): Tensor {
  * ```ts
  * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
-import { blasInfo } from "./blas.ts";
  * import { matMul } from "@copra/model";
  * const y = matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]]));
  * assert.deepEqual(await y.array(), [[11]]);
@@ -92,7 +91,6 @@ export const matMul: (a: Tensor, b: Tensor) => Tensor = tf.customGrad(
  * ```ts
  * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
-import { blasInfo } from "./blas.ts";
  * import { matMulT } from "@copra/model";
  * const y = matMulT(tf.tensor2d([[1, 2]]), tf.tensor2d([[3, 4]]));
  * assert.deepEqual(await y.array(), [[11]]);
