@@ -60,6 +60,13 @@ const num = (name: string) => (value: string) => {
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number (got ${value})`);
   return n;
 };
+const range = (name: string) => (value: string): [number, number] => {
+  const parts = value.split(",").map(Number);
+  if (parts.length !== 2 || !parts.every((n) => Number.isInteger(n) && n > 0) || parts[0] > parts[1]) {
+    throw new InvalidArgumentError(`${name} must be two positive integers min,max (got ${value})`);
+  }
+  return [parts[0], parts[1]];
+};
 const oneOf = <T extends string>(name: string, allowed: readonly T[]) => (value: string): T => {
   if (!allowed.includes(value as T)) {
     throw new InvalidArgumentError(`${name} must be one of ${allowed.join(", ")} (got ${value})`);
@@ -96,6 +103,9 @@ interface TrainCli {
   resume?: boolean;
   maxNewTokens: number;
   init?: string;
+  positions: "absolute" | "rotary";
+  nodes?: [number, number];
+  hops?: [number, number];
 }
 
 async function trainCommand(cli: TrainCli): Promise<void> {
@@ -121,11 +131,14 @@ async function trainCommand(cli: TrainCli): Promise<void> {
       : trainItems.splice(Math.floor(trainItems.length * 0.9));
     source = cli.data;
   } else {
-    trainItems = generateProsQA({ n: cli.trainItems, seed: cli.seed, ...DEFAULT_TASK });
-    validItems = generateProsQA({ n: cli.evalItems, seed: cli.seed + 1_000_003, ...DEFAULT_TASK });
-    source = `generated ProsQA-style (${
-      DEFAULT_TASK.nodes.join("–")
-    } nodes, ${DEFAULT_TASK.minHops}–${DEFAULT_TASK.maxHops} hops)`;
+    const task = {
+      ...DEFAULT_TASK,
+      ...(cli.nodes ? { nodes: cli.nodes, nodesMean: (cli.nodes[0] + cli.nodes[1]) / 2 } : {}),
+      ...(cli.hops ? { minHops: cli.hops[0], maxHops: cli.hops[1] } : {}),
+    };
+    trainItems = generateProsQA({ n: cli.trainItems, seed: cli.seed, ...task });
+    validItems = generateProsQA({ n: cli.evalItems, seed: cli.seed + 1_000_003, ...task });
+    source = `generated ProsQA-style (${task.nodes.join("–")} nodes, ${task.minHops}–${task.maxHops} hops)`;
   }
   validItems = validItems.slice(0, cli.evalItems);
   const epochs = cli.epochs ??
@@ -150,7 +163,9 @@ async function trainCommand(cli: TrainCli): Promise<void> {
     tokenizer = cli.tokenizer
       ? (await loadTokenizer(cli.tokenizer)).withSpecialTokens(Object.values(COCONUT_TOKENS))
       : buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS]);
-    model = modelConfigFor(cli.preset, tokenizer, [...trainItems, ...validItems], curriculum);
+    model = modelConfigFor(cli.preset, tokenizer, [...trainItems, ...validItems], curriculum, {
+      position_embedding_type: cli.positions,
+    });
     // Room for the official ProsQA files' questions (≈300 tokens), so that `copra eval` runs on them too.
     if (model.n_positions < 512) model = { ...model, n_positions: 512 };
   }
@@ -418,6 +433,14 @@ export function program(): Command {
       "a tokenizer.json, or a folder with GPT-2's encoder.json + vocab.bpe (default: a word-level vocabulary of the data)",
     )
     .option("--max-new-tokens <n>", "generation limit during evaluation", int("--max-new-tokens"), 48)
+    .option(
+      "--positions <kind>",
+      "absolute (GPT-2's learned table) or rotary (RoPE)",
+      oneOf("--positions", ["absolute", "rotary"] as const),
+      "absolute",
+    )
+    .option("--nodes <min,max>", "generated task: nodes per graph (default 7,11)", range("--nodes"))
+    .option("--hops <min,max>", "generated task: shortest root→target path (default 3,4)", range("--hops"))
     .action((o) => trainCommand(o as TrainCli));
   p.command("eval")
     .description("score a checkpoint on a data file: accuracy, mean generated tokens incl. thoughts, latency")

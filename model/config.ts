@@ -32,6 +32,14 @@ export interface GPT2Config {
   layer_norm_epsilon: number;
   /** Standard deviation of the initial weights. */
   initializer_range: number;
+  /**
+   * Positions: `"absolute"` (GPT-2's learned `wpe` table, added to the input) or `"rotary"` (RoPE: queries and
+   * keys rotated by position, no `wpe`; relative positions, which small models learn lookups with much sooner).
+   * Rotary models are copra's own: Hugging Face's GPT-2 cannot load them.
+   */
+  position_embedding_type: "absolute" | "rotary";
+  /** RoPE base θ: pair i of a head turns by position·θ^(−2i/D). 10000 as in RoFormer and Llama. */
+  rope_theta: number;
 }
 
 /** Names of the built-in presets. */
@@ -50,6 +58,8 @@ const DEFAULTS: GPT2Config = {
   attn_pdrop: 0.1,
   layer_norm_epsilon: 1e-5,
   initializer_range: 0.02,
+  position_embedding_type: "absolute",
+  rope_theta: 10000,
 };
 
 /**
@@ -164,6 +174,13 @@ export function validateConfig(config: GPT2Config, source = "argument"): GPT2Con
   }
   if (!(config.layer_norm_epsilon > 0)) fail("layer_norm_epsilon", "must be positive");
   if (!(config.initializer_range > 0)) fail("initializer_range", "must be positive");
+  if (config.position_embedding_type !== "absolute" && config.position_embedding_type !== "rotary") {
+    fail("position_embedding_type", 'must be "absolute" or "rotary"');
+  }
+  if (config.position_embedding_type === "rotary" && (config.n_embd / config.n_head) % 2 !== 0) {
+    fail("n_head", `rotary positions need an even head size (n_embd/n_head = ${config.n_embd / config.n_head})`);
+  }
+  if (!(config.rope_theta > 1)) fail("rope_theta", "must be greater than 1");
   return config;
 }
 

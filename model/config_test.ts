@@ -40,4 +40,17 @@ Deno.test("bad configurations name the field", () => {
     field("scale_attn_by_inverse_layer_idx"),
   );
   assert.throws(() => parseConfigJson('{"n_embd": "768"}'), field("n_embd"));
+  assert.throws(
+    () => gpt2Config("nano", { position_embedding_type: "alibi" as "rotary" }),
+    field("position_embedding_type"),
+  );
+  // 48 channels over 16 heads: head size 3 cannot be split into rotation pairs.
+  assert.throws(() => gpt2Config("nano", { n_head: 16, position_embedding_type: "rotary" }), field("n_head"));
+  assert.throws(() => gpt2Config("nano", { rope_theta: 1 }), field("rope_theta"));
+});
+
+Deno.test("rotary positions survive config.json; a GPT-2 config.json reads as absolute positions", () => {
+  const rotary = gpt2Config("micro", { position_embedding_type: "rotary", rope_theta: 500 });
+  assert.deepEqual(parseConfigJson(configToJson(rotary)), rotary);
+  assert.equal(parseConfigJson('{"n_layer": 2}').position_embedding_type, "absolute");
 });

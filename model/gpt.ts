@@ -6,6 +6,7 @@
  *
  *   x      = embeds (or wte[ids]) + wpe[positions]                      (B,T,C)
  *   block  : x = x + attn(ln_1(x));  x = x + mlp(ln_2(x))               × n_layer
+ *   (rotary positions: no wpe; q and k are rotated by position inside attn instead)
  *   hidden = ln_f(x)                                                    (B,T,C)
  *   logits = hidden @ wteᵀ  (tied head)                                 (B,T,V)
  *
@@ -112,13 +113,20 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
 
   // tf.tidy keeps the returned tensors (hidden, logits, every cache entry) and frees the intermediates.
   return tf.tidy(() => {
-    // Embeddings: token part (given or looked up) plus learned positions.
+    // Embeddings: token part (given or looked up) plus learned positions (absolute) or nothing (rotary).
     const tokens = input.embeds ?? tokenEmbeddings(params, input.ids!); // (B,T,C)
-    // Default positions P..P+T-1 are a contiguous slice of wpe (broadcast over the batch); given ones a lookup.
-    const pos = input.positionIds
-      ? tf.reshape(tf.gather(params["wpe.weight"], tf.reshape(input.positionIds, [B * T])), [B, T, C])
-      : tf.reshape(tf.slice(params["wpe.weight"], [P, 0], [T, C]), [1, T, C]);
-    let x = dropout(tf.add(tokens, pos), config.embd_pdrop) as Tensor3D; // (B,T,C)
+    const rotary = config.position_embedding_type === "rotary"
+      ? rotaryTables(input.positionIds ?? tf.range(P, P + T, 1, "int32").reshape([1, T]), D, config.rope_theta)
+      : undefined;
+    let x: Tensor3D = tokens;
+    if (!rotary) {
+      // Default positions P..P+T-1 are a contiguous slice of wpe (broadcast over the batch); given ones a lookup.
+      const pos = input.positionIds
+        ? tf.reshape(tf.gather(params["wpe.weight"], tf.reshape(input.positionIds, [B * T])), [B, T, C])
+        : tf.reshape(tf.slice(params["wpe.weight"], [P, 0], [T, C]), [1, T, C]);
+      x = tf.add(tokens, pos);
+    }
+    x = dropout(x, config.embd_pdrop) as Tensor3D; // (B,T,C)
 
     // Additive attention bias (B,1,T,K): 0 where query t may see key k (k ≤ P+t and not padding), else -1e9.
     const bias = attentionBias(B, T, P, input.attentionMask);
@@ -129,7 +137,8 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
       // --- attention ---
       const a = layerNorm(x, params[`${h}.ln_1.weight`], params[`${h}.ln_1.bias`], config.layer_norm_epsilon);
       const qkv = linear(a, params[`${h}.attn.c_attn.weight`], params[`${h}.attn.c_attn.bias`]); // (B,T,3C)
-      const [q, kNew, vNew] = tf.split(qkv, 3, 2).map((t) => heads(t, B, T, H, D)); // (B,H,T,D) each
+      let [q, kNew, vNew] = tf.split(qkv, 3, 2).map((t) => heads(t, B, T, H, D)); // (B,H,T,D) each
+      if (rotary) [q, kNew] = [applyRope(q, rotary), applyRope(kNew, rotary)]; // the cache keeps rotated keys
       const past = input.cache?.[i];
       const k = past ? tf.concat([past.k, kNew], 2) as Tensor4D : kNew; // (B,H,K,D)
       const v = past ? tf.concat([past.v, vNew], 2) as Tensor4D : vNew; // (B,H,K,D)
@@ -187,6 +196,96 @@ function attention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, scale: number,
     };
   }) as unknown as (q: Tensor, k: Tensor, v: Tensor) => Tensor;
   return op(q, k, v);
+}
+
+/** cos and sin of every position's angles, (B or 1, 1, T, D), for {@link applyRope}. */
+export interface RopeTables {
+  /** cos(position·θ^(−2i/D)) for pair i, laid out as both halves of the head: (B|1, 1, T, D). */
+  cos: Tensor4D;
+  /** sin of the same angles. */
+  sin: Tensor4D;
+}
+
+/**
+ * RoPE tables for position ids (B,T): angle of pair i at position p is p·θ^(−2i/D), i < D/2, repeated over
+ * the two halves of a head (the GPT-NeoX / Llama layout, where pair i is coordinates i and i + D/2).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { rotaryTables } from "@copra/model";
+ * const { cos, sin } = rotaryTables(tf.tensor2d([[0, 1]], undefined, "int32"), 4, 10000);
+ * assert.deepEqual(cos.shape, [1, 1, 2, 4]);
+ * const s = await sin.data(); // position 1: sin(1), sin(0.01), sin(1), sin(0.01)
+ * assert.ok(Math.abs(s[4] - Math.sin(1)) < 1e-6 && Math.abs(s[5] - Math.sin(0.01)) < 1e-6);
+ * ```
+ */
+export function rotaryTables(positionIds: Tensor2D, D: number, theta: number): RopeTables {
+  return tf.tidy(() => {
+    const [B, T] = positionIds.shape;
+    const half = D / 2;
+    const invFreq = Float32Array.from({ length: D }, (_, j) => Math.pow(theta, -(2 * (j % half)) / D));
+    const angles = tf.mul(
+      tf.reshape(tf.cast(positionIds, "float32"), [B, 1, T, 1]),
+      tf.tensor4d(invFreq, [1, 1, 1, D]),
+    );
+    return { cos: tf.cos(angles) as Tensor4D, sin: tf.sin(angles) as Tensor4D };
+  }) as unknown as RopeTables;
+}
+
+/** (D,D) with x·R = rotate_half(x) = [−x₂, x₁] for x = [x₁, x₂]. */
+const rotations = new Map<number, Float32Array>();
+function rotateHalfMatrix(D: number): Float32Array {
+  let r = rotations.get(D);
+  if (r) return r;
+  r = new Float32Array(D * D);
+  const half = D / 2;
+  for (let j = 0; j < half; j++) {
+    r[(j + half) * D + j] = -1; // out[j] = −x[j + D/2]
+    r[j * D + j + half] = 1; // out[j + D/2] = x[j]
+  }
+  rotations.set(D, r);
+  return r;
+}
+
+/**
+ * Rotates queries or keys x (B,H,T,D) by their positions: x·cos + rotate_half(x)·sin, with its gradient written
+ * out (dx = dy·cos + (dy·sin)·Rᵀ, where rotate_half is a product with a fixed ±1 matrix R).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { applyRope, rotaryTables } from "@copra/model";
+ * // D = 2, position 1, θ irrelevant for pair 0 (angle = 1 rad): (1, 0) turns to (cos 1, sin 1).
+ * const x = tf.tensor4d([[[[1, 0]]]]);
+ * const y = await applyRope(x, rotaryTables(tf.tensor2d([[1]], undefined, "int32"), 2, 10000)).data();
+ * assert.ok(Math.abs(y[0] - Math.cos(1)) < 1e-6 && Math.abs(y[1] - Math.sin(1)) < 1e-6);
+ * ```
+ */
+export function applyRope(x: Tensor4D, tables: RopeTables): Tensor4D {
+  const [B, H, T, D] = x.shape;
+  const { cos, sin } = tables;
+  const op = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+    const [sx, save] = args as [Tensor, tf.GradSaveFunc];
+    const rotated = tf.reshape(tf.matMul(tf.reshape(sx, [B * H * T, D]), tf.tensor2d(rotateHalfMatrix(D), [D, D])), [
+      B,
+      H,
+      T,
+      D,
+    ]);
+    save([cos, sin]); // the tables are constants of the caller's scope: keep them for the backward pass
+    return {
+      value: tf.add(tf.mul(sx, cos), tf.mul(rotated, sin)),
+      gradFunc: (dy: Tensor, [c, s]: Tensor[]) => {
+        const r = tf.tensor2d(rotateHalfMatrix(D), [D, D]);
+        const back = tf.matMul(tf.reshape(tf.mul(dy, s), [B * H * T, D]), r, false, true);
+        return tf.add(tf.mul(dy, c), tf.reshape(back, [B, H, T, D]));
+      },
+    };
+  }) as unknown as (x: Tensor) => Tensor;
+  return op(x) as Tensor4D;
 }
 
 /** The dropout multiplier tf.dropout would draw for this seed: 1/(1−rate) where kept, 0 elsewhere. */

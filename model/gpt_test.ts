@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import {
+  applyRope,
+  countParams,
   disposeParams,
   type ForwardOutput,
   gpt2Config,
@@ -9,6 +11,7 @@ import {
   type KVCache,
   ModelError,
   resizeVocab,
+  rotaryTables,
   tokenEmbeddings,
   useBackend,
 } from "./mod.ts";
@@ -20,8 +23,11 @@ const release = (out: ForwardOutput) =>
   tf.dispose([out.hidden, ...(out.logits ? [out.logits] : []), ...flat(out.cache)]);
 const flat = (cache: KVCache) => cache.flatMap((c) => [c.k, c.v]);
 
-for (const backend of ["cpu", "wasm"] as const) {
-  Deno.test(`${backend}: prefix then one token at a time through the cache equals the full forward (≤1e-5)`, async () => {
+const rotary = gpt2Config("nano", { vocab_size: 40, n_positions: 32, position_embedding_type: "rotary" });
+
+for (const [backend, c] of [["cpu", config], ["wasm", config], ["wasm", rotary]] as const) {
+  const config = c;
+  Deno.test(`${backend}, ${config.position_embedding_type} positions: prefix then one token at a time through the cache equals the full forward (≤1e-5)`, async () => {
     await useBackend(backend);
     const params = initParams(config, { seed: 11 });
     const rows = [[3, 1, 4, 1, 5, 9, 2, 6, 5, 3], [2, 7, 1, 8, 2, 8, 1, 8, 2, 8]];
@@ -61,21 +67,80 @@ Deno.test("input embeddings equal to wte[ids] give the same outputs as the ids",
   disposeParams(params);
 });
 
-Deno.test("a left-padded row equals the same row unpadded, at its real positions", async () => {
-  await useBackend("cpu");
-  const params = initParams(config, { seed: 5 });
-  const alone = gpt2Forward(params, config, { ids: int2d([[9, 8, 7]]) });
-  const padded = gpt2Forward(params, config, {
-    ids: int2d([[1, 2, 3, 4, 5], [0, 0, 9, 8, 7]]),
-    attentionMask: int2d([[1, 1, 1, 1, 1], [0, 0, 1, 1, 1]]),
-    positionIds: int2d([[0, 1, 2, 3, 4], [0, 0, 0, 1, 2]]),
+for (const config of [gpt2Config("nano", { vocab_size: 40, n_positions: 32 }), rotary]) {
+  Deno.test(`${config.position_embedding_type} positions: a left-padded row equals the same row unpadded, at its real positions`, async () => {
+    await useBackend("cpu");
+    const params = initParams(config, { seed: 5 });
+    const alone = gpt2Forward(params, config, { ids: int2d([[9, 8, 7]]) });
+    const padded = gpt2Forward(params, config, {
+      ids: int2d([[1, 2, 3, 4, 5], [0, 0, 9, 8, 7]]),
+      attentionMask: int2d([[1, 1, 1, 1, 1], [0, 0, 1, 1, 1]]),
+      positionIds: int2d([[0, 1, 2, 3, 4], [0, 0, 0, 1, 2]]),
+    });
+    const V = config.vocab_size;
+    const row = (await padded.logits!.data()).subarray(5 * V + 2 * V, 10 * V);
+    assert.ok(maxAbsDiff(row, await alone.logits!.data()) <= 1e-5);
+    release(alone);
+    release(padded);
+    disposeParams(params);
   });
-  const V = config.vocab_size;
-  const row = (await padded.logits!.data()).subarray(5 * V + 2 * V, 10 * V);
-  assert.ok(maxAbsDiff(row, await alone.logits!.data()) <= 1e-5);
-  release(alone);
-  release(padded);
-  disposeParams(params);
+}
+
+Deno.test("rotary positions: no wpe; shifting every position by the same offset leaves the outputs unchanged", async () => {
+  await useBackend("cpu");
+  assert.equal(initParams(rotary)["wpe.weight"], undefined);
+  assert.equal(countParams(rotary), countParams(config) - 32 * 48);
+  const run = async (c: typeof config, shift: number) => {
+    const params = initParams(c, { seed: 4 });
+    const out = gpt2Forward(params, c, {
+      ids: int2d([[3, 1, 4, 1, 5]]),
+      positionIds: int2d([[0, 1, 2, 3, 4].map((p) => p + shift)]),
+    });
+    const logits = await out.logits!.data();
+    release(out);
+    disposeParams(params);
+    return logits;
+  };
+  assert.ok(maxAbsDiff(await run(rotary, 0), await run(rotary, 7)) <= 1e-5); // relative positions only
+  assert.ok(maxAbsDiff(await run(config, 0), await run(config, 7)) > 1e-3); // learned absolute positions do move
+  assert.ok(maxAbsDiff(await run(rotary, 0), await run({ ...rotary, rope_theta: 100 }, 0)) > 1e-4);
+});
+
+Deno.test("applyRope equals the rotate-half formula computed by slicing, values and gradients, cpu and wasm", async () => {
+  // Reference: y = x·cos + [−x₂, x₁]·sin with the angles written out here, differentiated by tfjs.
+  const case_ = () => {
+    const [B, H, T, D] = [2, 3, 4, 6];
+    const x = tf.randomNormal([B, H, T, D], 0, 1, "float32", 3) as tf.Tensor4D;
+    const w = tf.randomNormal([B, H, T, D], 0, 1, "float32", 4);
+    const pos = [[0, 1, 2, 3], [5, 5, 6, 9]];
+    const angle = pos.map((row) =>
+      row.map((p) => Array.from({ length: D }, (_, j) => p * Math.pow(500, -(2 * (j % 3)) / D)))
+    );
+    const cos = tf.tensor4d(angle.map((r) => [r.map((a) => a.map(Math.cos))]));
+    const sin = tf.tensor4d(angle.map((r) => [r.map((a) => a.map(Math.sin))]));
+    const reference = (t: tf.Tensor) => {
+      const [x1, x2] = tf.split(t, 2, 3);
+      return tf.add(tf.mul(t, cos), tf.mul(tf.concat([tf.neg(x2), x1], 3), sin));
+    };
+    const tables = rotaryTables(int2d(pos), D, 500);
+    const ours = (t: tf.Tensor) => applyRope(t as tf.Tensor4D, tables);
+    const loss = (f: (t: tf.Tensor) => tf.Tensor) => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), w)))(x);
+    return [ours(x), reference(x), loss(ours), loss(reference)];
+  };
+  for (const backend of ["cpu", "wasm"] as const) {
+    await useBackend(backend);
+    const before = tf.memory().numTensors;
+    const [y, yRef, g, gRef] = await Promise.all(
+      tf.tidy(case_).map(async (t) => {
+        const v = await t.data();
+        t.dispose();
+        return v;
+      }),
+    );
+    assert.ok(maxAbsDiff(y, yRef) <= 1e-5, backend);
+    assert.ok(maxAbsDiff(g, gRef) <= 1e-5, backend);
+    assert.equal(tf.memory().numTensors, before);
+  }
 });
 
 Deno.test("logits: 'last' is the last row of 'all'; 'none' computes no logits", async () => {

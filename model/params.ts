@@ -28,10 +28,8 @@ export type GPT2Params = Record<string, Variable>;
  */
 export function paramShapes(config: GPT2Config): Record<string, number[]> {
   const C = config.n_embd, I = innerSize(config);
-  const shapes: Record<string, number[]> = {
-    "wte.weight": [config.vocab_size, C],
-    "wpe.weight": [config.n_positions, C],
-  };
+  const shapes: Record<string, number[]> = { "wte.weight": [config.vocab_size, C] };
+  if (config.position_embedding_type === "absolute") shapes["wpe.weight"] = [config.n_positions, C];
   for (let i = 0; i < config.n_layer; i++) {
     const h = `h.${i}`;
     Object.assign(shapes, {

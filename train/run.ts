@@ -32,6 +32,8 @@ export interface EpochMetrics {
   meanTokens: number;
   /** Thoughts per answer. */
   thoughts: number;
+  /** Share of answers whose written steps form a valid path to the target (ProsQA items; null otherwise). */
+  validPaths?: number | null;
   /** Training tokens per second. */
   tokensPerSecond: number;
   /** Seconds the epoch took (training and evaluation). */

@@ -22,7 +22,7 @@ import {
   type TokenizedRecord,
   tokenizeRecord,
 } from "@copra/curriculum";
-import { type CoconutItem, isCorrect } from "@copra/data";
+import { classifyPath, type CoconutItem, isCorrect, type PathClass } from "@copra/data";
 import { generate, type LatentBatch, latentForward } from "@copra/infer";
 import {
   AdamW,
@@ -248,6 +248,7 @@ export async function train(
       accuracy: evaluated.accuracy,
       meanTokens: evaluated.meanTokens,
       thoughts: evaluated.thoughts,
+      validPaths: evaluated.validPaths,
       tokensPerSecond,
       seconds: (performance.now() - t0) / 1000,
     };
@@ -323,6 +324,14 @@ export interface Evaluation {
   outputs: string[];
   /** Mean wall-clock milliseconds per answer (batch time / batch size). */
   msPerAnswer: number;
+  /**
+   * For ProsQA items (with graph keys): the share of outputs in each {@link PathClass}, and `validPaths`, the
+   * share whose written steps are a valid path from the root to the target (correct or longer path). Null for
+   * other data.
+   */
+  paths: Partial<Record<PathClass, number>> | null;
+  /** Share of outputs with a valid reasoning path (ProsQA items), or null. */
+  validPaths: number | null;
 }
 
 /**
@@ -364,5 +373,28 @@ export async function evaluate(
     options.progress?.(Math.min(i + batchSize, records.length), records.length);
   }
   const n = Math.max(records.length, 1);
-  return { accuracy: correct / n, meanTokens: tokens / n, thoughts: thoughts / n, outputs, msPerAnswer: ms / n };
+  let paths: Partial<Record<PathClass, number>> | null = null, validPaths: number | null = null;
+  if (records.length > 0 && items.slice(0, records.length).every(hasGraph)) {
+    paths = {};
+    for (const [i, text] of outputs.entries()) {
+      const kind = classifyPath(items[i], text);
+      paths[kind] = (paths[kind] ?? 0) + 1 / n;
+    }
+    validPaths = (paths["correct-path"] ?? 0) + (paths["longer-path"] ?? 0);
+  }
+  return {
+    accuracy: correct / n,
+    meanTokens: tokens / n,
+    thoughts: thoughts / n,
+    outputs,
+    msPerAnswer: ms / n,
+    paths,
+    validPaths,
+  };
+}
+
+/** Whether an item carries ProsQA's graph keys. */
+function hasGraph(item: CoconutItem): boolean {
+  return item.idx_to_symbol !== undefined && item.edges !== undefined && item.root !== undefined &&
+    item.target !== undefined;
 }
