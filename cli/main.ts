@@ -223,13 +223,14 @@ async function trainCommand(cli: TrainCli): Promise<void> {
 /** One row per epoch: stage, losses, held-out accuracy, tokens, thoughts, time. */
 function epochTable(metrics: EpochMetrics[]): string {
   return table(
-    ["epoch", "stage", "train loss", "val loss", "acc %", "tokens", "thoughts", "time"],
+    ["epoch", "stage", "train loss", "val loss", "acc %", "paths %", "tokens", "thoughts", "time"],
     metrics.map((m) => [
       m.epoch,
       m.stage,
       fixed(m.trainLoss),
       fixed(m.valLoss),
       fixed(m.accuracy * 100, 1),
+      m.validPaths == null ? "—" : fixed(m.validPaths * 100, 1),
       fixed(m.meanTokens, 1),
       m.thoughts,
       formatSeconds(m.seconds),
@@ -341,6 +342,11 @@ async function evalCommand(cli: EvalCli): Promise<void> {
       fixed(result.msPerAnswer, 1),
     ]]),
   );
+  if (result.paths) {
+    const kinds = Object.entries(result.paths).sort((a, b) => b[1] - a[1]);
+    console.log(table(["reasoning path", "share %"], kinds.map(([kind, share]) => [kind, fixed(share * 100, 1)])));
+    console.log(`valid paths (correct or longer path to the target): ${fixed(result.validPaths! * 100, 1)}%`);
+  }
   if (unknown > 0) console.log(`note: ${unknown} questions contain words outside the run's vocabulary (<unk>)`);
   disposeParams(params);
 }

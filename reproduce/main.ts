@@ -1,0 +1,319 @@
+// deno-lint-ignore-file no-console
+/**
+ * `deno task reproduce [--quick] [--only cot,coconut] [--runs DIR] [--docs DIR] [--prosqa FILE] [--fresh]`
+ *
+ * Regenerates the Coconut-nano data, trains every method of {@link REGIME} (or {@link QUICK}) with equal
+ * budgets, scores each model on the in-distribution test set, a test set with more hops than training, and the
+ * released ProsQA test set, and writes `RESULTS.md` with the table, the paper's orderings checked, and two SVG
+ * plots. Finished runs are kept in `--runs` (default `runs/reproduce`, `runs/reproduce-quick` for `--quick`)
+ * and reused when the regime is unchanged, so an interrupted reproduction continues where it stopped.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { curriculumConfig, specialIds, thoughtsAtStage, tokenizeRecord } from "@copra/curriculum";
+import {
+  type CoconutItem,
+  generateProsQA,
+  loadDataset,
+  PROSQA_CONCEPTS,
+  PROSQA_PERSONS,
+  saveDataset,
+} from "@copra/data";
+import { disposeParams, type GPT2Params, useBackend } from "@copra/model";
+import { buildTokenizer, evaluate, modelConfigFor, train } from "@copra/train";
+import type { Tokenizer } from "@copra/tokenizer";
+import type { CurriculumConfig } from "@copra/curriculum";
+import type { GPT2Config } from "@copra/model";
+import { epochsOf, QUICK, REGIME, type Regime } from "./regime.ts";
+import {
+  checkOrderings,
+  formatDuration,
+  markdownTable,
+  meanAccuracy,
+  resultsTable,
+  type RunResult,
+  type Score,
+} from "./report.ts";
+import { lineChart, scatterChart } from "./svg.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    quick: { type: "boolean" },
+    only: { type: "string" },
+    runs: { type: "string" },
+    docs: { type: "string" },
+    prosqa: { type: "string" },
+    fresh: { type: "boolean" },
+  },
+});
+
+const regime: Regime = values.quick ? QUICK : REGIME;
+const runsDir = values.runs ?? (values.quick ? "runs/reproduce-quick" : "runs/reproduce");
+const docsDir = values.docs ?? (values.quick ? `${runsDir}/docs` : "docs");
+const prosqaPath = values.prosqa ?? new URL("../../shared/data/prosqa_test.json", import.meta.url).pathname;
+const only = values.only ? new Set(values.only.split(",")) : null;
+const started = performance.now();
+
+await useBackend("wasm");
+await Deno.mkdir(`${runsDir}/data`, { recursive: true });
+
+// --- data: generated splits (test and OOD items whose question also occurs in training are dropped) ---
+const gen = (n: number, seed: number, options: Regime["task"]) => generateProsQA({ n, seed, ...options });
+const trainItems = gen(regime.sizes.train, 1, regime.task);
+const seen = new Set(trainItems.map((it) => it.question));
+const fresh = (items: CoconutItem[]) => items.filter((it) => !seen.has(it.question));
+const validItems = fresh(gen(regime.sizes.valid, 2, regime.task));
+const testItems = fresh(gen(regime.sizes.test, 3, regime.task));
+const oodItems = fresh(gen(regime.sizes.ood, 4, regime.ood));
+for (const [name, items] of Object.entries({ train: trainItems, valid: validItems, test: testItems, ood: oodItems })) {
+  await saveDataset(`${runsDir}/data/${name}.json`, items);
+}
+let prosqaItems: CoconutItem[] | null = null;
+try {
+  prosqaItems = (await loadDataset(prosqaPath)).slice(0, regime.sizes.prosqa);
+} catch {
+  console.log(`(no ${prosqaPath}: the ProsQA test column stays empty)`);
+}
+const tokenizer = buildTokenizer(
+  [...trainItems, ...validItems, ...testItems, ...oodItems],
+  [...PROSQA_PERSONS, ...PROSQA_CONCEPTS],
+);
+console.log(
+  `reproduce ${regime.name}: ${trainItems.length} train / ${validItems.length} held-out / ${testItems.length} test / ` +
+    `${oodItems.length} OOD items; vocabulary ${tokenizer.vocabSize}; ${epochsOf(regime)} epochs per method`,
+);
+
+// --- every run (reused when its result exists for this exact regime) ---
+const fingerprint = JSON.stringify({ ...regime, runs: undefined, name: undefined });
+const resultsPath = `${runsDir}/results.json`;
+const previous: { fingerprint: string; runs: RunResult[] } = await Deno.readTextFile(resultsPath)
+  .then(JSON.parse, () => ({ fingerprint, runs: [] }));
+const results: RunResult[] = !values.fresh && previous.fingerprint === fingerprint ? previous.runs : [];
+
+for (const { method, seeds } of regime.runs) {
+  if (only && !only.has(method)) continue;
+  for (const seed of seeds) {
+    if (results.some((r) => r.method === method && r.seed === seed)) {
+      console.log(`${method} seed ${seed}: done before, kept`);
+      continue;
+    }
+    results.push(await trainAndScore(method, seed));
+    await Deno.writeTextFile(resultsPath, JSON.stringify({ fingerprint, runs: results }, null, 1) + "\n");
+  }
+}
+
+await writeReport(results);
+console.log(`\n${resultsTable(results, `${regime.ood.minHops}-hop OOD`)}`);
+console.log(`\nwrote ${docsDir}/RESULTS.md and its plots in ${formatDuration((performance.now() - started) / 1000)}`);
+
+/** Trains one method with one seed, then scores it on every test set. */
+async function trainAndScore(method: RunResult["method"], seed: number): Promise<RunResult> {
+  const curriculum = curriculumConfig({
+    method: method as CurriculumConfig["method"],
+    thoughtsPerStep: regime.recipe.thoughtsPerStep,
+    maxLatentStage: regime.recipe.maxLatentStage,
+    epochsPerStage: regime.recipe.epochsPerStage,
+  });
+  const everything = [...trainItems, ...validItems, ...testItems, ...oodItems, ...(prosqaItems ?? [])];
+  let model = modelConfigFor(regime.model.preset, tokenizer, everything, curriculum, regime.model.overrides);
+  if (model.n_positions < 512) model = { ...model, n_positions: 512 };
+  const out = `${runsDir}/${method}-s${seed}`;
+  await Deno.remove(out, { recursive: true }).catch(() => {});
+  const t0 = performance.now();
+  let line = "";
+  const { metrics, params } = await train(trainItems, validItems, {
+    curriculum,
+    model,
+    tokenizer,
+    epochs: epochsOf(regime),
+    batchSize: regime.recipe.batchSize,
+    effectiveBatch: regime.recipe.batchSize,
+    lr: regime.recipe.lr,
+    weightDecay: regime.recipe.weightDecay,
+    clipNorm: regime.recipe.clipNorm,
+    seed,
+    backend: "wasm",
+    out,
+    maxNewTokens: 48,
+  }, (e) => {
+    if (e.type === "step" && e.step % 25 === 0) {
+      line = `${method} s${seed} epoch ${e.epoch} step ${e.step}/${e.stepsPerEpoch} loss ${e.loss.toFixed(3)}`;
+      Deno.stdout.writeSync(new TextEncoder().encode(`\r${line.padEnd(70)}`));
+    }
+    if (e.type === "epoch") {
+      const m = e.metrics;
+      console.log(
+        `\r${method} s${seed} epoch ${m.epoch} stage ${m.stage}: val loss ${m.valLoss.toFixed(3)}, acc ${
+          (m.accuracy * 100).toFixed(1)
+        }%, paths ${m.validPaths == null ? "—" : (m.validPaths * 100).toFixed(1) + "%"}, ${formatDuration(m.seconds)}`
+          .padEnd(70),
+      );
+    }
+  });
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const thoughts = thoughtsAtStage(curriculum, regime.recipe.maxLatentStage + 1);
+  const score = (items: CoconutItem[]) => scoreOn(params, model, curriculum, items, thoughts, tokenizer);
+  const result: RunResult = {
+    method,
+    seed,
+    epochs: metrics,
+    trainSeconds,
+    test: await score(testItems),
+    ood: await score(oodItems),
+    prosqa: prosqaItems ? await score(prosqaItems) : null,
+  };
+  disposeParams(params);
+  console.log(
+    `${method} s${seed}: test ${(result.test.accuracy * 100).toFixed(1)}%, OOD ${
+      (result.ood.accuracy * 100).toFixed(1)
+    }%, ProsQA ${result.prosqa ? (result.prosqa.accuracy * 100).toFixed(1) + "%" : "—"}; trained in ${
+      formatDuration(trainSeconds)
+    }`,
+  );
+  return result;
+}
+
+/** Greedy decoding on a set: accuracy, valid paths, tokens, thoughts, latency. */
+async function scoreOn(
+  params: GPT2Params,
+  model: GPT2Config,
+  curriculum: CurriculumConfig,
+  items: CoconutItem[],
+  thoughts: number,
+  tok: Tokenizer,
+): Promise<Score> {
+  const records = items.map((it) => tokenizeRecord(tok, it));
+  const r = await evaluate(params, model, records, items, curriculum, specialIds(tok), tok, {
+    batchSize: 32,
+    maxNewTokens: 64,
+    thoughts,
+  });
+  return {
+    items: items.length,
+    accuracy: r.accuracy,
+    validPaths: r.validPaths,
+    tokens: r.meanTokens,
+    // Pause tokens sit in the prompt where thoughts would be: count them as thoughts (same number of passes).
+    thoughts: curriculum.method === "pause-as-thought" ? thoughts : r.thoughts,
+    msPerAnswer: r.msPerAnswer,
+  };
+}
+
+/** RESULTS.md and the plots. */
+async function writeReport(runs: RunResult[]): Promise<void> {
+  await Deno.mkdir(`${docsDir}/results`, { recursive: true });
+  const E = regime.recipe.epochsPerStage;
+  const markers = Array.from({ length: regime.recipe.maxLatentStage + 1 }, (_, k) => ({
+    x: (k + 1) * E - 0.5,
+    label: k + 1 > regime.recipe.maxLatentStage ? "final" : `stage ${k + 1}`,
+  }));
+  const curves = [...new Set(runs.map((r) => r.method))].map((method) => {
+    const group = runs.filter((r) => r.method === method);
+    const n = Math.min(...group.map((r) => r.epochs.length));
+    return {
+      name: method,
+      points: Array.from(
+        { length: n },
+        (_, e) => [e, group.reduce((a, r) => a + r.epochs[e].accuracy, 0) / group.length] as [number, number],
+      ),
+    };
+  });
+  await Deno.writeTextFile(
+    `${docsDir}/results/accuracy.svg`,
+    lineChart(curves, {
+      title: "held-out accuracy per epoch (mean over seeds)",
+      xLabel: "epoch",
+      yLabel: "accuracy",
+      yRange: [0, 1],
+      markers,
+    }),
+  );
+  const means = meanAccuracy(runs);
+  const points = [...means].map(([method, acc]) => {
+    const group = runs.filter((r) => r.method === method);
+    const accs = group.map((r) => r.test.accuracy);
+    return {
+      label: method,
+      x: group.reduce((a, r) => a + r.test.tokens + r.test.thoughts, 0) / group.length,
+      y: acc,
+      yError: (Math.max(...accs) - Math.min(...accs)) / 2,
+    };
+  });
+  await Deno.writeTextFile(
+    `${docsDir}/results/tokens.svg`,
+    scatterChart(points, {
+      title: "generated tokens (incl. thoughts) vs accuracy, in-distribution test",
+      xLabel: "tokens + thoughts per answer",
+      yLabel: "accuracy",
+    }),
+  );
+
+  const cpu = await Deno.readTextFile("/proc/cpuinfo").then((t) => t.match(/model name\s*:\s*(.*)/)?.[1], () => null);
+  const checks = checkOrderings(means);
+  const t = regime.task, o = regime.ood, rc = regime.recipe;
+  const lines = [
+    `# Coconut-nano results${values.quick ? " (quick smoke run: sizes far too small to mean anything)" : ""}`,
+    "",
+    `Generated by \`deno task reproduce${values.quick ? " --quick" : ""}\` on ${
+      new Date().toISOString().slice(0, 10)
+    }, ` +
+    `${
+      cpu ?? Deno.build.arch
+    }, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, tfjs wasm backend. ` +
+    `Everything below is measured; the search that chose this regime is logged in [REGIME.md](REGIME.md).`,
+    "",
+    "## Regime",
+    "",
+    `- Task: ProsQA-style graphs from \`generateProsQA\` with ${t.nodes?.join("–")} nodes (mean ${t.nodesMean}), ` +
+    `${t.minHops}–${t.maxHops} hops; ${trainItems.length} training items, ${validItems.length} held-out items ` +
+    `evaluated after every epoch, ${testItems.length} test items (seeds 1, 2, 3; test questions seen in training ` +
+    `dropped). OOD: ${oodItems.length} items with ${o.minHops}–${o.maxHops} hops and ${o.nodes?.join("–")} nodes ` +
+    `(seed 4). ProsQA test: the first ${prosqaItems?.length ?? 0} items of the released \`prosqa_test.json\`.`,
+    `- Model: \`${regime.model.preset}\` preset with ${JSON.stringify(regime.model.overrides)}, word-level ` +
+    `vocabulary of ${tokenizer.vocabSize} tokens, trained from scratch.`,
+    `- Recipe (every method, equal budgets): ${epochsOf(regime)} epochs = stages 0–${rc.maxLatentStage} and the ` +
+    `final stage, ${rc.epochsPerStage} epochs each, c = ${rc.thoughtsPerStep}; batch ${rc.batchSize}, AdamW lr ` +
+    `${rc.lr}, weight decay ${rc.weightDecay}, clip ${rc.clipNorm}, optimizer reset every epoch (official). ` +
+    "CoT and No-CoT train on their own format for the same epochs.",
+    "",
+    "## Table",
+    "",
+    "Accuracy: exact match of the answer sentence, greedy decoding. Valid paths: written steps that chain from the " +
+    "subject to the right option along edges of the graph (correct or longer path). Tokens: generated tokens " +
+    "(+ continuous thoughts or pause tokens). ± is half the range over seeds.",
+    "",
+    resultsTable(runs, `${o.minHops}-hop OOD`),
+    "",
+    "![held-out accuracy per epoch](results/accuracy.svg)",
+    "",
+    "![tokens vs accuracy](results/tokens.svg)",
+    "",
+    "## The paper's orderings at this scale",
+    "",
+    markdownTable(
+      ["claim (paper, ProsQA)", "here", "in-distribution accuracy"],
+      checks.map((c) => [c.claim, c.holds === null ? "—" : c.holds ? "holds" : "does not hold", c.detail]),
+    ),
+    "",
+    '("≈" and "close": within 3 points.)',
+    "",
+    "## Per-epoch held-out accuracy",
+    "",
+    markdownTable(
+      ["method", "seed", ...(runs[0]?.epochs.map((m) => `e${m.epoch} (s${m.stage})`) ?? [])],
+      runs.map((r) => [r.method, String(r.seed), ...r.epochs.map((m) => (m.accuracy * 100).toFixed(0))]),
+    ),
+    "",
+    "## Commands",
+    "",
+    "```sh",
+    `deno task reproduce${values.quick ? " --quick" : ""}   # everything above; reuses finished runs in ${runsDir}`,
+    `deno task eval --ckpt ${runsDir}/coconut-s0 --data ${runsDir}/data/test.json   # one model, one set`,
+    "```",
+    "",
+  ];
+  await Deno.writeTextFile(`${docsDir}/RESULTS.md`, lines.join("\n"));
+}

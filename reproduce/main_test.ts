@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+
+const main = new URL("./main.ts", import.meta.url).pathname;
+const run = async (args: string[]) => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-ffi", main, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, text);
+  return text;
+};
+
+Deno.test("reproduce --quick: trains every method, writes the table and both plots, and reuses finished runs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const args = ["--quick", "--runs", dir, "--docs", `${dir}/docs`, "--prosqa", `${dir}/absent.json`];
+    const first = await run(args);
+    assert.match(first, /no .*absent\.json: the ProsQA test column stays empty/);
+    const md = await Deno.readTextFile(`${dir}/docs/RESULTS.md`);
+    for (const method of ["cot", "coconut", "no-cot", "pause-as-thought", "no-curriculum", "no-thought"]) {
+      assert.match(md, new RegExp(`^\\| ${method} \\| 1 \\| `, "m"), method);
+    }
+    assert.match(await Deno.readTextFile(`${dir}/docs/results/accuracy.svg`), /<polyline/);
+    assert.match(await Deno.readTextFile(`${dir}/docs/results/tokens.svg`), /<circle/);
+    for (const split of ["train", "valid", "test", "ood"]) {
+      assert.ok((await Deno.stat(`${dir}/data/${split}.json`)).size > 0);
+    }
+    // Same regime: nothing is trained again, and the table is the same.
+    const second = await run([...args, "--only", "cot,coconut"]);
+    assert.match(second, /cot seed 0: done before, kept/);
+    assert.doesNotMatch(second, /epoch 0 stage/);
+    const table = (text: string) => text.split("\n").filter((l) => l.startsWith("| cot |"));
+    assert.deepEqual(table(await Deno.readTextFile(`${dir}/docs/RESULTS.md`)), table(md));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

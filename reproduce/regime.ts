@@ -1,0 +1,79 @@
+/**
+ * Coconut-nano: the task, model and recipe of `deno task reproduce` (and of `deno task train`'s default run).
+ * Every number here was chosen by the search logged in `docs/REGIME.md`.
+ *
+ * @module
+ */
+
+import type { Method } from "@copra/curriculum";
+import type { ProsQAOptions } from "@copra/data";
+import type { GPT2Config, PresetName } from "@copra/model";
+
+/** One reproducible experiment: data, model, recipe, and which methods and seeds to train. */
+export interface Regime {
+  /** Name shown in the report. */
+  name: string;
+  /** Generator options of the training, held-out and test graphs (without n and seed). */
+  task: Omit<ProsQAOptions, "n" | "seed">;
+  /** Generator options of the out-of-distribution test (more hops than training). */
+  ood: Omit<ProsQAOptions, "n" | "seed">;
+  /** Items per split. */
+  sizes: { train: number; valid: number; test: number; ood: number; prosqa: number };
+  /** Model preset and overrides (vocab_size and n_positions are set from the data). */
+  model: { preset: PresetName; overrides: Partial<GPT2Config> };
+  /** Training recipe shared by every method (equal budgets: the same epochs and examples). */
+  recipe: {
+    epochsPerStage: number;
+    maxLatentStage: number;
+    thoughtsPerStep: number;
+    batchSize: number;
+    lr: number;
+    weightDecay: number;
+    clipNorm: number;
+  };
+  /** Methods to train, each with its seeds. */
+  runs: { method: Method; seeds: number[] }[];
+}
+
+/** Epochs every method trains: stages 0..max, then the final stage, `epochsPerStage` each. */
+export function epochsOf(regime: Regime): number {
+  return (regime.recipe.maxLatentStage + 2) * regime.recipe.epochsPerStage;
+}
+
+const TASK: Omit<ProsQAOptions, "n" | "seed"> = { nodes: [5, 8], nodesMean: 6.5, minHops: 2, maxHops: 3 };
+
+/** The full regime: the table of docs/RESULTS.md. */
+export const REGIME: Regime = {
+  name: "coconut-nano",
+  task: TASK,
+  ood: { nodes: [7, 10], nodesMean: 8.5, minHops: 4, maxHops: 4 },
+  sizes: { train: 8000, valid: 200, test: 500, ood: 300, prosqa: 500 },
+  model: { preset: "nano", overrides: { position_embedding_type: "rotary" } },
+  recipe: {
+    epochsPerStage: 2,
+    maxLatentStage: 3,
+    thoughtsPerStep: 1,
+    batchSize: 16,
+    lr: 3e-3,
+    weightDecay: 0.01,
+    clipNorm: 1,
+  },
+  runs: [
+    { method: "cot", seeds: [0, 1] },
+    { method: "coconut", seeds: [0, 1] },
+    { method: "no-cot", seeds: [0] },
+    { method: "pause-as-thought", seeds: [0] },
+    { method: "no-curriculum", seeds: [0] },
+    { method: "no-thought", seeds: [0] },
+  ],
+};
+
+/** `--quick`: the same pipeline at smoke-test size (a minute or two), for CI and for trying changes. */
+export const QUICK: Regime = {
+  ...REGIME,
+  name: "coconut-nano (quick)",
+  sizes: { train: 64, valid: 16, test: 16, ood: 16, prosqa: 16 },
+  model: { preset: "nano", overrides: { position_embedding_type: "rotary", n_layer: 1, n_embd: 24, n_head: 2 } },
+  recipe: { ...REGIME.recipe, epochsPerStage: 1, maxLatentStage: 1 },
+  runs: REGIME.runs.map((r) => ({ method: r.method, seeds: [r.seeds[0]] })),
+};
