@@ -19,6 +19,7 @@ import {
   curriculumConfig,
   type Method,
   METHODS,
+  type OptimizerReset,
   specialIds,
   tokenizeRecord,
 } from "@copra/curriculum";
@@ -104,6 +105,7 @@ interface TrainCli {
   maxNewTokens: number;
   init?: string;
   positions: "absolute" | "rotary";
+  optimizerReset: OptimizerReset;
   nodes?: [number, number];
   hops?: [number, number];
 }
@@ -121,6 +123,7 @@ async function trainCommand(cli: TrainCli): Promise<void> {
     maxLatentStage: cli.maxLatentStage,
     epochsPerStage: cli.epochsPerStage,
     uniformProb: cli.uniformProb,
+    optimizerReset: cli.optimizerReset,
   });
   // Data: the given files, or a generated small ProsQA-style task.
   let trainItems: CoconutItem[], validItems: CoconutItem[], source: string;
@@ -444,6 +447,12 @@ export function program(): Command {
       "absolute (GPT-2's learned table) or rotary (RoPE)",
       oneOf("--positions", ["absolute", "rotary"] as const),
       "absolute",
+    )
+    .option(
+      "--optimizer-reset <when>",
+      "fresh AdamW moments every-epoch (official code), at stage-switch (paper) or never",
+      oneOf("--optimizer-reset", ["every-epoch", "stage-switch", "never"] as const),
+      "every-epoch",
     )
     .option("--nodes <min,max>", "generated task: nodes per graph (default 7,11)", range("--nodes"))
     .option("--hops <min,max>", "generated task: shortest root→target path (default 3,4)", range("--hops"))
