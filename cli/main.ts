@@ -106,6 +106,7 @@ interface TrainCli {
   init?: string;
   positions: "absolute" | "rotary";
   optimizerReset: OptimizerReset;
+  firstEpoch?: number;
   nodes?: [number, number];
   hops?: [number, number];
 }
@@ -215,6 +216,7 @@ async function trainCommand(cli: TrainCli): Promise<void> {
     resume: cli.resume,
     maxNewTokens: cli.maxNewTokens,
     initialParams,
+    firstEpoch: cli.firstEpoch,
   }, render);
   disposeParams(params);
   console.log("\n" + epochTable(metrics));
@@ -437,6 +439,11 @@ export function program(): Command {
     .option("--out <dir>", "run folder (default runs/<method>-<time>)")
     .option("--resume", "continue from the latest checkpoint in --out")
     .option("--init <dir>", "start from this run's or checkpoint's weights (e.g. a CoT run for Coconut)")
+    .option(
+      "--first-epoch <n>",
+      "start the curriculum at this epoch (with --init from a CoT run: --epochs-per-stage starts at stage 1)",
+      int("--first-epoch"),
+    )
     .option(
       "--tokenizer <path>",
       "a tokenizer.json, or a folder with GPT-2's encoder.json + vocab.bpe (default: a word-level vocabulary of the data)",

@@ -89,9 +89,10 @@ console.log(
 // --- every run (reused when its result exists for this exact regime) ---
 const fingerprint = JSON.stringify({ ...regime, runs: undefined, name: undefined });
 const resultsPath = `${runsDir}/results.json`;
+if (values.fresh) await Deno.remove(resultsPath).catch(() => {});
 const previous: { fingerprint: string; runs: RunResult[] } = await Deno.readTextFile(resultsPath)
   .then(JSON.parse, () => ({ fingerprint, runs: [] }));
-const results: RunResult[] = !values.fresh && previous.fingerprint === fingerprint ? previous.runs : [];
+const results: RunResult[] = previous.fingerprint === fingerprint ? previous.runs : [];
 
 for (const { method, seeds } of regime.runs) {
   if (only && !only.has(method)) continue;
@@ -100,14 +101,33 @@ for (const { method, seeds } of regime.runs) {
       console.log(`${method} seed ${seed}: done before, kept`);
       continue;
     }
-    results.push(await trainAndScore(method, seed));
+    const result = await trainAndScore(method, seed);
+    // Merge with what other processes (e.g. a parallel `--only`) wrote meanwhile, then write.
+    const now: { fingerprint: string; runs: RunResult[] } = await Deno.readTextFile(resultsPath)
+      .then(JSON.parse, () => ({ fingerprint, runs: [] }));
+    const key = (r: RunResult) => `${r.method}/${r.seed}`;
+    const merged = new Map(
+      (now.fingerprint === fingerprint ? [...now.runs, ...results] : results).map((r) => [key(r), r]),
+    );
+    merged.set(key(result), result);
+    results.splice(0, results.length, ...regimeOrder([...merged.values()]));
     await Deno.writeTextFile(resultsPath, JSON.stringify({ fingerprint, runs: results }, null, 1) + "\n");
   }
 }
 
+// The report covers every finished run of this regime, including those of parallel processes.
+const final: { fingerprint: string; runs: RunResult[] } = await Deno.readTextFile(resultsPath)
+  .then(JSON.parse, () => ({ fingerprint, runs: results }));
+results.splice(0, results.length, ...regimeOrder(final.fingerprint === fingerprint ? final.runs : results));
 await writeReport(results);
 console.log(`\n${resultsTable(results, `${regime.ood.minHops}-hop OOD`)}`);
 console.log(`\nwrote ${docsDir}/RESULTS.md and its plots in ${formatDuration((performance.now() - started) / 1000)}`);
+
+/** Runs in the regime's order (method, then seed), so the report does not depend on which finished first. */
+function regimeOrder(runs: RunResult[]): RunResult[] {
+  const rank = (r: RunResult) => regime.runs.findIndex((x) => x.method === r.method) * 1000 + r.seed;
+  return runs.sort((a, b) => rank(a) - rank(b));
+}
 
 /** Trains one method with one seed, then scores it on every test set. */
 async function trainAndScore(method: RunResult["method"], seed: number): Promise<RunResult> {

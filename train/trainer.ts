@@ -73,6 +73,11 @@ export interface TrainOptions {
   maxNewTokens?: number;
   /** Initial weights instead of a fresh initialisation (e.g. a CoT run's checkpoint for Coconut). */
   initialParams?: GPT2Params;
+  /**
+   * The curriculum epoch to start at (default 0): with weights from a CoT run, `epochsPerStage` starts Coconut at
+   * stage 1. Epochs `firstEpoch … epochs − 1` are trained, and numbered so.
+   */
+  firstEpoch?: number;
 }
 
 /** What the trainer reports while it works. */
@@ -129,7 +134,10 @@ export async function train(
   // Fresh start, or the latest checkpoint of the run.
   await Deno.mkdir(options.out, { recursive: true });
   let rng = new Rng(options.seed);
-  let firstEpoch = 0;
+  let firstEpoch = options.firstEpoch ?? 0;
+  if (!Number.isInteger(firstEpoch) || firstEpoch < 0 || firstEpoch >= options.epochs) {
+    throw new RangeError(`train: firstEpoch ${options.firstEpoch} must be an integer in [0, epochs ${options.epochs})`);
+  }
   const metrics: EpochMetrics[] = [];
   const resumeFrom = options.resume ? await latestCheckpoint(options.out) : null;
   const saved = resumeFrom ? await readCheckpoint(resumeFrom.path) : null;

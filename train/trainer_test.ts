@@ -86,3 +86,33 @@ Deno.test("integration: a tiny Coconut run through two stages — loss falls, ch
   disposeParams(params);
   disposeParams(saved.params);
 });
+
+Deno.test("firstEpoch: a run from given weights starts at that epoch's stage and numbers its epochs so", async () => {
+  const trainItems = generateProsQA({ n: 6, seed: 1, ...small });
+  const validItems = generateProsQA({ n: 2, seed: 2, ...small });
+  const tokenizer = buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS]);
+  const curriculum = curriculumConfig({ method: "coconut", maxLatentStage: 2, epochsPerStage: 1 });
+  const model = modelConfigFor("nano", tokenizer, trainItems, curriculum, { n_layer: 1, n_embd: 24, n_head: 2 });
+  const out = await Deno.makeTempDir();
+  const options: TrainOptions = {
+    curriculum,
+    model,
+    tokenizer,
+    epochs: 3,
+    firstEpoch: 1,
+    batchSize: 3,
+    effectiveBatch: 3,
+    lr: 3e-3,
+    weightDecay: 0,
+    clipNorm: 1,
+    seed: 5,
+    backend: "cpu",
+    out,
+    maxNewTokens: 4,
+  };
+  const { metrics, params } = await train(trainItems, validItems, options);
+  assert.deepEqual(metrics.map((m) => [m.epoch, m.stage, m.thoughts]), [[1, 1, 1], [2, 2, 2]]);
+  assert.deepEqual((await latestCheckpoint(out))?.epoch, 2);
+  disposeParams(params);
+  await assert.rejects(() => train(trainItems, validItems, { ...options, firstEpoch: 3 }), /firstEpoch 3/);
+});
