@@ -109,6 +109,7 @@ interface TrainCli {
   firstEpoch?: number;
   nodes?: [number, number];
   hops?: [number, number];
+  maxChildren?: number;
 }
 
 async function trainCommand(cli: TrainCli): Promise<void> {
@@ -139,10 +140,13 @@ async function trainCommand(cli: TrainCli): Promise<void> {
       ...DEFAULT_TASK,
       ...(cli.nodes ? { nodes: cli.nodes, nodesMean: (cli.nodes[0] + cli.nodes[1]) / 2 } : {}),
       ...(cli.hops ? { minHops: cli.hops[0], maxHops: cli.hops[1] } : {}),
+      ...(cli.maxChildren ? { maxChildren: cli.maxChildren } : {}),
     };
     trainItems = generateProsQA({ n: cli.trainItems, seed: cli.seed, ...task });
     validItems = generateProsQA({ n: cli.evalItems, seed: cli.seed + 1_000_003, ...task });
-    source = `generated ProsQA-style (${task.nodes.join("–")} nodes, ${task.minHops}–${task.maxHops} hops)`;
+    source = `generated ProsQA-style (${task.nodes.join("–")} nodes, ${task.minHops}–${task.maxHops} hops${
+      cli.maxChildren ? `, ≤${cli.maxChildren} children per node` : ""
+    })`;
   }
   validItems = validItems.slice(0, cli.evalItems);
   const epochs = cli.epochs ??
@@ -463,6 +467,7 @@ export function program(): Command {
     )
     .option("--nodes <min,max>", "generated task: nodes per graph (default 7,11)", range("--nodes"))
     .option("--hops <min,max>", "generated task: shortest root→target path (default 3,4)", range("--hops"))
+    .option("--max-children <n>", "generated task: most children per node (1: no branches)", int("--max-children"))
     .action((o) => trainCommand(o as TrainCli));
   p.command("eval")
     .description("score a checkpoint on a data file: accuracy, mean generated tokens incl. thoughts, latency")

@@ -83,6 +83,11 @@ export interface ProsQAOptions {
   meanParents?: number;
   /** Probability that a new node is another person (no parents). Default 0.12. */
   newPersonProb?: number;
+  /**
+   * Most children (outgoing "is a" sentences) a node may get. Default unlimited, as ProsQA. With 1, every walk
+   * from a person is forced — no branch to plan around — and CoT only has to look sentences up.
+   */
+  maxChildren?: number;
 }
 
 /**
@@ -104,7 +109,11 @@ export function generateProsQA(options: ProsQAOptions): CoconutItem[] {
   const meanParents = options.meanParents ?? 1.7;
   const newPersonProb = options.newPersonProb ?? 0.12;
   const nodesMean = options.nodesMean ?? 22.8;
+  const maxChildren = options.maxChildren ?? Infinity;
   checkCount("n", options.n, 0);
+  if (!(maxChildren >= 1) || (maxChildren !== Infinity && !Number.isInteger(maxChildren))) {
+    throw new DataError("argument", null, "maxChildren", "need an integer ≥ 1", options.maxChildren);
+  }
   if (!Number.isInteger(minHops) || minHops < 1 || !Number.isInteger(maxHops) || maxHops < minHops) {
     throw new DataError("argument", null, "minHops/maxHops", "need integers 1 ≤ minHops ≤ maxHops", [minHops, maxHops]);
   }
@@ -133,7 +142,7 @@ export function generateProsQA(options: ProsQAOptions): CoconutItem[] {
     }
     // Sizes around 23 nodes (sd ≈ 2.2), as in the released files, within [minNodes, maxNodes].
     const size = Math.min(maxNodes, Math.max(minNodes, Math.round(nodesMean + 2.2 * rng.normal())));
-    const item = tryItem(rng, size, minHops, maxHops, meanParents, newPersonProb);
+    const item = tryItem(rng, size, minHops, maxHops, meanParents, newPersonProb, maxChildren);
     if (item) items.push(item);
   }
   return items;
@@ -147,21 +156,25 @@ function tryItem(
   maxHops: number,
   meanParents: number,
   newPersonProb: number,
+  maxChildren: number,
 ): CoconutItem | undefined {
   // reach[v]: bit 1 = reachable from person 0, bit 2 = from person 1. depth[v]: edges from the nearest person.
   const reach = [1, 2], depth = [0, 0];
   const edges: [number, number][] = [];
+  const childCount = new Array<number>(size).fill(0);
   for (let v = 2; v < size; v++) {
     let k = poisson(rng, meanParents);
     if (k === 0 && rng.next() >= newPersonProb) k = 1;
     const r = rng.next();
     const pool = [...Array(v).keys()].filter((u) =>
-      r < 0.35 ? reach[u] !== 2 && reach[u] !== 3 : r < 0.7 ? reach[u] !== 1 && reach[u] !== 3 : true
+      (r < 0.35 ? reach[u] !== 2 && reach[u] !== 3 : r < 0.7 ? reach[u] !== 1 && reach[u] !== 3 : true) &&
+      childCount[u] < maxChildren
     );
     const parents = weightedSample(rng, pool, pool.map((u) => 1 + 1.5 * depth[u]), Math.min(k, pool.length));
     let bits = 0, d = Infinity;
     for (const p of parents.sort((a, b) => a - b)) {
       edges.push([p, v]);
+      childCount[p]++;
       bits |= reach[p];
       d = Math.min(d, depth[p] + 1);
     }

@@ -72,6 +72,41 @@ Deno.test("hop ranges make in- and out-of-distribution splits", () => {
   assert.throws(() => generateProsQA({ n: -1, seed: 0 }), /n: must be an integer/);
 });
 
+Deno.test("maxChildren caps out-degree; with 1, every walk from a person is forced and the rules still hold", () => {
+  const items = generateProsQA({
+    n: 300,
+    seed: 4,
+    nodes: [5, 8],
+    nodesMean: 6.5,
+    minHops: 2,
+    maxHops: 3,
+    maxChildren: 1,
+  });
+  for (const it of items) {
+    const out = new Map<number, number>();
+    for (const [a] of it.edges!) out.set(a, (out.get(a) ?? 0) + 1);
+    assert.ok([...out.values()].every((n) => n === 1), it.question);
+    // Following the only child from the root reaches the target in exactly `steps` sentences.
+    let at = it.root!;
+    for (let i = 0; i < it.steps.length; i++) at = it.edges!.find(([a]) => a === at)![1];
+    assert.equal(at, it.target);
+    const stats = prosqaStats(it);
+    assert.ok(stats.targetRule && stats.negTargetRule && stats.targetDeepest && stats.stepsFollowPath);
+  }
+  const two = generateProsQA({
+    n: 100,
+    seed: 4,
+    nodes: [8, 12],
+    nodesMean: 10,
+    minHops: 2,
+    maxHops: 4,
+    maxChildren: 2,
+  });
+  const degrees = two.flatMap((it) => [...Map.groupBy(it.edges!, ([a]) => a).values()].map((e) => e.length));
+  assert.equal(Math.max(...degrees), 2);
+  assert.throws(() => generateProsQA({ n: 1, seed: 0, maxChildren: 0 }), /maxChildren/);
+});
+
 Deno.test("the question parser recovers every released graph exactly", () => {
   const named = (edges: [number, number][], names: string[]) => edges.map(([a, b]) => `${names[a]}>${names[b]}`).sort();
   for (const [i, item] of released.entries()) {
