@@ -110,6 +110,9 @@ interface TrainCli {
   nodes?: [number, number];
   hops?: [number, number];
   maxChildren?: number;
+  nLayer?: number;
+  nEmbd?: number;
+  nHead?: number;
 }
 
 async function trainCommand(cli: TrainCli): Promise<void> {
@@ -173,6 +176,9 @@ async function trainCommand(cli: TrainCli): Promise<void> {
       : buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS]);
     model = modelConfigFor(cli.preset, tokenizer, [...trainItems, ...validItems], curriculum, {
       position_embedding_type: cli.positions,
+      ...(cli.nLayer ? { n_layer: cli.nLayer } : {}),
+      ...(cli.nEmbd ? { n_embd: cli.nEmbd } : {}),
+      ...(cli.nHead ? { n_head: cli.nHead } : {}),
     });
     // Room for the official ProsQA files' questions (≈300 tokens), so that `copra eval` runs on them too.
     if (model.n_positions < 512) model = { ...model, n_positions: 512 };
@@ -424,6 +430,9 @@ export function program(): Command {
       oneOf("--preset", Object.keys(PRESETS) as PresetName[]),
       "nano",
     )
+    .option("--n-layer <n>", "override the preset's number of blocks", int("--n-layer"))
+    .option("--n-embd <n>", "override the preset's channels", int("--n-embd"))
+    .option("--n-head <n>", "override the preset's attention heads", int("--n-head"))
     .option("--data <file>", "training data (Coconut JSON); default: generated")
     .option("--eval-data <file>", "held-out data; default: generated, or the last 10% of --data")
     .option("--train-items <n>", "generated training items", int("--train-items"), 800)
