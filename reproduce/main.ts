@@ -22,11 +22,11 @@ import {
   saveDataset,
 } from "@copra/data";
 import { disposeParams, type GPT2Params, useBackend } from "@copra/model";
-import { buildTokenizer, evaluate, modelConfigFor, train } from "@copra/train";
+import { buildTokenizer, evaluate, modelConfigFor, readCheckpoint, train } from "@copra/train";
 import type { Tokenizer } from "@copra/tokenizer";
 import type { CurriculumConfig } from "@copra/curriculum";
 import type { GPT2Config } from "@copra/model";
-import { epochsOf, QUICK, REGIME, type Regime } from "./regime.ts";
+import { extraEpochsOf, QUICK, REGIME, type Regime } from "./regime.ts";
 import {
   checkOrderings,
   formatDuration,
@@ -83,7 +83,8 @@ const tokenizer = buildTokenizer(
 );
 console.log(
   `reproduce ${regime.name}: ${trainItems.length} train / ${validItems.length} held-out / ${testItems.length} test / ` +
-    `${oodItems.length} OOD items; vocabulary ${tokenizer.vocabSize}; ${epochsOf(regime)} epochs per method`,
+    `${oodItems.length} OOD items; vocabulary ${tokenizer.vocabSize}; CoT ${regime.recipe.cotEpochs} epochs, then ` +
+    `${extraEpochsOf(regime)} epochs per method`,
 );
 
 // --- every run (reused when its result exists for this exact regime) ---
@@ -136,19 +137,38 @@ async function trainAndScore(method: RunResult["method"], seed: number): Promise
     thoughtsPerStep: regime.recipe.thoughtsPerStep,
     maxLatentStage: regime.recipe.maxLatentStage,
     epochsPerStage: regime.recipe.epochsPerStage,
+    optimizerReset: regime.recipe.optimizerReset,
   });
   const everything = [...trainItems, ...validItems, ...testItems, ...oodItems, ...(prosqaItems ?? [])];
   let model = modelConfigFor(regime.model.preset, tokenizer, everything, curriculum, regime.model.overrides);
   if (model.n_positions < 512) model = { ...model, n_positions: 512 };
   const out = `${runsDir}/${method}-s${seed}`;
   await Deno.remove(out, { recursive: true }).catch(() => {});
+  // CoT from scratch through both phases; every other method from the CoT checkpoint at the end of phase one,
+  // starting its curriculum at stage 1 (epoch numbers are the curriculum's: epochsPerStage … ).
+  const { cotEpochs, epochsPerStage } = regime.recipe;
+  const extra = extraEpochsOf(regime);
+  let initialParams: GPT2Params | undefined;
+  if (method !== "cot") {
+    const path = `${runsDir}/cot-s${seed}/checkpoint-${cotEpochs - 1}`;
+    try {
+      initialParams = (await readCheckpoint(path)).params;
+    } catch (error) {
+      throw new Error(
+        `${method} seed ${seed} starts from ${path}, which could not be read (${(error as Error).message}): ` +
+          `train cot seed ${seed} first (run without --only, or with --fresh)`,
+      );
+    }
+  }
   const t0 = performance.now();
   let line = "";
   const { metrics, params } = await train(trainItems, validItems, {
     curriculum,
     model,
     tokenizer,
-    epochs: epochsOf(regime),
+    initialParams,
+    firstEpoch: method === "cot" ? 0 : epochsPerStage,
+    epochs: method === "cot" ? cotEpochs + extra : epochsPerStage + extra,
     batchSize: regime.recipe.batchSize,
     effectiveBatch: regime.recipe.batchSize,
     lr: regime.recipe.lr,
@@ -225,20 +245,26 @@ async function scoreOn(
 /** RESULTS.md and the plots. */
 async function writeReport(runs: RunResult[]): Promise<void> {
   await Deno.mkdir(`${docsDir}/results`, { recursive: true });
-  const E = regime.recipe.epochsPerStage;
-  const markers = Array.from({ length: regime.recipe.maxLatentStage + 1 }, (_, k) => ({
-    x: (k + 1) * E - 0.5,
-    label: k + 1 > regime.recipe.maxLatentStage ? "final" : `stage ${k + 1}`,
-  }));
+  // Global epochs: CoT's own, and for the others the CoT phase followed by their curriculum epochs.
+  const { cotEpochs, epochsPerStage: E, maxLatentStage } = regime.recipe;
+  const globalEpoch = (r: RunResult, m: { epoch: number }) => r.method === "cot" ? m.epoch : cotEpochs + m.epoch - E;
+  const markers = [
+    { x: cotEpochs - 0.5, label: "stage 1" },
+    ...Array.from({ length: maxLatentStage }, (_, k) => ({
+      x: cotEpochs + (k + 1) * E - 0.5,
+      label: k + 2 > maxLatentStage ? "final" : `stage ${k + 2}`,
+    })),
+  ];
   const curves = [...new Set(runs.map((r) => r.method))].map((method) => {
     const group = runs.filter((r) => r.method === method);
     const n = Math.min(...group.map((r) => r.epochs.length));
     return {
       name: method,
-      points: Array.from(
-        { length: n },
-        (_, e) => [e, group.reduce((a, r) => a + r.epochs[e].accuracy, 0) / group.length] as [number, number],
-      ),
+      points: Array.from({ length: n }, (_, e) =>
+        [
+          globalEpoch(group[0], group[0].epochs[e]),
+          group.reduce((a, r) => a + r.epochs[e].accuracy, 0) / group.length,
+        ] as [number, number]),
     };
   });
   await Deno.writeTextFile(
@@ -294,10 +320,11 @@ async function writeReport(runs: RunResult[]): Promise<void> {
     `(seed 4). ProsQA test: the first ${prosqaItems?.length ?? 0} items of the released \`prosqa_test.json\`.`,
     `- Model: \`${regime.model.preset}\` preset with ${JSON.stringify(regime.model.overrides)}, word-level ` +
     `vocabulary of ${tokenizer.vocabSize} tokens, trained from scratch.`,
-    `- Recipe (every method, equal budgets): ${epochsOf(regime)} epochs = stages 0–${rc.maxLatentStage} and the ` +
-    `final stage, ${rc.epochsPerStage} epochs each, c = ${rc.thoughtsPerStep}; batch ${rc.batchSize}, AdamW lr ` +
-    `${rc.lr}, weight decay ${rc.weightDecay}, clip ${rc.clipNorm}, optimizer reset every epoch (official). ` +
-    "CoT and No-CoT train on their own format for the same epochs.",
+    `- Recipe (equal budgets): CoT from scratch for ${rc.cotEpochs} epochs; from that checkpoint (same seed) every ` +
+    `method trains ${extraEpochsOf(regime)} more epochs — latent methods through stages 1–${rc.maxLatentStage} and ` +
+    `the final stage, ${rc.epochsPerStage} epochs each, c = ${rc.thoughtsPerStep}; the \`cot\` row continues CoT. ` +
+    `Batch ${rc.batchSize}, AdamW lr ${rc.lr}, weight decay ${rc.weightDecay}, clip ${rc.clipNorm}, optimizer ` +
+    `reset ${rc.optimizerReset}. Training time: the method's own epochs (CoT: both phases).`,
     "",
     "## Table",
     "",
@@ -322,9 +349,15 @@ async function writeReport(runs: RunResult[]): Promise<void> {
     "",
     "## Per-epoch held-out accuracy",
     "",
+    "Global epochs (the CoT phase is epochs 0–" + (cotEpochs - 1) + "); `(k)` is the stage.",
+    "",
     markdownTable(
-      ["method", "seed", ...(runs[0]?.epochs.map((m) => `e${m.epoch} (s${m.stage})`) ?? [])],
-      runs.map((r) => [r.method, String(r.seed), ...r.epochs.map((m) => (m.accuracy * 100).toFixed(0))]),
+      ["method", "seed", ...Array.from({ length: cotEpochs + extraEpochsOf(regime) }, (_, e) => `e${e}`)],
+      runs.map((r) => {
+        const cells = new Array<string>(cotEpochs + extraEpochsOf(regime)).fill("");
+        for (const m of r.epochs) cells[globalEpoch(r, m)] = `${(m.accuracy * 100).toFixed(0)} (${m.stage})`;
+        return [r.method, String(r.seed), ...cells];
+      }),
     ),
     "",
     "## Commands",

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Method } from "@copra/curriculum";
+import type { Method, OptimizerReset } from "@copra/curriculum";
 import type { ProsQAOptions } from "@copra/data";
 import type { GPT2Config, PresetName } from "@copra/model";
 
@@ -21,8 +21,13 @@ export interface Regime {
   sizes: { train: number; valid: number; test: number; ood: number; prosqa: number };
   /** Model preset and overrides (vocab_size and n_positions are set from the data). */
   model: { preset: PresetName; overrides: Partial<GPT2Config> };
-  /** Training recipe shared by every method (equal budgets: the same epochs and examples). */
+  /**
+   * Training recipe. Protocol (as DESIGN.md §6): CoT trains from scratch for `cotEpochs`; every other method starts
+   * from that CoT checkpoint (same seed) and trains `extraEpochs` more at its own curriculum — latent methods at
+   * stages 1…max and the final stage — while the `cot` row continues CoT for the same extra epochs: equal budgets.
+   */
   recipe: {
+    cotEpochs: number;
     epochsPerStage: number;
     maxLatentStage: number;
     thoughtsPerStep: number;
@@ -30,14 +35,15 @@ export interface Regime {
     lr: number;
     weightDecay: number;
     clipNorm: number;
+    optimizerReset: OptimizerReset;
   };
   /** Methods to train, each with its seeds. */
   runs: { method: Method; seeds: number[] }[];
 }
 
-/** Epochs every method trains: stages 0..max, then the final stage, `epochsPerStage` each. */
-export function epochsOf(regime: Regime): number {
-  return (regime.recipe.maxLatentStage + 2) * regime.recipe.epochsPerStage;
+/** Epochs every method trains after the shared CoT phase: stages 1..max, then the final stage. */
+export function extraEpochsOf(regime: Regime): number {
+  return (regime.recipe.maxLatentStage + 1) * regime.recipe.epochsPerStage;
 }
 
 const TASK: Omit<ProsQAOptions, "n" | "seed"> = { nodes: [5, 8], nodesMean: 6.5, minHops: 2, maxHops: 3 };
@@ -50,13 +56,15 @@ export const REGIME: Regime = {
   sizes: { train: 8000, valid: 200, test: 500, ood: 300, prosqa: 500 },
   model: { preset: "nano", overrides: { position_embedding_type: "rotary" } },
   recipe: {
-    epochsPerStage: 2,
+    cotEpochs: 8,
+    epochsPerStage: 1,
     maxLatentStage: 3,
     thoughtsPerStep: 1,
     batchSize: 16,
     lr: 3e-3,
     weightDecay: 0.01,
     clipNorm: 1,
+    optimizerReset: "stage-switch",
   },
   runs: [
     { method: "cot", seeds: [0, 1] },
@@ -74,6 +82,6 @@ export const QUICK: Regime = {
   name: "coconut-nano (quick)",
   sizes: { train: 64, valid: 16, test: 16, ood: 16, prosqa: 16 },
   model: { preset: "nano", overrides: { position_embedding_type: "rotary", n_layer: 1, n_embd: 24, n_head: 2 } },
-  recipe: { ...REGIME.recipe, epochsPerStage: 1, maxLatentStage: 1 },
+  recipe: { ...REGIME.recipe, cotEpochs: 2, epochsPerStage: 1, maxLatentStage: 1 },
   runs: REGIME.runs.map((r) => ({ method: r.method, seeds: [r.seeds[0]] })),
 };
