@@ -113,6 +113,7 @@ interface TrainCli {
   nLayer?: number;
   nEmbd?: number;
   nHead?: number;
+  prefixSpace?: boolean;
 }
 
 async function trainCommand(cli: TrainCli): Promise<void> {
@@ -173,7 +174,9 @@ async function trainCommand(cli: TrainCli): Promise<void> {
   } else {
     tokenizer = cli.tokenizer
       ? (await loadTokenizer(cli.tokenizer)).withSpecialTokens(Object.values(COCONUT_TOKENS))
-      : buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS]);
+      : buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS], {
+        addPrefixSpace: cli.prefixSpace,
+      });
     model = modelConfigFor(cli.preset, tokenizer, [...trainItems, ...validItems], curriculum, {
       position_embedding_type: cli.positions,
       ...(cli.nLayer ? { n_layer: cli.nLayer } : {}),
@@ -433,6 +436,7 @@ export function program(): Command {
     .option("--n-layer <n>", "override the preset's number of blocks", int("--n-layer"))
     .option("--n-embd <n>", "override the preset's channels", int("--n-embd"))
     .option("--n-head <n>", "override the preset's attention heads", int("--n-head"))
+    .option("--prefix-space", "word-level vocabulary: a space before each line, so a step's first word matches")
     .option("--data <file>", "training data (Coconut JSON); default: generated")
     .option("--eval-data <file>", "held-out data; default: generated, or the last 10% of --data")
     .option("--train-items <n>", "generated training items", int("--train-items"), 800)

@@ -22,6 +22,12 @@ export interface TrainWordLevelOptions {
   unkToken?: string;
   /** Special tokens, given ids after the unknown token. Default `["<|endoftext|>"]`. */
   specialTokens?: readonly string[];
+  /**
+   * Encode with a space put before each text that does not start with one (Hugging Face's `add_prefix_space`),
+   * and count words that way: a word at the start of a text (or of a line, when lines are encoded one by one)
+   * is then the same token as inside a sentence. Default `false`.
+   */
+  addPrefixSpace?: boolean;
 }
 
 /**
@@ -72,7 +78,9 @@ export function trainWordLevel(texts: Iterable<string>, options: TrainWordLevelO
   // Count pre-tokens, then fold them into byte-level forms (a lone surrogate and U+FFFD share one).
   const pieces = new Map<string, number>();
   const splitter = new RegExp(GPT2_SPLIT_PATTERN, "gu");
-  for (const text of texts) {
+  const prefix = options.addPrefixSpace === true;
+  for (const raw of texts) {
+    const text = prefix && raw.length > 0 && raw[0] !== " " ? " " + raw : raw;
     for (const [piece] of text.matchAll(splitter)) pieces.set(piece, (pieces.get(piece) ?? 0) + 1);
   }
   const counts = new Map<string, number>();
@@ -92,5 +100,5 @@ export function trainWordLevel(texts: Iterable<string>, options: TrainWordLevelO
     { id: unkId, content: unkToken },
     ...specials.map((content, i) => ({ id: unkId + 1 + i, content })),
   ];
-  return new Tokenizer(new WordLevel(tokens, unkToken), { specialTokens });
+  return new Tokenizer(new WordLevel(tokens, unkToken), { specialTokens, addPrefixSpace: prefix });
 }

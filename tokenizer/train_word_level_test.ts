@@ -39,6 +39,18 @@ Deno.test("word-level on ProsQA: exact round trip of every valid item, small voc
   assert.equal(tok.decode(tok.encode("Every wumpus is a yumpus.")), "Every wumpus is a yumpus.");
 });
 
+Deno.test("word-level with addPrefixSpace: a word at the start of a line piece is the same token as inside", () => {
+  const tok = trainWordLevel(["Tom is a wumpus.\n", "Every wumpus is a yumpus.\n", "Is Tom a yumpus?\n"], {
+    addPrefixSpace: true,
+  });
+  // Without the option "Tom" (line start) and " Tom" would be two tokens; with it there is only " Tom".
+  assert.ok(!tok.model.tokens.includes("Tom") && tok.model.tokens.includes("ĠTom"));
+  assert.deepEqual(tok.encode("Tom is a yumpus.").slice(0, 1), tok.encode(" Tom").slice(0, 1));
+  assert.equal(tok.decode(tok.encode("Every wumpus is a yumpus.")), " Every wumpus is a yumpus.");
+  assert.ok(!tok.encode("Every yumpus is a Tom.").includes(tok.tokenId("<unk>")));
+  assert.equal(parseTokenizerJson(stringifyTokenizer(tok)).addPrefixSpace, true);
+});
+
 Deno.test("word-level: limits, frequency floor, JSON round trip", () => {
   const texts = valid.slice(0, 50).map(text);
   const small = trainWordLevel(texts, { maxVocabSize: 20 });

@@ -10,6 +10,16 @@ import type { CoconutItem } from "@copra/data";
 import { type GPT2Config, gpt2Config, type PresetName } from "@copra/model";
 import { COCONUT_TOKENS, type Tokenizer, trainWordLevel } from "@copra/tokenizer";
 
+/** Options of {@link buildTokenizer}. */
+export interface BuildTokenizerOptions {
+  /**
+   * Put a space before every piece (question, each step, answer) that lacks one, so that a name opening a step
+   * ("Tom is a …" after a newline) is the same token as inside the question (" Tom"). Default `false` (the
+   * official text). From-scratch word-level models learn the lookup of a step's subject much sooner with it.
+   */
+  addPrefixSpace?: boolean;
+}
+
 /**
  * A word-level tokenizer over the items' texts (exactly as the curriculum cuts them), plus `extraWords` (each
  * added both alone and after a space, e.g. every name a test file might use), with Coconut's special tokens.
@@ -18,14 +28,23 @@ import { COCONUT_TOKENS, type Tokenizer, trainWordLevel } from "@copra/tokenizer
  * ```ts
  * import assert from "node:assert/strict";
  * import { buildTokenizer } from "@copra/train";
- * const tok = buildTokenizer([{ question: "Is Tom a wumpus?", steps: [], answer: "Tom is a wumpus." }], ["Bob"]);
+ * const items = [{ question: "Is Tom a wumpus?", steps: ["Tom is a wumpus."], answer: "Tom is a wumpus." }];
+ * const tok = buildTokenizer(items, ["Bob"]);
  * assert.equal(tok.decode(tok.encode("Is Bob a wumpus?")), "Is Bob a wumpus?");
  * assert.ok(tok.tokenId("<|latent|>") > 0);
+ * // With a prefix space, the step's "Tom" is the question's " Tom".
+ * const spaced = buildTokenizer(items, [], { addPrefixSpace: true });
+ * assert.equal(spaced.encode("Tom is a wumpus.")[0], spaced.encode("Is Tom")[1]);
  * ```
  */
-export function buildTokenizer(items: readonly CoconutItem[], extraWords: readonly string[] = []): Tokenizer {
+export function buildTokenizer(
+  items: readonly CoconutItem[],
+  extraWords: readonly string[] = [],
+  options: BuildTokenizerOptions = {},
+): Tokenizer {
   const texts = [...items.flatMap(recordTexts), ...extraWords.flatMap((w) => [w, " " + w])];
-  return trainWordLevel(texts).withSpecialTokens(Object.values(COCONUT_TOKENS));
+  return trainWordLevel(texts, { addPrefixSpace: options.addPrefixSpace === true })
+    .withSpecialTokens(Object.values(COCONUT_TOKENS));
 }
 
 /**
