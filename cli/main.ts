@@ -114,6 +114,8 @@ interface TrainCli {
   nEmbd?: number;
   nHead?: number;
   prefixSpace?: boolean;
+  lrSchedule: "constant" | "cosine";
+  warmup: number;
 }
 
 async function trainCommand(cli: TrainCli): Promise<void> {
@@ -230,6 +232,8 @@ async function trainCommand(cli: TrainCli): Promise<void> {
     maxNewTokens: cli.maxNewTokens,
     initialParams,
     firstEpoch: cli.firstEpoch,
+    lrSchedule: cli.lrSchedule,
+    warmupSteps: cli.warmup,
   }, render);
   disposeParams(params);
   console.log("\n" + epochTable(metrics));
@@ -449,6 +453,13 @@ export function program(): Command {
     .option("--batch-size <n>", "examples per forward pass", int("--batch-size"), 16)
     .option("--effective-batch <n>", "examples per update (gradient accumulation)", int("--effective-batch"))
     .option("--lr <lr>", "learning rate", num("--lr"), 3e-3)
+    .option(
+      "--lr-schedule <kind>",
+      "constant (official), or cosine: warm-up, then down to lr/10 at the last update",
+      oneOf("--lr-schedule", ["constant", "cosine"] as const),
+      "constant",
+    )
+    .option("--warmup <n>", "warm-up updates of the cosine schedule", int("--warmup"), 0)
     .option("--weight-decay <wd>", "AdamW weight decay", num("--weight-decay"), 0.01)
     .option("--clip-norm <x>", "gradient-norm clip (0: none)", num("--clip-norm"), 1)
     .addOption(backendOption())

@@ -34,6 +34,7 @@ import {
   loadOptimizerState,
   useBackend,
   valueAndGrads,
+  warmupCosineLr,
 } from "@copra/model";
 import { Rng } from "@copra/random";
 import type { Tokenizer } from "@copra/tokenizer";
@@ -78,6 +79,13 @@ export interface TrainOptions {
    * stage 1. Epochs `firstEpoch … epochs − 1` are trained, and numbered so.
    */
   firstEpoch?: number;
+  /**
+   * Learning-rate schedule over the run's updates: `"constant"` (default, as the official code) or `"cosine"`:
+   * linear warm-up over `warmupSteps` updates, then a cosine from `lr` down to `lr / 10` at the last update.
+   */
+  lrSchedule?: "constant" | "cosine";
+  /** Warm-up updates of the cosine schedule. Default 0. */
+  warmupSteps?: number;
 }
 
 /** What the trainer reports while it works. */
@@ -143,11 +151,28 @@ export async function train(
   const saved = resumeFrom ? await readCheckpoint(resumeFrom.path) : null;
   const params: GPT2Params = saved?.params ?? options.initialParams ??
     initParams(options.model, { seed: options.seed });
-  const optimizer = new AdamW(params, { lr: options.lr, weightDecay: options.weightDecay, clipNorm: options.clipNorm });
+  // The schedule follows the run's own update count (the optimizer's restarts at every reset).
+  const startEpoch = options.firstEpoch ?? 0;
+  const updatesPerEpoch = Math.ceil(Math.ceil(trainRecords.length / options.batchSize) / micro);
+  let update = 0;
+  const schedule = options.lrSchedule === "cosine"
+    ? warmupCosineLr({
+      lr: options.lr,
+      warmupSteps: options.warmupSteps ?? 0,
+      totalSteps: Math.max((options.epochs - startEpoch) * updatesPerEpoch, (options.warmupSteps ?? 0) + 1),
+      minLr: options.lr / 10,
+    })
+    : null;
+  const optimizer = new AdamW(params, {
+    lr: schedule ? () => schedule(update) : options.lr,
+    weightDecay: options.weightDecay,
+    clipNorm: options.clipNorm,
+  });
   if (saved) {
     await loadOptimizerState(`${resumeFrom!.path}/optimizer.safetensors`, optimizer);
     rng = Rng.fromState(saved.state.rng);
     firstEpoch = saved.state.epoch + 1;
+    update = (firstEpoch - startEpoch) * updatesPerEpoch;
     metrics.push(...saved.state.metrics);
   }
   const stepsPerEpoch = Math.ceil(trainRecords.length / options.batchSize);
@@ -180,6 +205,7 @@ export async function train(
       const scaled: Record<string, tf.Tensor> = {};
       for (const [name, g] of Object.entries(pending)) scaled[name] = tf.div(g, pendingCount);
       const { gradNorm } = optimizer.apply(scaled);
+      update++;
       tf.dispose([gradNorm, ...Object.values(scaled), ...Object.values(pending)]);
       pending = null;
       pendingCount = 0;

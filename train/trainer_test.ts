@@ -116,3 +116,39 @@ Deno.test("firstEpoch: a run from given weights starts at that epoch's stage and
   disposeParams(params);
   await assert.rejects(() => train(trainItems, validItems, { ...options, firstEpoch: 3 }), /firstEpoch 3/);
 });
+
+Deno.test("cosine schedule: warm-up then a cosine to lr/10 over the run's updates, across epochs", async () => {
+  const trainItems = generateProsQA({ n: 6, seed: 1, ...small });
+  const validItems = generateProsQA({ n: 1, seed: 2, ...small });
+  const tokenizer = buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS]);
+  const curriculum = curriculumConfig({ method: "cot", optimizerReset: "every-epoch" });
+  const model = modelConfigFor("nano", tokenizer, trainItems, curriculum, { n_layer: 1, n_embd: 24, n_head: 2 });
+  const lrs: number[] = [];
+  const { params } = await train(trainItems, validItems, {
+    curriculum,
+    model,
+    tokenizer,
+    epochs: 2,
+    batchSize: 2,
+    effectiveBatch: 2,
+    lr: 1e-2,
+    lrSchedule: "cosine",
+    warmupSteps: 2,
+    weightDecay: 0,
+    clipNorm: null,
+    seed: 1,
+    backend: "cpu",
+    out: await Deno.makeTempDir(),
+    maxNewTokens: 2,
+  }, (e) => {
+    if (e.type === "step") lrs.push(e.lr);
+  });
+  disposeParams(params);
+  // 3 updates per epoch, 6 in all; the event after update u reports the rate of the next one, u + 1.
+  // Warm-up: update 0 at 1/2 of the peak, update 1 at the peak; then the cosine over updates 2..6, progress
+  // (u − 2)/4: c(p) = 0.001 + 0.009·(1 + cos(π·p))/2, and the floor after the last update.
+  const c = (p: number) => 1e-3 + 9e-3 * (1 + Math.cos(Math.PI * p)) / 2;
+  const expected = [1e-2, c(0), c(0.25), c(0.5), c(0.75), 1e-3];
+  assert.equal(lrs.length, 6);
+  lrs.forEach((lr, i) => assert.ok(Math.abs(lr - expected[i]) < 1e-9, `step ${i}: ${lr} vs ${expected[i]}`));
+});
