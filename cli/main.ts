@@ -114,6 +114,7 @@ interface TrainCli {
   nEmbd?: number;
   nHead?: number;
   prefixSpace?: boolean;
+  dropout?: number;
   lrSchedule: "constant" | "cosine";
   warmup: number;
 }
@@ -184,6 +185,9 @@ async function trainCommand(cli: TrainCli): Promise<void> {
       ...(cli.nLayer ? { n_layer: cli.nLayer } : {}),
       ...(cli.nEmbd ? { n_embd: cli.nEmbd } : {}),
       ...(cli.nHead ? { n_head: cli.nHead } : {}),
+      ...(cli.dropout !== undefined
+        ? { resid_pdrop: cli.dropout, embd_pdrop: cli.dropout, attn_pdrop: cli.dropout }
+        : {}),
     });
     // Room for the official ProsQA files' questions (≈300 tokens), so that `copra eval` runs on them too.
     if (model.n_positions < 512) model = { ...model, n_positions: 512 };
@@ -440,6 +444,11 @@ export function program(): Command {
     .option("--n-layer <n>", "override the preset's number of blocks", int("--n-layer"))
     .option("--n-embd <n>", "override the preset's channels", int("--n-embd"))
     .option("--n-head <n>", "override the preset's attention heads", int("--n-head"))
+    .option(
+      "--dropout <p>",
+      "override the preset's dropout (residual, embedding and attention; GPT-2: 0.1)",
+      num("--dropout"),
+    )
     .option("--prefix-space", "word-level vocabulary: a space before each line, so a step's first word matches")
     .option("--data <file>", "training data (Coconut JSON); default: generated")
     .option("--eval-data <file>", "held-out data; default: generated, or the last 10% of --data")
