@@ -1,12 +1,14 @@
 // deno-lint-ignore-file no-console
 /**
- * `deno task reproduce [--quick] [--only cot,coconut] [--runs DIR] [--docs DIR] [--prosqa FILE] [--fresh]`
+ * `deno task reproduce [--quick] [--only cot,coconut] [--seeds 0,1] [--runs DIR] [--docs DIR] [--prosqa FILE] [--fresh]`
  *
  * Regenerates the Coconut-nano data, trains every method of {@link REGIME} (or {@link QUICK}) with equal
  * budgets, scores each model on the in-distribution test set, a test set with more hops than training, and the
  * released ProsQA test set, and writes `RESULTS.md` with the table, the paper's orderings checked, and two SVG
  * plots. Finished runs are kept in `--runs` (default `runs/reproduce`, `runs/reproduce-quick` for `--quick`)
- * and reused when the regime is unchanged, so an interrupted reproduction continues where it stopped.
+ * and reused when the regime is unchanged, so an interrupted reproduction continues where it stopped. `--only` and
+ * `--seeds` pick runs, e.g. to use both cores with two processes (`--seeds 1` beside `--seeds 0`); the report always
+ * covers every finished run.
  *
  * @module
  */
@@ -43,6 +45,7 @@ const { values } = parseArgs({
   options: {
     quick: { type: "boolean" },
     only: { type: "string" },
+    seeds: { type: "string" },
     runs: { type: "string" },
     docs: { type: "string" },
     prosqa: { type: "string" },
@@ -55,6 +58,7 @@ const runsDir = values.runs ?? (values.quick ? "runs/reproduce-quick" : "runs/re
 const docsDir = values.docs ?? (values.quick ? `${runsDir}/docs` : "docs");
 const prosqaPath = values.prosqa ?? new URL("../../shared/data/prosqa_test.json", import.meta.url).pathname;
 const only = values.only ? new Set(values.only.split(",")) : null;
+const onlySeeds = values.seeds ? new Set(values.seeds.split(",").map(Number)) : null;
 const started = performance.now();
 
 await useBackend("wasm");
@@ -98,6 +102,7 @@ const results: RunResult[] = previous.fingerprint === fingerprint ? previous.run
 for (const { method, seeds } of regime.runs) {
   if (only && !only.has(method)) continue;
   for (const seed of seeds) {
+    if (onlySeeds && !onlySeeds.has(seed)) continue;
     if (results.some((r) => r.method === method && r.seed === seed)) {
       console.log(`${method} seed ${seed}: done before, kept`);
       continue;
@@ -172,6 +177,8 @@ async function trainAndScore(method: RunResult["method"], seed: number): Promise
     batchSize: regime.recipe.batchSize,
     effectiveBatch: regime.recipe.batchSize,
     lr: regime.recipe.lr,
+    lrSchedule: regime.recipe.lrSchedule,
+    warmupSteps: regime.recipe.warmupSteps,
     weightDecay: regime.recipe.weightDecay,
     clipNorm: regime.recipe.clipNorm,
     seed,
@@ -323,7 +330,9 @@ async function writeReport(runs: RunResult[]): Promise<void> {
     `- Recipe (equal budgets): CoT from scratch for ${rc.cotEpochs} epochs; from that checkpoint (same seed) every ` +
     `method trains ${extraEpochsOf(regime)} more epochs — latent methods through stages 1–${rc.maxLatentStage} and ` +
     `the final stage, ${rc.epochsPerStage} epochs each, c = ${rc.thoughtsPerStep}; the \`cot\` row continues CoT. ` +
-    `Batch ${rc.batchSize}, AdamW lr ${rc.lr}, weight decay ${rc.weightDecay}, clip ${rc.clipNorm}, optimizer ` +
+    `Batch ${rc.batchSize}, AdamW lr ${rc.lr} (${
+      rc.lrSchedule === "cosine" ? `cosine after ${rc.warmupSteps} warm-up updates, to lr/10 over each run` : "constant"
+    }), weight decay ${rc.weightDecay}, clip ${rc.clipNorm}, optimizer ` +
     `reset ${rc.optimizerReset}. Training time: the method's own epochs (CoT: both phases).`,
     "",
     "## Table",

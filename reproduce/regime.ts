@@ -33,6 +33,8 @@ export interface Regime {
     thoughtsPerStep: number;
     batchSize: number;
     lr: number;
+    lrSchedule: "constant" | "cosine";
+    warmupSteps: number;
     weightDecay: number;
     clipNorm: number;
     optimizerReset: OptimizerReset;
@@ -53,8 +55,11 @@ export const REGIME: Regime = {
   name: "coconut-nano",
   task: TASK,
   ood: { nodes: [7, 10], nodesMean: 8.5, minHops: 4, maxHops: 4 },
-  sizes: { train: 8000, valid: 200, test: 500, ood: 300, prosqa: 500 },
-  model: { preset: "nano", overrides: { position_embedding_type: "rotary" } },
+  sizes: { train: 16000, valid: 200, test: 500, ood: 300, prosqa: 500 },
+  model: {
+    preset: "nano",
+    overrides: { position_embedding_type: "rotary", resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 },
+  },
   recipe: {
     cotEpochs: 8,
     epochsPerStage: 1,
@@ -62,6 +67,8 @@ export const REGIME: Regime = {
     thoughtsPerStep: 1,
     batchSize: 16,
     lr: 3e-3,
+    lrSchedule: "constant",
+    warmupSteps: 0,
     weightDecay: 0.01,
     clipNorm: 1,
     optimizerReset: "stage-switch",
@@ -81,7 +88,7 @@ export const QUICK: Regime = {
   ...REGIME,
   name: "coconut-nano (quick)",
   sizes: { train: 64, valid: 16, test: 16, ood: 16, prosqa: 16 },
-  model: { preset: "nano", overrides: { position_embedding_type: "rotary", n_layer: 1, n_embd: 24, n_head: 2 } },
+  model: { preset: "nano", overrides: { ...REGIME.model.overrides, n_layer: 1, n_embd: 24, n_head: 2 } },
   recipe: { ...REGIME.recipe, cotEpochs: 2, epochsPerStage: 1, maxLatentStage: 1 },
   runs: REGIME.runs.map((r) => ({ method: r.method, seeds: [r.seeds[0]] })),
 };
