@@ -47,6 +47,7 @@ import {
   type TrainEvent,
 } from "@copra/train";
 import { COCONUT_TOKENS, loadGpt2Files, loadTokenizerJson, type Tokenizer } from "@copra/tokenizer";
+import { REGIME } from "../reproduce/regime.ts";
 import { fixed, formatSeconds, ProgressBar, table } from "./render.ts";
 
 const int = (name: string) => (value: string) => {
@@ -75,8 +76,17 @@ const oneOf = <T extends string>(name: string, allowed: readonly T[]) => (value:
   return value as T;
 };
 
-/** The default task of `deno task train`: small ProsQA-style graphs (≈10 nodes, 3–4 hops). */
-export const DEFAULT_TASK = { nodes: [7, 11] as [number, number], nodesMean: 9, minHops: 3, maxHops: 4 };
+/**
+ * The default task of `deno task train`: the Coconut-nano graphs of `reproduce/regime.ts` (5–8 nodes, 2–3 hops).
+ * The model and recipe defaults below come from the same regime.
+ */
+export const DEFAULT_TASK: { nodes: [number, number]; nodesMean: number; minHops: number; maxHops: number } = {
+  nodes: REGIME.task.nodes!,
+  nodesMean: REGIME.task.nodesMean!,
+  minHops: REGIME.task.minHops!,
+  maxHops: REGIME.task.maxHops!,
+};
+const RECIPE = REGIME.recipe;
 
 /** Options of `copra train` (also the keys of a `--config` JSON file). */
 interface TrainCli {
@@ -446,29 +456,35 @@ export function program(): Command {
     .option("--n-head <n>", "override the preset's attention heads", int("--n-head"))
     .option(
       "--dropout <p>",
-      "override the preset's dropout (residual, embedding and attention; GPT-2: 0.1)",
+      "dropout (residual, embedding and attention; GPT-2's presets: 0.1)",
       num("--dropout"),
+      REGIME.model.overrides.attn_pdrop,
     )
     .option("--prefix-space", "word-level vocabulary: a space before each line, so a step's first word matches")
     .option("--data <file>", "training data (Coconut JSON); default: generated")
     .option("--eval-data <file>", "held-out data; default: generated, or the last 10% of --data")
-    .option("--train-items <n>", "generated training items", int("--train-items"), 800)
+    .option("--train-items <n>", "generated training items", int("--train-items"), 4000)
     .option("--eval-items <n>", "held-out items evaluated each epoch", int("--eval-items"), 100)
     .option("--epochs <n>", "epochs (default: through every stage)", int("--epochs"))
-    .option("--epochs-per-stage <n>", "epochs per curriculum stage", int("--epochs-per-stage"), 3)
-    .option("--max-latent-stage <n>", "last stage that removes one more step", int("--max-latent-stage"), 3)
+    .option("--epochs-per-stage <n>", "epochs per curriculum stage", int("--epochs-per-stage"), 2)
+    .option(
+      "--max-latent-stage <n>",
+      "last stage that removes one more step",
+      int("--max-latent-stage"),
+      RECIPE.maxLatentStage,
+    )
     .option("--c <n>", "continuous thoughts per step", int("--c"), 1)
     .option("--uniform-prob <p>", "probability of a uniformly drawn stage per example", num("--uniform-prob"), 0)
     .option("--batch-size <n>", "examples per forward pass", int("--batch-size"), 16)
     .option("--effective-batch <n>", "examples per update (gradient accumulation)", int("--effective-batch"))
-    .option("--lr <lr>", "learning rate", num("--lr"), 3e-3)
+    .option("--lr <lr>", "learning rate", num("--lr"), RECIPE.lr)
     .option(
       "--lr-schedule <kind>",
       "constant (official), or cosine: warm-up, then down to lr/10 at the last update",
       oneOf("--lr-schedule", ["constant", "cosine"] as const),
-      "constant",
+      RECIPE.lrSchedule,
     )
-    .option("--warmup <n>", "warm-up updates of the cosine schedule", int("--warmup"), 0)
+    .option("--warmup <n>", "warm-up updates of the cosine schedule", int("--warmup"), RECIPE.warmupSteps)
     .option("--weight-decay <wd>", "AdamW weight decay", num("--weight-decay"), 0.01)
     .option("--clip-norm <x>", "gradient-norm clip (0: none)", num("--clip-norm"), 1)
     .addOption(backendOption())
@@ -490,16 +506,20 @@ export function program(): Command {
       "--positions <kind>",
       "absolute (GPT-2's learned table) or rotary (RoPE)",
       oneOf("--positions", ["absolute", "rotary"] as const),
-      "absolute",
+      REGIME.model.overrides.position_embedding_type,
     )
     .option(
       "--optimizer-reset <when>",
       "fresh AdamW moments every-epoch (official code), at stage-switch (paper) or never",
       oneOf("--optimizer-reset", ["every-epoch", "stage-switch", "never"] as const),
-      "every-epoch",
+      RECIPE.optimizerReset,
     )
-    .option("--nodes <min,max>", "generated task: nodes per graph (default 7,11)", range("--nodes"))
-    .option("--hops <min,max>", "generated task: shortest root→target path (default 3,4)", range("--hops"))
+    .option("--nodes <min,max>", `generated task: nodes per graph (default ${DEFAULT_TASK.nodes})`, range("--nodes"))
+    .option(
+      "--hops <min,max>",
+      `generated task: shortest root→target path (default ${DEFAULT_TASK.minHops},${DEFAULT_TASK.maxHops})`,
+      range("--hops"),
+    )
     .option("--max-children <n>", "generated task: most children per node (1: no branches)", int("--max-children"))
     .action((o) => trainCommand(o as TrainCli));
   p.command("eval")
@@ -532,7 +552,7 @@ export function program(): Command {
     .option("--seed <n>", "seed", int("--seed"), 0)
     .option("--min-hops <n>", "prosqa: shortest root→target path, at least", int("--min-hops"))
     .option("--max-hops <n>", "prosqa: … at most", int("--max-hops"))
-    .option("--small", "prosqa: the small graphs of the default task (≈10 nodes, 3–4 hops)")
+    .option("--small", "prosqa: the small graphs of the default task (5–8 nodes, 2–3 hops)")
     .option("--hops <n>", "prontoqa: chain length", int("--hops"))
     .option("--steps <min,max>", "arith: steps per problem, e.g. 2,4")
     .action(async (kind: DatasetKind, o) => {
