@@ -338,7 +338,8 @@ async function writeReport(runs: RunResult[]): Promise<void> {
     "## Table",
     "",
     "Accuracy: exact match of the answer sentence, greedy decoding. Valid paths: written steps that chain from the " +
-    "subject to the right option along edges of the graph (correct or longer path). Tokens: generated tokens " +
+    "subject to the right option along edges of the graph (correct or longer path; only for methods whose answers write " +
+    "steps). Tokens: generated tokens " +
     "(+ continuous thoughts or pause tokens). ± is half the range over seeds.",
     "",
     resultsTable(runs, `${o.minHops}-hop OOD`),

@@ -41,6 +41,9 @@ export interface RunResult {
   prosqa: Score | null;
 }
 
+/** Methods whose final answers include written reasoning steps (the others answer after thoughts, pauses, or nothing). */
+const WRITES_STEPS = new Set(["cot", "icot", "pause-token"]);
+
 /** Mean and spread (half the range) of a list. */
 export function meanSpread(xs: number[]): { mean: number; spread: number } {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -88,7 +91,10 @@ export function resultsTable(runs: RunResult[], oodLabel = "OOD"): string {
     "training time",
   ];
   const rows = [...byMethod(runs)].map(([method, group]) => {
-    const paths = group.map((r) => r.test.validPaths).filter((x): x is number => x !== null);
+    // Only methods whose answers still write their steps have reasoning paths to check.
+    const paths = WRITES_STEPS.has(method)
+      ? group.map((r) => r.test.validPaths).filter((x): x is number => x !== null)
+      : [];
     const prosqa = group.map((r) => r.prosqa?.accuracy).filter((x): x is number => x !== undefined);
     return [
       method,
