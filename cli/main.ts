@@ -120,6 +120,7 @@ interface TrainCli {
   nodes?: [number, number];
   hops?: [number, number];
   maxChildren?: number;
+  balanceHops?: boolean;
   nLayer?: number;
   nEmbd?: number;
   nHead?: number;
@@ -158,6 +159,7 @@ async function trainCommand(cli: TrainCli): Promise<void> {
       ...(cli.nodes ? { nodes: cli.nodes, nodesMean: (cli.nodes[0] + cli.nodes[1]) / 2 } : {}),
       ...(cli.hops ? { minHops: cli.hops[0], maxHops: cli.hops[1] } : {}),
       ...(cli.maxChildren ? { maxChildren: cli.maxChildren } : {}),
+      ...(cli.balanceHops ? { balanceHops: true } : {}),
     };
     trainItems = generateProsQA({ n: cli.trainItems, seed: cli.seed, ...task });
     validItems = generateProsQA({ n: cli.evalItems, seed: cli.seed + 1_000_003, ...task });
@@ -520,6 +522,7 @@ export function program(): Command {
       `generated task: shortest root→target path (default ${DEFAULT_TASK.minHops},${DEFAULT_TASK.maxHops})`,
       range("--hops"),
     )
+    .option("--balance-hops", "generated task: every hop count of the range equally often")
     .option("--max-children <n>", "generated task: most children per node (1: no branches)", int("--max-children"))
     .action((o) => trainCommand(o as TrainCli));
   p.command("eval")

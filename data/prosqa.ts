@@ -88,6 +88,11 @@ export interface ProsQAOptions {
    * from a person is forced — no branch to plan around — and CoT only has to look sentences up.
    */
   maxChildren?: number;
+  /**
+   * Draw each item's hop count uniformly from `minHops…maxHops` first (default `false`: whatever the graphs give,
+   * which on small graphs is mostly `minHops`). Balanced hops keep a model from learning a fixed number of steps.
+   */
+  balanceHops?: boolean;
 }
 
 /**
@@ -132,6 +137,7 @@ export function generateProsQA(options: ProsQAOptions): CoconutItem[] {
   const rng = new Rng(options.seed);
   const items: CoconutItem[] = [];
   let attempts = 0;
+  let wanted: number | null = null;
   while (items.length < options.n) {
     if (++attempts > 1000 * (options.n + 10)) {
       throw new DataError("argument", null, "minHops/maxHops/nodes", "no graph met these constraints in many tries", {
@@ -142,8 +148,14 @@ export function generateProsQA(options: ProsQAOptions): CoconutItem[] {
     }
     // Sizes around 23 nodes (sd ≈ 2.2), as in the released files, within [minNodes, maxNodes].
     const size = Math.min(maxNodes, Math.max(minNodes, Math.round(nodesMean + 2.2 * rng.normal())));
-    const item = tryItem(rng, size, minHops, maxHops, meanParents, newPersonProb, maxChildren);
-    if (item) items.push(item);
+    // With balanced hops, keep drawing graphs until one has the hop count drawn for this item.
+    if (options.balanceHops && wanted === null) wanted = minHops + rng.int(maxHops - minHops + 1);
+    const lo = wanted ?? minHops, hi = wanted ?? maxHops;
+    const item = tryItem(rng, size, lo, hi, meanParents, newPersonProb, maxChildren);
+    if (item) {
+      items.push(item);
+      wanted = null;
+    }
   }
   return items;
 }

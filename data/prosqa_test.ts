@@ -107,6 +107,18 @@ Deno.test("maxChildren caps out-degree; with 1, every walk from a person is forc
   assert.throws(() => generateProsQA({ n: 1, seed: 0, maxChildren: 0 }), /maxChildren/);
 });
 
+Deno.test("balanceHops: each hop count in the range about equally often; without it, small graphs favour the least", () => {
+  const task = { n: 600, seed: 5, nodes: [5, 8] as [number, number], nodesMean: 6.5, minHops: 2, maxHops: 3 };
+  const count = (items: ReturnType<typeof generateProsQA>, h: number) =>
+    items.filter((it) => it.steps.length === h).length;
+  const skewed = generateProsQA(task);
+  assert.ok(count(skewed, 2) > 450, `unbalanced: ${count(skewed, 2)} of 600 are 2-hop`);
+  const balanced = generateProsQA({ ...task, balanceHops: true });
+  for (const h of [2, 3]) assert.ok(Math.abs(count(balanced, h) - 300) < 50, `${h} hops: ${count(balanced, h)}`);
+  assert.ok(balanced.every((it) => prosqaStats(it).hops === it.steps.length && prosqaStats(it).targetDeepest));
+  assert.deepEqual(generateProsQA({ ...task, n: 5, balanceHops: true }), balanced.slice(0, 5));
+});
+
 Deno.test("the question parser recovers every released graph exactly", () => {
   const named = (edges: [number, number][], names: string[]) => edges.map(([a, b]) => `${names[a]}>${names[b]}`).sort();
   for (const [i, item] of released.entries()) {
