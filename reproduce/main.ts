@@ -323,13 +323,17 @@ async function writeReport(runs: RunResult[]): Promise<void> {
     `- Task: ProsQA-style graphs from \`generateProsQA\` with ${t.nodes?.join("–")} nodes (mean ${t.nodesMean}), ` +
     `${t.minHops}–${t.maxHops} hops; ${trainItems.length} training items, ${validItems.length} held-out items ` +
     `evaluated after every epoch, ${testItems.length} test items (seeds 1, 2, 3; test questions seen in training ` +
-    `dropped). OOD: ${oodItems.length} items with ${o.minHops}–${o.maxHops} hops and ${o.nodes?.join("–")} nodes ` +
+    `dropped). OOD: ${oodItems.length} items with ${
+      o.minHops === o.maxHops ? o.minHops : `${o.minHops}–${o.maxHops}`
+    } hops and ${o.nodes?.join("–")} nodes ` +
     `(seed 4). ProsQA test: the first ${prosqaItems?.length ?? 0} items of the released \`prosqa_test.json\`.`,
     `- Model: \`${regime.model.preset}\` preset with ${JSON.stringify(regime.model.overrides)}, word-level ` +
     `vocabulary of ${tokenizer.vocabSize} tokens, trained from scratch.`,
     `- Recipe (equal budgets): CoT from scratch for ${rc.cotEpochs} epochs; from that checkpoint (same seed) every ` +
     `method trains ${extraEpochsOf(regime)} more epochs — latent methods through stages 1–${rc.maxLatentStage} and ` +
-    `the final stage, ${rc.epochsPerStage} epochs each, c = ${rc.thoughtsPerStep}; the \`cot\` row continues CoT. ` +
+    `the final stage, ${rc.epochsPerStage} epoch${
+      rc.epochsPerStage === 1 ? "" : "s"
+    } each, c = ${rc.thoughtsPerStep}; the \`cot\` row continues CoT. ` +
     `Batch ${rc.batchSize}, AdamW lr ${rc.lr} (${
       rc.lrSchedule === "cosine" ? `cosine after ${rc.warmupSteps} warm-up updates, to lr/10 over each run` : "constant"
     }), weight decay ${rc.weightDecay}, clip ${rc.clipNorm}, optimizer ` +
@@ -355,7 +359,8 @@ async function writeReport(runs: RunResult[]): Promise<void> {
       checks.map((c) => [c.claim, c.holds === null ? "—" : c.holds ? "holds" : "does not hold", c.detail]),
     ),
     "",
-    '("≈" and "close": within 3 points.)',
+    '("≈" and "close": within 3 points; "<": by more than 3 points; "≥": not below by more than 3 points.) What ' +
+    "the numbers mean is discussed in [REGIME.md](REGIME.md#what-the-table-says).",
     "",
     "## Per-epoch held-out accuracy",
     "",
