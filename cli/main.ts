@@ -465,10 +465,10 @@ export function program(): Command {
     .option("--prefix-space", "word-level vocabulary: a space before each line, so a step's first word matches")
     .option("--data <file>", "training data (Coconut JSON); default: generated")
     .option("--eval-data <file>", "held-out data; default: generated, or the last 10% of --data")
-    .option("--train-items <n>", "generated training items", int("--train-items"), 4000)
+    .option("--train-items <n>", "generated training items", int("--train-items"), 6000)
     .option("--eval-items <n>", "held-out items evaluated each epoch", int("--eval-items"), 100)
     .option("--epochs <n>", "epochs (default: through every stage)", int("--epochs"))
-    .option("--epochs-per-stage <n>", "epochs per curriculum stage", int("--epochs-per-stage"), 2)
+    .option("--epochs-per-stage <n>", "epochs per curriculum stage", int("--epochs-per-stage"), 3)
     .option(
       "--max-latent-stage <n>",
       "last stage that removes one more step",
