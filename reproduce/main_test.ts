@@ -37,3 +37,13 @@ Deno.test("reproduce --quick: trains every method, writes the table and both plo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("reproduce --regime: an unknown name is refused with the known ones", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-ffi", main, "--regime", "huge"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 2);
+  assert.match(new TextDecoder().decode(out.stderr), /--regime "huge": unknown; known: coconut-nano, balanced/);
+});

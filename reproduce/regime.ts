@@ -83,6 +83,17 @@ export const REGIME: Regime = {
   ],
 };
 
+/**
+ * The same with balanced hops (half 2-hop, half 3-hop items, so that "always two steps" stops paying) and a longer
+ * CoT phase: `deno task reproduce --regime balanced`.
+ */
+export const BALANCED: Regime = {
+  ...REGIME,
+  name: "coconut-nano, balanced hops",
+  task: { ...TASK, balanceHops: true },
+  recipe: { ...REGIME.recipe, cotEpochs: 12 },
+};
+
 /** `--quick`: the same pipeline at smoke-test size (a minute or two), for CI and for trying changes. */
 export const QUICK: Regime = {
   ...REGIME,
@@ -92,3 +103,6 @@ export const QUICK: Regime = {
   recipe: { ...REGIME.recipe, cotEpochs: 2, epochsPerStage: 1, maxLatentStage: 1 },
   runs: REGIME.runs.map((r) => ({ method: r.method, seeds: [r.seeds[0]] })),
 };
+
+/** The regimes `deno task reproduce --regime <name>` knows. */
+export const REGIMES: Record<string, Regime> = { "coconut-nano": REGIME, "balanced": BALANCED };
