@@ -52,7 +52,7 @@ const TASK: Omit<ProsQAOptions, "n" | "seed"> = { nodes: [5, 8], nodesMean: 6.5,
 
 /** The full regime: the table of docs/RESULTS.md. */
 export const REGIME: Regime = {
-  name: "coconut-nano",
+  name: "Coconut-nano",
   task: TASK,
   ood: { nodes: [7, 10], nodesMean: 8.5, minHops: 4, maxHops: 4 },
   sizes: { train: 16000, valid: 200, test: 500, ood: 300, prosqa: 500 },
@@ -89,7 +89,7 @@ export const REGIME: Regime = {
  */
 export const BALANCED: Regime = {
   ...REGIME,
-  name: "coconut-nano, balanced hops",
+  name: "Coconut-nano, balanced hops",
   task: { ...TASK, balanceHops: true },
   recipe: { ...REGIME.recipe, cotEpochs: 12 },
 };
@@ -97,7 +97,7 @@ export const BALANCED: Regime = {
 /** `--quick`: the same pipeline at smoke-test size (a minute or two), for CI and for trying changes. */
 export const QUICK: Regime = {
   ...REGIME,
-  name: "coconut-nano (quick)",
+  name: "Coconut-nano (quick)",
   sizes: { train: 64, valid: 16, test: 16, ood: 16, prosqa: 16 },
   model: { preset: "nano", overrides: { ...REGIME.model.overrides, n_layer: 1, n_embd: 24, n_head: 2 } },
   recipe: { ...REGIME.recipe, cotEpochs: 2, epochsPerStage: 1, maxLatentStage: 1 },
