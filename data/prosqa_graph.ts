@@ -211,6 +211,25 @@ export type PathClass =
   | "incorrect-label";
 
 /**
+ * Whether an item carries the graph keys {@link classifyPath} needs (`idx_to_symbol`, `edges`, `root`, `target`),
+ * as the released ProsQA files and `generateProsQA` items do.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generateProsQA, hasGraphKeys } from "@copra/data";
+ * assert.equal(hasGraphKeys(generateProsQA({ n: 1, seed: 1 })[0]), true);
+ * assert.equal(hasGraphKeys({ question: "Q", steps: [], answer: "A" }), false);
+ * ```
+ */
+export function hasGraphKeys(
+  item: CoconutItem,
+): item is CoconutItem & Required<Pick<CoconutItem, "idx_to_symbol" | "edges" | "root" | "target">> {
+  return item.idx_to_symbol !== undefined && item.edges !== undefined && item.root !== undefined &&
+    item.target !== undefined;
+}
+
+/**
  * Classifies a generated output (the text after the prompt: steps, then `### answer`) against the item's graph.
  *
  * @example
@@ -229,10 +248,10 @@ export type PathClass =
  * ```
  */
 export function classifyPath(item: CoconutItem, generated: string): PathClass {
-  const { idx_to_symbol: names, edges, root, target } = item;
-  if (!names || !edges || root === undefined || target === undefined) {
+  if (!hasGraphKeys(item)) {
     throw new DataError("argument", null, "idx_to_symbol/edges/root/target", "ProsQA graph keys are missing");
   }
+  const { idx_to_symbol: names, edges, root, target } = item;
   const cut = generated.indexOf("#");
   const reasoning = cut === -1 ? generated : generated.slice(0, cut);
   const sentences = [...reasoning.matchAll(EDGE)].map((m) => [m[1] ?? m[2], m[3]] as const);

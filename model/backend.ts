@@ -16,6 +16,7 @@ import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
 import { type BlasInfo, enableBlas } from "./blas.ts";
 import { ModelError } from "./errors.ts";
+import { wasmHeap } from "./wasm_heap.ts";
 
 /** The backends copra supports. */
 export type BackendName = "wasm" | "webgpu" | "cpu";
@@ -135,10 +136,7 @@ function registerWasmFixes(): void {
       // out[segmentIds[i], ...] += x[i, ...], where segmentIds' shape is a prefix of x's.
       const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
       const numSegments = (attrs as { numSegments: number }).numSegments;
-      const wasm = backend as unknown as {
-        makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-        typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array;
-      };
+      const wasm = wasmHeap(backend);
       const inner = x.shape.slice(segmentIds.shape.length).reduce((a, b) => a * b, 1);
       const out = wasm.makeOutput([numSegments, ...x.shape.slice(segmentIds.shape.length)], x.dtype);
       const dst = wasm.typedArrayFromHeap(out);
@@ -156,11 +154,6 @@ function registerWasmFixes(): void {
   });
 }
 
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array;
-}
-
 /**
  * Replaces the wasm backend's SplitV (one generic strided slice per piece, ~1 ms to split attention's q, k, v
  * at T=280) by row copies on the wasm heap: each piece is `outer` contiguous runs of the input.
@@ -175,7 +168,7 @@ function registerSplitV(): void {
     kernelFunc: ({ inputs, attrs, backend }) => {
       const { x } = inputs as { x: tf.TensorInfo };
       const { numOrSizeSplits, axis } = attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
-      const wasm = backend as unknown as WasmHeap;
+      const wasm = wasmHeap(backend);
       const ax = tf.util.parseAxisParam(axis, x.shape)[0];
       const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
       const outer = x.shape.slice(0, ax).reduce((a, b) => a * b, 1);
@@ -213,7 +206,7 @@ function registerIdentity(): void {
     kernelFunc: (args) => {
       const { x } = args.inputs as { x: tf.TensorInfo };
       if (x.dtype === "string") return original.kernelFunc(args);
-      (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+      wasmHeap(args.backend).incRef(x.dataId);
       return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
     },
   });

@@ -10,6 +10,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { wasmHeap } from "./wasm_heap.ts";
 
 /** What {@link enableBlas} found. */
 export interface BlasInfo {
@@ -132,11 +133,6 @@ export function blasInfo(): BlasInfo | null {
   return active;
 }
 
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-}
-
 /** Replaces the wasm BatchMatMul kernel, keeping the original for what BLAS does not cover. */
 function install(sgemm: Sgemm): void {
   const original = tf.getKernel("BatchMatMul", "wasm");
@@ -164,10 +160,11 @@ function install(sgemm: Sgemm): void {
       const N = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
       const batchShape = sizeA >= sizeB ? batchA : batchB;
       const batch = Math.max(sizeA, sizeB);
-      const wasm = args.backend as unknown as WasmBackend;
+      const wasm = wasmHeap(args.backend);
       const out = wasm.makeOutput([...batchShape, M, N], "float32");
       // Views into wasm memory, taken after the output's allocation (which may grow the memory).
-      const A = wasm.typedArrayFromHeap(a), B = wasm.typedArrayFromHeap(b), C = wasm.typedArrayFromHeap(out);
+      // float32 only (checked above), so the views are Float32Arrays.
+      const [A, B, C] = [a, b, out].map((t) => wasm.typedArrayFromHeap(t) as Float32Array);
       if (M * N === 0) return out;
       if (K === 0) {
         C.fill(0);

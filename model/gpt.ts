@@ -198,12 +198,14 @@ function attention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, scale: number,
   return op(q, k, v);
 }
 
-/** cos and sin of every position's angles, (B or 1, 1, T, D), for {@link applyRope}. */
+/** What {@link applyRope} needs, built once per forward pass by {@link rotaryTables}. */
 export interface RopeTables {
   /** cos(position·θ^(−2i/D)) for pair i, laid out as both halves of the head: (B|1, 1, T, D). */
   cos: Tensor4D;
   /** sin of the same angles. */
   sin: Tensor4D;
+  /** (D,D) ±1 matrix R with x·R = rotate_half(x) = [−x₂, x₁] for x = [x₁, x₂]. */
+  rotate: Tensor2D;
 }
 
 /**
@@ -230,23 +232,13 @@ export function rotaryTables(positionIds: Tensor2D, D: number, theta: number): R
       tf.reshape(tf.cast(positionIds, "float32"), [B, 1, T, 1]),
       tf.tensor4d(invFreq, [1, 1, 1, D]),
     );
-    return { cos: tf.cos(angles) as Tensor4D, sin: tf.sin(angles) as Tensor4D };
+    const r = new Float32Array(D * D);
+    for (let j = 0; j < half; j++) {
+      r[(j + half) * D + j] = -1; // out[j] = −x[j + D/2]
+      r[j * D + j + half] = 1; // out[j + D/2] = x[j]
+    }
+    return { cos: tf.cos(angles) as Tensor4D, sin: tf.sin(angles) as Tensor4D, rotate: tf.tensor2d(r, [D, D]) };
   }) as unknown as RopeTables;
-}
-
-/** (D,D) with x·R = rotate_half(x) = [−x₂, x₁] for x = [x₁, x₂]. */
-const rotations = new Map<number, Float32Array>();
-function rotateHalfMatrix(D: number): Float32Array {
-  let r = rotations.get(D);
-  if (r) return r;
-  r = new Float32Array(D * D);
-  const half = D / 2;
-  for (let j = 0; j < half; j++) {
-    r[(j + half) * D + j] = -1; // out[j] = −x[j + D/2]
-    r[j * D + j + half] = 1; // out[j + D/2] = x[j]
-  }
-  rotations.set(D, r);
-  return r;
 }
 
 /**
@@ -266,20 +258,14 @@ function rotateHalfMatrix(D: number): Float32Array {
  */
 export function applyRope(x: Tensor4D, tables: RopeTables): Tensor4D {
   const [B, H, T, D] = x.shape;
-  const { cos, sin } = tables;
+  const { cos, sin, rotate } = tables;
   const op = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
     const [sx, save] = args as [Tensor, tf.GradSaveFunc];
-    const rotated = tf.reshape(tf.matMul(tf.reshape(sx, [B * H * T, D]), tf.tensor2d(rotateHalfMatrix(D), [D, D])), [
-      B,
-      H,
-      T,
-      D,
-    ]);
-    save([cos, sin]); // the tables are constants of the caller's scope: keep them for the backward pass
+    const rotated = tf.reshape(tf.matMul(tf.reshape(sx, [B * H * T, D]), rotate), [B, H, T, D]);
+    save([cos, sin, rotate]); // the tables are constants of the caller's scope: keep them for the backward pass
     return {
       value: tf.add(tf.mul(sx, cos), tf.mul(rotated, sin)),
-      gradFunc: (dy: Tensor, [c, s]: Tensor[]) => {
-        const r = tf.tensor2d(rotateHalfMatrix(D), [D, D]);
+      gradFunc: (dy: Tensor, [c, s, r]: Tensor[]) => {
         const back = tf.matMul(tf.reshape(tf.mul(dy, s), [B * H * T, D]), r, false, true);
         return tf.add(tf.mul(dy, c), tf.reshape(back, [B, H, T, D]));
       },

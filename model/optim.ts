@@ -12,6 +12,7 @@ import { ModelError } from "./errors.ts";
 import type { GPT2Params } from "./params.ts";
 import { parseSafetensors, serializeSafetensors } from "./safetensors.ts";
 import { constantLr, type LrSchedule } from "./schedule.ts";
+import { wasmHeap } from "./wasm_heap.ts";
 import type { Scalar, Tensor, Variable } from "./tensors.ts";
 
 /** Options of {@link AdamW}. Defaults are Coconut's: lr 1e-4, β 0.9/0.999, ε 1e-8, weight decay 0.01. */
@@ -346,10 +347,7 @@ function registerAdamWKernel(): void {
     kernelFunc: ({ inputs, attrs, backend }) => {
       const { p, m, v, g, scale } = inputs as Record<string, tf.TensorInfo>;
       const a = attrs as Record<string, number>;
-      const be = backend as unknown as {
-        makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-        typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-      };
+      const be = wasmHeap(backend);
       const p1 = be.makeOutput(p.shape, "float32"), m1 = be.makeOutput(p.shape, "float32");
       const v1 = be.makeOutput(p.shape, "float32");
       const P = be.typedArrayFromHeap(p), M = be.typedArrayFromHeap(m), V = be.typedArrayFromHeap(v);

@@ -22,7 +22,7 @@ import {
   type TokenizedRecord,
   tokenizeRecord,
 } from "@copra/curriculum";
-import { classifyPath, type CoconutItem, isCorrect, type PathClass } from "@copra/data";
+import { classifyPath, type CoconutItem, hasGraphKeys, isCorrect, type PathClass } from "@copra/data";
 import { generate, type LatentBatch, latentForward } from "@copra/infer";
 import {
   AdamW,
@@ -142,18 +142,19 @@ export async function train(
   // Fresh start, or the latest checkpoint of the run.
   await Deno.mkdir(options.out, { recursive: true });
   let rng = new Rng(options.seed);
-  let firstEpoch = options.firstEpoch ?? 0;
-  if (!Number.isInteger(firstEpoch) || firstEpoch < 0 || firstEpoch >= options.epochs) {
+  const startEpoch = options.firstEpoch ?? 0;
+  if (!Number.isInteger(startEpoch) || startEpoch < 0 || startEpoch >= options.epochs) {
     throw new RangeError(`train: firstEpoch ${options.firstEpoch} must be an integer in [0, epochs ${options.epochs})`);
   }
+  let firstEpoch = startEpoch;
   const metrics: EpochMetrics[] = [];
   const resumeFrom = options.resume ? await latestCheckpoint(options.out) : null;
   const saved = resumeFrom ? await readCheckpoint(resumeFrom.path) : null;
   const params: GPT2Params = saved?.params ?? options.initialParams ??
     initParams(options.model, { seed: options.seed });
   // The schedule follows the run's own update count (the optimizer's restarts at every reset).
-  const startEpoch = options.firstEpoch ?? 0;
-  const updatesPerEpoch = Math.ceil(Math.ceil(trainRecords.length / options.batchSize) / micro);
+  const stepsPerEpoch = Math.ceil(trainRecords.length / options.batchSize);
+  const updatesPerEpoch = Math.ceil(stepsPerEpoch / micro);
   let update = 0;
   const schedule = options.lrSchedule === "cosine"
     ? warmupCosineLr({
@@ -175,7 +176,6 @@ export async function train(
     update = (firstEpoch - startEpoch) * updatesPerEpoch;
     metrics.push(...saved.state.metrics);
   }
-  const stepsPerEpoch = Math.ceil(trainRecords.length / options.batchSize);
   onEvent({
     type: "start",
     epochs: options.epochs,
@@ -408,7 +408,7 @@ export async function evaluate(
   }
   const n = Math.max(records.length, 1);
   let paths: Partial<Record<PathClass, number>> | null = null, validPaths: number | null = null;
-  if (records.length > 0 && items.slice(0, records.length).every(hasGraph)) {
+  if (records.length > 0 && items.slice(0, records.length).every(hasGraphKeys)) {
     paths = {};
     for (const [i, text] of outputs.entries()) {
       const kind = classifyPath(items[i], text);
@@ -425,10 +425,4 @@ export async function evaluate(
     paths,
     validPaths,
   };
-}
-
-/** Whether an item carries ProsQA's graph keys. */
-function hasGraph(item: CoconutItem): boolean {
-  return item.idx_to_symbol !== undefined && item.edges !== undefined && item.root !== undefined &&
-    item.target !== undefined;
 }
