@@ -8,7 +8,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { disposeParams, gpt2Config, gpt2Forward, initParams, saveCheckpoint, useBackend } from "../model/mod.ts";
-import { findTorchPython } from "./util.ts";
+import { findTorchPython, runTorchReference } from "./util.ts";
 
 /** The result line. */
 export interface CheckpointTorchResult {
@@ -35,19 +35,10 @@ export async function benchCheckpointTorch(): Promise<CheckpointTorchResult> {
   const ours = await out.logits!.data();
   tf.dispose([ids, out.hidden, out.logits!, ...out.cache.flatMap((c) => [c.k, c.v])]);
   disposeParams(params);
-  const script = new URL("./torch_gpt2.py", import.meta.url).pathname;
-  const run = await new Deno.Command(python, {
-    args: [script, "logits", dir, JSON.stringify(rows)],
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
+  const run = await runTorchReference(python, ["logits", dir, JSON.stringify(rows)]);
   await Deno.remove(dir, { recursive: true });
-  if (run.code !== 0) {
-    const err = new TextDecoder().decode(run.stderr).trim().split("\n").at(-1);
-    return { bench: "checkpoint-torch", max_abs_diff: null, loads_in_torch: false, note: err };
-  }
-  const theirs: number[] = JSON.parse(new TextDecoder().decode(run.stdout)).logits;
+  if ("error" in run) return { bench: "checkpoint-torch", max_abs_diff: null, loads_in_torch: false, note: run.error };
+  const theirs = run.json.logits as number[];
   let max = 0;
   for (let i = 0; i < theirs.length; i++) max = Math.max(max, Math.abs(theirs[i] - ours[i]));
   return { bench: "checkpoint-torch", max_abs_diff: max, loads_in_torch: theirs.length === ours.length };

@@ -12,7 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { latentForward } from "../infer/mod.ts";
 import { AdamW, causalLmLoss, disposeParams, gpt2Config, initParams, useBackend, valueAndGrads } from "../model/mod.ts";
 import { Rng } from "../random/mod.ts";
-import { findTorchPython, type KernelProfile, kernelProfile, median } from "./util.ts";
+import { type KernelProfile, kernelProfile, median, torchStepMs } from "./util.ts";
 
 /** The result line. */
 export interface CoconutStepResult {
@@ -75,32 +75,19 @@ export async function benchCoconutStep(
   opt.dispose();
   disposeParams(params);
   const copraMs = median(times);
-  let torchMs: number | null = null, note: string | undefined;
-  const python = await findTorchPython();
-  if (python === null) note = "no python3 with torch found: PyTorch reference skipped";
-  else {
-    const script = new URL("./torch_gpt2.py", import.meta.url).pathname;
-    const out = await new Deno.Command(python, {
-      args: [
-        script,
-        "coconut-step",
-        "--steps",
-        String(steps),
-        "--batch",
-        String(batch),
-        "--seq",
-        String(seq),
-        "--thoughts",
-        String(thoughts),
-        "--vocab",
-        String(vocab),
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (out.code === 0) torchMs = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!).torch_ms;
-    else note = `PyTorch reference failed: ${new TextDecoder().decode(out.stderr).trim().split("\n").at(-1)}`;
-  }
+  const { torchMs, note } = await torchStepMs([
+    "coconut-step",
+    "--steps",
+    String(steps),
+    "--batch",
+    String(batch),
+    "--seq",
+    String(seq),
+    "--thoughts",
+    String(thoughts),
+    "--vocab",
+    String(vocab),
+  ]);
   const round = (x: number) => Math.round(x * 100) / 100;
   return {
     bench: "coconut-step",

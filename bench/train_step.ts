@@ -22,7 +22,7 @@ import {
   valueAndGrads,
 } from "../model/mod.ts";
 import { Rng } from "@copra/random";
-import { findTorchPython, type KernelProfile, kernelProfile, median } from "./util.ts";
+import { type KernelProfile, kernelProfile, median, torchStepMs } from "./util.ts";
 
 /** Options of the train-step benchmark. */
 export interface TrainStepOptions {
@@ -85,35 +85,19 @@ export async function benchTrainStep(options: TrainStepOptions = {}): Promise<Tr
   disposeParams(params);
   const copraMs = median(times);
 
-  let torchMs: number | null = null;
-  let note: string | undefined;
-  const python = await findTorchPython();
-  if (python === null) {
-    note = "no python3 with torch found: PyTorch reference skipped";
-  } else if (preset === "gpt2-medium") {
-    note = "no PyTorch preset for gpt2-medium";
-  } else {
-    const script = new URL("./torch_gpt2.py", import.meta.url).pathname;
-    const out = await new Deno.Command(python, {
-      args: [
-        script,
-        "train-step",
-        "--preset",
-        preset,
-        "--batch",
-        String(batch),
-        "--seq",
-        String(seq),
-        "--steps",
-        String(steps),
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const line = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
-    if (out.code === 0) torchMs = JSON.parse(line).torch_ms;
-    else note = `PyTorch reference failed: ${new TextDecoder().decode(out.stderr).trim().split("\n").at(-1)}`;
-  }
+  const { torchMs, note } = preset === "gpt2-medium"
+    ? { torchMs: null, note: "no PyTorch preset for gpt2-medium" }
+    : await torchStepMs([
+      "train-step",
+      "--preset",
+      preset,
+      "--batch",
+      String(batch),
+      "--seq",
+      String(seq),
+      "--steps",
+      String(steps),
+    ]);
   const round = (x: number) => Math.round(x * 100) / 100;
   return {
     bench: "train-step",

@@ -25,6 +25,27 @@ export async function findTorchPython(): Promise<string | null> {
   return null;
 }
 
+/** Runs `bench/torch_gpt2.py <args>` with `python`: its last stdout line as JSON, or its last stderr line. */
+export async function runTorchReference(
+  python: string,
+  args: string[],
+): Promise<{ json: Record<string, unknown> } | { error: string }> {
+  const script = new URL("./torch_gpt2.py", import.meta.url).pathname;
+  const out = await new Deno.Command(python, { args: [script, ...args], stdout: "piped", stderr: "piped" }).output();
+  const lastLine = (bytes: Uint8Array) => new TextDecoder().decode(bytes).trim().split("\n").at(-1) ?? "";
+  return out.code === 0 ? { json: JSON.parse(lastLine(out.stdout)) } : { error: lastLine(out.stderr) };
+}
+
+/** The PyTorch reference's `torch_ms` for a step command (`train-step …`, `coconut-step …`), or why there is none. */
+export async function torchStepMs(args: string[]): Promise<{ torchMs: number | null; note?: string }> {
+  const python = await findTorchPython();
+  if (python === null) return { torchMs: null, note: "no python3 with torch found: PyTorch reference skipped" };
+  const result = await runTorchReference(python, args);
+  return "json" in result
+    ? { torchMs: result.json.torch_ms as number }
+    : { torchMs: null, note: `PyTorch reference failed: ${result.error}` };
+}
+
 /** Per-kernel time of one call, from `tf.profile`: calls and milliseconds per kernel name, slowest first. */
 export interface KernelProfile {
   /** Kernel calls in all. */
