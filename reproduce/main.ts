@@ -93,6 +93,8 @@ const tokenizer = buildTokenizer(
   [...trainItems, ...validItems, ...testItems, ...oodItems],
   [...PROSQA_PERSONS, ...PROSQA_CONCEPTS],
 );
+/** Every item a model will see (its n_positions must cover the longest). */
+const everything = [...trainItems, ...validItems, ...testItems, ...oodItems, ...(prosqaItems ?? [])];
 console.log(
   `reproduce ${regime.name}: ${trainItems.length} train / ${validItems.length} held-out / ${testItems.length} test / ` +
     `${oodItems.length} OOD items; vocabulary ${tokenizer.vocabSize}; CoT ${regime.recipe.cotEpochs} epochs, then ` +
@@ -103,36 +105,32 @@ console.log(
 const fingerprint = JSON.stringify({ ...regime, runs: undefined, name: undefined });
 const resultsPath = `${runsDir}/results.json`;
 if (values.fresh) await Deno.remove(resultsPath).catch(() => {});
-const previous: { fingerprint: string; runs: RunResult[] } = await Deno.readTextFile(resultsPath)
-  .then(JSON.parse, () => ({ fingerprint, runs: [] }));
-const results: RunResult[] = previous.fingerprint === fingerprint ? previous.runs : [];
+/** The runs results.json holds for this regime (others', e.g. a parallel `--seeds 1`, included); [] if none. */
+async function finishedRuns(): Promise<RunResult[]> {
+  const saved: { fingerprint: string; runs: RunResult[] } | null = await Deno.readTextFile(resultsPath)
+    .then(JSON.parse, () => null);
+  return saved?.fingerprint === fingerprint ? saved.runs : [];
+}
+const key = (r: RunResult) => `${r.method}/${r.seed}`;
+/** Runs in the regime's order (method, then seed), later entries replacing earlier ones of the same key. */
+const merge = (...runs: RunResult[]): RunResult[] => regimeOrder([...new Map(runs.map((r) => [key(r), r])).values()]);
 
 for (const { method, seeds } of regime.runs) {
   if (only && !only.has(method)) continue;
   for (const seed of seeds) {
     if (onlySeeds && !onlySeeds.has(seed)) continue;
-    if (results.some((r) => r.method === method && r.seed === seed)) {
+    if ((await finishedRuns()).some((r) => r.method === method && r.seed === seed)) {
       console.log(`${method} seed ${seed}: done before, kept`);
       continue;
     }
     const result = await trainAndScore(method, seed);
-    // Merge with what other processes (e.g. a parallel `--only`) wrote meanwhile, then write.
-    const now: { fingerprint: string; runs: RunResult[] } = await Deno.readTextFile(resultsPath)
-      .then(JSON.parse, () => ({ fingerprint, runs: [] }));
-    const key = (r: RunResult) => `${r.method}/${r.seed}`;
-    const merged = new Map(
-      (now.fingerprint === fingerprint ? [...now.runs, ...results] : results).map((r) => [key(r), r]),
-    );
-    merged.set(key(result), result);
-    results.splice(0, results.length, ...regimeOrder([...merged.values()]));
-    await Deno.writeTextFile(resultsPath, JSON.stringify({ fingerprint, runs: results }, null, 1) + "\n");
+    const runs = merge(...await finishedRuns(), result);
+    await Deno.writeTextFile(resultsPath, JSON.stringify({ fingerprint, runs }, null, 1) + "\n");
   }
 }
 
 // The report covers every finished run of this regime, including those of parallel processes.
-const final: { fingerprint: string; runs: RunResult[] } = await Deno.readTextFile(resultsPath)
-  .then(JSON.parse, () => ({ fingerprint, runs: results }));
-results.splice(0, results.length, ...regimeOrder(final.fingerprint === fingerprint ? final.runs : results));
+const results = await finishedRuns();
 await writeReport(results);
 console.log(`\n${resultsTable(results, `${regime.ood.minHops}-hop OOD`)}`);
 console.log(
@@ -154,7 +152,6 @@ async function trainAndScore(method: RunResult["method"], seed: number): Promise
     epochsPerStage: regime.recipe.epochsPerStage,
     optimizerReset: regime.recipe.optimizerReset,
   });
-  const everything = [...trainItems, ...validItems, ...testItems, ...oodItems, ...(prosqaItems ?? [])];
   let model = modelConfigFor(regime.model.preset, tokenizer, everything, curriculum, regime.model.overrides);
   if (model.n_positions < 512) model = { ...model, n_positions: 512 };
   const out = `${runsDir}/${method}-s${seed}`;
