@@ -555,7 +555,12 @@ export function program(): Command {
     .option("--seed <n>", "seed", int("--seed"), 0)
     .option("--min-hops <n>", "prosqa: shortest root→target path, at least", int("--min-hops"))
     .option("--max-hops <n>", "prosqa: … at most", int("--max-hops"))
-    .option("--small", "prosqa: the small graphs of the default task (5–8 nodes, 2–3 hops)")
+    .option(
+      "--small",
+      `prosqa: the small graphs of the default task (${
+        DEFAULT_TASK.nodes.join("–")
+      } nodes, ${DEFAULT_TASK.minHops}–${DEFAULT_TASK.maxHops} hops)`,
+    )
     .option("--hops <n>", "prontoqa: chain length", int("--hops"))
     .option("--steps <min,max>", "arith: steps per problem, e.g. 2,4")
     .action(async (kind: DatasetKind, o) => {
