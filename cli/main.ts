@@ -128,6 +128,8 @@ interface TrainCli {
   dropout?: number;
   lrSchedule: "constant" | "cosine";
   warmup: number;
+  questionLoss: number;
+  epochsPerDifficulty: number;
 }
 
 async function trainCommand(cli: TrainCli): Promise<void> {
@@ -144,6 +146,8 @@ async function trainCommand(cli: TrainCli): Promise<void> {
     epochsPerStage: cli.epochsPerStage,
     uniformProb: cli.uniformProb,
     optimizerReset: cli.optimizerReset,
+    questionLossWeight: cli.questionLoss,
+    epochsPerDifficulty: cli.epochsPerDifficulty,
   });
   // Data: the given files, or a generated small ProsQA-style task.
   let trainItems: CoconutItem[], validItems: CoconutItem[], source: string;
@@ -477,6 +481,18 @@ export function program(): Command {
     )
     .option("--c <n>", "continuous thoughts per step", int("--c"), 1)
     .option("--uniform-prob <p>", "probability of a uniformly drawn stage per example", num("--uniform-prob"), 0)
+    .option(
+      "--question-loss <w>",
+      "weight of a language-model loss on question tokens (0: off, the paper)",
+      num("--question-loss"),
+      0,
+    )
+    .option(
+      "--epochs-per-difficulty <n>",
+      "difficulty curriculum: level L (0, 1, …) of n epochs trains only items with ≤ fewest + L steps (0: off)",
+      int("--epochs-per-difficulty"),
+      0,
+    )
     .option("--batch-size <n>", "examples per forward pass", int("--batch-size"), 16)
     .option("--effective-batch <n>", "examples per update (gradient accumulation)", int("--effective-batch"))
     .option("--lr <lr>", "learning rate", num("--lr"), RECIPE.lr)

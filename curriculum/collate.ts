@@ -19,6 +19,11 @@ export interface Batch {
   positionIds: number[][];
   /** Thought-slot indices of each row, shifted by its left padding. */
   latentPositions: number[][];
+  /**
+   * Loss weight of each label (B,T), 0 on padding; present when any example has weights (an example without
+   * them weighs 1 on each counted label).
+   */
+  weights?: number[][];
 }
 
 /**
@@ -49,11 +54,15 @@ export function collate(examples: readonly Example[], padId: number): Batch {
     body: readonly number[],
     pad: number,
   ) => [...new Array(pad).fill(fill), ...body, ...new Array(length - pad - body.length).fill(fill)];
-  return {
+  const batch: Batch = {
     ids: examples.map((e, i) => row(padId, e.ids, left[i])),
     labels: examples.map((e, i) => row(-100, e.labels, left[i])),
     attentionMask: examples.map((e, i) => row(0, e.ids.map(() => 1), left[i])),
     positionIds: examples.map((e, i) => row(0, e.positionIds, left[i])),
     latentPositions: examples.map((e, i) => e.latentPositions.map((p) => p + left[i])),
   };
+  if (examples.some((e) => e.weights)) {
+    batch.weights = examples.map((e, i) => row(0, e.weights ?? e.labels.map((l) => (l === -100 ? 0 : 1)), left[i]));
+  }
+  return batch;
 }

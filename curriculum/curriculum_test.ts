@@ -8,7 +8,9 @@ import {
   type CurriculumConfig,
   curriculumConfig,
   drawStage,
+  epochOrder,
   type Example,
+  maxStepsAtEpoch,
   type Method,
   METHODS,
   recordTexts,
@@ -198,4 +200,42 @@ Deno.test("collator: first thoughts share a column; pads have attention 0, posit
   }
   assert.equal(batch.latentPositions[2].length, 0);
   assert.deepEqual(collate([], 0).ids, []);
+});
+
+Deno.test("question loss: the question is learned at its weight, markers stay ignored, validation unchanged", () => {
+  const c = config("coconut", { questionLossWeight: 0.25 });
+  const ex = buildExample(record, 1, c, ids);
+  check(ex, [Q, "BOT", "L", "L", "EOT", S2, S3, A, "EOS"], ["BOT", "EOT", "L"], q + 1, 2);
+  const after = tok.encode(S2 + S3 + A).length + 1;
+  assert.deepEqual(ex.weights, [...new Array(q).fill(0.25), 0, 0, 0, 0, ...new Array(after).fill(1)]);
+  // Off (the default): no weights, and the question's labels are ignored.
+  assert.equal(buildExample(record, 1, config("coconut"), ids).weights, undefined);
+  assert.throws(() => config("cot", { questionLossWeight: -1 }), /questionLossWeight: must be a finite number ≥ 0/);
+  // Collated with an example without weights: that row weighs 1 on its counted labels, pads weigh 0.
+  const plain = buildExample(shortRecord, 0, config("cot"), ids);
+  const batch = collate([buildExample(record, 0, config("cot", { questionLossWeight: 0.5 }), ids), plain], ids.eos);
+  assert.deepEqual(batch.weights![1], [
+    ...plain.labels.map((l) => (l === -100 ? 0 : 1)),
+    ...new Array(batch.ids[0].length - plain.ids.length).fill(0),
+  ]);
+  assert.deepEqual(batch.weights![0].slice(0, q), new Array(q).fill(0.5));
+  assert.equal(collate([plain], ids.eos).weights, undefined);
+});
+
+Deno.test("difficulty curriculum: level L of n epochs allows ≤ fewest + L steps; epochs keep their length", () => {
+  const c = config("cot", { epochsPerDifficulty: 2 });
+  assert.deepEqual([0, 1, 2, 3, 4].map((e) => maxStepsAtEpoch(c, e, 2)), [2, 2, 3, 3, 4]);
+  assert.equal(maxStepsAtEpoch(config("cot"), 9, 2), Infinity);
+  assert.throws(() => config("cot", { epochsPerDifficulty: 1.5 }), /epochsPerDifficulty: must be an integer ≥ 0/);
+  const steps = [2, 3, 2, 4, 3, 2, 4];
+  const rng = new Rng(3);
+  const easy = epochOrder(steps, 2, rng);
+  assert.equal(easy.length, steps.length);
+  assert.ok(easy.every((i) => steps[i] <= 2));
+  // Whole passes over the allowed items: each of the 3 appears twice, then once more for the 7th slot.
+  const counts = [0, 2, 5].map((i) => easy.filter((j) => j === i).length).toSorted();
+  assert.deepEqual(counts, [2, 2, 3]);
+  // Everything allowed: one plain shuffle, the same draws as without the curriculum.
+  assert.deepEqual(epochOrder(steps, Infinity, new Rng(9)), new Rng(9).shuffle([0, 1, 2, 3, 4, 5, 6]));
+  assert.throws(() => epochOrder(steps, 1, rng), /maxSteps: no item has this few steps/);
 });

@@ -3,7 +3,7 @@
  *
  * Tokenization is piecewise, as in the official code: `question + "\n"`, each `step + "\n"`, `"### " + answer`
  * then `<eos>`. Labels are the ids themselves (the loss shifts them) except -100 on the question, the markers,
- * the thought slots and pauses.
+ * the thought slots and pauses. With `questionLossWeight` > 0 the question is learned too, at that weight.
  *
  * @module
  */
@@ -61,6 +61,11 @@ export interface Example {
   latentPositions: number[];
   /** The stage the example was built for. */
   stage: number;
+  /**
+   * Loss weight of each label (same length as ids), present only when the question is learned too
+   * (`questionLossWeight` > 0): that weight on the question, 1 on the learned tokens after it, 0 where ignored.
+   */
+  weights?: number[];
 }
 
 /** An inference prompt: ids up to where generation starts. */
@@ -213,11 +218,25 @@ export function buildExample(
     }
   }
   const tokens = [...question, ...hidden, ...shown, ...answer];
-  const labels = [...new Array(question.length + hidden.length).fill(IGNORE), ...shown, ...answer];
+  const learnsQuestion = config.questionLossWeight > 0;
+  const labels = [
+    ...(learnsQuestion ? question : new Array(question.length).fill(IGNORE)),
+    ...new Array(hidden.length).fill(IGNORE),
+    ...shown,
+    ...answer,
+  ];
   const latentPositions = slots === "latent"
     ? hidden.map((_, i) => question.length + i).filter((p) => tokens[p] === ids.latent)
     : [];
-  return { ids: tokens, labels, positionIds: tokens.map((_, i) => i), latentPositions, stage };
+  const example: Example = { ids: tokens, labels, positionIds: tokens.map((_, i) => i), latentPositions, stage };
+  if (learnsQuestion) {
+    example.weights = [
+      ...new Array(question.length).fill(config.questionLossWeight),
+      ...new Array(hidden.length).fill(0),
+      ...new Array(shown.length + answer.length).fill(1),
+    ];
+  }
+  return example;
 }
 
 /** An offset o ≥ 0 with P(o) ∝ e^(−λo), truncated at `limit` (Deng et al.'s removal smoothing). */

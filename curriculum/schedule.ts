@@ -75,6 +75,17 @@ export interface CurriculumConfig {
   icotTokensPerStage: number;
   /** `icot`: removal smoothing λ (extra tokens o removed with P(o) ∝ e^(−λo)); 0 turns it off. Default 0. */
   icotSmoothing: number;
+  /**
+   * Weight of a language-model loss on the question's tokens, relative to 1 on the learned tokens after it (the
+   * loss is the weighted mean). Default 0: questions are not learned, as in the paper.
+   */
+  questionLossWeight: number;
+  /**
+   * A curriculum over difficulty: epochs spent at each level, where level L (from 0) trains only on items with
+   * at most (fewest steps in the data) + L reasoning steps; an epoch keeps its length by cycling through them.
+   * Default 0: every item from the first epoch.
+   */
+  epochsPerDifficulty: number;
 }
 
 /**
@@ -126,6 +137,8 @@ export function curriculumConfig(options: Partial<CurriculumConfig> & { method: 
     pauseTokens: options.pauseTokens ?? maxLatentStage * thoughtsPerStep,
     icotTokensPerStage: options.icotTokensPerStage ?? 8,
     icotSmoothing: options.icotSmoothing ?? 0,
+    questionLossWeight: options.questionLossWeight ?? 0,
+    epochsPerDifficulty: options.epochsPerDifficulty ?? 0,
   };
   if (!METHODS.includes(config.method)) {
     throw new CurriculumError("method", `unknown method; choose ${METHODS.join(", ")}`, config.method);
@@ -142,6 +155,12 @@ export function curriculumConfig(options: Partial<CurriculumConfig> & { method: 
     throw new CurriculumError("uniformProb", "must be in [0, 1]", config.uniformProb);
   }
   if (!(config.icotSmoothing >= 0)) throw new CurriculumError("icotSmoothing", "must be ≥ 0", config.icotSmoothing);
+  if (!(config.questionLossWeight >= 0 && Number.isFinite(config.questionLossWeight))) {
+    throw new CurriculumError("questionLossWeight", "must be a finite number ≥ 0", config.questionLossWeight);
+  }
+  if (!Number.isInteger(config.epochsPerDifficulty) || config.epochsPerDifficulty < 0) {
+    throw new CurriculumError("epochsPerDifficulty", "must be an integer ≥ 0 (0: off)", config.epochsPerDifficulty);
+  }
   if (!["every-epoch", "stage-switch", "never"].includes(config.optimizerReset)) {
     throw new CurriculumError(
       "optimizerReset",
@@ -216,4 +235,47 @@ export function resetsOptimizer(config: CurriculumConfig, epoch: number): boolea
   if (epoch === 0 || config.optimizerReset === "never") return false;
   if (config.optimizerReset === "every-epoch") return true;
   return stageOfEpoch(config, epoch) !== stageOfEpoch(config, epoch - 1);
+}
+
+/**
+ * The most reasoning steps an item may have to be trained on at `epoch` under the difficulty curriculum:
+ * `fewestSteps + ⌊epoch / epochsPerDifficulty⌋`, or `Infinity` when the curriculum is off.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { curriculumConfig, maxStepsAtEpoch } from "@copra/curriculum";
+ * const config = curriculumConfig({ method: "cot", epochsPerDifficulty: 2 });
+ * assert.deepEqual([0, 1, 2, 5].map((e) => maxStepsAtEpoch(config, e, 1)), [1, 1, 2, 3]);
+ * assert.equal(maxStepsAtEpoch(curriculumConfig({ method: "cot" }), 0, 1), Infinity);
+ * ```
+ */
+export function maxStepsAtEpoch(config: CurriculumConfig, epoch: number, fewestSteps: number): number {
+  if (!Number.isInteger(epoch) || epoch < 0) throw new CurriculumError("epoch", "must be an integer ≥ 0", epoch);
+  if (config.epochsPerDifficulty === 0) return Infinity;
+  return fewestSteps + Math.floor(epoch / config.epochsPerDifficulty);
+}
+
+/**
+ * The training order of one epoch, given each item's number of steps: a shuffle of every item — or, when the
+ * difficulty curriculum allows only items with at most `maxSteps` steps, shuffles of those one after another, cut
+ * to the number of items, so that every epoch has the same number of updates.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Rng } from "@copra/random";
+ * import { epochOrder } from "@copra/curriculum";
+ * const steps = [1, 3, 2, 1];
+ * assert.deepEqual(epochOrder(steps, Infinity, new Rng(0)).toSorted(), [0, 1, 2, 3]);
+ * assert.deepEqual(epochOrder(steps, 1, new Rng(0)).toSorted(), [0, 0, 3, 3]);
+ * ```
+ */
+export function epochOrder(stepCounts: readonly number[], maxSteps: number, rng: Rng): number[] {
+  const allowed = [...stepCounts.keys()].filter((i) => stepCounts[i] <= maxSteps);
+  if (allowed.length === stepCounts.length) return rng.shuffle(allowed);
+  if (allowed.length === 0) throw new CurriculumError("maxSteps", "no item has this few steps", maxSteps);
+  const order: number[] = [];
+  while (order.length < stepCounts.length) order.push(...rng.shuffle([...allowed]));
+  return order.slice(0, stepCounts.length);
 }

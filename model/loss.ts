@@ -22,7 +22,8 @@ export const IGNORE_INDEX: -100 = -100;
 /**
  * Mean cross-entropy of `logits` (B,T,V) against `labels` (B,T) int32, over the positions whose label is not
  * {@link IGNORE_INDEX}; the label at position t is the target of the logits at t (no shift here — see
- * {@link causalLmLoss}). Returns a scalar; 0 when no position counts.
+ * {@link causalLmLoss}). Returns a scalar; 0 when no position counts. With `weights` (B,T) it is the weighted
+ * mean Σ wₜ·CEₜ / Σ wₜ over the counted positions instead.
  *
  * Computed as logsumexp(logits) − logits[label] per position: the label's logit is gathered from the flat
  * logits, so no one-hot tensor is built.
@@ -36,9 +37,12 @@ export const IGNORE_INDEX: -100 = -100;
  * const labels = tf.tensor2d([[-100, 1]], undefined, "int32");
  * const loss = await crossEntropy(logits, labels).data();
  * assert.ok(Math.abs(loss[0] - Math.log(4 / 3)) < 1e-6);
+ * const both = tf.tensor2d([[0, 1]], undefined, "int32"); // CE ln 2 and ln(4/3)
+ * const weighted = await crossEntropy(logits, both, tf.tensor2d([[1, 3]])).data();
+ * assert.ok(Math.abs(weighted[0] - (Math.log(2) + 3 * Math.log(4 / 3)) / 4) < 1e-6);
  * ```
  */
-export function crossEntropy(logits: Tensor3D, labels: Tensor2D): Scalar {
+export function crossEntropy(logits: Tensor3D, labels: Tensor2D, weights?: Tensor2D): Scalar {
   return tf.tidy(() => {
     const [B, T, V] = logits.shape;
     const N = B * T;
@@ -46,8 +50,14 @@ export function crossEntropy(logits: Tensor3D, labels: Tensor2D): Scalar {
     const y = tf.reshape(labels, [N]); // (N)
     const counted = tf.notEqual(y, IGNORE_INDEX); // (N)
     const safe = tf.where(counted, y, tf.zerosLike(y)); // ignored → class 0, weighted 0 below
-    const mask = tf.cast(counted, "float32");
-    const weight = tf.div(mask, tf.maximum(tf.sum(mask), 1)); // (N): 1/count where counted, else 0
+    if (weights === undefined) {
+      const mask = tf.cast(counted, "float32");
+      const weight = tf.div(mask, tf.maximum(tf.sum(mask), 1)); // (N): 1/count where counted, else 0
+      return sparseSoftmaxCrossEntropy(flat, safe, weight, V) as Scalar;
+    }
+    const w = tf.mul(tf.cast(counted, "float32"), tf.reshape(weights, [N])); // (N)
+    const total = tf.sum(w);
+    const weight = tf.div(w, tf.where(tf.greater(total, 0), total, tf.onesLike(total))); // (N): wᵢ / Σw
     return sparseSoftmaxCrossEntropy(flat, safe, weight, V) as Scalar;
   });
 }
@@ -84,7 +94,8 @@ function sparseSoftmaxCrossEntropy(x: Tensor, labels: Tensor, weight: Tensor, V:
 
 /**
  * The causal language-model loss as Hugging Face computes it from `labels`: logits at t predict the label at
- * t+1 (the last position predicts nothing), ignore index -100, mean over counted tokens.
+ * t+1 (the last position predicts nothing), ignore index -100, mean over counted tokens — or, with `weights`
+ * (B,T, aligned with `labels`), their weighted mean.
  *
  * @example
  * ```ts
@@ -97,11 +108,12 @@ function sparseSoftmaxCrossEntropy(x: Tensor, labels: Tensor, weight: Tensor, V:
  * assert.ok(Math.abs(loss[0] - Math.log(5)) < 1e-6);
  * ```
  */
-export function causalLmLoss(logits: Tensor3D, labels: Tensor2D): Scalar {
+export function causalLmLoss(logits: Tensor3D, labels: Tensor2D, weights?: Tensor2D): Scalar {
   return tf.tidy(() => {
     const [B, T, V] = logits.shape;
     const shiftedLogits = tf.slice(logits, [0, 0, 0], [B, T - 1, V]);
     const shiftedLabels = tf.slice(labels, [0, 1], [B, T - 1]);
-    return crossEntropy(shiftedLogits, shiftedLabels);
+    const shiftedWeights = weights === undefined ? undefined : tf.slice(weights, [0, 1], [B, T - 1]);
+    return crossEntropy(shiftedLogits, shiftedLabels, shiftedWeights);
   });
 }

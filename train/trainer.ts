@@ -14,6 +14,8 @@ import {
   collate,
   type CurriculumConfig,
   drawStage,
+  epochOrder,
+  maxStepsAtEpoch,
   resetsOptimizer,
   type SpecialIds,
   specialIds,
@@ -138,6 +140,8 @@ export async function train(
   const trainRecords = trainItems.map((it) => tokenizeRecord(tokenizer, it));
   const validRecords = validItems.map((it) => tokenizeRecord(tokenizer, it));
   const micro = Math.ceil(options.effectiveBatch / options.batchSize);
+  const stepCounts = trainItems.map((it) => it.steps.length);
+  const fewestSteps = stepCounts.reduce((a, b) => Math.min(a, b), Infinity);
 
   // Fresh start, or the latest checkpoint of the run.
   await Deno.mkdir(options.out, { recursive: true });
@@ -192,8 +196,9 @@ export async function train(
     if (reset) optimizer.reset();
     onEvent({ type: "epoch-start", epoch, stage, optimizerReset: reset });
 
-    // Shuffle, build each example at its own stage, cut into micro-batches.
-    const order = rng.shuffle([...trainRecords.keys()]);
+    // Shuffle (the items the difficulty curriculum allows, cycled to the epoch's length), build each example at its
+    // own stage, cut into micro-batches.
+    const order = epochOrder(stepCounts, maxStepsAtEpoch(curriculum, epoch, fewestSteps), rng);
     const examples = order.map((i) =>
       buildExample(trainRecords[i], drawStage(curriculum, stage, trainItems[i].steps.length, rng), curriculum, ids, rng)
     );
@@ -221,10 +226,11 @@ export async function train(
           causalLmLoss(
             latentForward(params, options.model, tensors, { training: { seed: dropoutSeed } }).logits,
             tensors.labels,
+            tensors.weights,
           ),
       );
       const loss = (await value.data())[0];
-      tf.dispose([value, tensors.ids, tensors.attentionMask, tensors.positionIds, tensors.labels]);
+      tf.dispose([value, ...Object.values(tensors).filter((t) => t instanceof tf.Tensor)]);
       if (pending === null) pending = grads;
       else {
         const sum: Record<string, tf.Tensor> = {};
@@ -299,7 +305,7 @@ export async function train(
 }
 
 /** A collated batch as tensors, labels included. */
-function toTensors(batch: ReturnType<typeof collate>): LatentBatch & { labels: tf.Tensor2D } {
+function toTensors(batch: ReturnType<typeof collate>): LatentBatch & { labels: tf.Tensor2D; weights?: tf.Tensor2D } {
   const B = batch.ids.length, T = batch.ids[0]?.length ?? 0;
   return {
     ids: tf.tensor2d(batch.ids.flat(), [B, T], "int32"),
@@ -307,10 +313,14 @@ function toTensors(batch: ReturnType<typeof collate>): LatentBatch & { labels: t
     positionIds: tf.tensor2d(batch.positionIds.flat(), [B, T], "int32"),
     latentPositions: batch.latentPositions,
     labels: tf.tensor2d(batch.labels.flat(), [B, T], "int32"),
+    ...(batch.weights ? { weights: tf.tensor2d(batch.weights.flat(), [B, T]) } : {}),
   };
 }
 
-/** Mean loss over validation examples built at `stage` (no mixing, no dropout). */
+/**
+ * Mean loss over validation examples built at `stage` (no mixing, no dropout), on the learned tokens after the
+ * question only — comparable between runs with and without a question loss.
+ */
 async function validationLoss(
   params: GPT2Params,
   config: GPT2Config,
@@ -322,9 +332,10 @@ async function validationLoss(
 ): Promise<number> {
   if (records.length === 0) return NaN;
   const rng = new Rng(0); // only icot smoothing draws; fixed for comparable numbers
+  const answerOnly: CurriculumConfig = { ...curriculum, questionLossWeight: 0 };
   let total = 0, count = 0;
   for (let i = 0; i < records.length; i += batchSize) {
-    const examples = records.slice(i, i + batchSize).map((r) => buildExample(r, stage, curriculum, ids, rng));
+    const examples = records.slice(i, i + batchSize).map((r) => buildExample(r, stage, answerOnly, ids, rng));
     const tensors = toTensors(collate(examples, ids.eos));
     const loss = tf.tidy(() => causalLmLoss(latentForward(params, config, tensors).logits, tensors.labels));
     total += (await loss.data())[0] * examples.length;

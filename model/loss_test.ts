@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { causalLmLoss, crossEntropy, useBackend } from "@copra/model";
+
+await useBackend("cpu");
+
+/** The weighted mean cross-entropy written with a one-hot and log-softmax: an independent reference. */
+function reference(logits: tf.Tensor3D, labels: number[][], weights: number[][]): tf.Scalar {
+  const [B, T, V] = logits.shape;
+  const w = labels.flat().map((l, i) => (l === -100 ? 0 : weights.flat()[i]));
+  const oneHot = tf.oneHot(labels.flat().map((l) => Math.max(l, 0)), V); // (N,V)
+  const ce = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(tf.reshape(logits, [B * T, V]))), 1)); // (N)
+  return tf.div(tf.sum(tf.mul(ce, tf.tensor1d(w))), w.reduce((a, b) => a + b, 0)) as tf.Scalar;
+}
+
+Deno.test("crossEntropy with weights: the weighted mean over counted positions, value and gradient", async () => {
+  const logits = tf.randomNormal([2, 3, 5], 0, 1, "float32", 7) as tf.Tensor3D;
+  const labels = [[1, -100, 4], [0, 2, -100]];
+  const weights = [[0.25, 9, 1], [1, 0.5, 9]]; // weights on ignored positions must not count
+  const y = tf.tensor2d(labels, undefined, "int32"), w = tf.tensor2d(weights);
+  const ours = (x: tf.Tensor) => crossEntropy(x as tf.Tensor3D, y, w);
+  const ref = (x: tf.Tensor) => reference(x as tf.Tensor3D, labels, weights);
+  assert.ok(Math.abs((await ours(logits).data())[0] - (await ref(logits).data())[0]) < 1e-6);
+  const [g1, g2] = [await tf.grad(ours)(logits).data(), await tf.grad(ref)(logits).data()];
+  for (let i = 0; i < g1.length; i++) assert.ok(Math.abs(g1[i] - g2[i]) < 1e-6, `gradient ${i}: ${g1[i]} vs ${g2[i]}`);
+  tf.dispose([logits, y, w]);
+});
+
+Deno.test("crossEntropy: unit weights give the unweighted mean; all-zero weights give 0", async () => {
+  const logits = tf.randomNormal([1, 4, 6], 0, 1, "float32", 3) as tf.Tensor3D;
+  const y = tf.tensor2d([[5, -100, 0, 2]], undefined, "int32");
+  const plain = (await crossEntropy(logits, y).data())[0];
+  const ones = (await crossEntropy(logits, y, tf.ones([1, 4])).data())[0];
+  assert.ok(Math.abs(plain - ones) < 1e-6);
+  assert.equal((await crossEntropy(logits, y, tf.zeros([1, 4])).data())[0], 0);
+  tf.dispose([logits, y]);
+});
+
+Deno.test("causalLmLoss shifts weights with the labels", async () => {
+  const logits = tf.randomNormal([1, 4, 6], 0, 1, "float32", 5) as tf.Tensor3D;
+  const labels = [[3, 1, 4, 1]], weights = [[7, 0.5, 1, 2]];
+  const got = (await causalLmLoss(logits, tf.tensor2d(labels, undefined, "int32"), tf.tensor2d(weights)).data())[0];
+  const shifted = tf.slice(logits, [0, 0, 0], [1, 3, 6]) as tf.Tensor3D;
+  const want = (await reference(shifted, [[1, 4, 1]], [[0.5, 1, 2]]).data())[0];
+  assert.ok(Math.abs(got - want) < 1e-6, `${got} vs ${want}`);
+  tf.dispose([logits, shifted]);
+});
