@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
 import { curriculumConfig } from "@copra/curriculum";
 import { generateProsQA, PROSQA_CONCEPTS, PROSQA_PERSONS } from "@copra/data";
 import { disposeParams } from "@copra/model";
@@ -151,4 +152,50 @@ Deno.test("cosine schedule: warm-up then a cosine to lr/10 over the run's update
   const expected = [1e-2, c(0), c(0.25), c(0.5), c(0.75), 1e-3];
   assert.equal(lrs.length, 6);
   lrs.forEach((lr, i) => assert.ok(Math.abs(lr - expected[i]) < 1e-9, `step ${i}: ${lr} vs ${expected[i]}`));
+});
+
+Deno.test("question loss: trained on, not validated on; the difficulty curriculum keeps epochs whole; no leaks", async () => {
+  const trainItems = generateProsQA({ n: 8, seed: 1, ...small });
+  const validItems = generateProsQA({ n: 3, seed: 2, ...small });
+  const tokenizer = buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS]);
+  const model = modelConfigFor("nano", tokenizer, trainItems, curriculumConfig({ method: "cot" }), {
+    n_layer: 1,
+    n_embd: 24,
+    n_head: 2,
+  });
+  // lr 1e-12: the weights stay (to float precision) at their initialisation, so the runs differ only in what the
+  // loss counts.
+  const run = async (extra: Parameters<typeof curriculumConfig>[0]) => {
+    const steps: number[] = [];
+    const { metrics, params } = await train(trainItems, validItems, {
+      curriculum: curriculumConfig(extra),
+      model,
+      tokenizer,
+      epochs: 2,
+      batchSize: 4,
+      effectiveBatch: 4,
+      lr: 1e-12,
+      weightDecay: 0,
+      clipNorm: null,
+      seed: 3,
+      backend: "cpu",
+      out: await Deno.makeTempDir(),
+      maxNewTokens: 2,
+    }, (e) => {
+      if (e.type === "step") steps.push(e.epoch);
+    });
+    disposeParams(params);
+    return { metrics, steps };
+  };
+  const before = tf.memory().numTensors;
+  const plain = await run({ method: "cot" });
+  const withQuestion = await run({ method: "cot", questionLossWeight: 1, epochsPerDifficulty: 1 });
+  assert.equal(tf.memory().numTensors, before);
+  // Validation counts the answer side only: the same number with and without the question loss.
+  withQuestion.metrics.forEach((m, i) => assert.ok(Math.abs(m.valLoss - plain.metrics[i].valLoss) < 1e-6));
+  // The training loss now averages over question tokens too (a different number), …
+  assert.notEqual(withQuestion.metrics[1].trainLoss, plain.metrics[1].trainLoss);
+  // … and epoch 0, restricted to the 2-step items, still has every update of an epoch.
+  assert.deepEqual(withQuestion.steps, plain.steps);
+  assert.ok(trainItems.some((it) => it.steps.length > 2) && trainItems.some((it) => it.steps.length === 2));
 });
