@@ -202,7 +202,7 @@ Deno.test("collator: first thoughts share a column; pads have attention 0, posit
   assert.deepEqual(collate([], 0).ids, []);
 });
 
-Deno.test("question loss: the question is learned at its weight, markers stay ignored, validation unchanged", () => {
+Deno.test("question loss: the question is learned at its weight, markers stay ignored, off by default", () => {
   const c = config("coconut", { questionLossWeight: 0.25 });
   const ex = buildExample(record, 1, c, ids);
   check(ex, [Q, "BOT", "L", "L", "EOT", S2, S3, A, "EOS"], ["BOT", "EOT", "L"], q + 1, 2);
