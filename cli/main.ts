@@ -121,6 +121,7 @@ interface TrainCli {
   hops?: [number, number];
   maxChildren?: number;
   balanceHops?: boolean;
+  optionDecoys?: number;
   nLayer?: number;
   nEmbd?: number;
   nHead?: number;
@@ -164,12 +165,13 @@ async function trainCommand(cli: TrainCli): Promise<void> {
       ...(cli.hops ? { minHops: cli.hops[0], maxHops: cli.hops[1] } : {}),
       ...(cli.maxChildren ? { maxChildren: cli.maxChildren } : {}),
       ...(cli.balanceHops ? { balanceHops: true } : {}),
+      ...(cli.optionDecoys ? { optionDecoys: cli.optionDecoys } : {}),
     };
     trainItems = generateProsQA({ n: cli.trainItems, seed: cli.seed, ...task });
     validItems = generateProsQA({ n: cli.evalItems, seed: cli.seed + 1_000_003, ...task });
     source = `generated ProsQA-style (${task.nodes.join("–")} nodes, ${task.minHops}–${task.maxHops} hops${
       cli.maxChildren ? `, ≤${cli.maxChildren} children per node` : ""
-    })`;
+    }${cli.optionDecoys ? `, ≤${cli.optionDecoys} decoy parents per option` : ""})`;
   }
   validItems = validItems.slice(0, cli.evalItems);
   const epochs = cli.epochs ??
@@ -540,6 +542,11 @@ export function program(): Command {
     )
     .option("--balance-hops", "generated task: every hop count of the range equally often")
     .option("--max-children <n>", "generated task: most children per node (1: no branches)", int("--max-children"))
+    .option(
+      "--option-decoys <n>",
+      "generated task: up to n extra parents per option that the person cannot reach",
+      int("--option-decoys"),
+    )
     .action((o) => trainCommand(o as TrainCli));
   p.command("eval")
     .description("score a checkpoint on a data file: accuracy, mean generated tokens incl. thoughts, latency")

@@ -93,6 +93,15 @@ export interface ProsQAOptions {
    * which on small graphs is mostly `minHops`). Balanced hops keep a model from learning a fixed number of steps.
    */
   balanceHops?: boolean;
+  /**
+   * Decoy parents per option (default 0): up to this many extra "Every U is a <option>" sentences for each of the
+   * two options, from concepts U the person cannot reach. Reachability from the person, the gold path and the
+   * answer are unchanged; what changes is that "a concept with an edge into an option" no longer points at the
+   * person's path, so a model cannot pick its first step backwards from the options. One ProsQA rule is dropped:
+   * the target may now also be reachable from the other person (`prosqaStats`' `targetRule` and `targetDeepest`,
+   * which count only leaves the other person cannot reach, are then false).
+   */
+  optionDecoys?: number;
 }
 
 /**
@@ -115,7 +124,9 @@ export function generateProsQA(options: ProsQAOptions): CoconutItem[] {
   const newPersonProb = options.newPersonProb ?? 0.12;
   const nodesMean = options.nodesMean ?? 22.8;
   const maxChildren = options.maxChildren ?? Infinity;
+  const optionDecoys = options.optionDecoys ?? 0;
   checkCount("n", options.n, 0);
+  checkCount("optionDecoys", optionDecoys, 0);
   if (!(maxChildren >= 1) || (maxChildren !== Infinity && !Number.isInteger(maxChildren))) {
     throw new DataError("argument", null, "maxChildren", "need an integer ≥ 1", options.maxChildren);
   }
@@ -151,7 +162,7 @@ export function generateProsQA(options: ProsQAOptions): CoconutItem[] {
     // With balanced hops, keep drawing graphs until one has the hop count drawn for this item.
     if (options.balanceHops && wanted === null) wanted = minHops + rng.int(maxHops - minHops + 1);
     const lo = wanted ?? minHops, hi = wanted ?? maxHops;
-    const item = tryItem(rng, size, lo, hi, meanParents, newPersonProb, maxChildren);
+    const item = tryItem(rng, size, lo, hi, meanParents, newPersonProb, maxChildren, optionDecoys);
     if (item) {
       items.push(item);
       wanted = null;
@@ -169,6 +180,7 @@ function tryItem(
   meanParents: number,
   newPersonProb: number,
   maxChildren: number,
+  optionDecoys: number,
 ): CoconutItem | undefined {
   // reach[v]: bit 1 = reachable from person 0, bit 2 = from person 1. depth[v]: edges from the nearest person.
   const reach = [1, 2], depth = [0, 0];
@@ -219,6 +231,20 @@ function tryItem(
   const deepLeaves = rootLeaves.filter((v) => fromRoot.dist[v] === deepest);
   const target = deepLeaves[rng.int(deepLeaves.length)];
   const negTarget = otherLeaves[rng.int(otherLeaves.length)];
+  // Decoys: edges into each option from concepts the root cannot reach (neither option gains a path from the root).
+  if (optionDecoys > 0) {
+    for (const option of [target, negTarget]) {
+      const pool = [...Array(size).keys()].filter((u) =>
+        hasParent[u] && u !== target && u !== negTarget && fromRoot.dist[u] === -1 && childCount[u] < maxChildren &&
+        !edges.some(([a, b]) => a === u && b === option)
+      );
+      for (const u of rng.shuffle(pool).slice(0, optionDecoys)) {
+        edges.push([u, option]);
+        childCount[u]++;
+      }
+    }
+    edges.sort((x, y) => x[1] - y[1] || x[0] - y[0]);
+  }
 
   // Names: people for parentless nodes, concepts for the rest, each list shuffled.
   const people = rng.shuffle([...PROSQA_PERSONS]), concepts = rng.shuffle([...PROSQA_CONCEPTS]);

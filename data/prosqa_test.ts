@@ -152,3 +152,39 @@ Deno.test("path classes on released items: their own steps are correct paths; ed
   ];
   assert.equal(classifyPath(item, longer.join("\n") + "\n### Tom is a lempus."), "longer-path");
 });
+
+Deno.test("optionDecoys: options gain parents the person cannot reach; path, answer and every rule unchanged", () => {
+  const task = { n: 300, seed: 6, nodes: [5, 8] as [number, number], nodesMean: 6.5, minHops: 2, maxHops: 3 };
+  /** Per item: parents of the two options, split into reachable from the root or not (breadth-first, here). */
+  const parents = (it: ReturnType<typeof generateProsQA>[number]) => {
+    const reach = new Set([it.root!]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const [a, b] of it.edges!) if (reach.has(a) && !reach.has(b)) (reach.add(b), grew = true);
+    }
+    const into = it.edges!.filter(([, b]) => b === it.target || b === it.neg_target).map(([a]) => a);
+    assert.ok(reach.has(it.target!) && !reach.has(it.neg_target!), it.question);
+    return {
+      reachable: into.filter((a) => reach.has(a)).length,
+      unreachable: into.filter((a) => !reach.has(a)).length,
+    };
+  };
+  const plain = generateProsQA(task), decoyed = generateProsQA({ ...task, optionDecoys: 2 });
+  assert.deepEqual(generateProsQA({ ...task, optionDecoys: 0 }), plain);
+  for (const it of decoyed) {
+    const stats = prosqaStats(it);
+    // ProsQA's rules but one: the target may be reachable from the other person too (checked below: the root
+    // reaches it and not the negative target).
+    assert.ok(stats.negTargetRule && stats.stepsFollowPath && stats.hops === it.steps.length, it.question);
+    assert.equal(classifyPath(it, it.steps.join("\n") + "\n### " + it.answer), "correct-path");
+    // Every edge is a sentence of the question.
+    assert.equal(it.question.split(". ").length, it.edges!.length + 1);
+  }
+  const mean = (items: typeof plain, key: "reachable" | "unreachable") =>
+    items.reduce((s, it) => s + parents(it)[key], 0) / items.length;
+  // Small graphs have few concepts the person cannot reach, so "up to 2 per option" adds about one edge per item
+  // (measured: 1.39 → 2.47 unreachable parents per item, 1.2 reachable either way).
+  assert.ok(mean(decoyed, "unreachable") > mean(plain, "unreachable") + 0.8, `${mean(decoyed, "unreachable")}`);
+  assert.ok(Math.abs(mean(decoyed, "reachable") - mean(plain, "reachable")) < 0.2);
+  assert.throws(() => generateProsQA({ ...task, optionDecoys: -1 }), /optionDecoys/);
+});
