@@ -391,6 +391,10 @@ async function evalCommand(cli: EvalCli): Promise<void> {
     console.log(table(["reasoning path", "share %"], kinds.map(([kind, share]) => [kind, fixed(share * 100, 1)])));
     console.log(`valid paths (correct or longer path to the target): ${fixed(result.validPaths! * 100, 1)}%`);
   }
+  if (result.firstSteps) {
+    const kinds = Object.entries(result.firstSteps).sort((a, b) => b[1] - a[1]);
+    console.log(table(["first step", "share %"], kinds.map(([kind, share]) => [kind, fixed(share * 100, 1)])));
+  }
   if (unknown > 0) console.log(`note: ${unknown} questions contain words outside the run's vocabulary (<unk>)`);
   disposeParams(params);
 }

@@ -24,7 +24,14 @@ export * from "./format.ts";
 export * from "./prontoqa.ts";
 export { generateProsQA, PROSQA_CONCEPTS, PROSQA_PERSONS } from "./prosqa.ts";
 export type { ProsQAOptions } from "./prosqa.ts";
-export { classifyPath, hasGraphKeys, parseProsQAQuestion, prosqaStats, shortestPaths } from "./prosqa_graph.ts";
-export type { Distances, ParsedProsQA, PathClass, ProsQAStats } from "./prosqa_graph.ts";
+export {
+  classifyFirstStep,
+  classifyPath,
+  hasGraphKeys,
+  parseProsQAQuestion,
+  prosqaStats,
+  shortestPaths,
+} from "./prosqa_graph.ts";
+export type { Distances, FirstStepClass, ParsedProsQA, PathClass, ProsQAStats } from "./prosqa_graph.ts";
 export * from "./score.ts";
 export * from "./stats.ts";

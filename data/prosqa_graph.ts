@@ -268,3 +268,57 @@ export function classifyPath(item: CoconutItem, generated: string): PathClass {
   const shortest = shortestPaths(names.length, edges, root).dist[target];
   return sentences.length === shortest ? "correct-path" : "longer-path";
 }
+
+/**
+ * Where a generated first reasoning step goes, for ProsQA outputs (the diagnosis behind docs/REGIME.md):
+ * - `gold`: the gold path's first step;
+ * - `other-edge`: another edge of the person (a valid step, a different branch);
+ * - `option-parent`: not an edge of the person, but a concept with an edge into one of the two options — a step
+ *   picked backwards from the options;
+ * - `other`: any other first sentence (another subject, or a concept unrelated to the options);
+ * - `none`: no reasoning sentence before the answer.
+ */
+export type FirstStepClass = "gold" | "other-edge" | "option-parent" | "other" | "none";
+
+/**
+ * Classifies the first written step of an output against the item's graph (see {@link FirstStepClass}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { classifyFirstStep } from "@copra/data";
+ * const item = {
+ *   question: "…", steps: ["Tom is a a1.", "Every a1 is a a2."], answer: "Tom is a a2.",
+ *   idx_to_symbol: ["Tom", "Bob", "a1", "a2", "b1", "b2", "a3"],
+ *   edges: [[0, 2], [0, 6], [2, 3], [1, 4], [4, 5]] as [number, number][],
+ *   root: 0, target: 3, neg_target: 5,
+ * };
+ * assert.equal(classifyFirstStep(item, "Tom is a a1.\nEvery a1 is a a2.\n### Tom is a a2."), "gold");
+ * assert.equal(classifyFirstStep(item, "Tom is a a3.\n### Tom is a a2."), "other-edge");
+ * assert.equal(classifyFirstStep(item, "Tom is a b1.\nEvery b1 is a b2.\n### Tom is a b2."), "option-parent");
+ * assert.equal(classifyFirstStep(item, "Bob is a b1.\n### Tom is a b2."), "other");
+ * assert.equal(classifyFirstStep(item, "### Tom is a a2."), "none");
+ * ```
+ */
+export function classifyFirstStep(item: CoconutItem, generated: string): FirstStepClass {
+  if (!hasGraphKeys(item) || item.neg_target === undefined) {
+    throw new DataError(
+      "argument",
+      null,
+      "idx_to_symbol/edges/root/target/neg_target",
+      "ProsQA graph keys are missing",
+    );
+  }
+  const { idx_to_symbol: names, edges, root, target, neg_target: neg } = item;
+  const cut = generated.indexOf("#");
+  const first = (cut === -1 ? generated : generated.slice(0, cut)).matchAll(EDGE).next().value;
+  if (!first) return "none";
+  const index = new Map(names.map((name, i) => [name, i]));
+  const subject = index.get(first[1] ?? first[2]), object = index.get(first[3]);
+  if (subject !== root || object === undefined) return "other";
+  const gold = item.steps.length > 0 ? [...item.steps[0].matchAll(EDGE)][0]?.[3] : undefined;
+  if (gold !== undefined && index.get(gold) === object) return "gold";
+  const has = (a: number, b: number) => edges.some(([x, y]) => x === a && y === b);
+  if (has(root, object)) return "other-edge";
+  return has(object, target) || has(object, neg) ? "option-parent" : "other";
+}

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  classifyFirstStep,
   classifyPath,
   generateProsQA,
   loadDataset,
@@ -151,6 +152,32 @@ Deno.test("path classes on released items: their own steps are correct paths; ed
     "Every brimpus is a lempus.",
   ];
   assert.equal(classifyPath(item, longer.join("\n") + "\n### Tom is a lempus."), "longer-path");
+});
+
+Deno.test("first-step classes on released items: own steps are gold; every edge out of the person is gold or other-edge", () => {
+  let branches = 0, optionParents = 0;
+  for (const item of released) {
+    const names = item.idx_to_symbol!, edges = item.edges!, root = item.root!;
+    assert.equal(classifyFirstStep(item, item.steps.join("\n") + `\n### ${item.answer}`), "gold");
+    assert.equal(classifyFirstStep(item, `### ${item.answer}`), "none");
+    for (const [a, b] of edges.filter(([a]) => a === root)) {
+      const kind = classifyFirstStep(item, `${names[a]} is a ${names[b]}.\n### x`);
+      assert.ok(kind === "gold" || kind === "other-edge", kind);
+      if (kind === "other-edge") branches++;
+    }
+    // A concept with an edge into an option that the person has no edge to.
+    const into = edges.filter(([a, b]) => (b === item.target || b === item.neg_target) && a !== root)
+      .map(([a]) => a).filter((a) => !edges.some(([x, y]) => x === root && y === a) && names[a] !== undefined);
+    for (const a of into) {
+      if (item.steps[0].endsWith(` ${names[a]}.`)) continue;
+      assert.equal(classifyFirstStep(item, `${names[root]} is a ${names[a]}.\n### x`), "option-parent");
+      optionParents++;
+    }
+    // A sentence about someone else is "other".
+    const other = names[root === 0 ? 1 : 0];
+    assert.equal(classifyFirstStep(item, `${other} is a ${names[item.target!]}.\n### x`), "other");
+  }
+  assert.ok(branches > 100 && optionParents > 100, `${branches} ${optionParents}`);
 });
 
 Deno.test("optionDecoys: options gain parents the person cannot reach; path, answer and every rule unchanged", () => {

@@ -24,7 +24,15 @@ import {
   type TokenizedRecord,
   tokenizeRecord,
 } from "@copra/curriculum";
-import { classifyPath, type CoconutItem, hasGraphKeys, isCorrect, type PathClass } from "@copra/data";
+import {
+  classifyFirstStep,
+  classifyPath,
+  type CoconutItem,
+  type FirstStepClass,
+  hasGraphKeys,
+  isCorrect,
+  type PathClass,
+} from "@copra/data";
 import { generate, type LatentBatch, latentForward } from "@copra/infer";
 import {
   AdamW,
@@ -377,6 +385,8 @@ export interface Evaluation {
   paths: Partial<Record<PathClass, number>> | null;
   /** Share of outputs with a valid reasoning path (ProsQA items), or null. */
   validPaths: number | null;
+  /** For ProsQA items: the share of outputs whose first written step is of each {@link FirstStepClass}, or null. */
+  firstSteps: Partial<Record<FirstStepClass, number>> | null;
 }
 
 /**
@@ -419,6 +429,7 @@ export async function evaluate(
   }
   const n = Math.max(records.length, 1);
   let paths: Partial<Record<PathClass, number>> | null = null, validPaths: number | null = null;
+  let firstSteps: Partial<Record<FirstStepClass, number>> | null = null;
   if (records.length > 0 && items.slice(0, records.length).every(hasGraphKeys)) {
     paths = {};
     for (const [i, text] of outputs.entries()) {
@@ -426,6 +437,13 @@ export async function evaluate(
       paths[kind] = (paths[kind] ?? 0) + 1 / n;
     }
     validPaths = (paths["correct-path"] ?? 0) + (paths["longer-path"] ?? 0);
+    if (items.slice(0, records.length).every((it) => it.neg_target !== undefined)) {
+      firstSteps = {};
+      for (const [i, text] of outputs.entries()) {
+        const kind = classifyFirstStep(items[i], text);
+        firstSteps[kind] = (firstSteps[kind] ?? 0) + 1 / n;
+      }
+    }
   }
   return {
     accuracy: correct / n,
@@ -435,5 +453,6 @@ export async function evaluate(
     msPerAnswer: ms / n,
     paths,
     validPaths,
+    firstSteps,
   };
 }
