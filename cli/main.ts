@@ -334,13 +334,13 @@ async function loadForInference(ckpt: string, method?: Method, backend: BackendN
   const latest = await latestCheckpoint(ckpt);
   const path = latest?.path ?? ckpt;
   const saved = await readCheckpoint(path);
-  let curriculum: CurriculumConfig;
-  try {
-    const run = JSON.parse(await Deno.readTextFile(`${latest ? ckpt : `${ckpt}/..`}/run.json`));
-    curriculum = curriculumConfig({ ...run.curriculum, ...(method ? { method } : {}) });
-  } catch {
-    curriculum = curriculumConfig({ method: method ?? "coconut" });
+  const runJson = `${latest ? ckpt : `${ckpt}/..`}/run.json`;
+  const run = await Deno.readTextFile(runJson).then(JSON.parse, () => null);
+  if (!run?.curriculum && !method) {
+    // Guessing the method would score a CoT model as Coconut (or back) and print a wrong number.
+    throw new Error(`${runJson}: not found or has no "curriculum"; pass --method to say how the model was trained`);
   }
+  const curriculum: CurriculumConfig = curriculumConfig({ ...run?.curriculum, ...(method ? { method } : {}) });
   return { ...saved, curriculum, path };
 }
 

@@ -66,6 +66,14 @@ Deno.test("train → eval → generate from the command line on a tiny run", asy
   const evaluated = await copra("eval", "--ckpt", run, "--data", `${dir}/test.json`, "--max-new-tokens", "8");
   assert.equal(evaluated.code, 0, evaluated.out);
   assert.match(evaluated.out, /accuracy %/);
+  // A checkpoint without its run.json: the method is not guessed.
+  await Deno.mkdir(`${dir}/bare`);
+  await Deno.rename(`${run}/checkpoint-1`, `${dir}/bare/checkpoint-1`);
+  const bare = await copra("eval", "--ckpt", `${dir}/bare`, "--data", `${dir}/test.json`, "--max-new-tokens", "8");
+  assert.notEqual(bare.code, 0);
+  assert.match(bare.out, /bare\/run\.json: not found or has no "curriculum"; pass --method/);
+  const told = await copra("eval", "--ckpt", `${dir}/bare`, "--method", "coconut", "--data", `${dir}/test.json`);
+  assert.equal(told.code, 0, told.out);
   const generated = await copra(
     "generate",
     "--ckpt",

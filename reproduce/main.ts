@@ -156,6 +156,16 @@ async function trainAndScore(method: RunResult["method"], seed: number): Promise
   if (model.n_positions < 512) model = { ...model, n_positions: 512 };
   const out = `${runsDir}/${method}-s${seed}`;
   await Deno.remove(out, { recursive: true }).catch(() => {});
+  // What `copra eval --ckpt <run>` and `copra generate` need to rebuild the prompts of the method.
+  await Deno.mkdir(out, { recursive: true });
+  await Deno.writeTextFile(
+    `${out}/run.json`,
+    JSON.stringify(
+      { curriculum, preset: regime.model.preset, model, data: `deno task reproduce: ${regime.name}` },
+      null,
+      1,
+    ),
+  );
   // CoT from scratch through both phases; every other method from the CoT checkpoint at the end of phase one,
   // starting its curriculum at stage 1 (epoch numbers are the curriculum's: epochsPerStage … ).
   const { cotEpochs, epochsPerStage } = regime.recipe;

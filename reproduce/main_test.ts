@@ -24,6 +24,11 @@ Deno.test("reproduce --quick: trains every method, writes the table and both plo
     }
     assert.match(await Deno.readTextFile(`${dir}/docs/results/accuracy.svg`), /<polyline/);
     assert.match(await Deno.readTextFile(`${dir}/docs/results/tokens.svg`), /<circle/);
+    // Each run folder says how it was trained, so that `copra eval --ckpt` rebuilds the right prompts.
+    for (const method of ["cot", "coconut"]) {
+      const saved = JSON.parse(await Deno.readTextFile(`${dir}/${method}-s0/run.json`));
+      assert.equal(saved.curriculum.method, method);
+    }
     for (const split of ["train", "valid", "test", "ood"]) {
       assert.ok((await Deno.stat(`${dir}/data/${split}.json`)).size > 0);
     }
