@@ -588,6 +588,13 @@ export function program(): Command {
         DEFAULT_TASK.nodes.join("–")
       } nodes, ${DEFAULT_TASK.minHops}–${DEFAULT_TASK.maxHops} hops)`,
     )
+    .option("--max-children <n>", "prosqa: most children per node (1: no branches)", int("--max-children"))
+    .option("--balance-hops", "prosqa: every hop count of the range equally often")
+    .option(
+      "--option-decoys <n>",
+      "prosqa: up to n extra parents per option that the person cannot reach",
+      int("--option-decoys"),
+    )
     .option("--hops <n>", "prontoqa: chain length", int("--hops"))
     .option("--steps <min,max>", "arith: steps per problem, e.g. 2,4")
     .action(async (kind: DatasetKind, o) => {
@@ -596,6 +603,9 @@ export function program(): Command {
         Object.assign(options, o.small ? DEFAULT_TASK : {});
         if (o.minHops !== undefined) options.minHops = o.minHops;
         if (o.maxHops !== undefined) options.maxHops = o.maxHops;
+        if (o.maxChildren !== undefined) options.maxChildren = o.maxChildren;
+        if (o.balanceHops) options.balanceHops = true;
+        if (o.optionDecoys !== undefined) options.optionDecoys = o.optionDecoys;
       }
       if (kind === "prontoqa" && o.hops !== undefined) options.hops = o.hops;
       if (kind === "arith" && o.steps) options.steps = String(o.steps).split(",").map(Number);

@@ -37,6 +37,19 @@ Deno.test("data generate and data stats", async () => {
   }
   const prosqa = await copra("data", "stats", `${dir}/prosqa.json`);
   assert.match(prosqa.out, /graph hops/);
+  // The task options of `train` exist here too: the same items as the library gives for them.
+  const chains = await copra(
+    "data",
+    "generate",
+    "prosqa",
+    ...["--small", "--max-children", "1", "--balance-hops", "--option-decoys", "1", "--n", "20", "--seed", "4"],
+    ...["--out", `${dir}/chains.json`],
+  );
+  assert.equal(chains.code, 0, chains.out);
+  const { generateProsQA } = await import("@copra/data");
+  const { DEFAULT_TASK } = await import("./main.ts");
+  const want = generateProsQA({ ...DEFAULT_TASK, n: 20, seed: 4, maxChildren: 1, balanceHops: true, optionDecoys: 1 });
+  assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/chains.json`)), JSON.parse(JSON.stringify(want)));
   const missing = await copra("data", "stats", `${dir}/nope.json`);
   assert.equal(missing.code, 1);
   assert.match(missing.out, /nope\.json: \(file\): cannot be read/);
