@@ -449,10 +449,22 @@ function backendOption(): Option {
     .default("wasm");
 }
 
+/** The ProsQA graph options shared by `train` and `data generate` (`generateProsQA`'s names), help prefixed. */
+function graphOptions(prefix: string): [Option, Option, Option] {
+  return [
+    new Option("--balance-hops", `${prefix}: every hop count of the range equally often`),
+    new Option("--max-children <n>", `${prefix}: most children per node (1: no branches)`)
+      .argParser(int("--max-children")),
+    new Option("--option-decoys <n>", `${prefix}: up to n extra parents per option that the person cannot reach`)
+      .argParser(int("--option-decoys")),
+  ];
+}
+
 /** Builds the program (exported for tests). */
 export function program(): Command {
   const p = new Command("copra").description("Coconut: continuous-thought language models in Deno")
     .showHelpAfterError();
+  const taskGraph = graphOptions("generated task"), dataGraph = graphOptions("prosqa");
   p.command("train")
     .description("train a method through its curriculum; without --data, on a generated small ProsQA-style task")
     .option("--config <file>", "JSON file with any of these options (camelCase keys)")
@@ -544,13 +556,9 @@ export function program(): Command {
       `generated task: shortest root→target path (default ${DEFAULT_TASK.minHops},${DEFAULT_TASK.maxHops})`,
       range("--hops"),
     )
-    .option("--balance-hops", "generated task: every hop count of the range equally often")
-    .option("--max-children <n>", "generated task: most children per node (1: no branches)", int("--max-children"))
-    .option(
-      "--option-decoys <n>",
-      "generated task: up to n extra parents per option that the person cannot reach",
-      int("--option-decoys"),
-    )
+    .addOption(taskGraph[0])
+    .addOption(taskGraph[1])
+    .addOption(taskGraph[2])
     .action((o) => trainCommand(o as TrainCli));
   p.command("eval")
     .description("score a checkpoint on a data file: accuracy, mean generated tokens incl. thoughts, latency")
@@ -588,13 +596,9 @@ export function program(): Command {
         DEFAULT_TASK.nodes.join("–")
       } nodes, ${DEFAULT_TASK.minHops}–${DEFAULT_TASK.maxHops} hops)`,
     )
-    .option("--max-children <n>", "prosqa: most children per node (1: no branches)", int("--max-children"))
-    .option("--balance-hops", "prosqa: every hop count of the range equally often")
-    .option(
-      "--option-decoys <n>",
-      "prosqa: up to n extra parents per option that the person cannot reach",
-      int("--option-decoys"),
-    )
+    .addOption(dataGraph[0])
+    .addOption(dataGraph[1])
+    .addOption(dataGraph[2])
     .option("--hops <n>", "prontoqa: chain length", int("--hops"))
     .option("--steps <min,max>", "arith: steps per problem, e.g. 2,4")
     .action(async (kind: DatasetKind, o) => {
