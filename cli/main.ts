@@ -386,15 +386,17 @@ async function evalCommand(cli: EvalCli): Promise<void> {
       fixed(result.msPerAnswer, 1),
     ]]),
   );
+  /** A class → share table, largest first. */
+  const shareTable = (title: string, shares: Partial<Record<string, number>>) =>
+    table(
+      [title, "share %"],
+      Object.entries(shares).sort((a, b) => b[1]! - a[1]!).map(([kind, share]) => [kind, fixed(share! * 100, 1)]),
+    );
   if (result.paths) {
-    const kinds = Object.entries(result.paths).sort((a, b) => b[1] - a[1]);
-    console.log(table(["reasoning path", "share %"], kinds.map(([kind, share]) => [kind, fixed(share * 100, 1)])));
+    console.log(shareTable("reasoning path", result.paths));
     console.log(`valid paths (correct or longer path to the target): ${fixed(result.validPaths! * 100, 1)}%`);
   }
-  if (result.firstSteps) {
-    const kinds = Object.entries(result.firstSteps).sort((a, b) => b[1] - a[1]);
-    console.log(table(["first step", "share %"], kinds.map(([kind, share]) => [kind, fixed(share * 100, 1)])));
-  }
+  if (result.firstSteps) console.log(shareTable("first step", result.firstSteps));
   if (unknown > 0) console.log(`note: ${unknown} questions contain words outside the run's vocabulary (<unk>)`);
   disposeParams(params);
 }

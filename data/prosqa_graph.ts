@@ -229,6 +229,13 @@ export function hasGraphKeys(
     item.target !== undefined;
 }
 
+/** The (subject, object) names of the "X is a Y." / "Every X is a Y." sentences before the answer's `#`. */
+function writtenEdges(generated: string): (readonly [string, string])[] {
+  const cut = generated.indexOf("#");
+  const reasoning = cut === -1 ? generated : generated.slice(0, cut);
+  return [...reasoning.matchAll(EDGE)].map((m) => [m[1] ?? m[2], m[3]] as const);
+}
+
 /**
  * Classifies a generated output (the text after the prompt: steps, then `### answer`) against the item's graph.
  *
@@ -252,9 +259,7 @@ export function classifyPath(item: CoconutItem, generated: string): PathClass {
     throw new DataError("argument", null, "idx_to_symbol/edges/root/target", "ProsQA graph keys are missing");
   }
   const { idx_to_symbol: names, edges, root, target } = item;
-  const cut = generated.indexOf("#");
-  const reasoning = cut === -1 ? generated : generated.slice(0, cut);
-  const sentences = [...reasoning.matchAll(EDGE)].map((m) => [m[1] ?? m[2], m[3]] as const);
+  const sentences = writtenEdges(generated);
   if (sentences.length === 0) return isCorrect(generated, item.answer) ? "correct-label" : "incorrect-label";
   const index = new Map(names.map((name, i) => [name, i]));
   const edgeSet = new Set(edges.map(([a, b]) => `${a}>${b}`));
@@ -310,13 +315,12 @@ export function classifyFirstStep(item: CoconutItem, generated: string): FirstSt
     );
   }
   const { idx_to_symbol: names, edges, root, target, neg_target: neg } = item;
-  const cut = generated.indexOf("#");
-  const first = (cut === -1 ? generated : generated.slice(0, cut)).matchAll(EDGE).next().value;
+  const first = writtenEdges(generated)[0];
   if (!first) return "none";
   const index = new Map(names.map((name, i) => [name, i]));
-  const subject = index.get(first[1] ?? first[2]), object = index.get(first[3]);
+  const subject = index.get(first[0]), object = index.get(first[1]);
   if (subject !== root || object === undefined) return "other";
-  const gold = item.steps.length > 0 ? [...item.steps[0].matchAll(EDGE)][0]?.[3] : undefined;
+  const gold = writtenEdges(item.steps[0] ?? "")[0]?.[1];
   if (gold !== undefined && index.get(gold) === object) return "gold";
   const has = (a: number, b: number) => edges.some(([x, y]) => x === a && y === b);
   if (has(root, object)) return "other-edge";

@@ -208,7 +208,7 @@ export async function train(
     // own stage, cut into micro-batches.
     const order = epochOrder(stepCounts, maxStepsAtEpoch(curriculum, epoch, fewestSteps), rng);
     const examples = order.map((i) =>
-      buildExample(trainRecords[i], drawStage(curriculum, stage, trainItems[i].steps.length, rng), curriculum, ids, rng)
+      buildExample(trainRecords[i], drawStage(curriculum, stage, stepCounts[i], rng), curriculum, ids, rng)
     );
     let lossSum = 0, lossCount = 0, tokens = 0;
     const trainStart = performance.now();
@@ -428,23 +428,20 @@ export async function evaluate(
     options.progress?.(Math.min(i + batchSize, records.length), records.length);
   }
   const n = Math.max(records.length, 1);
-  let paths: Partial<Record<PathClass, number>> | null = null, validPaths: number | null = null;
-  let firstSteps: Partial<Record<FirstStepClass, number>> | null = null;
-  if (records.length > 0 && items.slice(0, records.length).every(hasGraphKeys)) {
-    paths = {};
+  /** The share of outputs in each class. */
+  const shares = <K extends string>(classify: (item: CoconutItem, text: string) => K) => {
+    const out: Partial<Record<K, number>> = {};
     for (const [i, text] of outputs.entries()) {
-      const kind = classifyPath(items[i], text);
-      paths[kind] = (paths[kind] ?? 0) + 1 / n;
+      const kind = classify(items[i], text);
+      out[kind] = (out[kind] ?? 0) + 1 / n;
     }
-    validPaths = (paths["correct-path"] ?? 0) + (paths["longer-path"] ?? 0);
-    if (items.slice(0, records.length).every((it) => it.neg_target !== undefined)) {
-      firstSteps = {};
-      for (const [i, text] of outputs.entries()) {
-        const kind = classifyFirstStep(items[i], text);
-        firstSteps[kind] = (firstSteps[kind] ?? 0) + 1 / n;
-      }
-    }
-  }
+    return out;
+  };
+  const scored = items.slice(0, records.length);
+  const graphs = records.length > 0 && scored.every(hasGraphKeys);
+  const paths = graphs ? shares(classifyPath) : null;
+  const validPaths = paths ? (paths["correct-path"] ?? 0) + (paths["longer-path"] ?? 0) : null;
+  const firstSteps = graphs && scored.every((it) => it.neg_target !== undefined) ? shares(classifyFirstStep) : null;
   return {
     accuracy: correct / n,
     meanTokens: tokens / n,

@@ -1,18 +1,24 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { curriculumConfig } from "@copra/curriculum";
+import { type CurriculumConfig, curriculumConfig } from "@copra/curriculum";
 import { generateProsQA, PROSQA_CONCEPTS, PROSQA_PERSONS } from "@copra/data";
 import { disposeParams } from "@copra/model";
 import { buildTokenizer, latestCheckpoint, modelConfigFor, readCheckpoint, train, type TrainOptions } from "./mod.ts";
 
 const small = { nodes: [6, 9] as [number, number], nodesMean: 7, minHops: 2, maxHops: 3 };
 
-Deno.test("2 epochs straight == 1 epoch, stop, resume 1 epoch — bitwise on the cpu backend", async () => {
-  const trainItems = generateProsQA({ n: 6, seed: 1, ...small });
-  const validItems = generateProsQA({ n: 2, seed: 2, ...small });
+/** A tiny task (training items seed 1, held-out seed 2) and a 1-block model of width 24 for it. */
+function tinyTask(nTrain: number, nValid: number, curriculum: CurriculumConfig) {
+  const trainItems = generateProsQA({ n: nTrain, seed: 1, ...small });
+  const validItems = generateProsQA({ n: nValid, seed: 2, ...small });
   const tokenizer = buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS]);
-  const curriculum = curriculumConfig({ method: "coconut", maxLatentStage: 2, epochsPerStage: 1, uniformProb: 0.3 });
   const model = modelConfigFor("nano", tokenizer, trainItems, curriculum, { n_layer: 1, n_embd: 24, n_head: 2 });
+  return { trainItems, validItems, tokenizer, model };
+}
+
+Deno.test("2 epochs straight == 1 epoch, stop, resume 1 epoch — bitwise on the cpu backend", async () => {
+  const curriculum = curriculumConfig({ method: "coconut", maxLatentStage: 2, epochsPerStage: 1, uniformProb: 0.3 });
+  const { trainItems, validItems, tokenizer, model } = tinyTask(6, 2, curriculum);
   const base = async (out: string, epochs: number, resume = false): Promise<TrainOptions> => ({
     curriculum,
     model,
@@ -89,11 +95,8 @@ Deno.test("integration: a tiny Coconut run through two stages — loss falls, ch
 });
 
 Deno.test("firstEpoch: a run from given weights starts at that epoch's stage and numbers its epochs so", async () => {
-  const trainItems = generateProsQA({ n: 6, seed: 1, ...small });
-  const validItems = generateProsQA({ n: 2, seed: 2, ...small });
-  const tokenizer = buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS]);
   const curriculum = curriculumConfig({ method: "coconut", maxLatentStage: 2, epochsPerStage: 1 });
-  const model = modelConfigFor("nano", tokenizer, trainItems, curriculum, { n_layer: 1, n_embd: 24, n_head: 2 });
+  const { trainItems, validItems, tokenizer, model } = tinyTask(6, 2, curriculum);
   const out = await Deno.makeTempDir();
   const options: TrainOptions = {
     curriculum,
@@ -119,11 +122,8 @@ Deno.test("firstEpoch: a run from given weights starts at that epoch's stage and
 });
 
 Deno.test("cosine schedule: warm-up then a cosine to lr/10 over the run's updates, across epochs", async () => {
-  const trainItems = generateProsQA({ n: 6, seed: 1, ...small });
-  const validItems = generateProsQA({ n: 1, seed: 2, ...small });
-  const tokenizer = buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS]);
   const curriculum = curriculumConfig({ method: "cot", optimizerReset: "every-epoch" });
-  const model = modelConfigFor("nano", tokenizer, trainItems, curriculum, { n_layer: 1, n_embd: 24, n_head: 2 });
+  const { trainItems, validItems, tokenizer, model } = tinyTask(6, 1, curriculum);
   const lrs: number[] = [];
   const { params } = await train(trainItems, validItems, {
     curriculum,
@@ -155,14 +155,7 @@ Deno.test("cosine schedule: warm-up then a cosine to lr/10 over the run's update
 });
 
 Deno.test("question loss: trained on, not validated on; the difficulty curriculum keeps epochs whole; no leaks", async () => {
-  const trainItems = generateProsQA({ n: 8, seed: 1, ...small });
-  const validItems = generateProsQA({ n: 3, seed: 2, ...small });
-  const tokenizer = buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS]);
-  const model = modelConfigFor("nano", tokenizer, trainItems, curriculumConfig({ method: "cot" }), {
-    n_layer: 1,
-    n_embd: 24,
-    n_head: 2,
-  });
+  const { trainItems, validItems, tokenizer, model } = tinyTask(8, 3, curriculumConfig({ method: "cot" }));
   // lr 1e-12: the weights stay (to float precision) at their initialisation, so the runs differ only in what the
   // loss counts.
   const run = async (extra: Parameters<typeof curriculumConfig>[0]) => {
