@@ -96,6 +96,13 @@ export function enableBlas(options: BlasOptions = {}): BlasInfo | null {
   const deno = (globalThis as { Deno?: typeof Deno }).Deno;
   if (!deno?.dlopen || deno.permissions?.querySync?.({ name: "ffi" }).state !== "granted") return null;
   const threads = options.threads ?? 1;
+  // OpenBLAS sizes its thread pool from this variable when it is loaded; unset, it starts a worker per core that
+  // copra never uses (it sets `threads` right after loading) and that is still alive when the process exits.
+  try {
+    if (deno.env.get("OPENBLAS_NUM_THREADS") === undefined) deno.env.set("OPENBLAS_NUM_THREADS", String(threads));
+  } catch {
+    // no --allow-env: the library starts its default pool
+  }
   for (const path of options.paths ?? DEFAULT_PATHS) {
     let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
     try {
