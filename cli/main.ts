@@ -12,7 +12,7 @@
  * @module
  */
 
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import {
   buildPrompt,
   type CurriculumConfig,
@@ -35,11 +35,20 @@ import {
   saveDataset,
 } from "@copra/data";
 import { generate, probeThought } from "@copra/infer";
-import { type BackendName, disposeParams, parseConfigJson, type PresetName, PRESETS, useBackend } from "@copra/model";
+import {
+  type BackendName,
+  disposeParams,
+  nonFiniteParams,
+  parseConfigJson,
+  type PresetName,
+  PRESETS,
+  useBackend,
+} from "@copra/model";
 import {
   buildTokenizer,
   type EpochMetrics,
   evaluate,
+  exampleLength,
   latestCheckpoint,
   modelConfigFor,
   readCheckpoint,
@@ -48,33 +57,9 @@ import {
 } from "@copra/train";
 import { COCONUT_TOKENS, loadGpt2Files, loadTokenizerJson, type Tokenizer } from "@copra/tokenizer";
 import { REGIME } from "../reproduce/regime.ts";
+import { applyOptionFile, givenOnCommandLine, int, num, oneOf, range } from "./options.ts";
 import { fixed, formatSeconds, ProgressBar, table } from "./render.ts";
-
-const int = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new InvalidArgumentError(`${name} must be a non-negative integer (got ${value})`);
-  }
-  return n;
-};
-const num = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number (got ${value})`);
-  return n;
-};
-const range = (name: string) => (value: string): [number, number] => {
-  const parts = value.split(",").map(Number);
-  if (parts.length !== 2 || !parts.every((n) => Number.isInteger(n) && n > 0) || parts[0] > parts[1]) {
-    throw new InvalidArgumentError(`${name} must be two positive integers min,max (got ${value})`);
-  }
-  return [parts[0], parts[1]];
-};
-const oneOf = <T extends string>(name: string, allowed: readonly T[]) => (value: string): T => {
-  if (!allowed.includes(value as T)) {
-    throw new InvalidArgumentError(`${name} must be one of ${allowed.join(", ")} (got ${value})`);
-  }
-  return value as T;
-};
+import { checkNewRunFolder, checkResumeFolder, readRunJson, writeRunJson } from "./run_folder.ts";
 
 /**
  * The default task of `deno task train`: the Coconut-nano graphs of `reproduce/regime.ts` (5–8 nodes, 2–3 hops).
@@ -133,12 +118,75 @@ interface TrainCli {
   epochsPerDifficulty: number;
 }
 
-async function trainCommand(cli: TrainCli): Promise<void> {
-  if (cli.config) Object.assign(cli, JSON.parse(await Deno.readTextFile(cli.config)), { config: undefined });
-  // Resuming continues the run as it was started: its options come back from run.json.
-  if (cli.resume && cli.out) {
-    const saved = await Deno.readTextFile(`${cli.out}/run.json`).then(JSON.parse, () => null);
-    if (saved?.options) Object.assign(cli, saved.options, { resume: true, out: cli.out, config: undefined });
+/** Options that may be given with `--resume` (the rest come back from the run's run.json). */
+const RESUME_FLAGS = ["--out", "--resume", "--backend"];
+
+/** Reads a JSON file for an option, naming the file on any failure. */
+async function readJsonFile(file: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error) {
+    throw new Error(`${what} ${file}: cannot be read: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch (error) {
+    throw new Error(`${what} ${file}: is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** The first item longer than `limit` tokens, as an error naming its file and index. */
+function checkContext(
+  groups: { file: string; items: readonly CoconutItem[]; offset: number }[],
+  tokenizer: Tokenizer,
+  curriculum: CurriculumConfig,
+  limit: number,
+  where: string,
+): void {
+  for (const { file, items, offset } of groups) {
+    for (const [i, item] of items.entries()) {
+      const n = exampleLength(tokenizer, item, curriculum);
+      if (n > limit) {
+        throw new Error(
+          `${file}: item ${i + offset}: takes ${n} tokens with the curriculum's markers and thoughts, but the ` +
+            `model's context is ${limit} positions (${where}); shorten or remove the item`,
+        );
+      }
+    }
+  }
+}
+
+async function trainCommand(cli: TrainCli, command: Command): Promise<void> {
+  // 1. Every option, from the command line, a --config file or the resumed run's run.json, checked before any write.
+  const values = cli as unknown as Record<string, unknown>;
+  if (cli.config) {
+    applyOptionFile(command, values, await readJsonFile(cli.config, "--config"), cli.config, ["config"]);
+    cli.config = undefined;
+  }
+  const out = cli.out ?? `runs/${cli.method}-${new Date().toISOString().slice(0, 19).replaceAll(":", "-")}`;
+  if (cli.resume) {
+    const run = await checkResumeFolder(cli.out);
+    const extra = givenOnCommandLine(command, values).filter((flag) => !RESUME_FLAGS.includes(flag));
+    if (extra.length > 0) {
+      throw new Error(
+        `--resume continues the run with the options saved in ${out}/run.json; drop ${extra.join(", ")} ` +
+          "(or start a new run in a new folder)",
+      );
+    }
+    applyOptionFile(command, values, run.options, `${out}/run.json`, ["config", "resume", "out"]);
+  } else {
+    await checkNewRunFolder(out);
+  }
+  if (cli.data === undefined && cli.evalData !== undefined) {
+    throw new Error("--eval-data needs --data (without --data both splits are generated)");
+  }
+  const nEmbd = cli.nEmbd ?? PRESETS[cli.preset].n_embd, nHead = cli.nHead ?? PRESETS[cli.preset].n_head;
+  if (nEmbd % nHead !== 0) {
+    throw new Error(`--n-head ${nHead} must divide the channels ${nEmbd} (--n-embd or preset ${cli.preset}'s n_embd)`);
+  }
+  if (cli.effectiveBatch !== undefined && cli.effectiveBatch < cli.batchSize) {
+    throw new Error(`--effective-batch ${cli.effectiveBatch} must be ≥ --batch-size ${cli.batchSize}`);
   }
   const curriculum = curriculumConfig({
     method: cli.method,
@@ -150,13 +198,35 @@ async function trainCommand(cli: TrainCli): Promise<void> {
     questionLossWeight: cli.questionLoss,
     epochsPerDifficulty: cli.epochsPerDifficulty,
   });
-  // Data: the given files, or a generated small ProsQA-style task.
+  const epochs = cli.epochs ??
+    (cli.method === "coconut" || cli.method === "pause-as-thought" || cli.method === "no-thought" ||
+        cli.method === "icot"
+      ? (curriculum.maxLatentStage + 2) * curriculum.epochsPerStage // stages 0..max, then the final stage
+      : curriculum.epochsPerStage * 2);
+  if (cli.firstEpoch !== undefined && cli.firstEpoch >= epochs) {
+    throw new Error(`--first-epoch ${cli.firstEpoch} must be below the number of epochs (${epochs})`);
+  }
+
+  // 2. Data: the given files, or a generated small ProsQA-style task.
   let trainItems: CoconutItem[], validItems: CoconutItem[], source: string;
+  let groups: { file: string; items: readonly CoconutItem[]; offset: number }[];
   if (cli.data) {
     trainItems = await loadDataset(cli.data);
-    validItems = cli.evalData
-      ? await loadDataset(cli.evalData)
-      : trainItems.splice(Math.floor(trainItems.length * 0.9));
+    const total = trainItems.length;
+    validItems = cli.evalData ? await loadDataset(cli.evalData) : trainItems.splice(Math.floor(total * 0.9));
+    if (trainItems.length === 0) {
+      throw new Error(
+        `${cli.data}: ${total} item${total === 1 ? "" : "s"}, and the held-out split (its last 10%) took ` +
+          `${total === 1 ? "it" : "them all"}; give more items, or the held-out items with --eval-data`,
+      );
+    }
+    if (validItems.length === 0) {
+      throw new Error(`${cli.evalData ?? cli.data}: no held-out items; give more items or --eval-data`);
+    }
+    groups = [
+      { file: cli.data, items: trainItems, offset: 0 },
+      { file: cli.evalData ?? cli.data, items: validItems, offset: cli.evalData ? 0 : trainItems.length },
+    ];
     source = cli.data;
   } else {
     const task = {
@@ -172,32 +242,33 @@ async function trainCommand(cli: TrainCli): Promise<void> {
     source = `generated ProsQA-style (${task.nodes.join("–")} nodes, ${task.minHops}–${task.maxHops} hops${
       cli.maxChildren ? `, ≤${cli.maxChildren} children per node` : ""
     }${cli.optionDecoys ? `, ≤${cli.optionDecoys} decoy parents per option` : ""})`;
+    groups = [];
   }
   validItems = validItems.slice(0, cli.evalItems);
-  const epochs = cli.epochs ??
-    (cli.method === "coconut" || cli.method === "pause-as-thought" || cli.method === "no-thought" ||
-        cli.method === "icot"
-      ? (curriculum.maxLatentStage + 2) * curriculum.epochsPerStage // stages 0..max, then the final stage
-      : curriculum.epochsPerStage * 2);
-  const out = cli.out ?? `runs/${cli.method}-${new Date().toISOString().slice(0, 19).replaceAll(":", "-")}`;
 
-  let tokenizer, model, initialParams;
-  if (cli.init) {
+  // 3. Tokenizer and model: from the resumed run, the --init run, or built for the data.
+  let tokenizer, model, initialParams, limit: string;
+  const latest = cli.resume ? await latestCheckpoint(out) : null;
+  if (latest) {
+    // The trainer loads the weights and the state; here only the vocabulary and the configuration are needed.
+    tokenizer = await loadTokenizerJson(`${latest.path}/tokenizer.json`);
+    model = parseConfigJson(await Deno.readTextFile(`${latest.path}/config.json`), `${latest.path}/config.json`);
+    limit = `n_positions of ${latest.path}`;
+  } else if (cli.init) {
     const init = await readCheckpoint((await latestCheckpoint(cli.init))?.path ?? cli.init);
     tokenizer = init.tokenizer;
     model = init.config;
     initialParams = init.params;
-  } else if (cli.resume && await latestCheckpoint(out)) {
-    // The trainer loads the weights; here only the vocabulary and the configuration are needed.
-    const { path } = (await latestCheckpoint(out))!;
-    tokenizer = await loadTokenizerJson(`${path}/tokenizer.json`);
-    model = parseConfigJson(await Deno.readTextFile(`${path}/config.json`), `${path}/config.json`);
+    limit = `n_positions of --init ${cli.init}`;
   } else {
     tokenizer = cli.tokenizer
       ? (await loadTokenizer(cli.tokenizer)).withSpecialTokens(Object.values(COCONUT_TOKENS))
       : buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS], {
         addPrefixSpace: cli.prefixSpace,
       });
+    // The context grows to fit the data, up to the preset's n_positions: a longer item is refused, not trained on.
+    const cap = Math.max(PRESETS[cli.preset].n_positions, 512);
+    checkContext(groups, tokenizer, curriculum, cap, `the most preset ${cli.preset} allows`);
     model = modelConfigFor(cli.preset, tokenizer, [...trainItems, ...validItems], curriculum, {
       position_embedding_type: cli.positions,
       ...(cli.nLayer ? { n_layer: cli.nLayer } : {}),
@@ -209,26 +280,41 @@ async function trainCommand(cli: TrainCli): Promise<void> {
     });
     // Room for the official ProsQA files' questions (≈300 tokens), so that `copra eval` runs on them too.
     if (model.n_positions < 512) model = { ...model, n_positions: 512 };
+    limit = "";
   }
-  await Deno.mkdir(out, { recursive: true });
-  await Deno.writeTextFile(
-    `${out}/run.json`,
-    JSON.stringify(
-      { curriculum, preset: cli.preset, model, data: source, evalData: cli.evalData ?? null, options: cli },
-      null,
-      1,
-    ) + "\n",
-  );
+  if (limit !== "") checkContext(groups, tokenizer, curriculum, model.n_positions, limit);
+  if (model.vocab_size !== tokenizer.vocabSize) {
+    throw new Error(`model vocab_size ${model.vocab_size} ≠ the tokenizer's ${tokenizer.vocabSize} (${limit})`);
+  }
+  const backend = await useBackend(cli.backend);
+
   console.log(
     `copra train: ${cli.method} on ${source}; ${trainItems.length} train / ${validItems.length} held-out items`,
   );
   console.log(
-    `model ${cli.preset} (${model.n_layer}×${model.n_embd}, vocab ${model.vocab_size}), ${epochs} epochs, backend ${cli.backend}, run ${out}`,
+    `model ${cli.preset} (${model.n_layer}×${model.n_embd}, vocab ${model.vocab_size}), ${epochs} epochs, backend ${cli.backend}${
+      backend.blas ? " + OpenBLAS" : ""
+    }, run ${out} (pid ${Deno.pid})`,
   );
 
+  // 4. Train; run.json is written once the trainer has started (weights loaded, nothing left to check).
   let bar: ProgressBar | undefined;
   const render = (e: TrainEvent) => {
-    if (e.type === "start" && e.resumedFrom !== null) console.log(`resuming after epoch ${e.resumedFrom}`);
+    if (e.type === "start") {
+      writeRunJson(out, {
+        curriculum: { ...curriculum },
+        preset: cli.preset,
+        model,
+        data: source,
+        evalData: cli.evalData ?? null,
+        numerics: { backend: cli.backend, blas: backend.blas?.library ?? null },
+        options: { ...values, out: undefined, resume: undefined, config: undefined },
+      });
+      if (e.removedPartials.length > 0) {
+        console.log(`removed ${e.removedPartials.length} unfinished checkpoint folder(s) of a killed run`);
+      }
+      if (e.resumedFrom !== null) console.log(`resuming after epoch ${e.resumedFrom}`);
+    }
     if (e.type === "epoch-start") bar = new ProgressBar(`epoch ${e.epoch} stage ${e.stage}`, 0);
     if (e.type === "step") {
       if (e.step === 0) bar = new ProgressBar(`epoch ${e.epoch}`, e.stepsPerEpoch);
@@ -258,6 +344,7 @@ async function trainCommand(cli: TrainCli): Promise<void> {
     warmupSteps: cli.warmup,
   }, render);
   disposeParams(params);
+  if (metrics.length === 0) return;
   console.log("\n" + epochTable(metrics));
   printSummary(cli.method, metrics);
   console.log(`\nsaved under ${out} (checkpoint-<epoch>/, metrics.jsonl, run.json). Evaluate with:`);
@@ -330,23 +417,48 @@ interface EvalCli {
 
 /** Loads a run folder (latest checkpoint) or a checkpoint folder, with the run's curriculum if known. */
 async function loadForInference(ckpt: string, method?: Method, backend: BackendName = "wasm") {
-  await useBackend(backend);
   const latest = await latestCheckpoint(ckpt);
   const path = latest?.path ?? ckpt;
-  const saved = await readCheckpoint(path);
-  const runJson = `${latest ? ckpt : `${ckpt}/..`}/run.json`;
-  const run = await Deno.readTextFile(runJson).then(JSON.parse, () => null);
-  if (!run?.curriculum && !method) {
-    // Guessing the method would score a CoT model as Coconut (or back) and print a wrong number.
-    throw new Error(`${runJson}: not found or has no "curriculum"; pass --method to say how the model was trained`);
+  const runFolder = latest ? ckpt : `${ckpt}/..`;
+  const runJson = `${runFolder}/run.json`;
+  let curriculumJson: Record<string, unknown> | null = null;
+  try {
+    curriculumJson = (await readRunJson(runFolder)).curriculum;
+  } catch (error) {
+    // A run.json that is there but damaged is an error even with --method; a missing one only without it.
+    const present = await Deno.stat(runJson).then(() => true, () => false);
+    if (present || !method) {
+      throw new Error(
+        present
+          ? `${(error as Error).message}${method ? "" : "; or pass --method to say how the model was trained"}`
+          : `${runJson}: not found or has no "curriculum"; pass --method to say how the model was trained`,
+      );
+    }
   }
-  const curriculum: CurriculumConfig = curriculumConfig({ ...run?.curriculum, ...(method ? { method } : {}) });
+  await useBackend(backend);
+  const saved = await readCheckpoint(path);
+  const bad = await nonFiniteParams(saved.params);
+  if (bad.length > 0) {
+    disposeParams(saved.params);
+    throw new Error(
+      `${path}/model.safetensors: ${bad.slice(0, 3).join(", ")}${bad.length > 3 ? ", …" : ""} hold NaN or infinite ` +
+        "values (the run diverged); use an earlier checkpoint folder with --ckpt",
+    );
+  }
+  const curriculum: CurriculumConfig = curriculumConfig(
+    {
+      ...curriculumJson,
+      ...(method ? { method } : {}),
+    } as Parameters<typeof curriculumConfig>[0],
+  );
   return { ...saved, curriculum, path };
 }
 
 async function evalCommand(cli: EvalCli): Promise<void> {
+  const all = await loadDataset(cli.data);
+  if (all.length === 0) throw new Error(`${cli.data}: no items to evaluate (the file holds an empty array)`);
+  const items = all.slice(0, cli.limit);
   const { params, config, tokenizer, curriculum, path } = await loadForInference(cli.ckpt, cli.method, cli.backend);
-  const items = (await loadDataset(cli.data)).slice(0, cli.limit);
   const records = items.map((it) => tokenizeRecord(tokenizer, it));
   let unk = -1;
   try {
@@ -412,7 +524,12 @@ interface GenerateCli {
 }
 
 async function generateCommand(cli: GenerateCli): Promise<void> {
+  if (cli.question.trim() === "") throw new Error("--question is empty: give the question to answer");
   const { params, config, tokenizer, curriculum } = await loadForInference(cli.ckpt, cli.method, cli.backend);
+  if (cli.topK > config.vocab_size) {
+    disposeParams(params);
+    throw new Error(`--top-k ${cli.topK} is more than the model's vocabulary (${config.vocab_size} tokens)`);
+  }
   const ids = specialIds(tokenizer);
   const prompt = buildPrompt(
     tokenizeRecord(tokenizer, { question: cli.question, steps: [], answer: "" }),
@@ -456,7 +573,7 @@ function graphOptions(prefix: string): [Option, Option, Option] {
   return [
     new Option("--balance-hops", `${prefix}: every hop count of the range equally often`),
     new Option("--max-children <n>", `${prefix}: most children per node (1: no branches)`)
-      .argParser(int("--max-children")),
+      .argParser(int("--max-children", 1)),
     new Option("--option-decoys <n>", `${prefix}: up to n extra parents per option that the person cannot reach`)
       .argParser(int("--option-decoys")),
   ];
@@ -477,34 +594,39 @@ export function program(): Command {
       oneOf("--preset", Object.keys(PRESETS) as PresetName[]),
       "nano",
     )
-    .option("--n-layer <n>", "override the preset's number of blocks", int("--n-layer"))
-    .option("--n-embd <n>", "override the preset's channels", int("--n-embd"))
-    .option("--n-head <n>", "override the preset's attention heads", int("--n-head"))
+    .option("--n-layer <n>", "override the preset's number of blocks", int("--n-layer", 1))
+    .option("--n-embd <n>", "override the preset's channels", int("--n-embd", 1))
+    .option("--n-head <n>", "override the preset's attention heads", int("--n-head", 1))
     .option(
       "--dropout <p>",
       "dropout (residual, embedding and attention; GPT-2's presets: 0.1)",
-      num("--dropout"),
+      num("--dropout", { min: 0, below: 1 }),
       REGIME.model.overrides.attn_pdrop,
     )
     .option("--prefix-space", "word-level vocabulary: a space before each line, so a step's first word matches")
     .option("--data <file>", "training data (Coconut JSON); default: generated")
     .option("--eval-data <file>", "held-out data; default: generated, or the last 10% of --data")
-    .option("--train-items <n>", "generated training items", int("--train-items"), 6000)
-    .option("--eval-items <n>", "held-out items evaluated each epoch", int("--eval-items"), 100)
-    .option("--epochs <n>", "epochs (default: through every stage)", int("--epochs"))
-    .option("--epochs-per-stage <n>", "epochs per curriculum stage", int("--epochs-per-stage"), 3)
+    .option("--train-items <n>", "generated training items", int("--train-items", 1), 6000)
+    .option("--eval-items <n>", "held-out items evaluated each epoch", int("--eval-items", 1), 100)
+    .option("--epochs <n>", "epochs (default: through every stage)", int("--epochs", 1))
+    .option("--epochs-per-stage <n>", "epochs per curriculum stage", int("--epochs-per-stage", 1), 3)
     .option(
       "--max-latent-stage <n>",
       "last stage that removes one more step",
       int("--max-latent-stage"),
       RECIPE.maxLatentStage,
     )
-    .option("--c <n>", "continuous thoughts per step", int("--c"), 1)
-    .option("--uniform-prob <p>", "probability of a uniformly drawn stage per example", num("--uniform-prob"), 0)
+    .option("--c <n>", "continuous thoughts per step", int("--c", 1), 1)
+    .option(
+      "--uniform-prob <p>",
+      "probability of a uniformly drawn stage per example",
+      num("--uniform-prob", { min: 0, max: 1 }),
+      0,
+    )
     .option(
       "--question-loss <w>",
       "weight of a language-model loss on question tokens (0: off, the paper)",
-      num("--question-loss"),
+      num("--question-loss", { min: 0 }),
       0,
     )
     .option(
@@ -513,9 +635,9 @@ export function program(): Command {
       int("--epochs-per-difficulty"),
       0,
     )
-    .option("--batch-size <n>", "examples per forward pass", int("--batch-size"), 16)
-    .option("--effective-batch <n>", "examples per update (gradient accumulation)", int("--effective-batch"))
-    .option("--lr <lr>", "learning rate", num("--lr"), RECIPE.lr)
+    .option("--batch-size <n>", "examples per forward pass", int("--batch-size", 1), 16)
+    .option("--effective-batch <n>", "examples per update (gradient accumulation)", int("--effective-batch", 1))
+    .option("--lr <lr>", "learning rate", num("--lr", { above: 0 }), RECIPE.lr)
     .option(
       "--lr-schedule <kind>",
       "constant (official), or cosine: warm-up, then down to lr/10 at the last update",
@@ -523,10 +645,10 @@ export function program(): Command {
       RECIPE.lrSchedule,
     )
     .option("--warmup <n>", "warm-up updates of the cosine schedule", int("--warmup"), RECIPE.warmupSteps)
-    .option("--weight-decay <wd>", "AdamW weight decay", num("--weight-decay"), 0.01)
-    .option("--clip-norm <x>", "gradient-norm clip (0: none)", num("--clip-norm"), 1)
+    .option("--weight-decay <wd>", "AdamW weight decay", num("--weight-decay", { min: 0 }), 0.01)
+    .option("--clip-norm <x>", "gradient-norm clip (0: none)", num("--clip-norm", { min: 0 }), 1)
     .addOption(backendOption())
-    .option("--seed <n>", "seed of data, initialisation and training", int("--seed"), 0)
+    .option("--seed <n>", "seed of data, initialisation and training", int("--seed", 0, 2 ** 32 - 1), 0)
     .option("--out <dir>", "run folder (default runs/<method>-<time>)")
     .option("--resume", "continue from the latest checkpoint in --out")
     .option("--init <dir>", "start from this run's or checkpoint's weights (e.g. a CoT run for Coconut)")
@@ -539,7 +661,7 @@ export function program(): Command {
       "--tokenizer <path>",
       "a tokenizer.json, or a folder with GPT-2's encoder.json + vocab.bpe (default: a word-level vocabulary of the data)",
     )
-    .option("--max-new-tokens <n>", "generation limit during evaluation", int("--max-new-tokens"), 48)
+    .option("--max-new-tokens <n>", "generation limit during evaluation", int("--max-new-tokens", 1), 48)
     .option(
       "--positions <kind>",
       "absolute (GPT-2's learned table) or rotary (RoPE)",
@@ -561,16 +683,16 @@ export function program(): Command {
     .addOption(taskGraph[0])
     .addOption(taskGraph[1])
     .addOption(taskGraph[2])
-    .action((o) => trainCommand(o as TrainCli));
+    .action((o, command: Command) => trainCommand(o as TrainCli, command));
   p.command("eval")
     .description("score a checkpoint on a data file: accuracy, mean generated tokens incl. thoughts, latency")
     .requiredOption("--ckpt <dir>", "a run folder (its latest checkpoint) or a checkpoint folder")
     .requiredOption("--data <file>", "Coconut JSON data, e.g. ../shared/data/prosqa_test.json")
     .option("--method <method>", "override the run's method", oneOf("--method", METHODS))
     .option("--thoughts <n>", "thoughts per answer (default maxLatentStage·c)", int("--thoughts"))
-    .option("--limit <n>", "only the first n items", int("--limit"))
-    .option("--batch-size <n>", "answers generated together", int("--batch-size"), 32)
-    .option("--max-new-tokens <n>", "generation limit", int("--max-new-tokens"), 128)
+    .option("--limit <n>", "only the first n items", int("--limit", 1))
+    .option("--batch-size <n>", "answers generated together", int("--batch-size", 1), 32)
+    .option("--max-new-tokens <n>", "generation limit", int("--max-new-tokens", 1), 128)
     .addOption(backendOption())
     .action((o) => evalCommand(o as EvalCli));
   p.command("generate")
@@ -580,7 +702,7 @@ export function program(): Command {
     .option("--method <method>", "override the run's method", oneOf("--method", METHODS))
     .option("--thoughts <n>", "thoughts (default maxLatentStage·c)", int("--thoughts"))
     .option("--top-k <n>", "tokens shown per thought (0: none)", int("--top-k"), 5)
-    .option("--max-new-tokens <n>", "generation limit", int("--max-new-tokens"), 128)
+    .option("--max-new-tokens <n>", "generation limit", int("--max-new-tokens", 1), 128)
     .addOption(backendOption())
     .action((o) => generateCommand(o as GenerateCli));
   const data = p.command("data").description("generate data sets and show their statistics");
@@ -588,10 +710,10 @@ export function program(): Command {
     .description("write a generated data set")
     .argument("<kind>", "prosqa, prontoqa or arith", oneOf("<kind>", ["prosqa", "prontoqa", "arith"] as const))
     .requiredOption("--out <file>", "output JSON file")
-    .option("--n <n>", "items", int("--n"), 1000)
-    .option("--seed <n>", "seed", int("--seed"), 0)
-    .option("--min-hops <n>", "prosqa: shortest root→target path, at least", int("--min-hops"))
-    .option("--max-hops <n>", "prosqa: … at most", int("--max-hops"))
+    .option("--n <n>", "items", int("--n", 1), 1000)
+    .option("--seed <n>", "seed", int("--seed", 0, 2 ** 32 - 1), 0)
+    .option("--min-hops <n>", "prosqa: shortest root→target path, at least", int("--min-hops", 1))
+    .option("--max-hops <n>", "prosqa: … at most", int("--max-hops", 1))
     .option(
       "--small",
       `prosqa: the small graphs of the default task (${
@@ -601,7 +723,7 @@ export function program(): Command {
     .addOption(dataGraph[0])
     .addOption(dataGraph[1])
     .addOption(dataGraph[2])
-    .option("--hops <n>", "prontoqa: chain length", int("--hops"))
+    .option("--hops <n>", "prontoqa: chain length", int("--hops", 1))
     .option("--steps <min,max>", "arith: steps per problem, e.g. 2,4")
     .action(async (kind: DatasetKind, o) => {
       const options: Record<string, unknown> = { n: o.n, seed: o.seed };

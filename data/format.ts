@@ -109,13 +109,94 @@ export function parseDataset(text: string, source = "argument"): CoconutItem[] {
  * ```
  */
 export async function loadDataset(path: string): Promise<CoconutItem[]> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await Deno.readTextFile(path);
+    bytes = await Deno.readFile(path);
   } catch (error) {
     throw new DataError(path, null, "(file)", `cannot be read: ${(error as Error).message}`);
   }
-  return parseDataset(text, path);
+  return parseDataset(decodeUtf8(bytes, path), path);
+}
+
+/**
+ * Decodes a data file's bytes as UTF-8 text, refusing what would otherwise slip through as U+FFFD or NUL
+ * characters: invalid UTF-8 (the byte offset is named), UTF-16 (with or without a byte-order mark). A UTF-8
+ * byte-order mark is accepted and dropped.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeUtf8 } from "@copra/data";
+ * assert.equal(decodeUtf8(new Uint8Array([0xef, 0xbb, 0xbf, 0x5b, 0x5d]), "a.json"), "[]");
+ * assert.throws(() => decodeUtf8(new Uint8Array([0x5b, 0xff, 0x5d]), "b.json"), /b.json: \(file\): is not UTF-8: an invalid byte sequence starts at byte offset 1 \(byte 0xff\)/);
+ * assert.throws(() => decodeUtf8(new Uint8Array([0xff, 0xfe, 0x5b, 0]), "c.json"), /c.json: \(file\): is UTF-16/);
+ * ```
+ */
+export function decodeUtf8(bytes: Uint8Array, path: string): string {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new DataError(
+      path,
+      null,
+      "(file)",
+      "is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8, e.g. iconv -f UTF-16 -t UTF-8",
+    );
+  }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    throw new DataError(
+      path,
+      null,
+      "(file)",
+      `holds a NUL byte at byte offset ${nul} (UTF-16 text without a byte-order mark?); save it as UTF-8 JSON`,
+    );
+  }
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes.subarray(start));
+  } catch {
+    const at = firstInvalidUtf8(bytes, start);
+    throw new DataError(
+      path,
+      null,
+      "(file)",
+      `is not UTF-8: an invalid byte sequence starts at byte offset ${at} (byte 0x${
+        bytes[at].toString(16).padStart(2, "0")
+      }); save the file as UTF-8`,
+    );
+  }
+}
+
+/** The offset where the first invalid UTF-8 sequence starts. */
+function firstInvalidUtf8(bytes: Uint8Array, from: number): number {
+  let i = from;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    const [n, low, high] = b < 0x80
+      ? [0, 0, 0]
+      : b >= 0xc2 && b <= 0xdf
+      ? [1, 0x80, 0xbf]
+      : b === 0xe0
+      ? [2, 0xa0, 0xbf]
+      : b === 0xed
+      ? [2, 0x80, 0x9f]
+      : b >= 0xe1 && b <= 0xef
+      ? [2, 0x80, 0xbf]
+      : b === 0xf0
+      ? [3, 0x90, 0xbf]
+      : b >= 0xf1 && b <= 0xf3
+      ? [3, 0x80, 0xbf]
+      : b === 0xf4
+      ? [3, 0x80, 0x8f]
+      : [-1, 0, 0];
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) {
+      const c = bytes[i + k];
+      const [lo, hi] = k === 1 ? [low, high] : [0x80, 0xbf];
+      if (c === undefined || c < lo || c > hi) return i;
+    }
+    i += n + 1;
+  }
+  return bytes.length - 1;
 }
 
 /**

@@ -125,6 +125,30 @@ export function disposeParams(params: GPT2Params): void {
 }
 
 /**
+ * The names of the parameters holding a NaN or an infinity (empty when all are finite). A diverged run's
+ * weights are caught with it before they are saved or used.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { disposeParams, gpt2Config, initParams, nonFiniteParams } from "@copra/model";
+ * const params = initParams(gpt2Config("nano", { vocab_size: 8 }));
+ * assert.deepEqual(await nonFiniteParams(params), []);
+ * params["ln_f.bias"].assign(tf.fill([48], NaN));
+ * assert.deepEqual(await nonFiniteParams(params), ["ln_f.bias"]);
+ * disposeParams(params);
+ * ```
+ */
+export async function nonFiniteParams(params: GPT2Params): Promise<string[]> {
+  const names = Object.keys(params);
+  const flags = tf.tidy(() => tf.stack(names.map((n) => tf.any(tf.logicalNot(tf.isFinite(params[n]))))));
+  const values = await flags.data();
+  flags.dispose();
+  return names.filter((_, i) => values[i] !== 0);
+}
+
+/**
  * Grows the vocabulary to `vocabSize` rows (for added special tokens). New rows copy row `initFrom` of
  * `wte.weight` — Coconut's official code copies the embedding of the token `<<`. Returns the new config; the
  * parameter record is updated in place (the old `wte.weight` is disposed).

@@ -8,6 +8,7 @@
 
 import {
   type AdamW,
+  disposeParams,
   type GPT2Config,
   type GPT2Params,
   loadCheckpoint,
@@ -55,8 +56,9 @@ export interface TrainingState {
 }
 
 /**
- * Writes the checkpoint of `epoch` into `<out>/checkpoint-<epoch>/` (replacing an older one of the same epoch)
- * and returns its path.
+ * Writes the checkpoint of `epoch` into `<out>/checkpoint-<epoch>/` and returns its path. The files go into a
+ * temporary folder that is renamed into place at the end, so a crash never leaves a half-written checkpoint. An
+ * existing `checkpoint-<epoch>/` is never replaced (it may hold files copra did not write): that is an error.
  *
  * @example
  * ```ts ignore
@@ -73,20 +75,67 @@ export async function writeCheckpoint(
   state: TrainingState,
 ): Promise<string> {
   const final = `${out}/checkpoint-${epoch}`;
-  const temporary = `${out}/.checkpoint-${epoch}.${crypto.randomUUID()}.partial`;
+  if (await exists(final)) {
+    throw new RunError(
+      final,
+      "(folder)",
+      "already exists; copra does not replace a checkpoint",
+      "",
+      "resume the run with --resume, or train into a new folder",
+    );
+  }
+  const temporary = `${out}/.checkpoint-${epoch}.${crypto.randomUUID()}${PARTIAL}`;
   await Deno.mkdir(temporary, { recursive: true });
   try {
     await saveCheckpoint(temporary, params, config);
     await saveTokenizerJson(`${temporary}/tokenizer.json`, tokenizer);
     await saveOptimizerState(`${temporary}/optimizer.safetensors`, optimizer);
     await Deno.writeTextFile(`${temporary}/state.json`, JSON.stringify(state, null, 1) + "\n");
-    await Deno.remove(final, { recursive: true }).catch(() => {});
     await Deno.rename(temporary, final);
   } catch (error) {
     await Deno.remove(temporary, { recursive: true }).catch(() => {});
     throw error;
   }
   return final;
+}
+
+/** The suffix of the temporary folder a checkpoint is written into. */
+const PARTIAL = ".partial";
+/** `.checkpoint-<epoch>.<uuid>.partial`: only copra's own temporary folders match. */
+const PARTIAL_NAME = /^\.checkpoint-\d+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.partial$/;
+
+/**
+ * Removes the temporary checkpoint folders a killed run left in `out` (`.checkpoint-<epoch>.<uuid>.partial`,
+ * names only copra writes) and returns their names. Call it only when no other process trains into `out`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { removeStalePartials } from "@copra/train";
+ * const out = await Deno.makeTempDir();
+ * await Deno.mkdir(`${out}/.checkpoint-3.${crypto.randomUUID()}.partial`);
+ * await Deno.mkdir(`${out}/.checkpoint-3.mine.partial`); // not copra's name: kept
+ * assert.equal((await removeStalePartials(out)).length, 1);
+ * ```
+ */
+export async function removeStalePartials(out: string): Promise<string[]> {
+  const removed: string[] = [];
+  for await (const entry of Deno.readDir(out)) {
+    if (!entry.isDirectory || !PARTIAL_NAME.test(entry.name)) continue;
+    await Deno.remove(`${out}/${entry.name}`, { recursive: true });
+    removed.push(entry.name);
+  }
+  return removed.sort();
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
 }
 
 /**
@@ -113,10 +162,10 @@ export async function latestCheckpoint(out: string): Promise<{ epoch: number; pa
 }
 
 /**
- * Reads a checkpoint folder written by {@link writeCheckpoint}: parameters, config, tokenizer and training state.
- * Also reads plain model folders (config.json + model.safetensors + tokenizer.json), whose state is empty. The
- * optimizer's moments stay on disk until a resumed run loads them (`optimizer.safetensors`, see
- * `loadOptimizerState`).
+ * Reads a checkpoint folder written by {@link writeCheckpoint}, or a plain model folder (config.json +
+ * model.safetensors + tokenizer.json): parameters, config and tokenizer. The training state (`state.json`) and
+ * the optimizer's moments are only read by a resumed run (see {@link readTrainingState}), so a damaged
+ * `state.json` never stops evaluation.
  *
  * @example
  * ```ts ignore
@@ -127,16 +176,124 @@ export async function readCheckpoint(path: string): Promise<{
   params: GPT2Params;
   config: GPT2Config;
   tokenizer: Tokenizer;
-  state: TrainingState;
 }> {
   const { params, config } = await loadCheckpoint(path);
-  const tokenizer = await loadTokenizerJson(`${path}/tokenizer.json`);
-  const state: TrainingState = await Deno.readTextFile(`${path}/state.json`).then(
-    JSON.parse,
-    (error) => {
-      if (error instanceof Deno.errors.NotFound) return { epoch: -1, stage: 0, rng: [], metrics: [], seed: 0 };
-      throw error;
-    },
-  );
-  return { params, config, tokenizer, state };
+  try {
+    const tokenizer = await loadTokenizerJson(`${path}/tokenizer.json`);
+    return { params, config, tokenizer };
+  } catch (error) {
+    disposeParams(params);
+    throw error;
+  }
+}
+
+/**
+ * Reads and checks `<checkpoint>/state.json`, what a resumed run continues from. A missing or malformed file is
+ * a {@link RunError} naming it: a checkpoint without its state holds weights only and cannot be resumed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readTrainingState } from "@copra/train";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/state.json`, '{"epoch": 1, "stage');
+ * await assert.rejects(readTrainingState(dir), /state\.json: \(file\): is not valid JSON/);
+ * ```
+ */
+export async function readTrainingState(checkpoint: string): Promise<TrainingState> {
+  const file = `${checkpoint}/state.json`;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error) {
+    const missing = error instanceof Deno.errors.NotFound;
+    throw new RunError(
+      file,
+      "(file)",
+      missing
+        ? "is missing: this checkpoint holds weights only and cannot be resumed"
+        : `cannot be read: ${(error as Error).message}`,
+      "",
+      `start a new run from its weights with --init ${checkpoint}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new RunError(
+      file,
+      "(file)",
+      `is not valid JSON (${(error as Error).message})`,
+      "",
+      `the file is damaged; resume from an earlier checkpoint by moving this one away, or start a new run with --init ${checkpoint}`,
+    );
+  }
+  return validateTrainingState(json, file);
+}
+
+/** Checks the fields of a parsed `state.json`. */
+function validateTrainingState(json: unknown, file: string): TrainingState {
+  const hint = "the file is damaged; resume from an earlier checkpoint by moving this one away";
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new RunError(file, "(top level)", "must be an object", JSON.stringify(json), hint);
+  }
+  const s = json as Record<string, unknown>;
+  const natural = (field: string) => {
+    const v = s[field];
+    if (!Number.isInteger(v) || (v as number) < 0) {
+      throw new RunError(file, field, "must be a non-negative integer", JSON.stringify(v) ?? "undefined", hint);
+    }
+  };
+  natural("epoch");
+  natural("stage");
+  natural("seed");
+  if (
+    !Array.isArray(s.rng) || s.rng.length !== 4 || !s.rng.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32)
+  ) {
+    throw new RunError(
+      file,
+      "rng",
+      "must be four unsigned 32-bit integers",
+      JSON.stringify(s.rng) ?? "undefined",
+      hint,
+    );
+  }
+  if (!Array.isArray(s.metrics) || s.metrics.some((m) => typeof m !== "object" || m === null)) {
+    throw new RunError(
+      file,
+      "metrics",
+      "must be an array of epoch metrics",
+      JSON.stringify(s.metrics) ?? "undefined",
+      hint,
+    );
+  }
+  return json as TrainingState;
+}
+
+/**
+ * A defect in a run folder (a checkpoint, `state.json`, `run.json`): names the file and field and says what to do.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RunError } from "@copra/train";
+ * const e = new RunError("runs/x/run.json", "options", "must be an object", "3", "pass the run's folder");
+ * assert.equal(e.message, "runs/x/run.json: options: must be an object (got 3); pass the run's folder");
+ * ```
+ */
+export class RunError extends Error {
+  /** The file or folder at fault. */
+  readonly file: string;
+  /** The field at fault, or `(file)`/`(folder)`. */
+  readonly field: string;
+
+  /** Builds the message from its parts; `value` is shown when non-empty. */
+  constructor(file: string, field: string, problem: string, value: string, hint: string) {
+    const shown = value === "" ? "" : ` (got ${value.length > 80 ? value.slice(0, 77) + "..." : value})`;
+    super(`${file}: ${field}: ${problem}${shown}${hint ? `; ${hint}` : ""}`);
+    this.name = "RunError";
+    this.file = file;
+    this.field = field;
+  }
 }

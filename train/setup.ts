@@ -70,12 +70,29 @@ export function modelConfigFor(
   curriculum: CurriculumConfig,
   overrides: Partial<GPT2Config> = {},
 ): GPT2Config {
-  const extra = 2 + Math.max(curriculum.maxLatentStage * curriculum.thoughtsPerStep, curriculum.pauseTokens);
   let longest = 0;
-  for (const it of items) {
-    const n = recordTexts(it).reduce((sum, t) => sum + tokenizer.encode(t).length, 0) + 1 + extra;
-    longest = Math.max(longest, n);
-  }
+  for (const it of items) longest = Math.max(longest, exampleLength(tokenizer, it, curriculum));
   const positions = Math.max(64, Math.ceil(longest / 64) * 64);
   return gpt2Config(preset, { vocab_size: tokenizer.vocabSize, n_positions: positions, ...overrides });
+}
+
+/**
+ * The most tokens an item can take in training or evaluation: question, steps, answer and `<eos>`, plus the
+ * markers and the most thoughts (or pauses) the curriculum inserts. Compare it with a model's `n_positions`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { curriculumConfig } from "@copra/curriculum";
+ * import { buildTokenizer, exampleLength } from "@copra/train";
+ * const item = { question: "Is Tom a wumpus?", steps: ["Tom is a wumpus."], answer: "Tom is a wumpus." };
+ * const tok = buildTokenizer([item]);
+ * const one = exampleLength(tok, item, curriculumConfig({ method: "coconut", maxLatentStage: 1 }));
+ * const three = exampleLength(tok, item, curriculumConfig({ method: "coconut", maxLatentStage: 3 }));
+ * assert.equal(three - one, 2); // two more thought slots
+ * ```
+ */
+export function exampleLength(tokenizer: Tokenizer, item: CoconutItem, curriculum: CurriculumConfig): number {
+  const extra = 2 + Math.max(curriculum.maxLatentStage * curriculum.thoughtsPerStep, curriculum.pauseTokens);
+  return recordTexts(item).reduce((sum, t) => sum + tokenizer.encode(t).length, 0) + 1 + extra;
 }

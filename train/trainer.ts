@@ -38,17 +38,27 @@ import {
   AdamW,
   type BackendName,
   causalLmLoss,
+  disposeParams,
   type GPT2Config,
   type GPT2Params,
   initParams,
   loadOptimizerState,
+  nonFiniteParams,
   useBackend,
   valueAndGrads,
   warmupCosineLr,
 } from "@copra/model";
 import { Rng } from "@copra/random";
 import type { Tokenizer } from "@copra/tokenizer";
-import { type EpochMetrics, latestCheckpoint, readCheckpoint, type TrainingState, writeCheckpoint } from "./run.ts";
+import {
+  type EpochMetrics,
+  latestCheckpoint,
+  readCheckpoint,
+  readTrainingState,
+  removeStalePartials,
+  type TrainingState,
+  writeCheckpoint,
+} from "./run.ts";
 
 /** Everything a training run needs besides its data. */
 export interface TrainOptions {
@@ -76,7 +86,10 @@ export interface TrainOptions {
   backend: BackendName;
   /** Folder of the run (checkpoints, metrics.jsonl); created if missing. */
   out: string;
-  /** Continue from the latest checkpoint in `out`. */
+  /**
+   * Continue from the latest checkpoint in `out` (its `state.json` must be intact); with no checkpoint yet, start
+   * from epoch 0. Temporary folders a killed run left behind are removed first.
+   */
   resume?: boolean;
   /** Validation items evaluated for accuracy each epoch (all by default). */
   evalItems?: number;
@@ -107,6 +120,8 @@ export type TrainEvent =
     parameters: number;
     backend: string;
     resumedFrom: number | null;
+    /** Temporary checkpoint folders of a killed run that a resume removed. */
+    removedPartials: string[];
   }
   | { type: "epoch-start"; epoch: number; stage: number; optimizerReset: boolean }
   | {
@@ -122,6 +137,75 @@ export type TrainEvent =
   | { type: "epoch"; metrics: EpochMetrics }
   | { type: "checkpoint"; epoch: number; path: string }
   | { type: "done"; metrics: EpochMetrics[]; params: GPT2Params };
+
+/**
+ * Training stopped because a loss, a gradient norm or a weight stopped being finite. Nothing of the diverged
+ * epoch is saved: the run folder's latest checkpoint is the last good one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TrainingDivergedError } from "@copra/train";
+ * const e = new TrainingDivergedError({ epoch: 2, step: 7, what: "loss", value: NaN, lastFiniteLoss: 1.5, lr: 1e30 });
+ * assert.match(e.message, /epoch 2, step 7: the loss is NaN \(last finite loss 1\.500\)/);
+ * ```
+ */
+export class TrainingDivergedError extends Error {
+  /** The epoch that diverged. */
+  readonly epoch: number;
+  /** The step of the epoch (0-based), or -1 when the weights were found non-finite at the epoch's end. */
+  readonly step: number;
+  /** The last finite training loss, or null if there was none. */
+  readonly lastFiniteLoss: number | null;
+
+  /** Builds the message from what went wrong where. */
+  constructor(at: {
+    epoch: number;
+    step: number;
+    what: "loss" | "gradient norm" | "weights";
+    value: number;
+    lastFiniteLoss: number | null;
+    lr: number;
+  }) {
+    const where = at.step >= 0 ? `epoch ${at.epoch}, step ${at.step}` : `the end of epoch ${at.epoch}`;
+    const what = at.what === "weights" ? "some weights are not finite" : `the ${at.what} is ${at.value}`;
+    super(
+      `training diverged at ${where}: ${what} (last finite loss ${
+        at.lastFiniteLoss === null ? "none" : at.lastFiniteLoss.toFixed(3)
+      }); nothing of this epoch was saved. Lower the learning rate (now ${at.lr}) or clip gradients, then resume ` +
+        "from the last good checkpoint or start again",
+    );
+    this.name = "TrainingDivergedError";
+    this.epoch = at.epoch;
+    this.step = at.step;
+    this.lastFiniteLoss = at.lastFiniteLoss;
+  }
+}
+
+/** Throws a RangeError naming the first option of {@link TrainOptions} out of its range. */
+function checkOptions(o: TrainOptions): void {
+  const fail = (name: string, rule: string, value: unknown) => {
+    throw new RangeError(`train: ${name} must be ${rule} (got ${value})`);
+  };
+  const integer = (name: string, value: number | undefined, min: number, optional = false) => {
+    if (optional && value === undefined) return;
+    if (!Number.isInteger(value) || value! < min) fail(name, `an integer ≥ ${min}`, value);
+  };
+  integer("epochs", o.epochs, 1);
+  integer("batchSize", o.batchSize, 1);
+  integer("effectiveBatch", o.effectiveBatch, 1);
+  integer("seed", o.seed, 0);
+  integer("evalItems", o.evalItems, 0, true);
+  integer("maxNewTokens", o.maxNewTokens, 1, true);
+  integer("warmupSteps", o.warmupSteps, 0, true);
+  if (!(Number.isFinite(o.lr) && o.lr > 0)) fail("lr", "a finite number > 0", o.lr);
+  if (!(Number.isFinite(o.weightDecay) && o.weightDecay >= 0)) {
+    fail("weightDecay", "a finite number ≥ 0", o.weightDecay);
+  }
+  if (o.clipNorm !== null && !(Number.isFinite(o.clipNorm) && o.clipNorm > 0)) {
+    fail("clipNorm", "null (no clipping) or a finite number > 0", o.clipNorm);
+  }
+}
 
 /**
  * Trains and returns the per-epoch metrics and the final parameters (which the caller disposes).
@@ -143,6 +227,7 @@ export async function train(
     throw new RangeError(`model.vocab_size ${options.model.vocab_size} ≠ tokenizer.vocabSize ${tokenizer.vocabSize}`);
   }
   if (trainItems.length === 0) throw new RangeError("train: no training items");
+  checkOptions(options);
   await useBackend(options.backend);
   const ids = specialIds(tokenizer);
   const trainRecords = trainItems.map((it) => tokenizeRecord(tokenizer, it));
@@ -160,8 +245,18 @@ export async function train(
   }
   let firstEpoch = startEpoch;
   const metrics: EpochMetrics[] = [];
+  const removedPartials = options.resume ? await removeStalePartials(options.out) : [];
   const resumeFrom = options.resume ? await latestCheckpoint(options.out) : null;
-  const saved = resumeFrom ? await readCheckpoint(resumeFrom.path) : null;
+  // The state first: a checkpoint that cannot be resumed fails before any weights are loaded.
+  const savedState = resumeFrom ? await readTrainingState(resumeFrom.path) : null;
+  const saved = resumeFrom ? { ...await readCheckpoint(resumeFrom.path), state: savedState! } : null;
+  if (saved && saved.state.epoch !== resumeFrom!.epoch) {
+    throw new RangeError(
+      `${resumeFrom!.path}/state.json: epoch: says ${saved.state.epoch}, but the folder is checkpoint-${
+        resumeFrom!.epoch
+      }; the run folder was edited by hand: put the checkpoints back as copra wrote them`,
+    );
+  }
   const params: GPT2Params = saved?.params ?? options.initialParams ??
     initParams(options.model, { seed: options.seed });
   // The schedule follows the run's own update count (the optimizer's restarts at every reset).
@@ -195,117 +290,144 @@ export async function train(
     parameters: Object.values(params).reduce((n, p) => n + p.size, 0),
     backend: options.backend,
     resumedFrom: resumeFrom ? firstEpoch - 1 : null,
+    removedPartials,
   });
 
-  for (let epoch = firstEpoch; epoch < options.epochs; epoch++) {
-    const t0 = performance.now();
-    const stage = stageOfEpoch(curriculum, epoch);
-    const reset = resetsOptimizer(curriculum, epoch);
-    if (reset) optimizer.reset();
-    onEvent({ type: "epoch-start", epoch, stage, optimizerReset: reset });
+  let lastFiniteLoss: number | null = metrics.at(-1)?.trainLoss ?? null;
+  try {
+    for (let epoch = firstEpoch; epoch < options.epochs; epoch++) {
+      const t0 = performance.now();
+      const stage = stageOfEpoch(curriculum, epoch);
+      const reset = resetsOptimizer(curriculum, epoch);
+      if (reset) optimizer.reset();
+      onEvent({ type: "epoch-start", epoch, stage, optimizerReset: reset });
 
-    // Shuffle (the items the difficulty curriculum allows, cycled to the epoch's length), build each example at its
-    // own stage, cut into micro-batches.
-    const order = epochOrder(stepCounts, maxStepsAtEpoch(curriculum, epoch, fewestSteps), rng);
-    const examples = order.map((i) =>
-      buildExample(trainRecords[i], drawStage(curriculum, stage, stepCounts[i], rng), curriculum, ids, rng)
-    );
-    let lossSum = 0, lossCount = 0, tokens = 0;
-    const trainStart = performance.now();
-    let pending: Record<string, tf.Tensor> | null = null, pendingCount = 0;
-    const flush = () => {
-      if (!pending) return;
-      const scaled: Record<string, tf.Tensor> = {};
-      for (const [name, g] of Object.entries(pending)) scaled[name] = tf.div(g, pendingCount);
-      const { gradNorm } = optimizer.apply(scaled);
-      update++;
-      tf.dispose([gradNorm, ...Object.values(scaled), ...Object.values(pending)]);
-      pending = null;
-      pendingCount = 0;
-    };
-    for (let step = 0; step < stepsPerEpoch; step++) {
-      const chunk = examples.slice(step * options.batchSize, (step + 1) * options.batchSize);
-      const batch = collate(chunk, ids.eos);
-      const tensors = toTensors(batch);
-      const dropoutSeed = rng.nextUint32();
-      const { value, grads } = valueAndGrads(
-        params,
-        () =>
-          causalLmLoss(
-            latentForward(params, options.model, tensors, { training: { seed: dropoutSeed } }).logits,
-            tensors.labels,
-            tensors.weights,
-          ),
+      // Shuffle (the items the difficulty curriculum allows, cycled to the epoch's length), build each example at its
+      // own stage, cut into micro-batches.
+      const order = epochOrder(stepCounts, maxStepsAtEpoch(curriculum, epoch, fewestSteps), rng);
+      const examples = order.map((i) =>
+        buildExample(trainRecords[i], drawStage(curriculum, stage, stepCounts[i], rng), curriculum, ids, rng)
       );
-      const loss = (await value.data())[0];
-      tf.dispose([value, ...Object.values(tensors).filter((t) => t instanceof tf.Tensor)]);
-      if (pending === null) pending = grads;
-      else {
-        const sum: Record<string, tf.Tensor> = {};
-        for (const [name, g] of Object.entries(grads)) sum[name] = tf.add(pending[name], g);
-        tf.dispose([...Object.values(pending), ...Object.values(grads)]);
-        pending = sum;
+      let lossSum = 0, lossCount = 0, tokens = 0;
+      const trainStart = performance.now();
+      let pending: Record<string, tf.Tensor> | null = null, pendingCount = 0;
+      const diverged = (step: number, what: "loss" | "gradient norm" | "weights", value: number) =>
+        new TrainingDivergedError({ epoch, step, what, value, lastFiniteLoss, lr: optimizer.currentLr() });
+      const flush = async (step: number) => {
+        if (!pending) return;
+        const scaled: Record<string, tf.Tensor> = {};
+        for (const [name, g] of Object.entries(pending)) scaled[name] = tf.div(g, pendingCount);
+        const { gradNorm } = optimizer.apply(scaled);
+        update++;
+        const norm = (await gradNorm.data())[0];
+        tf.dispose([gradNorm, ...Object.values(scaled), ...Object.values(pending)]);
+        pending = null;
+        pendingCount = 0;
+        if (!Number.isFinite(norm)) throw diverged(step, "gradient norm", norm);
+      };
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        const chunk = examples.slice(step * options.batchSize, (step + 1) * options.batchSize);
+        const batch = collate(chunk, ids.eos);
+        const tensors = toTensors(batch);
+        const dropoutSeed = rng.nextUint32();
+        const { value, grads } = valueAndGrads(
+          params,
+          () =>
+            causalLmLoss(
+              latentForward(params, options.model, tensors, { training: { seed: dropoutSeed } }).logits,
+              tensors.labels,
+              tensors.weights,
+            ),
+        );
+        const loss = (await value.data())[0];
+        tf.dispose([value, ...Object.values(tensors).filter((t) => t instanceof tf.Tensor)]);
+        if (!Number.isFinite(loss)) {
+          tf.dispose([...Object.values(grads), ...Object.values(pending ?? {})]);
+          throw diverged(step, "loss", loss);
+        }
+        lastFiniteLoss = loss;
+        if (pending === null) pending = grads;
+        else {
+          const sum: Record<string, tf.Tensor> = {};
+          for (const [name, g] of Object.entries(grads)) sum[name] = tf.add(pending[name], g);
+          tf.dispose([...Object.values(pending), ...Object.values(grads)]);
+          pending = sum;
+        }
+        pendingCount++;
+        if (pendingCount === micro || step === stepsPerEpoch - 1) await flush(step);
+        lossSum += loss;
+        lossCount++;
+        tokens += batch.attentionMask.flat().reduce((a, b) => a + b, 0);
+        onEvent({
+          type: "step",
+          epoch,
+          step,
+          stepsPerEpoch,
+          loss,
+          lr: optimizer.currentLr(),
+          tokensPerSecond: tokens / ((performance.now() - trainStart) / 1000),
+        });
       }
-      pendingCount++;
-      if (pendingCount === micro || step === stepsPerEpoch - 1) flush();
-      lossSum += loss;
-      lossCount++;
-      tokens += batch.attentionMask.flat().reduce((a, b) => a + b, 0);
-      onEvent({
-        type: "step",
-        epoch,
-        step,
-        stepsPerEpoch,
-        loss,
-        lr: optimizer.currentLr(),
-        tokensPerSecond: tokens / ((performance.now() - trainStart) / 1000),
-      });
-    }
-    const tokensPerSecond = tokens / ((performance.now() - trainStart) / 1000);
+      const tokensPerSecond = tokens / ((performance.now() - trainStart) / 1000);
 
-    // Evaluation at the epoch's stage: loss, then greedy generation of the answers.
-    const valLoss = await validationLoss(
-      params,
-      options.model,
-      validRecords,
-      curriculum,
-      stage,
-      ids,
-      options.batchSize,
-    );
-    const evaluated = await evaluate(
-      params,
-      options.model,
-      validRecords.slice(0, options.evalItems ?? validRecords.length),
-      validItems,
-      curriculum,
-      ids,
-      tokenizer,
-      {
-        batchSize: options.batchSize,
-        maxNewTokens: options.maxNewTokens ?? 64,
-        thoughts: thoughtsAtStage(curriculum, stage),
-        progress: (done, total) => onEvent({ type: "evaluate", epoch, done, total }),
-      },
-    );
-    const epochMetrics: EpochMetrics = {
-      epoch,
-      stage,
-      trainLoss: lossSum / Math.max(lossCount, 1),
-      valLoss,
-      accuracy: evaluated.accuracy,
-      meanTokens: evaluated.meanTokens,
-      thoughts: evaluated.thoughts,
-      validPaths: evaluated.validPaths,
-      tokensPerSecond,
-      seconds: (performance.now() - t0) / 1000,
-    };
-    metrics.push(epochMetrics);
-    onEvent({ type: "epoch", metrics: epochMetrics });
-    const state: TrainingState = { epoch, stage, rng: rng.state(), metrics, seed: options.seed };
-    const path = await writeCheckpoint(options.out, epoch, params, options.model, tokenizer, optimizer, state);
-    await Deno.writeTextFile(`${options.out}/metrics.jsonl`, JSON.stringify(epochMetrics) + "\n", { append: true });
-    onEvent({ type: "checkpoint", epoch, path });
+      // Evaluation at the epoch's stage: loss, then greedy generation of the answers.
+      const valLoss = await validationLoss(
+        params,
+        options.model,
+        validRecords,
+        curriculum,
+        stage,
+        ids,
+        options.batchSize,
+      );
+      const evaluated = await evaluate(
+        params,
+        options.model,
+        validRecords.slice(0, options.evalItems ?? validRecords.length),
+        validItems,
+        curriculum,
+        ids,
+        tokenizer,
+        {
+          batchSize: options.batchSize,
+          maxNewTokens: options.maxNewTokens ?? 64,
+          thoughts: thoughtsAtStage(curriculum, stage),
+          progress: (done, total) => onEvent({ type: "evaluate", epoch, done, total }),
+        },
+      );
+      const epochMetrics: EpochMetrics = {
+        epoch,
+        stage,
+        trainLoss: lossSum / Math.max(lossCount, 1),
+        valLoss,
+        accuracy: evaluated.accuracy,
+        meanTokens: evaluated.meanTokens,
+        thoughts: evaluated.thoughts,
+        validPaths: evaluated.validPaths,
+        tokensPerSecond,
+        seconds: (performance.now() - t0) / 1000,
+      };
+      metrics.push(epochMetrics);
+      onEvent({ type: "epoch", metrics: epochMetrics });
+      if ((await nonFiniteParams(params)).length > 0) {
+        throw new TrainingDivergedError({
+          epoch,
+          step: -1,
+          what: "weights",
+          value: NaN,
+          lastFiniteLoss,
+          lr: optimizer.currentLr(),
+        });
+      }
+      const state: TrainingState = { epoch, stage, rng: rng.state(), metrics, seed: options.seed };
+      const path = await writeCheckpoint(options.out, epoch, params, options.model, tokenizer, optimizer, state);
+      await Deno.writeTextFile(`${options.out}/metrics.jsonl`, JSON.stringify(epochMetrics) + "\n", { append: true });
+      onEvent({ type: "checkpoint", epoch, path });
+    }
+  } catch (error) {
+    optimizer.dispose();
+    if (params !== options.initialParams) disposeParams(params);
+    throw error;
   }
   optimizer.dispose();
   onEvent({ type: "done", metrics, params });

@@ -3,7 +3,17 @@ import * as tf from "@tensorflow/tfjs";
 import { type CurriculumConfig, curriculumConfig } from "@copra/curriculum";
 import { generateProsQA, PROSQA_CONCEPTS, PROSQA_PERSONS } from "@copra/data";
 import { disposeParams } from "@copra/model";
-import { buildTokenizer, latestCheckpoint, modelConfigFor, readCheckpoint, train, type TrainOptions } from "./mod.ts";
+import {
+  buildTokenizer,
+  latestCheckpoint,
+  modelConfigFor,
+  readCheckpoint,
+  readTrainingState,
+  train,
+  type TrainEvent,
+  TrainingDivergedError,
+  type TrainOptions,
+} from "./mod.ts";
 
 const small = { nodes: [6, 9] as [number, number], nodesMean: 7, minHops: 2, maxHops: 3 };
 
@@ -39,7 +49,24 @@ Deno.test("2 epochs straight == 1 epoch, stop, resume 1 epoch — bitwise on the
   const dir = await Deno.makeTempDir();
   const first = await train(trainItems, validItems, await base(dir, 1));
   disposeParams(first.params);
-  const resumed = await train(trainItems, validItems, await base(dir, 2, true));
+  // A killed run's unfinished checkpoint folder: removed by the resume.
+  const partial = `.checkpoint-1.${crypto.randomUUID()}.partial`;
+  await Deno.mkdir(`${dir}/${partial}`);
+  const events: TrainEvent[] = [];
+  const resumed = await train(trainItems, validItems, await base(dir, 2, true), (e) => events.push(e));
+  // It really resumed: the start event says after epoch 0, and only epoch 1 trained (a silent retrain from scratch
+  // would give the same weights, so the weights alone cannot tell).
+  const start = events.find((e) => e.type === "start");
+  assert.ok(start?.type === "start");
+  assert.equal(start.resumedFrom, 0);
+  assert.deepEqual(start.removedPartials, [partial]);
+  const trainedEpochs = new Set(events.flatMap((e) => (e.type === "step" ? [e.epoch] : [])));
+  assert.deepEqual([...trainedEpochs], [1]);
+  assert.deepEqual(
+    events.filter((e) => e.type === "step").length,
+    Math.ceil(trainItems.length / 3),
+    "one epoch of steps",
+  );
   for (const name of Object.keys(straight.params)) {
     assert.deepEqual(await resumed.params[name].data(), await straight.params[name].data(), name);
   }
@@ -87,7 +114,7 @@ Deno.test("integration: a tiny Coconut run through two stages — loss falls, ch
   for (const name of Object.keys(params)) assert.deepEqual(await saved.params[name].data(), await params[name].data());
   assert.deepEqual(saved.config, model);
   assert.equal(saved.tokenizer.vocabSize, tokenizer.vocabSize);
-  assert.equal(saved.state.epoch, 3);
+  assert.equal((await readTrainingState(`${out}/checkpoint-3`)).epoch, 3);
   const lines = (await Deno.readTextFile(`${out}/metrics.jsonl`)).trim().split("\n");
   assert.equal(lines.length, 4);
   disposeParams(params);
@@ -191,4 +218,134 @@ Deno.test("question loss: trained on, not validated on; the difficulty curriculu
   // … and epoch 0, restricted to the 2-step items, still has every update of an epoch.
   assert.deepEqual(withQuestion.steps, plain.steps);
   assert.ok(trainItems.some((it) => it.steps.length > 2) && trainItems.some((it) => it.steps.length === 2));
+});
+
+/** Options of a one-block run on the tiny task into a fresh folder. */
+async function tinyRun(curriculum: CurriculumConfig, extra: Partial<TrainOptions> = {}) {
+  const task = tinyTask(6, 2, curriculum);
+  const options: TrainOptions = {
+    curriculum,
+    model: task.model,
+    tokenizer: task.tokenizer,
+    epochs: 2,
+    batchSize: 3,
+    effectiveBatch: 3,
+    lr: 3e-3,
+    weightDecay: 0,
+    clipNorm: 1,
+    seed: 5,
+    backend: "cpu",
+    out: await Deno.makeTempDir(),
+    maxNewTokens: 2,
+    ...extra,
+  };
+  return { ...task, options };
+}
+
+/** Every file under a folder with its bytes, for "nothing changed" checks. */
+async function snapshot(dir: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const walk = async (d: string) => {
+    for await (const e of Deno.readDir(d)) {
+      const path = `${d}/${e.name}`;
+      if (e.isDirectory) await walk(path);
+      else files.set(path, Array.from(await Deno.readFile(path)).join(","));
+    }
+  };
+  await walk(dir);
+  return files;
+}
+
+Deno.test("non-finite training stops at once with the step, keeps the last good checkpoint, and leaks nothing", async () => {
+  const curriculum = curriculumConfig({ method: "cot" });
+  const { trainItems, validItems, options } = await tinyRun(curriculum);
+  const before = tf.memory().numTensors;
+  // One good epoch, then a learning rate that blows the weights up.
+  const good = await train(trainItems, validItems, { ...options, epochs: 1 });
+  disposeParams(good.params);
+  const kept = await snapshot(options.out);
+  const steps: number[] = [];
+  const error = await train(
+    trainItems,
+    validItems,
+    { ...options, resume: true, lr: 1e30, clipNorm: null },
+    (e) => void (e.type === "step" && steps.push(e.step)),
+  ).then(() => null, (e) => e);
+  assert.ok(error instanceof TrainingDivergedError, String(error));
+  assert.equal(error.epoch, 1);
+  assert.ok(error.step >= 0 && error.step < 2, `step ${error.step}`);
+  assert.ok(error.lastFiniteLoss !== null && Number.isFinite(error.lastFiniteLoss));
+  assert.match(error.message, /training diverged at epoch 1, step \d: the (loss|gradient norm) is (NaN|Infinity)/);
+  assert.deepEqual(await snapshot(options.out), kept, "checkpoint-0 and metrics.jsonl untouched, no checkpoint-1");
+  assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("NaN initial weights: the first step's loss stops the run", async () => {
+  const curriculum = curriculumConfig({ method: "cot" });
+  const { trainItems, validItems, options, model } = await tinyRun(curriculum);
+  const { initParams } = await import("@copra/model");
+  const params = initParams(model, { seed: 1 });
+  params["ln_f.weight"].assign(tf.fill(params["ln_f.weight"].shape, NaN));
+  await assert.rejects(
+    train(trainItems, validItems, { ...options, initialParams: params }),
+    /training diverged at epoch 0, step 0: the loss is NaN \(last finite loss none\)/,
+  );
+  assert.equal(await latestCheckpoint(options.out), null);
+  disposeParams(params);
+});
+
+Deno.test("resume refuses a checkpoint without or with a damaged state.json, before writing anything", async () => {
+  const curriculum = curriculumConfig({ method: "cot" });
+  const { trainItems, validItems, options } = await tinyRun(curriculum);
+  const first = await train(trainItems, validItems, { ...options, epochs: 1 });
+  disposeParams(first.params);
+  const state = `${options.out}/checkpoint-0/state.json`;
+  const text = await Deno.readTextFile(state);
+  for (
+    const [content, message] of [
+      [null, /checkpoint-0\/state\.json: \(file\): is missing: this checkpoint holds weights only/],
+      [text.slice(0, 40), /checkpoint-0\/state\.json: \(file\): is not valid JSON/],
+      [
+        text.replace(/"epoch": 0/, '"epoch": "zero"'),
+        /state\.json: epoch: must be a non-negative integer \(got "zero"\)/,
+      ],
+      [text.replace(/"epoch": 0/, '"epoch": 4'), /state\.json: epoch: says 4, but the folder is checkpoint-0/],
+    ] as const
+  ) {
+    if (content === null) await Deno.remove(state);
+    else await Deno.writeTextFile(state, content);
+    const kept = await snapshot(options.out);
+    await assert.rejects(train(trainItems, validItems, { ...options, resume: true }), message);
+    assert.deepEqual(await snapshot(options.out), kept);
+  }
+  // Evaluation does not need the state: the weights still load.
+  const { params } = await readCheckpoint(`${options.out}/checkpoint-0`);
+  disposeParams(params);
+});
+
+Deno.test("a checkpoint folder that exists is never replaced", async () => {
+  const curriculum = curriculumConfig({ method: "cot" });
+  const { trainItems, validItems, options } = await tinyRun(curriculum);
+  await Deno.mkdir(`${options.out}/checkpoint-0`);
+  await Deno.writeTextFile(`${options.out}/checkpoint-0/precious.txt`, "mine");
+  await assert.rejects(
+    train(trainItems, validItems, { ...options, epochs: 1 }),
+    /checkpoint-0: \(folder\): already exists; copra does not replace a checkpoint/,
+  );
+  assert.equal(await Deno.readTextFile(`${options.out}/checkpoint-0/precious.txt`), "mine");
+});
+
+Deno.test("train refuses out-of-range options by name", async () => {
+  const curriculum = curriculumConfig({ method: "cot" });
+  const { trainItems, validItems, options } = await tinyRun(curriculum);
+  for (
+    const [extra, message] of [
+      [{ epochs: 0 }, /train: epochs must be an integer ≥ 1 \(got 0\)/],
+      [{ batchSize: 0 }, /train: batchSize must be an integer ≥ 1 \(got 0\)/],
+      [{ lr: 0 }, /train: lr must be a finite number > 0 \(got 0\)/],
+      [{ clipNorm: -1 }, /train: clipNorm must be null \(no clipping\) or a finite number > 0 \(got -1\)/],
+    ] as const
+  ) {
+    await assert.rejects(train(trainItems, validItems, { ...options, ...extra }), message);
+  }
 });
