@@ -582,7 +582,8 @@ function graphOptions(prefix: string): [Option, Option, Option] {
 /** Builds the program (exported for tests). */
 export function program(): Command {
   const p = new Command("copra").description("Coconut: continuous-thought language models in Deno")
-    .showHelpAfterError();
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, "copra: ")) })
+    .showHelpAfterError("(copra <command> --help lists the options)");
   const taskGraph = graphOptions("generated task"), dataGraph = graphOptions("prosqa");
   p.command("train")
     .description("train a method through its curriculum; without --data, on a generated small ProsQA-style task")
