@@ -94,7 +94,11 @@ let active: BlasInfo | null = null;
 export function enableBlas(options: BlasOptions = {}): BlasInfo | null {
   if (active) return active;
   const deno = (globalThis as { Deno?: typeof Deno }).Deno;
-  if (!deno?.dlopen || deno.permissions?.querySync?.({ name: "ffi" }).state !== "granted") return null;
+  if (!deno?.dlopen || !deno.permissions?.querySync) return null;
+  // FFI may be granted for named libraries only (`--allow-ffi=/usr/lib/…/libopenblas.so.0`): try those.
+  const allowed = (path: string) => deno.permissions.querySync({ name: "ffi", path }).state === "granted";
+  const paths = (options.paths ?? DEFAULT_PATHS).filter(allowed);
+  if (paths.length === 0) return null;
   const threads = options.threads ?? 1;
   // OpenBLAS sizes its thread pool from this variable when it is loaded; unset, it starts a worker per core that
   // copra never uses (it sets `threads` right after loading) and that is still alive when the process exits.
@@ -103,7 +107,7 @@ export function enableBlas(options: BlasOptions = {}): BlasInfo | null {
   } catch {
     // no --allow-env: the library starts its default pool
   }
-  for (const path of options.paths ?? DEFAULT_PATHS) {
+  for (const path of paths) {
     let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
     try {
       lib = deno.dlopen(path, SYMBOLS);
