@@ -31,6 +31,11 @@ export interface EncodeOptions {
    * text such as `"<|endoftext|>"` is encoded as ordinary text, so user data can never inject a control token.
    */
   allowedSpecial?: "all" | readonly string[];
+  /**
+   * Use the tokenizer's piece cache (default `true`): a repeated pre-token is looked up, not merged again.
+   * `false` merges every piece afresh (same ids; for measuring the merge itself).
+   */
+  cache?: boolean;
 }
 
 /** Options of {@link Tokenizer.decode}. */
@@ -293,17 +298,18 @@ export class Tokenizer<M extends TokenModel = TokenModel> {
   encode(text: string, options: EncodeOptions = {}): number[] {
     const out: number[] = [];
     const special = this.#specialPattern(options.allowedSpecial);
+    const cache = options.cache !== false;
     if (special === undefined) {
-      this.#encodeOrdinary(text, out);
+      this.#encodeOrdinary(text, out, cache);
       return out;
     }
     let start = 0;
     for (const match of text.matchAll(special)) {
-      this.#encodeOrdinary(text.slice(start, match.index), out);
+      this.#encodeOrdinary(text.slice(start, match.index), out, cache);
       out.push(this.#special.get(match[0])!);
       start = match.index + match[0].length;
     }
-    this.#encodeOrdinary(text.slice(start), out);
+    this.#encodeOrdinary(text.slice(start), out, cache);
     return out;
   }
 
@@ -356,18 +362,20 @@ export class Tokenizer<M extends TokenModel = TokenModel> {
   }
 
   /** Encodes text that holds no special tokens, piece by piece, through the cache. */
-  #encodeOrdinary(text: string, out: number[]): void {
+  #encodeOrdinary(text: string, out: number[], useCache: boolean): void {
     if (this.addPrefixSpace && text.length > 0 && text[0] !== " ") text = " " + text;
     const re = this.#splitter;
     re.lastIndex = 0;
     for (let m = re.exec(text); m !== null; m = re.exec(text)) {
       const piece = m[0];
-      let ids = this.#cache.get(piece);
+      let ids = useCache ? this.#cache.get(piece) : undefined;
       if (ids === undefined) {
         const encoded = this.model.encodeBytes(this.#encoder.encode(piece));
         ids = encoded.length === 1 ? encoded[0] : encoded;
-        if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
-        this.#cache.set(piece, ids);
+        if (useCache) {
+          if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
+          this.#cache.set(piece, ids);
+        }
       }
       if (typeof ids === "number") out.push(ids);
       else for (let i = 0; i < ids.length; i++) out.push(ids[i]);

@@ -28,6 +28,13 @@ Deno.test("special tokens get the ids after the base vocabulary, in order", () =
   assert.ok(coconut.isSpecial(50259) && coconut.isSpecial(50256) && !coconut.isSpecial(262));
 });
 
+Deno.test("the piece cache changes nothing but speed: cached and uncached ids are equal", () => {
+  const text = "The cat sat. The cat sat again, and again: 1234 cats! ñandú 🐈 <|latent|>";
+  const fresh = gpt2.withSpecialTokens([]);
+  assert.deepEqual(fresh.encode(text, { cache: false }), gpt2.encode(text));
+  assert.deepEqual(fresh.encode(text), gpt2.encode(text, { cache: false }));
+});
+
 Deno.test("plain text never encodes to a special token unless allowed", () => {
   const text = "a<|latent|>b<|endoftext|>";
   const plain = coconut.encode(text);
