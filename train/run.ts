@@ -249,12 +249,14 @@ function validateTrainingState(json: unknown, file: string): TrainingState {
   natural("stage");
   natural("seed");
   if (
-    !Array.isArray(s.rng) || s.rng.length !== 4 || !s.rng.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32)
+    !Array.isArray(s.rng) || (s.rng.length !== 4 && s.rng.length !== 5) ||
+    !s.rng.slice(0, 4).every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32) ||
+    (s.rng.length === 5 && !Number.isFinite(s.rng[4]))
   ) {
     throw new RunError(
       file,
       "rng",
-      "must be four unsigned 32-bit integers",
+      "must be four unsigned 32-bit integers (and a spare normal draw)",
       JSON.stringify(s.rng) ?? "undefined",
       hint,
     );
