@@ -60,8 +60,20 @@ def gelu_new(x):
     return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
 
 
-def forward(p, n_layer, n_head, ids, attention_mask=None, position_ids=None, eps=1e-5, fast=False):
+def rope(x, position_ids, theta):
+    """Rotary positions (GPT-NeoX layout, pair i = coordinates i and i + D/2) on x (B,H,T,D)."""
+    D = x.shape[-1]
+    half = D // 2
+    inv = torch.tensor([theta ** (-(2 * (j % half)) / D) for j in range(D)], dtype=torch.float32)
+    angles = position_ids.float()[:, None, :, None] * inv  # (B,1,T,D)
+    rotated = torch.cat([-x[..., half:], x[..., :half]], dim=-1)
+    return x * torch.cos(angles) + rotated * torch.sin(angles)
+
+
+def forward(p, n_layer, n_head, ids, attention_mask=None, position_ids=None, eps=1e-5, fast=False, rotary=None):
     """GPT-2 forward as HF computes it (eval mode). Returns (hidden after ln_f, logits).
+
+    rotary=θ: copra's rotary variant (no wpe; queries and keys turned by position with base θ).
 
     fast=True uses PyTorch's fused tanh-GELU and addmm (the same function up to float rounding): what a
     tuned PyTorch training step would run, so the benchmark compares against PyTorch at its best.
@@ -76,7 +88,7 @@ def forward(p, n_layer, n_head, ids, attention_mask=None, position_ids=None, eps
     D = C // n_head
     if position_ids is None:
         position_ids = torch.arange(T, device=ids.device).unsqueeze(0).expand(B, T)
-    x = p["wte.weight"][ids] + p["wpe.weight"][position_ids]
+    x = p["wte.weight"][ids] if rotary else p["wte.weight"][ids] + p["wpe.weight"][position_ids]
     causal = torch.tril(torch.ones(T, T, dtype=torch.bool, device=ids.device)).view(1, 1, T, T)
     min_value = torch.finfo(torch.float32).min
     for i in range(n_layer):
@@ -85,6 +97,8 @@ def forward(p, n_layer, n_head, ids, attention_mask=None, position_ids=None, eps
         qkv = linear(a, p[f"{h}.attn.c_attn.weight"], p[f"{h}.attn.c_attn.bias"])
         q, k, v = qkv.split(C, dim=2)
         q, k, v = (t.view(B, T, n_head, D).transpose(1, 2) for t in (q, k, v))
+        if rotary:
+            q, k = rope(q, position_ids, rotary), rope(k, position_ids, rotary)
         w = (q @ k.transpose(-1, -2)) / math.sqrt(D)
         w = torch.where(causal, w, torch.tensor(min_value, device=ids.device))
         if attention_mask is not None:
@@ -219,13 +233,16 @@ def logits_of_checkpoint(folder, ids_json):
     print(json.dumps({"logits": logits.reshape(-1).tolist()}))
 
 
-def config_json(V, P, C, L, H):
-    return {
+def config_json(V, P, C, L, H, rotary=None):
+    config = {
         "architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "vocab_size": V, "n_positions": P,
         "n_ctx": P, "n_embd": C, "n_layer": L, "n_head": H, "n_inner": None, "activation_function": "gelu_new",
         "resid_pdrop": 0.1, "embd_pdrop": 0.1, "attn_pdrop": 0.1, "layer_norm_epsilon": 1e-5,
         "initializer_range": 0.02,
     }
+    if rotary:
+        config.update({"position_embedding_type": "rotary", "rope_theta": rotary})
+    return config
 
 
 def fixtures(out_dir):
@@ -256,7 +273,7 @@ def fixtures(out_dir):
     hidden, logits = forward(params, L, H, ids)
     loss = causal_lm_loss(logits, labels)
     loss.backward()
-    grad_names = ["wte.weight", "wpe.weight", "h.0.attn.c_attn.weight", "h.1.mlp.c_proj.weight", "ln_f.weight"]
+    grad_names = list(shapes)  # every parameter, weights and biases
 
     # Left padding: row 1 gets 3 pads in front; its real tokens use positions 0..T-4.
     pad = 3
@@ -294,6 +311,34 @@ def fixtures(out_dir):
             "config": json.dumps([V, P, C, L, H])}
     write_safetensors(os.path.join(out_dir, "parity.safetensors"), out, meta)
     print(json.dumps({"fixtures": out_dir, "loss": float(loss), "grad_norms": norms}))
+    rope_fixtures(out_dir, p, ids, labels, ids_pad, mask, pos)
+
+
+def rope_fixtures(out_dir, p, ids, labels, ids_pad, mask, pos, theta=100.0):
+    """The same tiny model with rotary positions (θ 100, so that the angles vary within 8 positions; no wpe):
+    logits, hidden states, loss and every gradient, and the left-padded logits (position ids shifted)."""
+    V, P, C, L, H = PRESETS["parity"]
+    p = {k: v for k, v in p.items() if k != "wpe.weight"}
+    ckpt = os.path.join(out_dir, "tiny_gpt2_rope")
+    os.makedirs(ckpt, exist_ok=True)
+    write_safetensors(os.path.join(ckpt, "model.safetensors"), p, {"format": "pt"})
+    with open(os.path.join(ckpt, "config.json"), "w") as f:
+        json.dump(config_json(V, P, C, L, H, rotary=theta), f, indent=2)
+    params = {k: v.clone().requires_grad_(True) for k, v in p.items()}
+    B, T = ids.shape
+    positions = torch.arange(T).unsqueeze(0).repeat(B, 1)
+    hidden, logits = forward(params, L, H, ids, position_ids=positions, rotary=theta)
+    loss = causal_lm_loss(logits, labels)
+    loss.backward()
+    with torch.no_grad():
+        _, logits_pad = forward(p, L, H, ids_pad, attention_mask=mask, position_ids=pos, rotary=theta)
+    out = {"hidden": hidden, "logits": logits, "logits_pad": logits_pad}
+    for n in p:
+        out[f"grad.{n}"] = params[n].grad
+    meta = {"loss": repr(float(loss)), "grad_norms": "[]", "torch": torch.__version__,
+            "config": json.dumps([V, P, C, L, H]), "rope_theta": repr(theta)}
+    write_safetensors(os.path.join(out_dir, "parity_rope.safetensors"), out, meta)
+    print(json.dumps({"fixtures": out_dir, "rope_loss": float(loss)}))
 
 
 def train_step(preset, steps, batch, seq, device="cpu"):

@@ -9,6 +9,8 @@ import { parseSafetensors } from "../mod.ts";
 
 /** Folder of the tiny GPT-2 checkpoint PyTorch wrote (config.json + model.safetensors). */
 export const TINY_GPT2_DIR: string = new URL("./tiny_gpt2", import.meta.url).pathname;
+/** The same weights as a rotary model (no wpe, θ 100). */
+export const TINY_GPT2_ROPE_DIR: string = new URL("./tiny_gpt2_rope", import.meta.url).pathname;
 
 /** Inputs and PyTorch's outputs. Call `tensor(name)` on the active backend; `loss` etc. are plain numbers. */
 export interface ParityFixture {
@@ -24,9 +26,9 @@ export interface ParityFixture {
   config: number[];
 }
 
-/** Reads `parity.safetensors`. */
-export async function readParityFixture(): Promise<ParityFixture> {
-  const file = parseSafetensors(await Deno.readFile(new URL("./parity.safetensors", import.meta.url)));
+/** Reads `parity.safetensors` (or `parity_rope.safetensors`: the rotary model's outputs, no AdamW steps). */
+export async function readParityFixture(name = "parity.safetensors"): Promise<ParityFixture> {
+  const file = parseSafetensors(await Deno.readFile(new URL(`./${name}`, import.meta.url)));
   const get = (name: string) => {
     const t = file.tensors.get(name);
     if (!t) throw new Error(`parity fixture has no tensor ${name}`);
@@ -42,6 +44,16 @@ export async function readParityFixture(): Promise<ParityFixture> {
     gradNorms: JSON.parse(file.metadata.grad_norms),
     config: JSON.parse(file.metadata.config),
   };
+}
+
+/**
+ * Largest error relative to the reference's scale: max |a − b| / max(max |b|, 1e-3). Gradients of different
+ * parameters differ by orders of magnitude, so one relative bound fits them all.
+ */
+export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let scale = 1e-3;
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
+  return maxAbsDiff(a, b) / scale;
 }
 
 /** Largest absolute difference between two equal-length arrays. */
