@@ -10,6 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { type GPT2Config, gpt2Forward, type GPT2Params, type KVCache, tokenEmbeddings } from "@copra/model";
 import type { Tensor3D } from "@copra/model";
+import { thoughtLoop } from "./latent.ts";
 
 /** A prompt: token ids (thought slots hold the latent id), position ids and the thought slots. */
 export interface GenerationPrompt {
@@ -41,6 +42,11 @@ export interface GenerateOptions {
   cache?: boolean;
   /** Called for every thought, in order, before the next pass runs. */
   onThought?: (event: ThoughtEvent) => void | Promise<void>;
+  /**
+   * Called with each decoding step's logits (B·V values, row-major) before its tokens are chosen; step 0's are
+   * the first answer token's.
+   */
+  onLogits?: (event: { step: number; logits: Float32Array }) => void | Promise<void>;
   /** Turns generated ids into text for the result (e.g. `(ids) => tokenizer.decode(ids)`). */
   decode?: (ids: number[]) => string;
 }
@@ -108,74 +114,35 @@ export async function generate(
       "generate: every prompt of a batch needs the same number of thought slots at the end of the prompt",
     );
   }
-  const first = n > 0 ? slots[0][0] : P;
 
-  // Prompt: the embeddings with every thought filled, and (cached mode) the KV cache of all P positions.
+  // Prompt: the thought loop (the one training runs), every thought reported before the pass that feeds it. Its
+  // KV cache holds all P positions; recomputed decoding keeps the prompt's embeddings, thoughts filled in, instead.
   const embeds = tf.tidy(() => tokenEmbeddings(params, tf.tensor2d(ids, [B, P], "int32")));
-  let promptEmbeds: Tensor3D = embeds;
-  let cache: KVCache | undefined;
-  let lastLogits: tf.Tensor;
   const maskTensor = (len: number) => tf.tensor2d(mask.map((m) => m.slice(0, len)), [B, len], "int32");
   const posTensor = (from: number, to: number) =>
     tf.tensor2d(positions.map((p) => p.slice(from, to)), [B, to - from], "int32");
-  {
-    let start = 0, end = n > 0 ? first : P;
-    let hidden: Tensor3D | undefined;
-    for (let pass = 0; pass <= n; pass++) {
-      let chunk = tf.slice(promptEmbeds, [0, start, 0], [B, end - start, config.n_embd]) as Tensor3D;
-      if (pass > 0) {
-        const thought = tf.slice(hidden!, [0, hidden!.shape[1] - 1, 0], [B, 1, config.n_embd]) as Tensor3D;
-        if (options.onThought) {
-          const values = await thought.data();
-          for (let r = 0; r < B; r++) {
-            await options.onThought({
-              row: r,
-              index: pass - 1,
-              hidden: values.slice(r * config.n_embd, (r + 1) * config.n_embd) as Float32Array,
-            });
-          }
-        }
-        // The pass's first position is the thought's slot: its embedding is the thought.
-        const slot = first + pass - 1;
-        const rest = end - start - 1;
-        const withThought = tf.tidy(() =>
-          rest > 0 ? tf.concat([thought, tf.slice(chunk, [0, 1, 0], [B, rest, config.n_embd])], 1) : tf.clone(thought)
-        ) as Tensor3D;
-        chunk.dispose();
-        chunk = withThought;
-        if (options.cache === false) {
-          // Recomputed decoding re-reads the whole prompt later: keep the thought in the prompt's embeddings too.
-          const before = promptEmbeds;
-          const next = tf.tidy(() =>
-            tf.concat([
-              tf.slice(before, [0, 0, 0], [B, slot, config.n_embd]),
-              thought,
-              tf.slice(before, [0, slot + 1, 0], [B, P - slot - 1, config.n_embd]),
-            ], 1)
-          ) as Tensor3D;
-          if (promptEmbeds !== embeds) promptEmbeds.dispose();
-          promptEmbeds = next;
-        }
-        thought.dispose();
+  const promptMask = maskTensor(P), promptPositions = posTensor(0, P);
+  const loop = thoughtLoop(params, config, {
+    embeds,
+    attentionMask: promptMask,
+    positionIds: promptPositions,
+    latentPositions: slots,
+  }, { logits: "last", release: true, keepInputs: options.cache === false });
+  let step = loop.next();
+  for (let index = 0; !step.done; index++) {
+    if (options.onThought) {
+      const values = await step.value.data();
+      for (let r = 0; r < B; r++) {
+        const hidden = values.slice(r * config.n_embd, (r + 1) * config.n_embd) as Float32Array;
+        await options.onThought({ row: r, index, hidden });
       }
-      const m = maskTensor(end), pos = posTensor(start, end);
-      const out = gpt2Forward(params, config, {
-        embeds: chunk,
-        attentionMask: m,
-        positionIds: pos,
-        cache,
-        logits: pass === n ? "last" : "none",
-      });
-      tf.dispose([chunk, m, pos, ...(hidden ? [hidden] : []), ...(cache ? cache.flatMap((c) => [c.k, c.v]) : [])]);
-      cache = out.cache;
-      hidden = out.hidden;
-      if (pass === n) lastLogits = out.logits!;
-      start = end;
-      end = pass + 1 >= n ? P : end + 1;
     }
-    hidden?.dispose();
+    step = loop.next();
   }
-  if (promptEmbeds !== embeds) embeds.dispose();
+  tf.dispose([embeds, promptMask, promptPositions, step.value.hidden]);
+  let cache: KVCache | undefined = step.value.cache;
+  let lastLogits: tf.Tensor = step.value.logits;
+  const promptEmbeds = step.value.inputs;
 
   // Decoding.
   const generated: number[][] = prompts.map(() => []);
@@ -183,11 +150,14 @@ export async function generate(
   const doneAt = new Array<number>(B).fill(0);
   const nextPos = positions.map((p) => p[P - 1] + 1);
   let length = P;
-  let sequenceEmbeds: Tensor3D | undefined = options.cache === false ? promptEmbeds : undefined;
-  if (options.cache === false) tf.dispose(cache!.flatMap((c) => [c.k, c.v]));
-  else promptEmbeds.dispose();
+  let sequenceEmbeds: Tensor3D | undefined = promptEmbeds;
+  if (options.cache === false) {
+    tf.dispose(cache.flatMap((c) => [c.k, c.v]));
+    cache = undefined;
+  }
   for (let step = 0; step < maxNew; step++) {
     const logits = lastLogits!;
+    if (options.onLogits) await options.onLogits({ step, logits: (await logits.data()) as Float32Array });
     const argmax = tf.tidy(() => tf.argMax(tf.reshape(logits, [B, config.vocab_size]), 1));
     const tokens = Array.from(await argmax.data());
     tf.dispose([argmax, lastLogits!]);

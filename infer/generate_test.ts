@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { gpt2Config, initParams, useBackend } from "@copra/model";
-import { generate, type GenerationPrompt, probeThought } from "./mod.ts";
+import { generate, type GenerationPrompt, latentForwardNoCache, probeThought } from "./mod.ts";
 
 const config = gpt2Config("nano", { vocab_size: 24, n_positions: 64 });
 const EOS = 23, LAT = 22;
@@ -79,4 +79,39 @@ Deno.test("a prompt longer than the model's context is refused clearly; generati
   );
   const [out] = await generate(params, short, [prompt([1, 2, 3, 4, 5], 0)], { eosId: EOS, maxNewTokens: 50 });
   assert.ok(out.generatedTokens <= 3, `${out.generatedTokens} tokens in a context of 8 after a 5-token prompt`);
+});
+
+Deno.test("generate runs training's thought loop: its thoughts and first answer logits equal the cache-free reference", async () => {
+  await useBackend("cpu");
+  // Weights 10× GPT-2's scale: hidden states differ clearly from position to position, so feeding the wrong
+  // position's state back (or none) shows in every number compared below.
+  const structured = gpt2Config("nano", { vocab_size: 24, n_positions: 64, initializer_range: 0.2 });
+  const params = initParams(structured, { seed: 3 });
+  const p = prompt([1, 2, 3, 4, 5, 6], 3); // question, <bot>, 3 slots, <eot>
+  const thoughts: Float32Array[] = [];
+  let firstLogits: Float32Array | undefined;
+  await generate(params, structured, [p], {
+    eosId: EOS,
+    maxNewTokens: 2,
+    onThought: (t) => void thoughts.push(t.hidden),
+    onLogits: (e) => void (e.step === 0 && (firstLogits = e.logits)),
+  });
+  const ids = tf.tensor2d([p.ids as number[]], undefined, "int32");
+  const reference = latentForwardNoCache(params, structured, {
+    ids,
+    attentionMask: tf.onesLike(ids) as tf.Tensor2D,
+    positionIds: tf.tensor2d([p.positionIds as number[]], undefined, "int32"),
+    latentPositions: [p.latentPositions as number[]],
+  });
+  const C = structured.n_embd, V = structured.vocab_size, T = p.ids.length;
+  const fed = await reference.thoughts.data(), logits = await reference.logits.data();
+  assert.equal(thoughts.length, 3);
+  const gap = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (x, i) => Math.abs(x - b[i])));
+  for (let k = 0; k < 3; k++) {
+    assert.ok(gap(thoughts[k], fed.subarray(k * C, (k + 1) * C)) <= 1e-5, `thought ${k}`);
+  }
+  // The thoughts are not all alike (a loop that fed one state three times would differ from the reference).
+  assert.ok(gap(thoughts[0], thoughts[1]) > 1e-2 && gap(thoughts[1], thoughts[2]) > 1e-2);
+  assert.ok(gap(firstLogits!, logits.subarray((T - 1) * V, T * V)) <= 1e-4, "first answer logits");
+  tf.dispose([ids, reference.logits, reference.thoughts]);
 });

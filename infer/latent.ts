@@ -1,6 +1,6 @@
 /**
- * Coconut's multi-pass forward for training: each continuous thought is the final hidden state of the position
- * before its slot, fed back as that slot's input embedding.
+ * Coconut's thought loop, shared by training and generation: each continuous thought is the final hidden state of
+ * the position before its slot, fed back as that slot's input embedding.
  *
  * With n thought slots (their first slot in the same column c for every row, as the collator arranges), the
  * forward runs n + 1 passes over growing ranges of positions, the KV cache carrying everything before:
@@ -36,9 +36,141 @@ export interface LatentForwardOptions {
   training?: { seed: number };
 }
 
+/** Options of {@link thoughtLoop}. */
+export interface ThoughtLoopOptions {
+  /** Dropout seed: training mode. Omit for evaluation. */
+  training?: { seed: number };
+  /** Logits of every position (training), or of the last position only (generation). */
+  logits: "all" | "last";
+  /**
+   * Dispose each pass's intermediate tensors as the loop goes (generation, outside `tf.tidy`). Leave it off when
+   * gradients flow through the loop: the backward pass needs them, and the caller's `tf.tidy` frees them.
+   */
+  release?: boolean;
+  /** Also return the input embeddings (B,T,C) with every thought filled in (to re-run the prompt later). */
+  keepInputs?: boolean;
+}
+
+/** What {@link thoughtLoop} returns after its last pass. */
+export interface ThoughtLoopResult {
+  /** (B,T,V) with `logits: "all"`, else (B,1,V) for the last position. */
+  logits: Tensor3D;
+  /** The KV cache of all T positions. */
+  cache: KVCache;
+  /** Final hidden states of the last pass's positions. */
+  hidden: Tensor3D;
+  /** With `keepInputs`: the input embeddings, thoughts filled in (B,T,C). */
+  inputs?: Tensor3D;
+}
+
 /**
- * Runs the multi-pass forward and returns logits for all T positions (B,T,V) and the final hidden states of the
- * last pass's positions. Call inside `tf.tidy` or dispose the results.
+ * Coconut's thought loop, the one both training ({@link latentForward}) and generation (`generate`) run. With n
+ * thought slots (their first slot in the same column c for every row), n + 1 passes over growing ranges of
+ * positions, the KV cache carrying everything before:
+ *   pass 0: positions [0, c) — the question and `<bot>`;
+ *   pass i (1 ≤ i < n): position c+i−1, whose input embedding is now the final hidden state at c+i−2;
+ *   final pass: positions [c+n−1, T) — the last thought, `<eot>` and the rest.
+ * A row with fewer thoughts keeps its token embedding at the later slots. Before each pass i ≥ 1 the generator
+ * yields the thought (B,1,C) it is about to feed, so a caller can read it (asynchronously, between passes) or stop;
+ * the loop owns that tensor. Driven to the end synchronously (inside `tf.tidy`, with gradients) it is training's
+ * forward; driven with awaits between passes and `release: true`, generation's prompt.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { gpt2Config, initParams, tokenEmbeddings } from "@copra/model";
+ * import { thoughtLoop } from "@copra/infer";
+ * const config = gpt2Config("nano", { vocab_size: 16 });
+ * const params = initParams(config);
+ * const ids = tf.tensor2d([[1, 2, 9, 9, 3]], undefined, "int32"); // 9: two thought slots
+ * const loop = thoughtLoop(params, config, {
+ *   embeds: tokenEmbeddings(params, ids),
+ *   attentionMask: tf.onesLike(ids) as tf.Tensor2D,
+ *   positionIds: tf.tensor2d([[0, 1, 2, 3, 4]], undefined, "int32"),
+ *   latentPositions: [[2, 3]],
+ * }, { logits: "last" });
+ * let step = loop.next(), thoughts = 0;
+ * for (; !step.done; step = loop.next()) thoughts++; // step.value: the thought (1,1,C) about to be fed
+ * assert.equal(thoughts, 2);
+ * assert.deepEqual(step.value.logits.shape, [1, 1, 16]);
+ * ```
+ */
+export function* thoughtLoop(
+  params: GPT2Params,
+  config: GPT2Config,
+  input: {
+    embeds: Tensor3D;
+    attentionMask: Tensor2D;
+    positionIds: Tensor2D;
+    latentPositions: readonly (readonly number[])[];
+  },
+  options: ThoughtLoopOptions,
+): Generator<Tensor3D, ThoughtLoopResult, void> {
+  const [B, T] = input.attentionMask.shape;
+  const C = config.n_embd;
+  const n = Math.max(0, ...input.latentPositions.map((p) => p.length));
+  const first = n > 0 ? checkAligned(input.latentPositions) : T;
+  const release = options.release === true;
+  const logits: Tensor3D[] = [], inputs: Tensor3D[] = [];
+  let cache: KVCache | undefined, hidden: Tensor3D | undefined;
+  let start = 0, end = n > 0 ? first : T;
+  for (let pass = 0; pass <= n; pass++) {
+    let chunk: Tensor3D;
+    if (pass === 0) {
+      chunk = tf.tidy(() => tf.slice(input.embeds, [0, start, 0], [B, end - start, C])) as Tensor3D;
+    } else {
+      const slot = first + pass - 1; // filled by the hidden state at slot − 1, the last position computed
+      const thought = tf.tidy(() => tf.slice(hidden!, [0, hidden!.shape[1] - 1, 0], [B, 1, C])) as Tensor3D;
+      yield thought;
+      chunk = tf.tidy(() => {
+        const has = tf.tensor3d(
+          input.latentPositions.map((p) => [[p.length > pass - 1 && p[pass - 1] === slot ? 1 : 0]]),
+          [B, 1, 1],
+        );
+        const head = tf.where(tf.cast(has, "bool"), thought, tf.slice(input.embeds, [0, start, 0], [B, 1, C]));
+        return end - start > 1
+          ? tf.concat([head, tf.slice(input.embeds, [0, start + 1, 0], [B, end - start - 1, C])], 1)
+          : head;
+      }) as Tensor3D;
+      if (release) thought.dispose();
+    }
+    const out = tf.tidy(() =>
+      gpt2Forward(params, config, {
+        embeds: chunk,
+        attentionMask: tf.slice(input.attentionMask, [0, 0], [B, end]) as Tensor2D,
+        positionIds: tf.slice(input.positionIds, [0, start], [B, end - start]) as Tensor2D,
+        cache,
+        logits: options.logits === "all" ? "all" : pass === n ? "last" : "none",
+        training: options.training ? { seed: options.training.seed * 131 + pass } : undefined,
+      }) as unknown as tf.TensorContainer
+    ) as unknown as { hidden: Tensor3D; logits?: Tensor3D; cache: KVCache };
+    if (options.keepInputs) inputs.push(chunk);
+    else if (release) chunk.dispose();
+    if (release) tf.dispose([...(hidden ? [hidden] : []), ...(cache ? cache.flatMap((c) => [c.k, c.v]) : [])]);
+    if (out.logits) logits.push(out.logits);
+    cache = out.cache;
+    hidden = out.hidden;
+    start = end;
+    end = pass + 1 >= n ? T : end + 1;
+  }
+  const joined = (parts: Tensor3D[]) => {
+    if (parts.length === 1) return parts[0];
+    const all = tf.concat(parts, 1) as Tensor3D;
+    if (release) tf.dispose(parts);
+    return all;
+  };
+  return {
+    logits: joined(logits),
+    cache: cache!,
+    hidden: hidden!,
+    ...(options.keepInputs ? { inputs: joined(inputs) } : {}),
+  };
+}
+
+/**
+ * Runs the multi-pass forward (the {@link thoughtLoop}, to the end) and returns logits for all T positions
+ * (B,T,V). Gradients flow through every thought. Call inside `tf.tidy` or dispose the result.
  *
  * @example
  * ```ts
@@ -65,59 +197,21 @@ export function latentForward(
   options: LatentForwardOptions = {},
 ): { logits: Tensor3D } {
   return tf.tidy(() => {
-    const [B, T] = batch.ids.shape;
-    const n = Math.max(0, ...batch.latentPositions.map((p) => p.length));
-    const first = checkAligned(batch.latentPositions);
-    const embeds = tokenEmbeddings(params, batch.ids); // (B,T,C)
-    const seed = (pass: number) => (options.training ? { seed: options.training.seed * 131 + pass } : undefined);
-    if (n === 0) {
-      const out = gpt2Forward(params, config, {
-        embeds,
-        attentionMask: batch.attentionMask,
-        positionIds: batch.positionIds,
-        training: seed(0),
-      });
-      return { logits: out.logits! } as unknown as tf.TensorContainer;
-    }
-    const logits: tf.Tensor[] = [];
-    let cache: KVCache | undefined;
-    let start = 0, end = first;
-    let previousHidden: tf.Tensor3D | undefined; // hidden states of the last pass, positions [start', end')
-    for (let pass = 0; pass <= n; pass++) {
-      // The embeddings of this pass's range; its first column is a thought for the rows that have one here.
-      let chunk = tf.slice(embeds, [0, start, 0], [B, end - start, config.n_embd]) as tf.Tensor3D;
-      if (pass > 0) {
-        const slot = first + pass - 1; // filled by the hidden state at slot - 1, the last position computed
-        const thought = tf.slice(previousHidden!, [0, previousHidden!.shape[1] - 1, 0], [B, 1, config.n_embd]);
-        const has = tf.tensor3d(
-          batch.latentPositions.map((p) => [[p.length > pass - 1 && p[pass - 1] === slot ? 1 : 0]]),
-          [B, 1, 1],
-        );
-        const head = tf.where(tf.cast(has, "bool"), thought, tf.slice(chunk, [0, 0, 0], [B, 1, config.n_embd]));
-        chunk = (end - start > 1
-          ? tf.concat([head, tf.slice(chunk, [0, 1, 0], [B, end - start - 1, config.n_embd])], 1)
-          : head) as tf.Tensor3D;
-      }
-      const out = gpt2Forward(params, config, {
-        embeds: chunk,
-        attentionMask: tf.slice(batch.attentionMask, [0, 0], [B, end]) as Tensor2D,
-        positionIds: tf.slice(batch.positionIds, [0, start], [B, end - start]) as Tensor2D,
-        cache,
-        training: seed(pass),
-      });
-      logits.push(out.logits!);
-      cache = out.cache;
-      previousHidden = out.hidden;
-      start = end;
-      end = pass + 1 >= n ? T : end + 1;
-    }
-    return { logits: tf.concat(logits, 1) } as unknown as tf.TensorContainer;
+    const loop = thoughtLoop(params, config, {
+      embeds: tokenEmbeddings(params, batch.ids), // (B,T,C)
+      attentionMask: batch.attentionMask,
+      positionIds: batch.positionIds,
+      latentPositions: batch.latentPositions,
+    }, { logits: "all", training: options.training });
+    let step = loop.next();
+    while (!step.done) step = loop.next();
+    return { logits: step.value.logits } as unknown as tf.TensorContainer;
   }) as unknown as { logits: Tensor3D };
 }
 
 /**
  * The same computation without a KV cache: every pass re-runs all positions up to its range's end with the
- * thoughts filled so far. Slower; the reference for tests.
+ * thoughts filled so far. Slower; the reference for tests. Also returns the thoughts it fed, (B,n,C).
  *
  * @example
  * ```ts
@@ -143,13 +237,13 @@ export function latentForwardNoCache(
   config: GPT2Config,
   batch: LatentBatch,
   options: LatentForwardOptions = {},
-): { logits: Tensor3D } {
+): { logits: Tensor3D; thoughts: Tensor3D } {
   return tf.tidy(() => {
     const [B, T] = batch.ids.shape;
     const n = Math.max(0, ...batch.latentPositions.map((p) => p.length));
     const first = n > 0 ? checkAligned(batch.latentPositions) : T;
     let embeds = tokenEmbeddings(params, batch.ids);
-    const logits: tf.Tensor[] = [];
+    const logits: tf.Tensor[] = [], thoughts: tf.Tensor[] = [];
     let done = 0; // positions whose logits are final
     for (let pass = 0; pass <= n; pass++) {
       const end = pass === n ? T : first + pass;
@@ -165,6 +259,7 @@ export function latentForwardNoCache(
       // Fill slot first+pass with the hidden state just before it, in the rows that have that thought.
       const slot = first + pass;
       const thought = tf.slice(out.hidden, [0, slot - 1, 0], [B, 1, config.n_embd]);
+      thoughts.push(thought);
       const has = tf.tensor3d(batch.latentPositions.map((p) => [[p[pass] === slot ? 1 : 0]]), [B, 1, 1]);
       const column = tf.where(tf.cast(has, "bool"), thought, tf.slice(embeds, [0, slot, 0], [B, 1, config.n_embd]));
       embeds = tf.concat([
@@ -173,12 +268,13 @@ export function latentForwardNoCache(
         tf.slice(embeds, [0, slot + 1, 0], [B, T - slot - 1, config.n_embd]),
       ], 1) as Tensor3D;
     }
-    return { logits: tf.concat(logits, 1) } as unknown as tf.TensorContainer;
-  }) as unknown as { logits: Tensor3D };
+    const fed = thoughts.length > 0 ? tf.concat(thoughts, 1) : tf.zeros([B, 0, config.n_embd]);
+    return { logits: tf.concat(logits, 1), thoughts: fed } as unknown as tf.TensorContainer;
+  }) as unknown as { logits: Tensor3D; thoughts: Tensor3D };
 }
 
 /** Checks that every row's thoughts are consecutive and start in one column; returns that column. */
-function checkAligned(latentPositions: number[][]): number {
+function checkAligned(latentPositions: readonly (readonly number[])[]): number {
   const rows = latentPositions.filter((p) => p.length > 0);
   if (rows.length === 0) return 0;
   const first = rows[0][0];
