@@ -504,11 +504,14 @@ async function evalCommand(cli: EvalCli): Promise<void> {
       [title, "share %"],
       Object.entries(shares).sort((a, b) => b[1]! - a[1]!).map(([kind, share]) => [kind, fixed(share! * 100, 1)]),
     );
-  if (result.paths) {
+  // Path tables only where answers write steps: for a method that thinks silently they would read "0% valid".
+  const writesSteps = result.firstSteps ? (result.firstSteps.none ?? 0) < 1 : result.paths !== null;
+  if (result.paths && writesSteps) {
     console.log(shareTable("reasoning path", result.paths));
     console.log(`valid paths (correct or longer path to the target): ${fixed(result.validPaths! * 100, 1)}%`);
   }
-  if (result.firstSteps) console.log(shareTable("first step", result.firstSteps));
+  if (result.firstSteps && writesSteps) console.log(shareTable("first step", result.firstSteps));
+  if (result.paths && !writesSteps) console.log("no answer writes reasoning steps: no path tables");
   if (unknown > 0) console.log(`note: ${unknown} questions contain words outside the run's vocabulary (<unk>)`);
   disposeParams(params);
 }
