@@ -284,7 +284,7 @@ const CASES: Case[] = [
     message: /training diverged at epoch 0, step \d: the (loss|gradient norm) is (NaN|Infinity)/,
     allowNew: true,
     after: async (dir) => {
-      const names = [...Deno.readDirSync(`${dir}/diverged`)].map((e) => e.name);
+      const names = (await Array.fromAsync(Deno.readDir(`${dir}/diverged`))).map((e) => e.name);
       assert.ok(!names.some((n) => n.startsWith("checkpoint")), `no checkpoint of a diverged epoch: ${names}`);
     },
   },
