@@ -76,9 +76,10 @@ export async function useBackend(name: BackendName = "wasm", options: UseBackend
     registerWasmFixes();
     const blas = options.blas === false ? null : enableBlas();
     if (!isInitialized("wasm")) {
-      setWasmPaths(
-        options.wasmPaths ?? import.meta.resolve("@tensorflow/tfjs-backend-wasm/dist/").replace(/\/?$/, "/"),
-      );
+      const folder = options.wasmPaths ??
+        import.meta.resolve("@tensorflow/tfjs-backend-wasm/dist/").replace(/\/?$/, "/");
+      checkWasmFiles(folder);
+      setWasmPaths(folder);
     }
     await setOrThrow("wasm");
     const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
@@ -97,6 +98,31 @@ export async function useBackend(name: BackendName = "wasm", options: UseBackend
     problem: "unknown backend",
     hint: 'choose "wasm", "webgpu" or "cpu"',
   });
+}
+
+/**
+ * Names a missing `.wasm` file up front: tfjs itself only reports that the backend "could not start" (and its
+ * Emscripten loader prints an abort trace). Folders that are not local files (http:, in a browser) are left to tfjs.
+ */
+function checkWasmFiles(folder: string): void {
+  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+  if (!folder.startsWith("file:") || !deno?.statSync) return;
+  for (const name of ["tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.wasm"]) {
+    const path = new URL(name, folder).pathname;
+    try {
+      deno.statSync(path);
+    } catch (error) {
+      if (!(error instanceof deno.errors.NotFound)) return; // no read permission etc.: let tfjs try
+      throw new ModelError({
+        source: path,
+        field: "(file)",
+        value: path,
+        problem: "the wasm backend's binary is missing",
+        hint: "run `deno install` in the project to fetch the locked npm packages again (or pass wasmPaths: a folder " +
+          "holding tfjs's .wasm files); --backend cpu runs without it",
+      });
+    }
+  }
 }
 
 async function setOrThrow(name: BackendName): Promise<void> {

@@ -138,3 +138,46 @@ Deno.test("in a fresh process, tensors work before and after useBackend for each
     assert.deepEqual(JSON.parse(stdout), [3, 7, backend === "none" ? "cpu" : backend]);
   }
 });
+
+/** Runs model/testdata/backend_probe.ts with the given permission flags; returns its JSON line and stderr. */
+async function probe(
+  flags: string[],
+  wasmPaths?: string,
+): Promise<{ json: Record<string, string | null>; err: string }> {
+  const script = new URL("./testdata/backend_probe.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--cached-only", ...flags, script, ...(wasmPaths ? [wasmPaths] : [])],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  return { json: JSON.parse(lines.at(-1)!), err: new TextDecoder().decode(out.stderr) };
+}
+
+Deno.test("a missing wasm binary is named, with what to do", async () => {
+  const { json, err } = await probe(["--allow-read"], "file:///nonexistent/wasm/");
+  assert.match(
+    json.error!,
+    /\/nonexistent\/wasm\/tfjs-backend-wasm-simd\.wasm: \(file\): the wasm backend's binary is missing.*deno install/,
+  );
+  assert.doesNotMatch(err, /Aborted/, "no Emscripten abort trace");
+});
+
+Deno.test("FFI granted for OpenBLAS's path only is enough for the BLAS path; no FFI means tfjs's kernel", async () => {
+  const openblas = ["/usr/lib/x86_64-linux-gnu/libopenblas.so.0", "/usr/lib/aarch64-linux-gnu/libopenblas.so.0"]
+    .find((path) => {
+      try {
+        return Deno.statSync(path).isFile;
+      } catch {
+        return false;
+      }
+    });
+  const none = await probe(["--allow-read"]);
+  assert.equal(none.json.blas, null);
+  if (!openblas) return; // nothing more to check without the library (CI installs it when it can)
+  const scoped = await probe(["--allow-read", `--allow-ffi=${openblas}`, "--allow-env=OPENBLAS_NUM_THREADS"]);
+  assert.equal(scoped.json.blas, openblas);
+  const other = await probe(["--allow-read", "--allow-ffi=/usr/lib/not-blas.so"]);
+  assert.equal(other.json.blas, null);
+});
