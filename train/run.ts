@@ -234,41 +234,29 @@ export async function readTrainingState(checkpoint: string): Promise<TrainingSta
 
 /** Checks the fields of a parsed `state.json`. */
 function validateTrainingState(json: unknown, file: string): TrainingState {
-  const hint = "the file is damaged; resume from an earlier checkpoint by moving this one away";
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new RunError(file, "(top level)", "must be an object", JSON.stringify(json), hint);
-  }
-  const s = json as Record<string, unknown>;
-  const natural = (field: string) => {
-    const v = s[field];
-    if (!Number.isInteger(v) || (v as number) < 0) {
-      throw new RunError(file, field, "must be a non-negative integer", JSON.stringify(v) ?? "undefined", hint);
-    }
+  const bad = (field: string, problem: string, value: unknown): never => {
+    throw new RunError(
+      file,
+      field,
+      problem,
+      JSON.stringify(value) ?? "undefined",
+      "the file is damaged; resume from an earlier checkpoint by moving this one away",
+    );
   };
-  natural("epoch");
-  natural("stage");
-  natural("seed");
-  if (
-    !Array.isArray(s.rng) || (s.rng.length !== 4 && s.rng.length !== 5) ||
-    !s.rng.slice(0, 4).every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32) ||
-    (s.rng.length === 5 && !Number.isFinite(s.rng[4]))
-  ) {
-    throw new RunError(
-      file,
-      "rng",
-      "must be four unsigned 32-bit integers (and a spare normal draw)",
-      JSON.stringify(s.rng) ?? "undefined",
-      hint,
-    );
+  if (typeof json !== "object" || json === null || Array.isArray(json)) bad("(top level)", "must be an object", json);
+  const s = json as Record<string, unknown>;
+  for (const field of ["epoch", "stage", "seed"]) {
+    if (!Number.isInteger(s[field]) || (s[field] as number) < 0) bad(field, "must be a non-negative integer", s[field]);
   }
-  if (!Array.isArray(s.metrics) || s.metrics.some((m) => typeof m !== "object" || m === null)) {
-    throw new RunError(
-      file,
-      "metrics",
-      "must be an array of epoch metrics",
-      JSON.stringify(s.metrics) ?? "undefined",
-      hint,
-    );
+  const rng = s.rng;
+  if (
+    !Array.isArray(rng) || (rng.length !== 4 && rng.length !== 5) ||
+    !rng.slice(0, 4).every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32) ||
+    (rng.length === 5 && !Number.isFinite(rng[4]))
+  ) bad("rng", "must be four unsigned 32-bit integers (and a spare normal draw)", rng);
+  const metrics = s.metrics;
+  if (!Array.isArray(metrics) || metrics.some((m) => typeof m !== "object" || m === null)) {
+    bad("metrics", "must be an array of epoch metrics", metrics);
   }
   return json as TrainingState;
 }

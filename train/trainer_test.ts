@@ -123,24 +123,8 @@ Deno.test("integration: a tiny Coconut run through two stages — loss falls, ch
 
 Deno.test("firstEpoch: a run from given weights starts at that epoch's stage and numbers its epochs so", async () => {
   const curriculum = curriculumConfig({ method: "coconut", maxLatentStage: 2, epochsPerStage: 1 });
-  const { trainItems, validItems, tokenizer, model } = tinyTask(6, 2, curriculum);
-  const out = await Deno.makeTempDir();
-  const options: TrainOptions = {
-    curriculum,
-    model,
-    tokenizer,
-    epochs: 3,
-    firstEpoch: 1,
-    batchSize: 3,
-    effectiveBatch: 3,
-    lr: 3e-3,
-    weightDecay: 0,
-    clipNorm: 1,
-    seed: 5,
-    backend: "cpu",
-    out,
-    maxNewTokens: 4,
-  };
+  const { trainItems, validItems, options } = await tinyRun(curriculum, { epochs: 3, firstEpoch: 1, maxNewTokens: 4 });
+  const out = options.out;
   const { metrics, params } = await train(trainItems, validItems, options);
   assert.deepEqual(metrics.map((m) => [m.epoch, m.stage, m.thoughts]), [[1, 1, 1], [2, 2, 2]]);
   assert.deepEqual((await latestCheckpoint(out))?.epoch, 2);
