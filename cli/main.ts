@@ -728,7 +728,7 @@ export function program(): Command {
     .addOption(dataGraph[1])
     .addOption(dataGraph[2])
     .option("--hops <n>", "prontoqa: chain length", int("--hops", 1))
-    .option("--steps <min,max>", "arith: steps per problem, e.g. 2,4")
+    .option("--steps <min,max>", "arith: steps per problem, e.g. 2,4", range("--steps"))
     .action(async (kind: DatasetKind, o) => {
       const options: Record<string, unknown> = { n: o.n, seed: o.seed };
       if (kind === "prosqa") {
@@ -740,7 +740,7 @@ export function program(): Command {
         if (o.optionDecoys !== undefined) options.optionDecoys = o.optionDecoys;
       }
       if (kind === "prontoqa" && o.hops !== undefined) options.hops = o.hops;
-      if (kind === "arith" && o.steps) options.steps = String(o.steps).split(",").map(Number);
+      if (kind === "arith" && o.steps) options.steps = o.steps;
       const items = generateDataset(kind, options as never);
       await saveDataset(o.out, items);
       console.log(`wrote ${items.length} ${kind} items to ${o.out}`);

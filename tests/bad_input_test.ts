@@ -273,6 +273,11 @@ const CASES: Case[] = [
     message: /--n must be an integer ≥ 1 \(got 0\)/,
   },
   {
+    name: "data generate arith --steps that are not a range",
+    args: ["data", "generate", "arith", "--steps", "4,x", "--out", "a.json"],
+    message: /--steps must be two positive integers min,max with min ≤ max \(got 4,x\)/,
+  },
+  {
     name: "generate --max-new-tokens 0",
     args: ["generate", "--ckpt", "run", ...question, "--max-new-tokens", "0"],
     message: /--max-new-tokens must be an integer ≥ 1 \(got 0\)/,
