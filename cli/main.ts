@@ -18,6 +18,7 @@ import {
   type CurriculumConfig,
   curriculumConfig,
   type Method,
+  METHOD_TRAITS,
   METHODS,
   type OptimizerReset,
   specialIds,
@@ -199,8 +200,7 @@ async function trainCommand(cli: TrainCli, command: Command): Promise<void> {
     epochsPerDifficulty: cli.epochsPerDifficulty,
   });
   const epochs = cli.epochs ??
-    (cli.method === "coconut" || cli.method === "pause-as-thought" || cli.method === "no-thought" ||
-        cli.method === "icot"
+    (METHOD_TRAITS[cli.method].stages === "curriculum"
       ? (curriculum.maxLatentStage + 2) * curriculum.epochsPerStage // stages 0..max, then the final stage
       : curriculum.epochsPerStage * 2);
   if (cli.firstEpoch !== undefined && cli.firstEpoch >= epochs) {
@@ -505,13 +505,12 @@ async function evalCommand(cli: EvalCli): Promise<void> {
       Object.entries(shares).sort((a, b) => b[1]! - a[1]!).map(([kind, share]) => [kind, fixed(share! * 100, 1)]),
     );
   // Path tables only where answers write steps: for a method that thinks silently they would read "0% valid".
-  const writesSteps = result.firstSteps ? (result.firstSteps.none ?? 0) < 1 : result.paths !== null;
+  const writesSteps = METHOD_TRAITS[curriculum.method].writesSteps;
   if (result.paths && writesSteps) {
     console.log(shareTable("reasoning path", result.paths));
     console.log(`valid paths (correct or longer path to the target): ${fixed(result.validPaths! * 100, 1)}%`);
   }
   if (result.firstSteps && writesSteps) console.log(shareTable("first step", result.firstSteps));
-  if (result.paths && !writesSteps) console.log("no answer writes reasoning steps: no path tables");
   if (unknown > 0) console.log(`note: ${unknown} questions contain words outside the run's vocabulary (<unk>)`);
   disposeParams(params);
 }

@@ -79,6 +79,20 @@ Deno.test("train → eval → generate from the command line on a tiny run", asy
   const evaluated = await copra("eval", "--ckpt", run, "--data", `${dir}/test.json`, "--max-new-tokens", "8");
   assert.equal(evaluated.code, 0, evaluated.out);
   assert.match(evaluated.out, /accuracy %/);
+  // Path tables only for methods whose answers write steps (Coconut's would read "0% valid").
+  const graphs = await copra("data", "generate", "prosqa", "--small", "--n", "3", "--out", `${dir}/graphs.json`);
+  assert.equal(graphs.code, 0, graphs.out);
+  const silent = await copra("eval", "--ckpt", run, "--data", `${dir}/graphs.json`, "--max-new-tokens", "8");
+  assert.equal(silent.code, 0, silent.out);
+  assert.doesNotMatch(silent.out, /valid paths|first step/);
+  const asCot = await copra("eval", "--ckpt", run, "--method", "cot", "--data", `${dir}/graphs.json`);
+  assert.equal(asCot.code, 0, asCot.out);
+  assert.match(asCot.out, /valid paths \(correct or longer path to the target\)/);
+  assert.match(asCot.out, /first step/);
+  // run.json records the numerics path (OpenBLAS or tfjs's own kernel) and no command-line-only keys.
+  const runJson = JSON.parse(await Deno.readTextFile(`${run}/run.json`));
+  assert.ok("blas" in runJson.numerics && runJson.numerics.backend === "wasm");
+  assert.ok(!("out" in runJson.options) && !("resume" in runJson.options));
   // A checkpoint without its run.json: the method is not guessed.
   await Deno.mkdir(`${dir}/bare`);
   await Deno.rename(`${run}/checkpoint-1`, `${dir}/bare/checkpoint-1`);

@@ -29,4 +29,5 @@
 
 export * from "./collate.ts";
 export * from "./example.ts";
+export * from "./methods.ts";
 export * from "./schedule.ts";

@@ -5,6 +5,7 @@
  */
 
 import type { Rng } from "@copra/random";
+import { METHOD_TRAITS } from "./methods.ts";
 
 /**
  * The training methods of the Coconut paper and its baselines:
@@ -186,16 +187,10 @@ export function curriculumConfig(options: Partial<CurriculumConfig> & { method: 
  */
 export function stageOfEpoch(config: CurriculumConfig, epoch: number): number {
   if (!Number.isInteger(epoch) || epoch < 0) throw new CurriculumError("epoch", "must be an integer ≥ 0", epoch);
-  switch (config.method) {
-    case "cot":
-    case "no-cot":
-    case "pause-token":
-      return 0;
-    case "no-curriculum":
-      return config.maxLatentStage + 1;
-    default:
-      return Math.floor(epoch / config.epochsPerStage);
-  }
+  const stages = METHOD_TRAITS[config.method].stages;
+  if (stages === "first") return 0;
+  if (stages === "final") return config.maxLatentStage + 1;
+  return Math.floor(epoch / config.epochsPerStage);
 }
 
 /**
@@ -213,8 +208,9 @@ export function stageOfEpoch(config: CurriculumConfig, epoch: number): number {
  * ```
  */
 export function drawStage(config: CurriculumConfig, epochStage: number, numSteps: number, rng: Rng): number {
-  const mixes = config.method === "coconut" || config.method === "pause-as-thought" || config.method === "no-thought";
-  if (mixes && config.uniformProb > 0 && rng.next() < config.uniformProb) return rng.int(numSteps + 1);
+  if (METHOD_TRAITS[config.method].mixesStages && config.uniformProb > 0 && rng.next() < config.uniformProb) {
+    return rng.int(numSteps + 1);
+  }
   return epochStage;
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type Method, METHOD_TRAITS } from "@copra/curriculum";
 import type { EpochMetrics } from "@copra/train";
 
 /** Scores of one model on one evaluation set. */
@@ -40,9 +41,6 @@ export interface RunResult {
   /** The released ProsQA test set, when it was found. */
   prosqa: Score | null;
 }
-
-/** Methods whose final answers include written reasoning steps (the others answer after thoughts, pauses, or nothing). */
-const WRITES_STEPS = new Set(["cot", "icot", "pause-token"]);
 
 /** Mean and spread (half the range) of a list. */
 export function meanSpread(xs: number[]): { mean: number; spread: number } {
@@ -92,7 +90,7 @@ export function resultsTable(runs: RunResult[], oodLabel = "OOD"): string {
   ];
   const rows = [...byMethod(runs)].map(([method, group]) => {
     // Only methods whose answers still write their steps have reasoning paths to check.
-    const paths = WRITES_STEPS.has(method)
+    const paths = METHOD_TRAITS[method as Method]?.writesSteps
       ? group.map((r) => r.test.validPaths).filter((x): x is number => x !== null)
       : [];
     const prosqa = group.map((r) => r.prosqa?.accuracy).filter((x): x is number => x !== undefined);
