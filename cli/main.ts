@@ -47,6 +47,7 @@ import {
 } from "@copra/model";
 import {
   buildTokenizer,
+  COCONUT_NANO,
   type EpochMetrics,
   evaluate,
   exampleLength,
@@ -57,22 +58,21 @@ import {
   type TrainEvent,
 } from "@copra/train";
 import { COCONUT_TOKENS, loadGpt2Files, loadTokenizerJson, type Tokenizer } from "@copra/tokenizer";
-import { REGIME } from "../reproduce/regime.ts";
 import { applyOptionFile, givenOnCommandLine, int, num, oneOf, range } from "./options.ts";
 import { fixed, formatSeconds, ProgressBar, table } from "./render.ts";
 import { checkNewRunFolder, checkResumeFolder, readRunJson, writeRunJson } from "./run_folder.ts";
 
 /**
- * The default task of `deno task train`: the Coconut-nano graphs of `reproduce/regime.ts` (5–8 nodes, 2–3 hops).
+ * The default task of `deno task train`: the Coconut-nano graphs of `@copra/train` (5–8 nodes, 2–3 hops).
  * The model and recipe defaults below come from the same regime.
  */
 export const DEFAULT_TASK: { nodes: [number, number]; nodesMean: number; minHops: number; maxHops: number } = {
-  nodes: REGIME.task.nodes!,
-  nodesMean: REGIME.task.nodesMean!,
-  minHops: REGIME.task.minHops!,
-  maxHops: REGIME.task.maxHops!,
+  nodes: COCONUT_NANO.task.nodes!,
+  nodesMean: COCONUT_NANO.task.nodesMean!,
+  minHops: COCONUT_NANO.task.minHops!,
+  maxHops: COCONUT_NANO.task.maxHops!,
 };
-const RECIPE = REGIME.recipe;
+const RECIPE = COCONUT_NANO.recipe;
 
 /** Options of `copra train` (also the keys of a `--config` JSON file). */
 interface TrainCli {
@@ -604,7 +604,7 @@ export function program(): Command {
       "--dropout <p>",
       "dropout (residual, embedding and attention; GPT-2's presets: 0.1)",
       num("--dropout", { min: 0, below: 1 }),
-      REGIME.model.overrides.attn_pdrop,
+      COCONUT_NANO.model.overrides.attn_pdrop,
     )
     .option("--prefix-space", "word-level vocabulary: a space before each line, so a step's first word matches")
     .option("--data <file>", "training data (Coconut JSON); default: generated")
@@ -669,7 +669,7 @@ export function program(): Command {
       "--positions <kind>",
       "absolute (GPT-2's learned table) or rotary (RoPE)",
       oneOf("--positions", ["absolute", "rotary"] as const),
-      REGIME.model.overrides.position_embedding_type,
+      COCONUT_NANO.model.overrides.position_embedding_type,
     )
     .option(
       "--optimizer-reset <when>",

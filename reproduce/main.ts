@@ -2,7 +2,7 @@
 /**
  * `deno task reproduce [--quick | --regime coconut-nano|balanced] [--only cot,coconut] [--seeds 0,1] [--runs DIR] [--docs DIR] [--prosqa FILE] [--fresh]`
  *
- * Regenerates the Coconut-nano data, trains every method of {@link REGIME} (or {@link QUICK}) with equal
+ * Regenerates the Coconut-nano data, trains every method of Coconut-nano (`REGIMES` of @copra/train, or `COCONUT_NANO_QUICK`) with equal
  * budgets, scores each model on the in-distribution test set, a test set with more hops than training, and the
  * released ProsQA test set, and writes `RESULTS.md` with the table, the paper's orderings checked, and two SVG
  * plots. Finished runs are kept in `--runs` (default `runs/reproduce`, `runs/reproduce-quick` for `--quick`)
@@ -24,11 +24,21 @@ import {
   saveDataset,
 } from "@copra/data";
 import { disposeParams, type GPT2Params, useBackend } from "@copra/model";
-import { buildTokenizer, evaluate, modelConfigFor, readCheckpoint, train } from "@copra/train";
+import {
+  buildTokenizer,
+  COCONUT_NANO_QUICK,
+  evaluate,
+  extraEpochsOf,
+  modelConfigFor,
+  readCheckpoint,
+  type Regime,
+  REGIMES,
+  train,
+} from "@copra/train";
 import type { Tokenizer } from "@copra/tokenizer";
 import type { CurriculumConfig } from "@copra/curriculum";
 import type { GPT2Config } from "@copra/model";
-import { extraEpochsOf, QUICK, type Regime, REGIMES } from "./regime.ts";
+
 import {
   checkOrderings,
   formatDuration,
@@ -59,7 +69,7 @@ if (!values.quick && !(regimeName in REGIMES)) {
   console.error(`--regime ${JSON.stringify(regimeName)}: unknown; known: ${Object.keys(REGIMES).join(", ")}`);
   Deno.exit(2);
 }
-const regime: Regime = values.quick ? QUICK : REGIMES[regimeName];
+const regime: Regime = values.quick ? COCONUT_NANO_QUICK : REGIMES[regimeName];
 // The default regime writes docs/RESULTS.md; another writes docs/RESULTS-<name>.md (plots likewise).
 const suffix = values.quick || regimeName === "coconut-nano" ? "" : `-${regimeName}`;
 const runsDir = values.runs ?? (values.quick ? "runs/reproduce-quick" : `runs/reproduce${suffix}`);

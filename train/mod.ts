@@ -15,3 +15,4 @@
 export * from "./run.ts";
 export * from "./trainer.ts";
 export * from "./setup.ts";
+export * from "./regime.ts";

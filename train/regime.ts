@@ -1,6 +1,7 @@
 /**
- * Coconut-nano: the task, model and recipe of `deno task reproduce` (and of `deno task train`'s default run).
- * Every number here was chosen by the search logged in `docs/REGIME.md`.
+ * Regimes: a task, a model and a training recipe that are known to work together, with the methods and seeds of an
+ * experiment. Coconut-nano is the default of `deno task train` and the table of `deno task reproduce`; every number
+ * in it was chosen by the search logged in `docs/REGIME.md`.
  *
  * @module
  */
@@ -43,15 +44,35 @@ export interface Regime {
   runs: { method: Method; seeds: number[] }[];
 }
 
-/** Epochs every method trains after the shared CoT phase: stages 1..max, then the final stage. */
+/**
+ * Epochs every method trains after the shared CoT phase: stages 1..max, then the final stage.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { COCONUT_NANO, extraEpochsOf } from "@copra/train";
+ * assert.equal(extraEpochsOf(COCONUT_NANO), 4); // stages 1, 2, 3 and the final stage, one epoch each
+ * ```
+ */
 export function extraEpochsOf(regime: Regime): number {
   return (regime.recipe.maxLatentStage + 1) * regime.recipe.epochsPerStage;
 }
 
 const TASK: Omit<ProsQAOptions, "n" | "seed"> = { nodes: [5, 8], nodesMean: 6.5, minHops: 2, maxHops: 3 };
 
-/** The full regime: the table of docs/RESULTS.md. */
-export const REGIME: Regime = {
+/**
+ * Coconut-nano: ProsQA-style graphs of 5–8 nodes and 2–3 hops, the `nano` GPT-2 with rotary positions and no
+ * dropout, lr 5e-3 with a cosine schedule; the table of docs/RESULTS.md and the default of `copra train`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { COCONUT_NANO } from "@copra/train";
+ * assert.deepEqual(COCONUT_NANO.task.nodes, [5, 8]);
+ * assert.equal(COCONUT_NANO.model.overrides.position_embedding_type, "rotary");
+ * ```
+ */
+export const COCONUT_NANO: Regime = {
   name: "Coconut-nano",
   task: TASK,
   ood: { nodes: [7, 10], nodesMean: 8.5, minHops: 4, maxHops: 4 },
@@ -84,25 +105,53 @@ export const REGIME: Regime = {
 };
 
 /**
- * The same with balanced hops (half 2-hop, half 3-hop items, so that "always two steps" stops paying) and a longer
- * CoT phase: `deno task reproduce --regime balanced`.
+ * Coconut-nano with balanced hops (half 2-hop, half 3-hop items, so that "always two steps" stops paying) and a
+ * longer CoT phase: `deno task reproduce --regime balanced`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { COCONUT_NANO_BALANCED } from "@copra/train";
+ * assert.equal(COCONUT_NANO_BALANCED.task.balanceHops, true);
+ * ```
  */
-export const BALANCED: Regime = {
-  ...REGIME,
+export const COCONUT_NANO_BALANCED: Regime = {
+  ...COCONUT_NANO,
   name: "Coconut-nano, balanced hops",
   task: { ...TASK, balanceHops: true },
-  recipe: { ...REGIME.recipe, cotEpochs: 12 },
+  recipe: { ...COCONUT_NANO.recipe, cotEpochs: 12 },
 };
 
-/** `--quick`: the same pipeline at smoke-test size (a minute or two), for CI and for trying changes. */
-export const QUICK: Regime = {
-  ...REGIME,
+/**
+ * Coconut-nano at smoke-test size (seconds): `deno task reproduce --quick`, for CI and for trying changes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { COCONUT_NANO_QUICK } from "@copra/train";
+ * assert.equal(COCONUT_NANO_QUICK.sizes.train, 64);
+ * ```
+ */
+export const COCONUT_NANO_QUICK: Regime = {
+  ...COCONUT_NANO,
   name: "Coconut-nano (quick)",
   sizes: { train: 64, valid: 16, test: 16, ood: 16, prosqa: 16 },
-  model: { preset: "nano", overrides: { ...REGIME.model.overrides, n_layer: 1, n_embd: 24, n_head: 2 } },
-  recipe: { ...REGIME.recipe, cotEpochs: 2, epochsPerStage: 1, maxLatentStage: 1 },
-  runs: REGIME.runs.map((r) => ({ method: r.method, seeds: [r.seeds[0]] })),
+  model: { preset: "nano", overrides: { ...COCONUT_NANO.model.overrides, n_layer: 1, n_embd: 24, n_head: 2 } },
+  recipe: { ...COCONUT_NANO.recipe, cotEpochs: 2, epochsPerStage: 1, maxLatentStage: 1 },
+  runs: COCONUT_NANO.runs.map((r) => ({ method: r.method, seeds: [r.seeds[0]] })),
 };
 
-/** The regimes `deno task reproduce --regime <name>` knows. */
-export const REGIMES: Record<string, Regime> = { "coconut-nano": REGIME, "balanced": BALANCED };
+/**
+ * The regimes `deno task reproduce --regime <name>` knows.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { REGIMES } from "@copra/train";
+ * assert.deepEqual(Object.keys(REGIMES), ["coconut-nano", "balanced"]);
+ * ```
+ */
+export const REGIMES: Readonly<Record<string, Regime>> = {
+  "coconut-nano": COCONUT_NANO,
+  "balanced": COCONUT_NANO_BALANCED,
+};
