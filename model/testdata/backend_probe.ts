@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console
 /**
  * Starts the wasm backend in a fresh process (the backend starts once per process) and prints what it got as one
  * JSON line: `{"blas": <library or null>}` or `{"error": <message>}`. Argument: the wasm folder URL, or nothing.
