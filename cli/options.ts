@@ -5,7 +5,8 @@
  * @module
  */
 
-import { type Command, InvalidArgumentError, type Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { COCONUT_NANO } from "@copra/train";
 
 /** An integer option in [min, max]. */
 export const int = (name: string, min = 0, max = Number.MAX_SAFE_INTEGER): (value: string) => number => (value) => {
@@ -149,4 +150,33 @@ export function givenOnCommandLine(command: Command, values: Record<string, unkn
     command.getOptionValueSource(o.attributeName()) === "cli" &&
     o.attributeName() in values
   ).map((o) => o.long!);
+}
+
+/**
+ * The default task of `deno task train`: the Coconut-nano graphs of `@copra/train` (5–8 nodes, 2–3 hops).
+ * The model and recipe defaults below come from the same regime.
+ */
+export const DEFAULT_TASK: { nodes: [number, number]; nodesMean: number; minHops: number; maxHops: number } = {
+  nodes: COCONUT_NANO.task.nodes!,
+  nodesMean: COCONUT_NANO.task.nodesMean!,
+  minHops: COCONUT_NANO.task.minHops!,
+  maxHops: COCONUT_NANO.task.maxHops!,
+};
+
+/** The `--backend` option every command that runs the model takes. */
+export function backendOption(): Option {
+  return new Option("--backend <backend>", "wasm, webgpu or cpu")
+    .argParser(oneOf("--backend", ["wasm", "webgpu", "cpu"] as const))
+    .default("wasm");
+}
+
+/** The ProsQA graph options shared by `train` and `data generate` (`generateProsQA`'s names), help prefixed. */
+export function graphOptions(prefix: string): [Option, Option, Option] {
+  return [
+    new Option("--balance-hops", `${prefix}: every hop count of the range equally often`),
+    new Option("--max-children <n>", `${prefix}: most children per node (1: no branches)`)
+      .argParser(int("--max-children", 1)),
+    new Option("--option-decoys <n>", `${prefix}: up to n extra parents per option that the person cannot reach`)
+      .argParser(int("--option-decoys")),
+  ];
 }

@@ -1,9 +1,12 @@
+// deno-lint-ignore-file no-console
 /**
  * Terminal rendering for the `copra` command: a progress bar (redrawn in place on a terminal, a line every few
  * seconds otherwise) and plain-text tables. The library packages never print; only the CLI does.
  *
  * @module
  */
+
+import type { EpochMetrics } from "@copra/train";
 
 const encoder = new TextEncoder();
 
@@ -70,4 +73,51 @@ export function table(header: string[], rows: (string | number)[][]): string {
 /** Fixed-point formatting. */
 export function fixed(x: number, digits = 3): string {
   return Number.isFinite(x) ? x.toFixed(digits) : "—";
+}
+
+/** One row per epoch: stage, losses, held-out accuracy, tokens, thoughts, time. */
+export function epochTable(metrics: EpochMetrics[]): string {
+  return table(
+    ["epoch", "stage", "train loss", "val loss", "acc %", "paths %", "tokens", "thoughts", "time"],
+    metrics.map((m) => [
+      m.epoch,
+      m.stage,
+      fixed(m.trainLoss),
+      fixed(m.valLoss),
+      fixed(m.accuracy * 100, 1),
+      m.validPaths == null ? "—" : fixed(m.validPaths * 100, 1),
+      fixed(m.meanTokens, 1),
+      m.thoughts,
+      formatSeconds(m.seconds),
+    ]),
+  );
+}
+
+/** The final table: the last epoch's held-out figures, and the end of stage 0 (the CoT model) for comparison. */
+export function printSummary(method: string, metrics: EpochMetrics[]): void {
+  const last = metrics.at(-1)!, first = metrics.filter((m) => m.stage === 0).at(-1);
+  const rows: (string | number)[][] = [[
+    method,
+    `final (stage ${last.stage})`,
+    fixed(last.accuracy * 100, 1),
+    fixed(last.meanTokens, 1),
+    last.thoughts,
+  ]];
+  if (first && first !== last) {
+    rows.push([
+      method,
+      `end of stage 0 (CoT, epoch ${first.epoch})`,
+      fixed(first.accuracy * 100, 1),
+      fixed(first.meanTokens, 1),
+      first.thoughts,
+    ]);
+  }
+  console.log("\n" + table(["method", "model", "held-out acc %", "mean tokens", "thoughts"], rows));
+  if (first && first !== last && first.meanTokens > 0) {
+    console.log(
+      `final-stage answers use ${
+        fixed(last.meanTokens / first.meanTokens, 2)
+      }× the generated tokens of the stage-0 CoT`,
+    );
+  }
 }

@@ -1,0 +1,102 @@
+// deno-lint-ignore-file no-console
+/**
+ * `copra eval`: score a checkpoint on a data file.
+ *
+ * @module
+ */
+
+import type { Command } from "commander";
+import { type Method, METHOD_TRAITS, METHODS, specialIds, tokenizeRecord } from "@copra/curriculum";
+import { loadDataset } from "@copra/data";
+import { type BackendName, disposeParams } from "@copra/model";
+import { evaluate } from "@copra/train";
+import { backendOption, int, oneOf } from "./options.ts";
+import { loadForInference } from "./inference.ts";
+import { fixed, ProgressBar, table } from "./render.ts";
+
+interface EvalCli {
+  ckpt: string;
+  data: string;
+  method?: Method;
+  thoughts?: number;
+  limit?: number;
+  batchSize: number;
+  maxNewTokens: number;
+  backend: BackendName;
+}
+
+async function evalCommand(cli: EvalCli): Promise<void> {
+  const all = await loadDataset(cli.data);
+  if (all.length === 0) throw new Error(`${cli.data}: no items to evaluate (the file holds an empty array)`);
+  const items = all.slice(0, cli.limit);
+  const { params, config, tokenizer, curriculum, path } = await loadForInference(cli.ckpt, cli.method, cli.backend);
+  const records = items.map((it) => tokenizeRecord(tokenizer, it));
+  let unk = -1;
+  try {
+    unk = tokenizer.tokenId("<unk>");
+  } catch {
+    // a byte-level tokenizer has no unknown token
+  }
+  const unknown = records.filter((r) => r.question.includes(unk)).length;
+  const bar = new ProgressBar("eval", items.length);
+  const result = await evaluate(params, config, records, items, curriculum, specialIds(tokenizer), tokenizer, {
+    batchSize: cli.batchSize,
+    maxNewTokens: cli.maxNewTokens,
+    thoughts: cli.thoughts,
+    progress: (done) => bar.update(done, ""),
+  });
+  bar.finish();
+  console.log(
+    table([
+      "checkpoint",
+      "data",
+      "method",
+      "items",
+      "accuracy %",
+      "mean tokens",
+      "thoughts",
+      "tokens+thoughts",
+      "ms/answer",
+    ], [[
+      path,
+      cli.data,
+      curriculum.method,
+      items.length,
+      fixed(result.accuracy * 100, 1),
+      fixed(result.meanTokens, 1),
+      fixed(result.thoughts, 1),
+      fixed(result.meanTokens + result.thoughts, 1),
+      fixed(result.msPerAnswer, 1),
+    ]]),
+  );
+  /** A class → share table, largest first. */
+  const shareTable = (title: string, shares: Partial<Record<string, number>>) =>
+    table(
+      [title, "share %"],
+      Object.entries(shares).sort((a, b) => b[1]! - a[1]!).map(([kind, share]) => [kind, fixed(share! * 100, 1)]),
+    );
+  // Path tables only where answers write steps: for a method that thinks silently they would read "0% valid".
+  const writesSteps = METHOD_TRAITS[curriculum.method].writesSteps;
+  if (result.paths && writesSteps) {
+    console.log(shareTable("reasoning path", result.paths));
+    console.log(`valid paths (correct or longer path to the target): ${fixed(result.validPaths! * 100, 1)}%`);
+  }
+  if (result.firstSteps && writesSteps) console.log(shareTable("first step", result.firstSteps));
+  if (unknown > 0) console.log(`note: ${unknown} questions contain words outside the run's vocabulary (<unk>)`);
+  disposeParams(params);
+}
+
+/** Adds `copra eval` to the program. */
+export function addEvalCommand(p: Command): void {
+  p.command("eval")
+    .description("score a checkpoint on a data file: accuracy, mean generated tokens incl. thoughts, latency")
+    .requiredOption("--ckpt <dir>", "a run folder (its latest checkpoint) or a checkpoint folder")
+    .requiredOption("--data <file>", "Coconut JSON data, e.g. ../shared/data/prosqa_test.json")
+    .option("--method <method>", "override the run's method", oneOf("--method", METHODS))
+    .option("--thoughts <n>", "thoughts per answer (default maxLatentStage·c)", int("--thoughts"))
+    .option("--limit <n>", "only the first n items", int("--limit", 1))
+    .option("--batch-size <n>", "answers generated together", int("--batch-size", 1), 32)
+    .option("--max-new-tokens <n>", "generation limit", int("--max-new-tokens", 1), 128)
+    .addOption(backendOption())
+    .action((o) => evalCommand(o as EvalCli));
+}

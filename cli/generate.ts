@@ -1,0 +1,76 @@
+// deno-lint-ignore-file no-console
+/**
+ * `copra generate`: answer one question and show each thought decoded through the LM head.
+ *
+ * @module
+ */
+
+import type { Command } from "commander";
+import { buildPrompt, type Method, METHODS, specialIds, tokenizeRecord } from "@copra/curriculum";
+import { generate, probeThought } from "@copra/infer";
+import { type BackendName, disposeParams } from "@copra/model";
+import { backendOption, int, oneOf } from "./options.ts";
+import { loadForInference } from "./inference.ts";
+import { fixed, table } from "./render.ts";
+
+interface GenerateCli {
+  ckpt: string;
+  question: string;
+  method?: Method;
+  thoughts?: number;
+  topK: number;
+  maxNewTokens: number;
+  backend: BackendName;
+}
+
+async function generateCommand(cli: GenerateCli): Promise<void> {
+  if (cli.question.trim() === "") throw new Error("--question is empty: give the question to answer");
+  const { params, config, tokenizer, curriculum } = await loadForInference(cli.ckpt, cli.method, cli.backend);
+  if (cli.topK > config.vocab_size) {
+    disposeParams(params);
+    throw new Error(`--top-k ${cli.topK} is more than the model's vocabulary (${config.vocab_size} tokens)`);
+  }
+  const ids = specialIds(tokenizer);
+  const prompt = buildPrompt(
+    tokenizeRecord(tokenizer, { question: cli.question, steps: [], answer: "" }),
+    curriculum,
+    ids,
+    cli.thoughts,
+  );
+  const thoughtRows: (string | number)[][] = [];
+  const [out] = await generate(params, config, [prompt], {
+    eosId: ids.eos,
+    maxNewTokens: cli.maxNewTokens,
+    decode: (g) => tokenizer.decode(g, { skipSpecial: true }),
+    onThought: async (t) => {
+      if (cli.topK <= 0) return;
+      const top = await probeThought(params, t.hidden, cli.topK);
+      thoughtRows.push([
+        t.index,
+        top.map((x) => `${JSON.stringify(tokenizer.decode([x.id]))} ${fixed(x.probability, 2)}`).join("  "),
+      ]);
+    },
+  });
+  if (thoughtRows.length > 0) {
+    console.log(table(["thought", `top-${cli.topK} tokens through the LM head`], thoughtRows) + "\n");
+  }
+  console.log(out.text);
+  console.log(
+    `\n(${out.generatedTokens} tokens, ${out.thoughts} thoughts, ${fixed(out.ms, 0)} ms, method ${curriculum.method})`,
+  );
+  disposeParams(params);
+}
+
+/** Adds `copra generate` to the program. */
+export function addGenerateCommand(p: Command): void {
+  p.command("generate")
+    .description("answer one question; show each thought's top-k tokens")
+    .requiredOption("--ckpt <dir>", "a run folder or a checkpoint folder")
+    .requiredOption("--question <text>", "the question")
+    .option("--method <method>", "override the run's method", oneOf("--method", METHODS))
+    .option("--thoughts <n>", "thoughts (default maxLatentStage·c)", int("--thoughts"))
+    .option("--top-k <n>", "tokens shown per thought (0: none)", int("--top-k"), 5)
+    .option("--max-new-tokens <n>", "generation limit", int("--max-new-tokens", 1), 128)
+    .addOption(backendOption())
+    .action((o) => generateCommand(o as GenerateCli));
+}

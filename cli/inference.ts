@@ -1,0 +1,67 @@
+/**
+ * Loading a run or checkpoint folder for `copra eval` and `copra generate`.
+ *
+ * @module
+ */
+
+import { type CurriculumConfig, curriculumConfig, type Method } from "@copra/curriculum";
+import {
+  type BackendName,
+  disposeParams,
+  type GPT2Config,
+  type GPT2Params,
+  nonFiniteParams,
+  useBackend,
+} from "@copra/model";
+import type { Tokenizer } from "@copra/tokenizer";
+import { latestCheckpoint, readCheckpoint } from "@copra/train";
+import { readRunJson } from "./run_folder.ts";
+
+/** Loads a run folder (latest checkpoint) or a checkpoint folder, with the run's curriculum if known. */
+export async function loadForInference(
+  ckpt: string,
+  method?: Method,
+  backend: BackendName = "wasm",
+): Promise<{
+  params: GPT2Params;
+  config: GPT2Config;
+  tokenizer: Tokenizer;
+  curriculum: CurriculumConfig;
+  path: string;
+}> {
+  const latest = await latestCheckpoint(ckpt);
+  const path = latest?.path ?? ckpt;
+  const runFolder = latest ? ckpt : `${ckpt}/..`;
+  const runJson = `${runFolder}/run.json`;
+  let curriculumJson: Record<string, unknown> | null = null;
+  try {
+    curriculumJson = (await readRunJson(runFolder)).curriculum;
+  } catch (error) {
+    // A run.json that is there but damaged is an error even with --method; a missing one only without it.
+    const present = await Deno.stat(runJson).then(() => true, () => false);
+    if (present || !method) {
+      throw new Error(
+        present
+          ? `${(error as Error).message}${method ? "" : "; or pass --method to say how the model was trained"}`
+          : `${runJson}: not found or has no "curriculum"; pass --method to say how the model was trained`,
+      );
+    }
+  }
+  await useBackend(backend);
+  const saved = await readCheckpoint(path);
+  const bad = await nonFiniteParams(saved.params);
+  if (bad.length > 0) {
+    disposeParams(saved.params);
+    throw new Error(
+      `${path}/model.safetensors: ${bad.slice(0, 3).join(", ")}${bad.length > 3 ? ", …" : ""} hold NaN or infinite ` +
+        "values (the run diverged); use an earlier checkpoint folder with --ckpt",
+    );
+  }
+  const curriculum: CurriculumConfig = curriculumConfig(
+    {
+      ...curriculumJson,
+      ...(method ? { method } : {}),
+    } as Parameters<typeof curriculumConfig>[0],
+  );
+  return { ...saved, curriculum, path };
+}
