@@ -20,8 +20,12 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { type GPT2Config, headSize } from "./config.ts";
-import { ModelError } from "./errors.ts";
-import { affine, columnSums, matMulT, timesTransposed, transposedTimes } from "./ops.ts";
+import { checkInput } from "./gpt_input.ts";
+import { attention } from "./kernels/attention.ts";
+import { geluNew } from "./kernels/gelu.ts";
+import { layerNorm } from "./kernels/layer_norm.ts";
+import { applyRope, rotaryTables } from "./kernels/rope.ts";
+import { affine, matMulT } from "./ops.ts";
 import type { GPT2Params } from "./params.ts";
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from "./tensors.ts";
 
@@ -170,110 +174,6 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
   }) as unknown as ForwardOutput;
 }
 
-/**
- * Scaled dot-product attention with its gradient written out (the probabilities are saved once, nothing else
- * of the softmax): p = softmax(q·kᵀ·scale + bias) ⊙ keep, o = p·v;
- * dv = pᵀ·do, dp = do·vᵀ ⊙ keep, ds = s ⊙ (dp − Σ dp ⊙ s), dq = ds·k·scale, dk = dsᵀ·q·scale.
- * `bias` (the mask) and `keep` (the dropout multiplier) are constants.
- */
-function attention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, scale: number, keep?: Tensor): Tensor {
-  const op = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
-    const [sq, sk, sv, save] = args as [Tensor, Tensor, Tensor, tf.GradSaveFunc];
-    const s = tf.softmax(tf.add(tf.mul(timesTransposed(sq, sk), scale), bias), -1); // (B,H,T,K)
-    const p = keep ? tf.mul(s, keep) : s;
-    // Saved tensors outlive the forward pass's tidy scope; the dropout multiplier is needed backwards too.
-    save(keep ? [sq, sk, sv, s, keep] : [sq, sk, sv, s]);
-    return {
-      value: tf.matMul(p, sv),
-      gradFunc: (dout: Tensor, [q0, k0, v0, s0, keep0]: Tensor[]) => {
-        const p0 = keep0 ? tf.mul(s0, keep0) : s0;
-        const dv = transposedTimes(p0, dout);
-        let dp = timesTransposed(dout, v0);
-        if (keep0) dp = tf.mul(dp, keep0);
-        const ds = tf.mul(s0, tf.sub(dp, tf.sum(tf.mul(dp, s0), -1, true)));
-        return [tf.mul(tf.matMul(ds, k0), scale), tf.mul(transposedTimes(ds, q0), scale), dv];
-      },
-    };
-  }) as unknown as (q: Tensor, k: Tensor, v: Tensor) => Tensor;
-  return op(q, k, v);
-}
-
-/** What {@link applyRope} needs, built once per forward pass by {@link rotaryTables}. */
-export interface RopeTables {
-  /** cos(position·θ^(−2i/D)) for pair i, laid out as both halves of the head: (B|1, 1, T, D). */
-  cos: Tensor4D;
-  /** sin of the same angles. */
-  sin: Tensor4D;
-  /** (D,D) ±1 matrix R with x·R = rotate_half(x) = [−x₂, x₁] for x = [x₁, x₂]. */
-  rotate: Tensor2D;
-}
-
-/**
- * RoPE tables for position ids (B,T): angle of pair i at position p is p·θ^(−2i/D), i < D/2, repeated over
- * the two halves of a head (the GPT-NeoX / Llama layout, where pair i is coordinates i and i + D/2).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import * as tf from "@tensorflow/tfjs";
- * import { rotaryTables } from "@copra/model";
- * const { cos, sin } = rotaryTables(tf.tensor2d([[0, 1]], undefined, "int32"), 4, 10000);
- * assert.deepEqual(cos.shape, [1, 1, 2, 4]);
- * const s = await sin.data(); // position 1: sin(1), sin(0.01), sin(1), sin(0.01)
- * assert.ok(Math.abs(s[4] - Math.sin(1)) < 1e-6 && Math.abs(s[5] - Math.sin(0.01)) < 1e-6);
- * ```
- */
-export function rotaryTables(positionIds: Tensor2D, D: number, theta: number): RopeTables {
-  return tf.tidy(() => {
-    const [B, T] = positionIds.shape;
-    const half = D / 2;
-    const invFreq = Float32Array.from({ length: D }, (_, j) => Math.pow(theta, -(2 * (j % half)) / D));
-    const angles = tf.mul(
-      tf.reshape(tf.cast(positionIds, "float32"), [B, 1, T, 1]),
-      tf.tensor4d(invFreq, [1, 1, 1, D]),
-    );
-    const r = new Float32Array(D * D);
-    for (let j = 0; j < half; j++) {
-      r[(j + half) * D + j] = -1; // out[j] = −x[j + D/2]
-      r[j * D + j + half] = 1; // out[j + D/2] = x[j]
-    }
-    return { cos: tf.cos(angles) as Tensor4D, sin: tf.sin(angles) as Tensor4D, rotate: tf.tensor2d(r, [D, D]) };
-  }) as unknown as RopeTables;
-}
-
-/**
- * Rotates queries or keys x (B,H,T,D) by their positions: x·cos + rotate_half(x)·sin, with its gradient written
- * out (dx = dy·cos + (dy·sin)·Rᵀ, where rotate_half is a product with a fixed ±1 matrix R).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import * as tf from "@tensorflow/tfjs";
- * import { applyRope, rotaryTables } from "@copra/model";
- * // D = 2, position 1, θ irrelevant for pair 0 (angle = 1 rad): (1, 0) turns to (cos 1, sin 1).
- * const x = tf.tensor4d([[[[1, 0]]]]);
- * const y = await applyRope(x, rotaryTables(tf.tensor2d([[1]], undefined, "int32"), 2, 10000)).data();
- * assert.ok(Math.abs(y[0] - Math.cos(1)) < 1e-6 && Math.abs(y[1] - Math.sin(1)) < 1e-6);
- * ```
- */
-export function applyRope(x: Tensor4D, tables: RopeTables): Tensor4D {
-  const [B, H, T, D] = x.shape;
-  const { cos, sin, rotate } = tables;
-  const op = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
-    const [sx, save] = args as [Tensor, tf.GradSaveFunc];
-    const rotated = tf.reshape(tf.matMul(tf.reshape(sx, [B * H * T, D]), rotate), [B, H, T, D]);
-    save([cos, sin, rotate]); // the tables are constants of the caller's scope: keep them for the backward pass
-    return {
-      value: tf.add(tf.mul(sx, cos), tf.mul(rotated, sin)),
-      gradFunc: (dy: Tensor, [c, s, r]: Tensor[]) => {
-        const back = tf.matMul(tf.reshape(tf.mul(dy, s), [B * H * T, D]), r, false, true);
-        return tf.add(tf.mul(dy, c), tf.reshape(back, [B, H, T, D]));
-      },
-    };
-  }) as unknown as (x: Tensor) => Tensor;
-  return op(x) as Tensor4D;
-}
-
 /** The dropout multiplier tf.dropout would draw for this seed: 1/(1−rate) where kept, 0 elsewhere. */
 function dropoutMask(shape: number[], rate: number, seed: number): Tensor {
   const keepProb = 1 - rate;
@@ -291,62 +191,6 @@ function heads(x: Tensor, B: number, T: number, H: number, D: number): Tensor4D 
   return tf.transpose(tf.reshape(x, [B, T, H, D]), [0, 2, 1, 3]);
 }
 
-/**
- * LayerNorm over the last axis (biased variance, as PyTorch), with its gradient written out: fewer kernels and
- * fewer saved tensors than differentiating the forward computation.
- *   x̂ = (x − mean)·rstd, y = x̂·w + b;  dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·w.
- */
-function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps: number): Tensor3D {
-  return layerNormOp(eps)(x, weight, bias) as Tensor3D;
-}
-
-const layerNormOps = new Map<number, (x: Tensor, w: Tensor, b: Tensor) => Tensor>();
-function layerNormOp(eps: number): (x: Tensor, w: Tensor, b: Tensor) => Tensor {
-  let op = layerNormOps.get(eps);
-  if (op) return op;
-  op = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
-    const [x, w, b, save] = args as [Tensor, Tensor, Tensor, tf.GradSaveFunc];
-    const centered = tf.sub(x, tf.mean(x, -1, true));
-    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), -1, true), eps));
-    const xhat = tf.mul(centered, rstd);
-    save([xhat, rstd, w]);
-    return {
-      value: tf.add(tf.mul(xhat, w), b),
-      gradFunc: (dy: Tensor, [sxhat, srstd, sw]: Tensor[]) => {
-        const g = tf.mul(dy, sw);
-        const dx = tf.mul(
-          srstd,
-          tf.sub(tf.sub(g, tf.mean(g, -1, true)), tf.mul(sxhat, tf.mean(tf.mul(g, sxhat), -1, true))),
-        );
-        return [dx, columnSums(tf.mul(dy, sxhat)), columnSums(dy)];
-      },
-    };
-  }) as unknown as (x: Tensor, w: Tensor, b: Tensor) => Tensor;
-  layerNormOps.set(eps, op);
-  return op;
-}
-
-/**
- * GPT-2's GELU: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as x·σ(z) with z = 2·√(2/π)·(x + 0.044715·x³)
- * — the same function (0.5·(1 + tanh(u)) = σ(2u)), equal to within 2e-7, and much faster on wasm, whose tanh
- * kernel is scalar. Its gradient is written out: σ(z) + x·σ(z)·(1 − σ(z))·dz/dx.
- */
-const K = 2 * Math.sqrt(2 / Math.PI), A = 0.044715;
-const geluNew: (x: Tensor) => Tensor = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
-  const [x, save] = args as [Tensor, tf.GradSaveFunc];
-  const x2 = tf.square(x);
-  const s = tf.sigmoid(tf.mul(tf.mul(x, tf.add(tf.mul(x2, A), 1)), K)); // σ(k·x·(1 + a·x²))
-  save([x, s]);
-  return {
-    value: tf.mul(x, s),
-    gradFunc: (dy: Tensor, [sx, ss]: Tensor[]) => {
-      const dz = tf.mul(tf.add(tf.mul(tf.square(sx), 3 * A), 1), K); // dz/dx = k·(1 + 3a·x²)
-      const ds = tf.mul(tf.mul(ss, tf.sub(1, ss)), tf.mul(sx, dz));
-      return tf.mul(dy, tf.add(ss, ds));
-    },
-  };
-}) as unknown as (x: Tensor) => Tensor;
-
 /** The additive mask (B,1,T,K): causal over absolute positions P..P+T-1, and padding from `mask`. */
 function attentionBias(B: number, T: number, P: number, mask?: Tensor2D): Tensor4D {
   const K = P + T;
@@ -360,41 +204,4 @@ function attentionBias(B: number, T: number, P: number, mask?: Tensor2D): Tensor
 /** A distinct, reproducible seed for each dropout site of a call. */
 function dropoutSeed(seed: number, site: number): number {
   return (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(site + 1, 0xc2b2ae35)) >>> 0;
-}
-
-/** Validates the shapes of a call; returns B, T and P. */
-function checkInput(config: GPT2Config, input: ForwardInput): { B: number; T: number; P: number } {
-  const fail = (field: string, value: unknown, problem: string): never => {
-    throw new ModelError({ source: "argument", field, value, problem });
-  };
-  if ((input.ids === undefined) === (input.embeds === undefined)) {
-    fail("ids/embeds", null, "give exactly one of ids (B,T) and embeds (B,T,C)");
-  }
-  if (input.ids && (input.ids.rank !== 2 || input.ids.dtype !== "int32")) {
-    fail("ids", input.ids.shape, "expected an int32 tensor of shape (B,T)");
-  }
-  if (input.embeds && (input.embeds.rank !== 3 || input.embeds.shape[2] !== config.n_embd)) {
-    fail("embeds", input.embeds.shape, `expected shape (B,T,${config.n_embd})`);
-  }
-  const [B, T] = (input.ids ?? input.embeds!).shape;
-  const P = input.cache?.[0]?.k.shape[2] ?? 0;
-  if (input.cache && input.cache.length !== config.n_layer) {
-    fail("cache", input.cache.length, `expected one entry per layer (${config.n_layer})`);
-  }
-  if (input.cache && input.cache[0].k.shape[0] !== B) fail("cache", input.cache[0].k.shape, `batch must be ${B}`);
-  if (T < 1) fail("ids/embeds", T, "need at least one position");
-  if (input.positionIds === undefined && P + T > config.n_positions) {
-    fail("ids/embeds", P + T, `sequence longer than n_positions (${config.n_positions})`);
-  }
-  if (input.positionIds && (input.positionIds.shape[0] !== B || input.positionIds.shape[1] !== T)) {
-    fail("positionIds", input.positionIds.shape, `expected shape (${B},${T})`);
-  }
-  if (input.attentionMask && (input.attentionMask.shape[0] !== B || input.attentionMask.shape[1] !== P + T)) {
-    fail(
-      "attentionMask",
-      input.attentionMask.shape,
-      `expected shape (${B},${P + T}) covering cached and new positions`,
-    );
-  }
-  return { B, T, P };
 }
