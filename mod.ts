@@ -2,6 +2,7 @@
  * copra: continuous-thought language models (Coconut, Hao et al. 2024) for Deno and the browser.
  *
  * This umbrella package re-exports the public API of the workspace members:
+ * - `@copra/core`: the error base every package's errors extend, and atomic file writes.
  * - `@copra/random`: the seeded generator every package shares.
  * - `@copra/tokenizer`: GPT-2 byte-level BPE, word-level vocabularies, special tokens, trainers.
  * - `@copra/data`: the Coconut data format, ProsQA/ProntoQA/arithmetic generators, scoring, path classes.
@@ -21,6 +22,7 @@
  * @module
  */
 
+export * from "@copra/core";
 export * from "@copra/random";
 export * from "@copra/tokenizer";
 export * from "@copra/model";

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { writeFileAtomicSync } from "@copra/core";
+
 /** What a run's `run.json` holds. */
 export interface RunJson {
   /** The curriculum the run trains with. */
@@ -99,12 +101,5 @@ export async function checkResumeFolder(out: string | undefined): Promise<RunJso
 
 /** Writes `<out>/run.json` atomically (a temporary file renamed into place). */
 export function writeRunJson(out: string, run: RunJson): void {
-  const temporary = `${out}/.run.json.${crypto.randomUUID()}.tmp`;
-  Deno.writeTextFileSync(temporary, JSON.stringify(run, null, 1) + "\n");
-  try {
-    Deno.renameSync(temporary, `${out}/run.json`);
-  } catch (error) {
-    Deno.removeSync(temporary);
-    throw error;
-  }
+  writeFileAtomicSync(`${out}/run.json`, JSON.stringify(run, null, 1) + "\n");
 }

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { CopraError } from "@copra/core";
 import type { Rng } from "@copra/random";
 import { METHOD_TRAITS } from "./methods.ts";
 
@@ -99,15 +100,11 @@ export interface CurriculumConfig {
  * assert.equal(new CurriculumError("uniformProb", "must be in [0, 1]", 2).message, "uniformProb: must be in [0, 1] (got 2)");
  * ```
  */
-export class CurriculumError extends Error {
-  /** The setting or argument at fault. */
-  readonly field: string;
-
+export class CurriculumError extends CopraError {
   /** Builds the message `field: problem (got value)`. */
   constructor(field: string, problem: string, value?: unknown) {
-    super(`${field}: ${problem}${value === undefined ? "" : ` (got ${JSON.stringify(value)})`}`);
+    super({ field, problem, value });
     this.name = "CurriculumError";
-    this.field = field;
   }
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { writeFileAtomic } from "@copra/core";
 import { DataError } from "./errors.ts";
 
 /** One training or evaluation record. */
@@ -213,12 +214,9 @@ function firstInvalidUtf8(bytes: Uint8Array, from: number): number {
  */
 export async function saveDataset(path: string, items: readonly CoconutItem[]): Promise<void> {
   validateDataset(items as unknown[], "argument");
-  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
   try {
-    await Deno.writeTextFile(temporary, JSON.stringify(items, null, 1) + "\n");
-    await Deno.rename(temporary, path);
+    await writeFileAtomic(path, JSON.stringify(items, null, 1) + "\n");
   } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
     throw new DataError(path, null, "(file)", `cannot be written: ${(error as Error).message}`);
   }
 }

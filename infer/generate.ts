@@ -10,6 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { type GPT2Config, gpt2Forward, type GPT2Params, type KVCache, tokenEmbeddings } from "@copra/model";
 import type { Tensor3D } from "@copra/model";
+import { InferError } from "./errors.ts";
 import { thoughtLoop } from "./latent.ts";
 
 /** A prompt: token ids (thought slots hold the latent id), position ids and the thought slots. */
@@ -96,10 +97,12 @@ export async function generate(
   const P = Math.max(...prompts.map((p) => p.ids.length));
   const longest = prompts.findIndex((p) => p.ids.length === P);
   if (P >= config.n_positions) {
-    throw new RangeError(
-      `generate: prompt ${longest} has ${P} tokens, but the model's context (n_positions) is ${config.n_positions}; ` +
-        "use a model with a longer context or shorter questions",
-    );
+    throw new InferError({
+      source: "argument",
+      field: `prompts[${longest}]`,
+      problem: `has ${P} tokens, but the model's context (n_positions) is ${config.n_positions}`,
+      hint: "use a model with a longer context or shorter questions",
+    });
   }
   // Generation stops where the context ends.
   const maxNew = Math.min(options.maxNewTokens ?? 128, config.n_positions - P);
@@ -110,9 +113,12 @@ export async function generate(
   const slots = prompts.map((p, r) => p.latentPositions.map((x) => x + left[r]));
   const n = slots[0].length;
   if (slots.some((s) => s.length !== n || s.some((x, i) => x !== slots[0][i]))) {
-    throw new RangeError(
-      "generate: every prompt of a batch needs the same number of thought slots at the end of the prompt",
-    );
+    throw new InferError({
+      source: "argument",
+      field: "prompts",
+      problem: "every prompt of a batch needs the same number of thought slots at the end of the prompt",
+      value: prompts.map((p) => p.latentPositions.length),
+    });
   }
 
   // Prompt: the thought loop (the one training runs), every thought reported before the pass that feeds it. Its

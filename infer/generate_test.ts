@@ -75,7 +75,7 @@ Deno.test("a prompt longer than the model's context is refused clearly; generati
   const params = initParams(short, { seed: 2 });
   await assert.rejects(
     () => generate(params, short, [prompt([1, 2, 3, 4, 5, 6, 7, 8], 0)], { eosId: EOS }),
-    /prompt 0 has 8 tokens, but the model's context \(n_positions\) is 8/,
+    /prompts\[0\]: has 8 tokens, but the model's context \(n_positions\) is 8/,
   );
   const [out] = await generate(params, short, [prompt([1, 2, 3, 4, 5], 0)], { eosId: EOS, maxNewTokens: 50 });
   assert.ok(out.generatedTokens <= 3, `${out.generatedTokens} tokens in a context of 8 after a 5-token prompt`);

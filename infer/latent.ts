@@ -17,6 +17,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { type GPT2Config, gpt2Forward, type GPT2Params, type KVCache, tokenEmbeddings } from "@copra/model";
 import type { Tensor2D, Tensor3D } from "@copra/model";
+import { InferError } from "./errors.ts";
 
 /** A collated batch as tensors. */
 export interface LatentBatch {
@@ -281,12 +282,22 @@ function checkAligned(latentPositions: readonly (readonly number[])[]): number {
   for (const [r, p] of latentPositions.entries()) {
     if (p.length === 0) continue;
     if (p[0] !== first || p.some((x, i) => x !== first + i)) {
-      throw new RangeError(
-        `latentPositions[${r}]: thoughts must be consecutive and start in column ${first} for every row ` +
-          `(got ${JSON.stringify(p)}); collate the batch with @copra/curriculum's collate()`,
-      );
+      throw new InferError({
+        source: "argument",
+        field: `latentPositions[${r}]`,
+        problem: `thoughts must be consecutive and start in column ${first} for every row`,
+        value: p,
+        hint: "collate the batch with @copra/curriculum's collate()",
+      });
     }
   }
-  if (first < 1) throw new RangeError("latentPositions: a thought needs at least one position before it");
+  if (first < 1) {
+    throw new InferError({
+      source: "argument",
+      field: "latentPositions",
+      problem: "a thought needs at least one position before it",
+      value: first,
+    });
+  }
   return first;
 }

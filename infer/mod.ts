@@ -22,5 +22,6 @@
  * @module
  */
 
+export * from "./errors.ts";
 export * from "./generate.ts";
 export * from "./latent.ts";

@@ -14,6 +14,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { writeFileAtomic } from "@copra/core";
 import { configToJson, type GPT2Config, parseConfigJson } from "./config.ts";
 import { ModelError } from "./errors.ts";
 import { readFile } from "./files.ts";
@@ -156,8 +157,8 @@ export async function paramsToSafetensors(params: GPT2Params, metadata?: Record<
  */
 export async function saveCheckpoint(dir: string, params: GPT2Params, config: GPT2Config): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
-  await writeFileAtomic(`${dir}/${CHECKPOINT_FILES.weights}`, await paramsToSafetensors(params, { format: "pt" }));
-  await writeFileAtomic(`${dir}/${CHECKPOINT_FILES.config}`, new TextEncoder().encode(configToJson(config)));
+  await writeModelFile(`${dir}/${CHECKPOINT_FILES.weights}`, await paramsToSafetensors(params, { format: "pt" }));
+  await writeModelFile(`${dir}/${CHECKPOINT_FILES.config}`, new TextEncoder().encode(configToJson(config)));
 }
 
 /**
@@ -178,25 +179,11 @@ export async function loadCheckpoint(dir: string): Promise<{ config: GPT2Config;
   return { config, params: paramsFromSafetensors(file, config, weightsPath) };
 }
 
-/**
- * Writes bytes to `path` through a temporary file and a rename; a failure leaves no file behind.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { writeFileAtomic } from "@copra/model";
- * const path = `${await Deno.makeTempDir()}/x.bin`;
- * await writeFileAtomic(path, new Uint8Array([1, 2]));
- * assert.deepEqual(await Deno.readFile(path), new Uint8Array([1, 2]));
- * ```
- */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
+/** Writes bytes atomically (`@copra/core`), a failure as a {@link ModelError} naming the file. */
+export async function writeModelFile(path: string, bytes: Uint8Array): Promise<void> {
   try {
-    await Deno.writeFile(temporary, bytes);
-    await Deno.rename(temporary, path);
+    await writeFileAtomic(path, bytes);
   } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
     throw new ModelError({
       source: path,
       field: "(file)",

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { CopraError } from "@copra/core";
+
 /** Where a bad value came from, what it was, and what to do about it. */
 export interface ModelErrorDetails {
   /** The file (path or name given by the caller) or `"argument"` for a bad call argument. */
@@ -30,31 +32,10 @@ export interface ModelErrorDetails {
  * assert.equal(e.message, "config.json: n_head: must divide n_embd (768) (got 5)");
  * ```
  */
-export class ModelError extends Error {
-  /** The file or `"argument"`. */
-  readonly source: string;
-  /** The field, tensor name or option at fault. */
-  readonly field: string;
-  /** The offending value. */
-  readonly value: unknown;
-
+export class ModelError extends CopraError {
   /** Builds the error and its message from the details. */
   constructor(details: ModelErrorDetails) {
-    let shown: string;
-    try {
-      shown = typeof details.value === "string" ? JSON.stringify(details.value) : String(JSON.stringify(details.value));
-    } catch {
-      shown = String(details.value);
-    }
-    if (shown.length > 80) shown = `${shown.slice(0, 77)}...`;
-    super(
-      `${details.source}: ${details.field}: ${details.problem} (got ${shown})${
-        details.hint ? `. ${details.hint}` : ""
-      }`,
-    );
+    super(details);
     this.name = "ModelError";
-    this.source = details.source;
-    this.field = details.field;
-    this.value = details.value;
   }
 }

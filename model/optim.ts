@@ -6,7 +6,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { writeFileAtomic } from "./checkpoint.ts";
+import { writeModelFile } from "./checkpoint.ts";
 import { readFile } from "./files.ts";
 import { ModelError } from "./errors.ts";
 import type { GPT2Params } from "./params.ts";
@@ -400,7 +400,7 @@ export async function saveOptimizerState(path: string, optimizer: AdamW): Promis
   for (const [name, t] of Object.entries(tensors)) {
     entries[name] = { shape: t.shape, values: (await t.data()) as Float32Array };
   }
-  await writeFileAtomic(path, serializeSafetensors(entries, { step: String(step), optimizer: "adamw" }));
+  await writeModelFile(path, serializeSafetensors(entries, { step: String(step), optimizer: "adamw" }));
 }
 
 /**

@@ -168,7 +168,7 @@ const CASES: Case[] = [
     name: "--resume with a checkpoint without state.json",
     args: ["train", "--resume", "--out", "nostate"],
     message:
-      /nostate\/checkpoint-2\/state\.json: \(file\): is missing: this checkpoint holds weights only and cannot be resumed; start a new run from its weights with --init/,
+      /nostate\/checkpoint-2\/state\.json: \(file\): is missing: this checkpoint holds weights only and cannot be resumed\. start a new run from its weights with --init/,
   },
   {
     name: "--resume with a truncated state.json",
@@ -286,7 +286,7 @@ const CASES: Case[] = [
   {
     name: "train --lr 1e30 diverges",
     args: ["train", ...small, "--lr", "1e30", "--clip-norm", "0", "--out", "diverged"],
-    message: /training diverged at epoch 0, step \d: the (loss|gradient norm) is (NaN|Infinity)/,
+    message: /training: diverged at epoch 0, step \d: the (loss|gradient norm) is (NaN|Infinity)/,
     allowNew: true,
     after: async (dir) => {
       const names = (await Array.fromAsync(Deno.readDir(`${dir}/diverged`))).map((e) => e.name);

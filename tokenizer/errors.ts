@@ -4,6 +4,8 @@
  * @module
  */
 
+import { CopraError } from "@copra/core";
+
 /** Where a bad value came from, what it was, and what to do about it. */
 export interface TokenizerErrorDetails {
   /** The file (path or name given by the caller) or `"argument"` for a bad call argument. */
@@ -35,39 +37,10 @@ export interface TokenizerErrorDetails {
  * assert.equal(e.message, 'vocab.bpe: line 7: a merge line must hold exactly two tokens (got "a b c")');
  * ```
  */
-export class TokenizerError extends Error {
-  /** The file or `"argument"`. */
-  readonly source: string;
-  /** The field, line, option or index at fault. */
-  readonly field: string;
-  /** The offending value. */
-  readonly value: unknown;
-
+export class TokenizerError extends CopraError {
   /** Builds the error and its message from the details. */
   constructor(details: TokenizerErrorDetails) {
-    const hint = details.hint ? `. ${details.hint}` : "";
-    super(
-      `${details.source}: ${details.field}: ${details.problem} (got ${show(details.value)})${hint}`,
-    );
+    super(details);
     this.name = "TokenizerError";
-    this.source = details.source;
-    this.field = details.field;
-    this.value = details.value;
   }
-}
-
-/** A short, printable rendering of any value for an error message. */
-function show(value: unknown): string {
-  let text: string;
-  if (typeof value === "string") text = JSON.stringify(value);
-  else if (typeof value === "bigint") text = `${value}n`;
-  else if (value === undefined) text = "undefined";
-  else {
-    try {
-      text = JSON.stringify(value) ?? String(value);
-    } catch {
-      text = String(value);
-    }
-  }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

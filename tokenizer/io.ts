@@ -4,6 +4,7 @@
  * @module
  */
 
+import { writeFileAtomic } from "@copra/core";
 import { TokenizerError } from "./errors.ts";
 
 /**
@@ -48,12 +49,9 @@ export async function readTextFile(path: string): Promise<string> {
  * ```
  */
 export async function writeTextFileAtomic(path: string, text: string): Promise<void> {
-  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
   try {
-    await Deno.writeTextFile(temporary, text);
-    await Deno.rename(temporary, path);
+    await writeFileAtomic(path, text);
   } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
     throw new TokenizerError({
       source: path,
       field: "(file)",

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { CopraError } from "@copra/core";
 import {
   type AdamW,
   disposeParams,
@@ -80,7 +81,7 @@ export async function writeCheckpoint(
       final,
       "(folder)",
       "already exists; copra does not replace a checkpoint",
-      "",
+      undefined,
       "resume the run with --resume, or train into a new folder",
     );
   }
@@ -213,7 +214,7 @@ export async function readTrainingState(checkpoint: string): Promise<TrainingSta
       missing
         ? "is missing: this checkpoint holds weights only and cannot be resumed"
         : `cannot be read: ${(error as Error).message}`,
-      "",
+      undefined,
       `start a new run from its weights with --init ${checkpoint}`,
     );
   }
@@ -225,7 +226,7 @@ export async function readTrainingState(checkpoint: string): Promise<TrainingSta
       file,
       "(file)",
       `is not valid JSON (${(error as Error).message})`,
-      "",
+      undefined,
       `the file is damaged; resume from an earlier checkpoint by moving this one away, or start a new run with --init ${checkpoint}`,
     );
   }
@@ -239,7 +240,7 @@ function validateTrainingState(json: unknown, file: string): TrainingState {
       file,
       field,
       problem,
-      JSON.stringify(value) ?? "undefined",
+      value,
       "the file is damaged; resume from an earlier checkpoint by moving this one away",
     );
   };
@@ -268,22 +269,14 @@ function validateTrainingState(json: unknown, file: string): TrainingState {
  * ```ts
  * import assert from "node:assert/strict";
  * import { RunError } from "@copra/train";
- * const e = new RunError("runs/x/run.json", "options", "must be an object", "3", "pass the run's folder");
- * assert.equal(e.message, "runs/x/run.json: options: must be an object (got 3); pass the run's folder");
+ * const e = new RunError("runs/x/run.json", "options", "must be an object", 3, "pass the run's folder");
+ * assert.equal(e.message, "runs/x/run.json: options: must be an object (got 3). pass the run's folder");
  * ```
  */
-export class RunError extends Error {
-  /** The file or folder at fault. */
-  readonly file: string;
-  /** The field at fault, or `(file)`/`(folder)`. */
-  readonly field: string;
-
-  /** Builds the message from its parts; `value` is shown when non-empty. */
-  constructor(file: string, field: string, problem: string, value: string, hint: string) {
-    const shown = value === "" ? "" : ` (got ${value.length > 80 ? value.slice(0, 77) + "..." : value})`;
-    super(`${file}: ${field}: ${problem}${shown}${hint ? `; ${hint}` : ""}`);
+export class RunError extends CopraError {
+  /** Builds the message from its parts; `value` is shown when defined. */
+  constructor(file: string, field: string, problem: string, value: unknown, hint: string) {
+    super({ source: file, field, problem, value, hint: hint || undefined });
     this.name = "RunError";
-    this.file = file;
-    this.field = field;
   }
 }

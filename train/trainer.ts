@@ -50,12 +50,14 @@ import {
 } from "@copra/model";
 import { Rng } from "@copra/random";
 import type { Tokenizer } from "@copra/tokenizer";
+import { CopraError } from "@copra/core";
 import {
   type EpochMetrics,
   latestCheckpoint,
   readCheckpoint,
   readTrainingState,
   removeStalePartials,
+  RunError,
   type TrainingState,
   writeCheckpoint,
 } from "./run.ts";
@@ -147,10 +149,10 @@ export type TrainEvent =
  * import assert from "node:assert/strict";
  * import { TrainingDivergedError } from "@copra/train";
  * const e = new TrainingDivergedError({ epoch: 2, step: 7, what: "loss", value: NaN, lastFiniteLoss: 1.5, lr: 1e30 });
- * assert.match(e.message, /epoch 2, step 7: the loss is NaN \(last finite loss 1\.500\)/);
+ * assert.match(e.message, /^training: diverged at epoch 2, step 7: the loss is NaN \(last finite loss 1\.500\)/);
  * ```
  */
-export class TrainingDivergedError extends Error {
+export class TrainingDivergedError extends CopraError {
   /** The epoch that diverged. */
   readonly epoch: number;
   /** The step of the epoch (0-based), or -1 when the weights were found non-finite at the epoch's end. */
@@ -169,12 +171,15 @@ export class TrainingDivergedError extends Error {
   }) {
     const where = at.step >= 0 ? `epoch ${at.epoch}, step ${at.step}` : `the end of epoch ${at.epoch}`;
     const what = at.what === "weights" ? "some weights are not finite" : `the ${at.what} is ${at.value}`;
-    super(
-      `training diverged at ${where}: ${what} (last finite loss ${
+    super({
+      source: "training",
+      field: `diverged at ${where}`,
+      problem: `${what} (last finite loss ${
         at.lastFiniteLoss === null ? "none" : at.lastFiniteLoss.toFixed(3)
-      }); nothing of this epoch was saved. Lower the learning rate (now ${at.lr}) or clip gradients, then resume ` +
-        "from the last good checkpoint or start again",
-    );
+      }); nothing of this epoch was saved`,
+      hint: `lower the learning rate (now ${at.lr}) or clip gradients, then resume from the last good checkpoint ` +
+        "or start again",
+    });
     this.name = "TrainingDivergedError";
     this.epoch = at.epoch;
     this.step = at.step;
@@ -182,10 +187,10 @@ export class TrainingDivergedError extends Error {
   }
 }
 
-/** Throws a RangeError naming the first option of {@link TrainOptions} out of its range. */
+/** Throws a {@link RunError} naming the first option of {@link TrainOptions} out of its range. */
 function checkOptions(o: TrainOptions): void {
   const fail = (name: string, rule: string, value: unknown) => {
-    throw new RangeError(`train: ${name} must be ${rule} (got ${value})`);
+    throw new RunError("train options", name, `must be ${rule}`, value, "");
   };
   const integer = (name: string, value: number | undefined, min: number, optional = false) => {
     if (optional && value === undefined) return;
@@ -224,9 +229,15 @@ export async function train(
 ): Promise<{ metrics: EpochMetrics[]; params: GPT2Params }> {
   const { curriculum, tokenizer } = options;
   if (options.model.vocab_size !== tokenizer.vocabSize) {
-    throw new RangeError(`model.vocab_size ${options.model.vocab_size} ≠ tokenizer.vocabSize ${tokenizer.vocabSize}`);
+    throw new RunError(
+      "train options",
+      "model.vocab_size",
+      `must equal the tokenizer's vocabulary size ${tokenizer.vocabSize}`,
+      options.model.vocab_size,
+      "",
+    );
   }
-  if (trainItems.length === 0) throw new RangeError("train: no training items");
+  if (trainItems.length === 0) throw new RunError("train options", "trainItems", "no training items", undefined, "");
   checkOptions(options);
   await useBackend(options.backend);
   const ids = specialIds(tokenizer);
@@ -241,7 +252,13 @@ export async function train(
   let rng = new Rng(options.seed);
   const startEpoch = options.firstEpoch ?? 0;
   if (!Number.isInteger(startEpoch) || startEpoch < 0 || startEpoch >= options.epochs) {
-    throw new RangeError(`train: firstEpoch ${options.firstEpoch} must be an integer in [0, epochs ${options.epochs})`);
+    throw new RunError(
+      "train options",
+      "firstEpoch",
+      `must be an integer in [0, epochs ${options.epochs})`,
+      options.firstEpoch,
+      "",
+    );
   }
   let firstEpoch = startEpoch;
   const metrics: EpochMetrics[] = [];
@@ -251,10 +268,12 @@ export async function train(
   const savedState = resumeFrom ? await readTrainingState(resumeFrom.path) : null;
   const saved = resumeFrom ? { ...await readCheckpoint(resumeFrom.path), state: savedState! } : null;
   if (saved && saved.state.epoch !== resumeFrom!.epoch) {
-    throw new RangeError(
-      `${resumeFrom!.path}/state.json: epoch: says ${saved.state.epoch}, but the folder is checkpoint-${
-        resumeFrom!.epoch
-      }; the run folder was edited by hand: put the checkpoints back as copra wrote them`,
+    throw new RunError(
+      `${resumeFrom!.path}/state.json`,
+      "epoch",
+      `says ${saved.state.epoch}, but the folder is checkpoint-${resumeFrom!.epoch}`,
+      undefined,
+      "the run folder was edited by hand: put the checkpoints back as copra wrote them",
     );
   }
   const params: GPT2Params = saved?.params ?? options.initialParams ??

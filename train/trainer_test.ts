@@ -129,7 +129,10 @@ Deno.test("firstEpoch: a run from given weights starts at that epoch's stage and
   assert.deepEqual(metrics.map((m) => [m.epoch, m.stage, m.thoughts]), [[1, 1, 1], [2, 2, 2]]);
   assert.deepEqual((await latestCheckpoint(out))?.epoch, 2);
   disposeParams(params);
-  await assert.rejects(() => train(trainItems, validItems, { ...options, firstEpoch: 3 }), /firstEpoch 3/);
+  await assert.rejects(
+    () => train(trainItems, validItems, { ...options, firstEpoch: 3 }),
+    /firstEpoch: must be an integer in \[0, epochs 3\) \(got 3\)/,
+  );
 });
 
 Deno.test("cosine schedule: warm-up then a cosine to lr/10 over the run's updates, across epochs", async () => {
@@ -259,7 +262,7 @@ Deno.test("non-finite training stops at once with the step, keeps the last good 
   assert.equal(error.epoch, 1);
   assert.ok(error.step >= 0 && error.step < 2, `step ${error.step}`);
   assert.ok(error.lastFiniteLoss !== null && Number.isFinite(error.lastFiniteLoss));
-  assert.match(error.message, /training diverged at epoch 1, step \d: the (loss|gradient norm) is (NaN|Infinity)/);
+  assert.match(error.message, /training: diverged at epoch 1, step \d: the (loss|gradient norm) is (NaN|Infinity)/);
   assert.deepEqual(await snapshot(options.out), kept, "checkpoint-0 and metrics.jsonl untouched, no checkpoint-1");
   assert.equal(tf.memory().numTensors, before);
 });
@@ -272,7 +275,7 @@ Deno.test("NaN initial weights: the first step's loss stops the run", async () =
   params["ln_f.weight"].assign(tf.fill(params["ln_f.weight"].shape, NaN));
   await assert.rejects(
     train(trainItems, validItems, { ...options, initialParams: params }),
-    /training diverged at epoch 0, step 0: the loss is NaN \(last finite loss none\)/,
+    /training: diverged at epoch 0, step 0: the loss is NaN \(last finite loss none\)/,
   );
   assert.equal(await latestCheckpoint(options.out), null);
   disposeParams(params);
@@ -324,10 +327,10 @@ Deno.test("train refuses out-of-range options by name", async () => {
   const { trainItems, validItems, options } = await tinyRun(curriculum);
   for (
     const [extra, message] of [
-      [{ epochs: 0 }, /train: epochs must be an integer ≥ 1 \(got 0\)/],
-      [{ batchSize: 0 }, /train: batchSize must be an integer ≥ 1 \(got 0\)/],
-      [{ lr: 0 }, /train: lr must be a finite number > 0 \(got 0\)/],
-      [{ clipNorm: -1 }, /train: clipNorm must be null \(no clipping\) or a finite number > 0 \(got -1\)/],
+      [{ epochs: 0 }, /train options: epochs: must be an integer ≥ 1 \(got 0\)/],
+      [{ batchSize: 0 }, /train options: batchSize: must be an integer ≥ 1 \(got 0\)/],
+      [{ lr: 0 }, /train options: lr: must be a finite number > 0 \(got 0\)/],
+      [{ clipNorm: -1 }, /train options: clipNorm: must be null \(no clipping\) or a finite number > 0 \(got -1\)/],
     ] as const
   ) {
     await assert.rejects(train(trainItems, validItems, { ...options, ...extra }), message);
