@@ -8,6 +8,8 @@ import * as tf from "@tensorflow/tfjs";
 import type { Tensor } from "../tensors.ts";
 import { customOp } from "./custom_op.ts";
 
+const K = 2 * Math.sqrt(2 / Math.PI), A = 0.044715;
+
 /**
  * GPT-2's GELU: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as x·σ(z) with z = 2·√(2/π)·(x + 0.044715·x³)
  * — the same function (0.5·(1 + tanh(u)) = σ(2u)), equal to within 2e-7, and much faster on wasm, whose tanh
@@ -22,7 +24,6 @@ import { customOp } from "./custom_op.ts";
  * assert.ok(Math.abs(y - 0.5 * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (1 + 0.044715)))) < 1e-6);
  * ```
  */
-const K = 2 * Math.sqrt(2 / Math.PI), A = 0.044715;
 export const geluNew: (x: Tensor) => Tensor = customOp<[Tensor]>(([x], save) => {
   const x2 = tf.square(x);
   const s = tf.sigmoid(tf.mul(tf.mul(x, tf.add(tf.mul(x2, A), 1)), K)); // σ(k·x·(1 + a·x²))
