@@ -14,10 +14,9 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { writeFileAtomic } from "@copra/core";
 import { configToJson, type GPT2Config, parseConfigJson } from "./config.ts";
 import { ModelError } from "./errors.ts";
-import { readFile } from "./files.ts";
+import { readFile, writeModelFile } from "./files.ts";
 import { type GPT2Params, paramShapes } from "./params.ts";
 import { parseSafetensors, type SafetensorsFile, serializeSafetensors } from "./safetensors.ts";
 
@@ -177,19 +176,4 @@ export async function loadCheckpoint(dir: string): Promise<{ config: GPT2Config;
   const config = parseConfigJson(await readFile(configPath, (b) => new TextDecoder().decode(b)), configPath);
   const file = parseSafetensors(await readFile(weightsPath, (b) => b), weightsPath);
   return { config, params: paramsFromSafetensors(file, config, weightsPath) };
-}
-
-/** Writes bytes atomically (`@copra/core`), a failure as a {@link ModelError} naming the file. */
-export async function writeModelFile(path: string, bytes: Uint8Array): Promise<void> {
-  try {
-    await writeFileAtomic(path, bytes);
-  } catch (error) {
-    throw new ModelError({
-      source: path,
-      field: "(file)",
-      value: path,
-      problem: `cannot be written: ${error instanceof Error ? error.message : String(error)}`,
-      hint: "check that the folder exists and may be written (--allow-write)",
-    });
-  }
 }

@@ -1,9 +1,10 @@
 /**
- * Reading files with errors that name the path (internal to the model package).
+ * Reading and writing files with errors that name the path (internal to the model package).
  *
  * @module
  */
 
+import { writeFileAtomic } from "@copra/core";
 import { ModelError } from "./errors.ts";
 
 /** Reads a file; a failure becomes a {@link ModelError} naming the path (shared with the optimizer state). */
@@ -21,6 +22,21 @@ export async function readFile<T>(
       value: path,
       problem: `cannot be read: ${error instanceof Error ? error.message : String(error)}`,
       hint,
+    });
+  }
+}
+
+/** Writes bytes atomically (`@copra/core`), a failure as a {@link ModelError} naming the file. */
+export async function writeModelFile(path: string, bytes: Uint8Array): Promise<void> {
+  try {
+    await writeFileAtomic(path, bytes);
+  } catch (error) {
+    throw new ModelError({
+      source: path,
+      field: "(file)",
+      value: path,
+      problem: `cannot be written: ${error instanceof Error ? error.message : String(error)}`,
+      hint: "check that the folder exists and may be written (--allow-write)",
     });
   }
 }

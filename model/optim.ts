@@ -6,7 +6,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { writeModelFile } from "./checkpoint.ts";
+import { writeModelFile } from "./files.ts";
 import { readFile } from "./files.ts";
 import { ModelError } from "./errors.ts";
 import type { GPT2Params } from "./params.ts";

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 /** Entry points of the published packages. */
 const ENTRY_POINTS = [
   "mod.ts",
+  "core/mod.ts",
   "random/mod.ts",
   "tokenizer/mod.ts",
   "model/mod.ts",
