@@ -104,9 +104,13 @@ export function parseDataset(text: string, source = "argument"): CoconutItem[] {
  * Reads a data file (e.g. `../shared/data/prosqa_valid.json`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { loadDataset } from "@copra/data";
- * const items = await loadDataset("../shared/data/prosqa_valid.json");
+ * const path = `${await Deno.makeTempDir()}/mini.json`;
+ * await Deno.writeTextFile(path, '[{"question": "2+2?", "steps": ["<<2+2=4>>"], "answer": "4"}]');
+ * assert.equal((await loadDataset(path))[0].answer, "4");
+ * await assert.rejects(loadDataset(`${path}.missing`), /mini\.json\.missing: \(file\): cannot be read/);
  * ```
  */
 export async function loadDataset(path: string): Promise<CoconutItem[]> {

@@ -165,9 +165,17 @@ export async function saveCheckpoint(dir: string, params: GPT2Params, config: GP
  * `gpt2` files.
  *
  * @example
- * ```ts ignore
- * import { loadCheckpoint } from "@copra/model";
- * const { config, params } = await loadCheckpoint("checkpoints/gpt2");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { disposeParams, gpt2Config, initParams, loadCheckpoint, saveCheckpoint } from "@copra/model";
+ * const dir = await Deno.makeTempDir();
+ * const original = initParams(gpt2Config("nano", { vocab_size: 16 }), { seed: 3 });
+ * await saveCheckpoint(dir, original, gpt2Config("nano", { vocab_size: 16 }));
+ * const { config, params } = await loadCheckpoint(dir);
+ * assert.equal(config.vocab_size, 16);
+ * assert.deepEqual(await params["ln_f.bias"].data(), await original["ln_f.bias"].data());
+ * disposeParams(params);
+ * disposeParams(original);
  * ```
  */
 export async function loadCheckpoint(dir: string): Promise<{ config: GPT2Config; params: GPT2Params }> {

@@ -408,9 +408,19 @@ export async function saveOptimizerState(path: string, optimizer: AdamW): Promis
  * {@link ModelError} naming the file and the tensor at fault.
  *
  * @example
- * ```ts ignore
- * import { loadOptimizerState } from "@copra/model";
- * await loadOptimizerState("runs/x/optimizer.safetensors", optimizer);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { AdamW, loadOptimizerState, saveOptimizerState } from "@copra/model";
+ * const params = { w: tf.variable(tf.tensor1d([1, 2])) };
+ * const trained = new AdamW(params);
+ * trained.apply({ w: tf.tensor1d([0.5, -0.5]) });
+ * const path = `${await Deno.makeTempDir()}/optimizer.safetensors`;
+ * await saveOptimizerState(path, trained);
+ * const resumed = new AdamW(params);
+ * await loadOptimizerState(path, resumed);
+ * assert.equal(resumed.step, 1);
+ * await assert.rejects(loadOptimizerState(`${path}.missing`, resumed), /cannot be read/);
  * ```
  */
 export async function loadOptimizerState(path: string, optimizer: AdamW): Promise<void> {

