@@ -7,12 +7,12 @@
 
 import type { Command } from "commander";
 import { type DatasetKind, datasetStats, generateDataset, loadDataset, saveDataset } from "@copra/data";
-import { DEFAULT_TASK, graphOptions, int, oneOf, range } from "./options.ts";
+import { DEFAULT_TASK, int, oneOf, prosqaTask, range, taskOptions } from "./options.ts";
 import { fixed, table } from "./render.ts";
 
 /** Adds `copra data generate|stats` to the program. */
 export function addDataCommand(p: Command): void {
-  const dataGraph = graphOptions("prosqa");
+  const task = taskOptions("prosqa");
   const data = p.command("data").description("generate data sets and show their statistics");
   data.command("generate")
     .description("write a generated data set")
@@ -20,30 +20,23 @@ export function addDataCommand(p: Command): void {
     .requiredOption("--out <file>", "output JSON file")
     .option("--n <n>", "items", int("--n", 1), 1000)
     .option("--seed <n>", "seed", int("--seed", 0, 2 ** 32 - 1), 0)
-    .option("--min-hops <n>", "prosqa: shortest root→target path, at least", int("--min-hops", 1))
-    .option("--max-hops <n>", "prosqa: … at most", int("--max-hops", 1))
     .option(
       "--small",
       `prosqa: the small graphs of the default task (${
         DEFAULT_TASK.nodes.join("–")
       } nodes, ${DEFAULT_TASK.minHops}–${DEFAULT_TASK.maxHops} hops)`,
     )
-    .addOption(dataGraph[0])
-    .addOption(dataGraph[1])
-    .addOption(dataGraph[2])
-    .option("--hops <n>", "prontoqa: chain length", int("--hops", 1))
+    .addOption(task[0])
+    .addOption(task[1])
+    .addOption(task[2])
+    .addOption(task[3])
+    .addOption(task[4])
+    .option("--chain <n>", "prontoqa: chain length (hops)", int("--chain", 1))
     .option("--steps <min,max>", "arith: steps per problem, e.g. 2,4", range("--steps"))
     .action(async (kind: DatasetKind, o) => {
       const options: Record<string, unknown> = { n: o.n, seed: o.seed };
-      if (kind === "prosqa") {
-        Object.assign(options, o.small ? DEFAULT_TASK : {});
-        if (o.minHops !== undefined) options.minHops = o.minHops;
-        if (o.maxHops !== undefined) options.maxHops = o.maxHops;
-        if (o.maxChildren !== undefined) options.maxChildren = o.maxChildren;
-        if (o.balanceHops) options.balanceHops = true;
-        if (o.optionDecoys !== undefined) options.optionDecoys = o.optionDecoys;
-      }
-      if (kind === "prontoqa" && o.hops !== undefined) options.hops = o.hops;
+      if (kind === "prosqa") Object.assign(options, prosqaTask(o.small ? DEFAULT_TASK : {}, o));
+      if (kind === "prontoqa" && o.chain !== undefined) options.hops = o.chain;
       if (kind === "arith" && o.steps) options.steps = o.steps;
       const items = generateDataset(kind, options as never);
       await saveDataset(o.out, items);

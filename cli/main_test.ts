@@ -50,6 +50,26 @@ Deno.test("data generate and data stats", async () => {
   const { DEFAULT_TASK } = await import("./main.ts");
   const want = generateProsQA({ ...DEFAULT_TASK, n: 20, seed: 4, maxChildren: 1, balanceHops: true, optionDecoys: 1 });
   assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/chains.json`)), JSON.parse(JSON.stringify(want)));
+  // The same task flags in both commands give the same items: what `train --seed 5 --train-items 6 --nodes 6,7
+  // --hops 2,2` trains on is what `data generate prosqa` writes with those flags.
+  const same = await copra(
+    "data",
+    "generate",
+    "prosqa",
+    ...["--small", "--nodes", "6,7", "--hops", "2,2", "--n", "6", "--seed", "5", "--out", `${dir}/same.json`],
+  );
+  assert.equal(same.code, 0, same.out);
+  const { prosqaTask } = await import("./options.ts");
+  const trainTask = prosqaTask(DEFAULT_TASK, { nodes: [6, 7], hops: [2, 2] });
+  assert.deepEqual(
+    JSON.parse(await Deno.readTextFile(`${dir}/same.json`)),
+    JSON.parse(JSON.stringify(generateProsQA({ n: 6, seed: 5, ...trainTask }))),
+  );
+  const chain = await copra("data", "generate", "prontoqa", "--chain", "3", "--n", "2", "--out", `${dir}/chain.json`);
+  assert.equal(chain.code, 0, chain.out);
+  assert.ok(
+    JSON.parse(await Deno.readTextFile(`${dir}/chain.json`)).every((it: { steps: string[] }) => it.steps.length >= 3),
+  );
   const missing = await copra("data", "stats", `${dir}/nope.json`);
   assert.equal(missing.code, 1);
   assert.match(missing.out, /nope\.json: \(file\): cannot be read/);

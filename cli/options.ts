@@ -6,6 +6,7 @@
  */
 
 import { type Command, InvalidArgumentError, Option } from "commander";
+import type { ProsQAOptions } from "@copra/data";
 import { COCONUT_NANO } from "@copra/train";
 
 /** An integer option in [min, max]. */
@@ -170,13 +171,51 @@ export function backendOption(): Option {
     .default("wasm");
 }
 
-/** The ProsQA graph options shared by `train` and `data generate` (`generateProsQA`'s names), help prefixed. */
-export function graphOptions(prefix: string): [Option, Option, Option] {
+/** The ProsQA task flags, as parsed. */
+export interface TaskFlags {
+  /** `--nodes min,max`. */
+  nodes?: [number, number];
+  /** `--hops min,max`. */
+  hops?: [number, number];
+  /** `--balance-hops`. */
+  balanceHops?: boolean;
+  /** `--max-children n`. */
+  maxChildren?: number;
+  /** `--option-decoys n`. */
+  optionDecoys?: number;
+}
+
+/**
+ * The ProsQA task flags, declared once for `train` (its generated task) and `data generate prosqa`, so that the
+ * same flags give the same items in both (`generateProsQA`'s options; see {@link prosqaTask}).
+ */
+export function taskOptions(prefix: string): Option[] {
   return [
+    new Option("--nodes <min,max>", `${prefix}: nodes per graph (default task: ${DEFAULT_TASK.nodes})`)
+      .argParser(range("--nodes")),
+    new Option(
+      "--hops <min,max>",
+      `${prefix}: shortest root→target path (default task: ${DEFAULT_TASK.minHops},${DEFAULT_TASK.maxHops})`,
+    ).argParser(range("--hops")),
     new Option("--balance-hops", `${prefix}: every hop count of the range equally often`),
     new Option("--max-children <n>", `${prefix}: most children per node (1: no branches)`)
       .argParser(int("--max-children", 1)),
     new Option("--option-decoys <n>", `${prefix}: up to n extra parents per option that the person cannot reach`)
       .argParser(int("--option-decoys")),
   ];
+}
+
+/** `generateProsQA` options: `base` with the task flags applied (the mean node count follows `--nodes`). */
+export function prosqaTask(
+  base: Omit<ProsQAOptions, "n" | "seed">,
+  flags: TaskFlags,
+): Omit<ProsQAOptions, "n" | "seed"> {
+  return {
+    ...base,
+    ...(flags.nodes ? { nodes: flags.nodes, nodesMean: (flags.nodes[0] + flags.nodes[1]) / 2 } : {}),
+    ...(flags.hops ? { minHops: flags.hops[0], maxHops: flags.hops[1] } : {}),
+    ...(flags.maxChildren ? { maxChildren: flags.maxChildren } : {}),
+    ...(flags.balanceHops ? { balanceHops: true } : {}),
+    ...(flags.optionDecoys ? { optionDecoys: flags.optionDecoys } : {}),
+  };
 }

@@ -33,11 +33,11 @@ import {
   backendOption,
   DEFAULT_TASK,
   givenOnCommandLine,
-  graphOptions,
   int,
   num,
   oneOf,
-  range,
+  prosqaTask,
+  taskOptions,
 } from "./options.ts";
 import { epochTable, fixed, printSummary, ProgressBar } from "./render.ts";
 import { checkNewRunFolder, checkResumeFolder, writeRunJson } from "./run_folder.ts";
@@ -199,17 +199,10 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
     ];
     source = cli.data;
   } else {
-    const task = {
-      ...DEFAULT_TASK,
-      ...(cli.nodes ? { nodes: cli.nodes, nodesMean: (cli.nodes[0] + cli.nodes[1]) / 2 } : {}),
-      ...(cli.hops ? { minHops: cli.hops[0], maxHops: cli.hops[1] } : {}),
-      ...(cli.maxChildren ? { maxChildren: cli.maxChildren } : {}),
-      ...(cli.balanceHops ? { balanceHops: true } : {}),
-      ...(cli.optionDecoys ? { optionDecoys: cli.optionDecoys } : {}),
-    };
+    const task = prosqaTask(DEFAULT_TASK, cli);
     trainItems = generateProsQA({ n: cli.trainItems, seed: cli.seed, ...task });
     validItems = generateProsQA({ n: cli.evalItems, seed: cli.seed + 1_000_003, ...task });
-    source = `generated ProsQA-style (${task.nodes.join("–")} nodes, ${task.minHops}–${task.maxHops} hops${
+    source = `generated ProsQA-style (${task.nodes!.join("–")} nodes, ${task.minHops}–${task.maxHops} hops${
       cli.maxChildren ? `, ≤${cli.maxChildren} children per node` : ""
     }${cli.optionDecoys ? `, ≤${cli.optionDecoys} decoy parents per option` : ""})`;
     groups = [];
@@ -329,7 +322,7 @@ async function loadTokenizer(path: string): Promise<Tokenizer> {
 
 /** Adds `copra train` to the program. */
 export function addTrainCommand(p: Command): void {
-  const taskGraph = graphOptions("generated task");
+  const task = taskOptions("generated task");
   p.command("train")
     .description("train a method through its curriculum; without --data, on a generated small ProsQA-style task")
     .option("--config <file>", "JSON file with any of these options (camelCase keys)")
@@ -420,14 +413,10 @@ export function addTrainCommand(p: Command): void {
       oneOf("--optimizer-reset", ["every-epoch", "stage-switch", "never"] as const),
       RECIPE.optimizerReset,
     )
-    .option("--nodes <min,max>", `generated task: nodes per graph (default ${DEFAULT_TASK.nodes})`, range("--nodes"))
-    .option(
-      "--hops <min,max>",
-      `generated task: shortest root→target path (default ${DEFAULT_TASK.minHops},${DEFAULT_TASK.maxHops})`,
-      range("--hops"),
-    )
-    .addOption(taskGraph[0])
-    .addOption(taskGraph[1])
-    .addOption(taskGraph[2])
+    .addOption(task[0])
+    .addOption(task[1])
+    .addOption(task[2])
+    .addOption(task[3])
+    .addOption(task[4])
     .action((o, command: Command) => trainCommand(o as TrainCli, command));
 }
