@@ -7,7 +7,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { disposeParams, gpt2Config, gpt2Forward, initParams, saveCheckpoint, useBackend } from "../model/mod.ts";
+import { disposeParams, gpt2Config, gpt2Forward, initParams, saveCheckpoint, useBackend } from "@copra/model";
 import { findTorchPython, runTorchReference } from "./util.ts";
 
 /** The result line. */

@@ -9,23 +9,17 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { latentForward } from "../infer/mod.ts";
-import { AdamW, causalLmLoss, disposeParams, gpt2Config, initParams, useBackend, valueAndGrads } from "../model/mod.ts";
-import { Rng } from "../random/mod.ts";
-import { type KernelProfile, kernelProfile, median, torchStepMs } from "./util.ts";
+import { latentForward } from "@copra/infer";
+import { AdamW, causalLmLoss, disposeParams, gpt2Config, initParams, useBackend, valueAndGrads } from "@copra/model";
+import { Rng } from "@copra/random";
+import { kernelProfile, median, torchStepMs, type VersusTorch, versusTorch } from "./util.ts";
 
 /** The result line. */
-export interface CoconutStepResult {
+export interface CoconutStepResult extends VersusTorch {
   bench: "coconut-step";
   batch: number;
   seq: number;
   thoughts: number;
-  copra_ms: number;
-  torch_ms: number | null;
-  ratio_vs_torch: number | null;
-  blas: string | null;
-  profile?: KernelProfile;
-  note?: string;
 }
 
 /** Runs the benchmark. */
@@ -75,7 +69,7 @@ export async function benchCoconutStep(
   opt.dispose();
   disposeParams(params);
   const copraMs = median(times);
-  const { torchMs, note } = await torchStepMs([
+  const torch = await torchStepMs([
     "coconut-step",
     "--steps",
     String(steps),
@@ -88,17 +82,11 @@ export async function benchCoconutStep(
     "--vocab",
     String(vocab),
   ]);
-  const round = (x: number) => Math.round(x * 100) / 100;
   return {
     bench: "coconut-step",
     batch,
     seq,
     thoughts,
-    copra_ms: round(copraMs),
-    torch_ms: torchMs === null ? null : round(torchMs),
-    ratio_vs_torch: torchMs === null ? null : Math.round((torchMs / copraMs) * 1000) / 1000,
-    blas: info.blas?.library ?? null,
-    ...(profile ? { profile } : {}),
-    ...(note ? { note } : {}),
+    ...versusTorch(copraMs, torch, info.blas?.library ?? null, profile),
   };
 }

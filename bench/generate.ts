@@ -13,13 +13,13 @@
  * @module
  */
 
-import { buildPrompt, curriculumConfig, specialIds, tokenizeRecord } from "../curriculum/mod.ts";
-import { generateProsQA } from "../data/mod.ts";
-import { generate } from "../infer/mod.ts";
-import { disposeParams, initParams, useBackend } from "../model/mod.ts";
-import { COCONUT_TOKENS } from "../tokenizer/mod.ts";
+import { buildPrompt, curriculumConfig, specialIds, tokenizeRecord } from "@copra/curriculum";
+import { generateProsQA } from "@copra/data";
+import { generate } from "@copra/infer";
+import { disposeParams, initParams, useBackend } from "@copra/model";
+import { COCONUT_TOKENS } from "@copra/tokenizer";
 import { loadGpt2 } from "../tokenizer/testdata/references.ts";
-import { modelConfigFor } from "../train/mod.ts";
+import { modelConfigFor } from "@copra/train";
 import { median } from "./util.ts";
 
 /** The result line. */

@@ -8,7 +8,7 @@
  */
 
 import { parseArgs } from "node:util";
-import type { BackendName, PresetName } from "../model/mod.ts";
+import type { BackendName, PresetName } from "@copra/model";
 import { benchCheckpointTorch } from "./checkpoint_torch.ts";
 import { benchCoconutStep } from "./coconut_step.ts";
 import { benchGenerate } from "./generate.ts";

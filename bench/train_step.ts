@@ -8,21 +8,9 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs";
-import {
-  AdamW,
-  type BackendName,
-  causalLmLoss,
-  disposeParams,
-  gpt2Config,
-  gpt2Forward,
-  initParams,
-  type PresetName,
-  useBackend,
-  valueAndGrads,
-} from "../model/mod.ts";
-import { Rng } from "@copra/random";
-import { type KernelProfile, kernelProfile, median, torchStepMs } from "./util.ts";
+import { type BackendName, type PresetName, useBackend } from "@copra/model";
+import { trainRig } from "./rig.ts";
+import { kernelProfile, median, torchStepMs, type VersusTorch, versusTorch } from "./util.ts";
 
 /** Options of the train-step benchmark. */
 export interface TrainStepOptions {
@@ -35,18 +23,12 @@ export interface TrainStepOptions {
 }
 
 /** The result line. */
-export interface TrainStepResult {
+export interface TrainStepResult extends VersusTorch {
   bench: "train-step";
   preset: string;
   backend: string;
   batch: number;
   seq: number;
-  copra_ms: number;
-  torch_ms: number | null;
-  ratio_vs_torch: number | null;
-  blas?: string | null;
-  profile?: KernelProfile;
-  note?: string;
 }
 
 /** Runs the benchmark. */
@@ -55,37 +37,20 @@ export async function benchTrainStep(options: TrainStepOptions = {}): Promise<Tr
   const backend = options.backend ?? "wasm";
   const batch = options.batch ?? 16;
   const steps = options.steps ?? 20;
-  const config = gpt2Config(preset, { resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 });
-  const seq = Math.min(config.n_positions, 64);
   const info = await useBackend(backend);
-  const params = initParams(config, { seed: 0 });
-  const opt = new AdamW(params, { lr: 3e-4, weightDecay: 0 });
-  const rng = new Rng(0);
-  const step = async (): Promise<number> => {
-    const values = Int32Array.from({ length: batch * seq }, () => rng.int(config.vocab_size));
-    const ids = tf.tensor2d(values, [batch, seq], "int32");
-    const t0 = performance.now();
-    const { value, grads } = valueAndGrads(
-      params,
-      () => causalLmLoss(gpt2Forward(params, config, { ids }).logits!, ids),
-    );
-    const { gradNorm } = opt.apply(grads);
-    await value.data();
-    const ms = performance.now() - t0;
-    tf.dispose([ids, value, gradNorm, ...Object.values(grads)]);
-    return ms;
-  };
+  const rig = trainRig(preset);
+  const seq = Math.min(rig.config.n_positions, 64);
+  const step = async (): Promise<number> => (await rig.step(batch, seq)).ms;
   const times: number[] = [];
   for (let i = 0; i < steps + 3; i++) {
     const ms = await step();
     if (i >= 3) times.push(ms);
   }
   const profile = options.profile ? await kernelProfile(async () => void await step()) : undefined;
-  opt.dispose();
-  disposeParams(params);
+  rig.dispose();
   const copraMs = median(times);
 
-  const { torchMs, note } = preset === "gpt2-medium"
+  const torch = preset === "gpt2-medium"
     ? { torchMs: null, note: "no PyTorch preset for gpt2-medium" }
     : await torchStepMs([
       "train-step",
@@ -98,18 +63,12 @@ export async function benchTrainStep(options: TrainStepOptions = {}): Promise<Tr
       "--steps",
       String(steps),
     ]);
-  const round = (x: number) => Math.round(x * 100) / 100;
   return {
     bench: "train-step",
     preset,
     backend,
     batch,
     seq,
-    copra_ms: round(copraMs),
-    torch_ms: torchMs === null ? null : round(torchMs),
-    ratio_vs_torch: torchMs === null ? null : Math.round((torchMs / copraMs) * 1000) / 1000,
-    blas: info.blas?.library ?? null,
-    ...(profile ? { profile } : {}),
-    ...(note ? { note } : {}),
+    ...versusTorch(copraMs, torch, info.blas?.library ?? null, profile),
   };
 }

@@ -83,3 +83,31 @@ export async function kernelProfile(step: () => Promise<void>, top = 12): Promis
     top: [...byName].sort((a, b) => b[1][1] - a[1][1]).slice(0, top).map(([n, [c, ms]]) => [n, c, round(ms)]),
   };
 }
+
+/** The figures every timed benchmark line ends with: copra's and PyTorch's milliseconds, their ratio, and context. */
+export interface VersusTorch {
+  copra_ms: number;
+  torch_ms: number | null;
+  ratio_vs_torch: number | null;
+  blas: string | null;
+  profile?: KernelProfile;
+  note?: string;
+}
+
+/** Rounds and compares copra's median time with the PyTorch reference's (ratio: torch / copra, higher is better). */
+export function versusTorch(
+  copraMs: number,
+  torch: { torchMs: number | null; note?: string },
+  blas: string | null,
+  profile?: KernelProfile,
+): VersusTorch {
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return {
+    copra_ms: round(copraMs),
+    torch_ms: torch.torchMs === null ? null : round(torch.torchMs),
+    ratio_vs_torch: torch.torchMs === null ? null : Math.round((torch.torchMs / copraMs) * 1000) / 1000,
+    blas,
+    ...(profile ? { profile } : {}),
+    ...(torch.note ? { note: torch.note } : {}),
+  };
+}

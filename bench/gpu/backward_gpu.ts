@@ -1,4 +1,3 @@
-// deno-lint-ignore-file no-console
 /**
  * Where the WebGPU backward pass of GPT-2 spends its time: the cross-entropy gradient alone (logits held
  * constant), the LM head's two gradient products, the embedding-lookup gradient, and the transformer blocks'
@@ -10,7 +9,8 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { causalLmLoss, gpt2Config, gpt2Forward, initParams, type PresetName, useBackend } from "../../model/mod.ts";
+import { causalLmLoss, gpt2Config, gpt2Forward, initParams, type PresetName, useBackend } from "@copra/model";
+import { timePhase } from "../rig.ts";
 
 const [preset = "gpt2", batchText = "8", seqText = "256"] = Deno.args;
 const B = Number(batchText), T = Number(seqText);
@@ -19,35 +19,22 @@ const config = gpt2Config(preset as PresetName, { resid_pdrop: 0, embd_pdrop: 0,
 const params = initParams(config, { seed: 0 });
 const V = config.vocab_size, C = config.n_embd;
 const ids = tf.randomUniformInt([B, T], 0, V, 1) as tf.Tensor2D;
-async function time(name: string, f: () => tf.Tensor | tf.Tensor[], n = 3) {
-  const times: number[] = [];
-  for (let i = 0; i < n + 1; i++) {
-    const t0 = performance.now();
-    const out = f();
-    const list = Array.isArray(out) ? out : [out];
-    await tf.sum(list[0]).data();
-    if (i > 0) times.push(performance.now() - t0);
-    tf.dispose(list);
-  }
-  times.sort((a, b) => a - b);
-  console.log(JSON.stringify({ phase: name, ms: Math.round(times[times.length >> 1]) }));
-}
 const logits = tf.randomNormal([B, T, V]) as tf.Tensor3D;
 const hidden = tf.randomNormal([B * T, C]);
 const dLogits = tf.randomNormal([B * T, V]);
-await time("cross-entropy forward (logits given)", () => causalLmLoss(logits, ids));
-await time(
+await timePhase("cross-entropy forward (logits given)", () => causalLmLoss(logits, ids));
+await timePhase(
   "cross-entropy gradient wrt logits",
   () => tf.grad((l: tf.Tensor) => causalLmLoss(l as tf.Tensor3D, ids))(logits),
 );
-await time("LM head dW = dLᵀ·h (V×BT · BT×C)", () => tf.matMul(dLogits, hidden, true, false));
-await time("LM head dh = dL·W (BT×V · V×C)", () => tf.matMul(dLogits, params["wte.weight"]));
-await time("LM head forward h·Wᵀ", () => tf.matMul(hidden, params["wte.weight"], false, true));
-await time(
+await timePhase("LM head dW = dLᵀ·h (V×BT · BT×C)", () => tf.matMul(dLogits, hidden, true, false));
+await timePhase("LM head dh = dL·W (BT×V · V×C)", () => tf.matMul(dLogits, params["wte.weight"]));
+await timePhase("LM head forward h·Wᵀ", () => tf.matMul(hidden, params["wte.weight"], false, true));
+await timePhase(
   "embedding gradient (gather grad)",
   () => tf.grad((w: tf.Tensor) => tf.sum(tf.gather(w, tf.reshape(ids, [-1]))))(params["wte.weight"]),
 );
-await time("blocks backward (dhidden given)", () => {
+await timePhase("blocks backward (dhidden given)", () => {
   const dh = tf.randomNormal([B, T, C]);
   const g = tf.grads((x: tf.Tensor) =>
     tf.sum(tf.mul(gpt2Forward(params, config, { embeds: x as tf.Tensor3D, logits: "none" }).hidden, dh))

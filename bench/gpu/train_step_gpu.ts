@@ -11,45 +11,22 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs";
-import {
-  AdamW,
-  causalLmLoss,
-  disposeParams,
-  gpt2Config,
-  gpt2Forward,
-  initParams,
-  type PresetName,
-  useBackend,
-  valueAndGrads,
-} from "../../model/mod.ts";
-import { Rng } from "../../random/mod.ts";
+import { type PresetName, useBackend } from "@copra/model";
+import { trainRig } from "../rig.ts";
 
 const [preset = "gpt2", batchText = "8", seqText = "256", stepsText = "5"] = Deno.args;
 const batch = Number(batchText), seq = Number(seqText), steps = Number(stepsText);
 const info = await useBackend("webgpu");
-const config = gpt2Config(preset as PresetName, { resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 });
-const params = initParams(config, { seed: 0 });
-const opt = new AdamW(params, { lr: 3e-4, weightDecay: 0 });
-const rng = new Rng(0);
+const rig = trainRig(preset as PresetName);
 const times: number[] = [];
 let loss = NaN;
 for (let i = 0; i < steps + 2; i++) {
-  const ids = tf.tensor2d(
-    Int32Array.from({ length: batch * seq }, () => rng.int(config.vocab_size)),
-    [batch, seq],
-    "int32",
-  );
-  const t0 = performance.now();
-  const { value, grads } = valueAndGrads(params, () => causalLmLoss(gpt2Forward(params, config, { ids }).logits!, ids));
-  const { gradNorm } = opt.apply(grads);
-  loss = (await value.data())[0];
-  if (i >= 2) times.push(performance.now() - t0);
-  tf.dispose([ids, value, gradNorm, ...Object.values(grads)]);
+  const result = await rig.step(batch, seq);
+  loss = result.loss;
+  if (i >= 2) times.push(result.ms);
 }
 times.sort((a, b) => a - b);
-opt.dispose();
-disposeParams(params);
+rig.dispose();
 console.log(JSON.stringify({
   bench: "train-step-gpu",
   backend: "webgpu",
