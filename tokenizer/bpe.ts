@@ -10,6 +10,7 @@
 
 import { BYTE_TO_CHAR, byteLevelToBytes } from "./byte_level.ts";
 import { TokenizerError } from "./errors.ts";
+import { Vocabulary } from "./vocabulary.ts";
 
 /** Ids and merge ranks are packed as `rank * ID_LIMIT + id`; both stay below this bound. */
 const ID_LIMIT = 1 << 21;
@@ -35,14 +36,11 @@ export interface BpeOptions {
  * assert.deepEqual(bpe.encodeWord("abcab"), [257, 256]);
  * ```
  */
-export class Bpe {
+export class Bpe extends Vocabulary {
   /** Discriminates the model kinds of a {@link Tokenizer}. */
   readonly type: "BPE" = "BPE";
-  /** Byte-level text of each token, by id. */
-  readonly tokens: readonly string[];
   /** The merges in rank order. */
   readonly merges: readonly (readonly [string, string])[];
-  readonly #vocab: Map<string, number>;
   /** Token id of each single byte. */
   readonly #byteIds: Int32Array;
   /** `left * ID_LIMIT + right` → `rank * ID_LIMIT + mergedId`. */
@@ -59,28 +57,9 @@ export class Bpe {
         problem: `a vocabulary may hold at most ${ID_LIMIT - 1} tokens`,
       });
     }
-    const vocab = new Map<string, number>();
-    tokens.forEach((token, id) => {
-      if (typeof token !== "string" || token.length === 0) {
-        throw new TokenizerError({
-          source,
-          field: `vocab[${id}]`,
-          value: token,
-          problem: "a token must be a non-empty string",
-        });
-      }
-      if (vocab.has(token)) {
-        throw new TokenizerError({
-          source,
-          field: `vocab[${id}]`,
-          value: token,
-          problem: `token is listed twice (first with id ${vocab.get(token)})`,
-          hint: "each token needs exactly one id",
-        });
-      }
-      byteLevelToBytes(token, source, `vocab[${id}]`);
-      vocab.set(token, id);
-    });
+    super(tokens, source);
+    const vocab = this.ids;
+    tokens.forEach((token, id) => byteLevelToBytes(token, source, `vocab[${id}]`));
     const byteIds = new Int32Array(256);
     for (let b = 0; b < 256; b++) {
       const id = vocab.get(BYTE_TO_CHAR[b]);
@@ -126,31 +105,9 @@ export class Bpe {
       // A repeated merge keeps its first (lowest) rank, as in GPT-2's rank table.
       if (!pairs.has(key)) pairs.set(key, rank * ID_LIMIT + merged!);
     });
-    this.tokens = tokens;
     this.merges = merges;
-    this.#vocab = vocab;
     this.#byteIds = byteIds;
     this.#pairs = pairs;
-  }
-
-  /** Number of tokens. */
-  get size(): number {
-    return this.tokens.length;
-  }
-
-  /**
-   * Id of a token given as byte-level text, or `undefined`.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { Bpe, BYTE_TO_CHAR } from "@copra/tokenizer";
-   * const bpe = new Bpe(BYTE_TO_CHAR.slice(), []);
-   * assert.equal(bpe.tokenToId("a"), 97);
-   * ```
-   */
-  tokenToId(token: string): number | undefined {
-    return this.#vocab.get(token);
   }
 
   /**
@@ -164,7 +121,7 @@ export class Bpe {
    * assert.deepEqual(bpe.encodeBytes(new TextEncoder().encode("hih")), [256, 104]);
    * ```
    */
-  encodeBytes(bytes: Uint8Array): number[] {
+  override encodeBytes(bytes: Uint8Array): number[] {
     const n = bytes.length;
     const ids: number[] = new Array(n);
     for (let i = 0; i < n; i++) ids[i] = this.#byteIds[bytes[i]];
@@ -186,21 +143,6 @@ export class Bpe {
       if (best < len - 1) packed[best] = this.#pairRank(ids[best], ids[best + 1]);
     }
     return ids;
-  }
-
-  /**
-   * Token ids of one pre-token given as text (encoded as UTF-8 first).
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { Bpe, BYTE_TO_CHAR } from "@copra/tokenizer";
-   * const bpe = new Bpe([...BYTE_TO_CHAR, "hi"], [["h", "i"]]);
-   * assert.deepEqual(bpe.encodeWord("hi"), [256]);
-   * ```
-   */
-  encodeWord(word: string): number[] {
-    return this.encodeBytes(new TextEncoder().encode(word));
   }
 
   #pairRank(left: number, right: number): number {

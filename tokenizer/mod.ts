@@ -40,3 +40,4 @@ export { trainBpe } from "./train_bpe.ts";
 export type { TrainBpeOptions } from "./train_bpe.ts";
 export * from "./train_word_level.ts";
 export * from "./word_level.ts";
+export * from "./vocabulary.ts";

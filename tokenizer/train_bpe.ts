@@ -13,6 +13,7 @@
 import { Bpe } from "./bpe.ts";
 import { BYTE_ORDER, BYTE_TOKENS } from "./byte_level.ts";
 import { TokenizerError } from "./errors.ts";
+import { minFrequencyOption } from "./train_options.ts";
 import { GPT2_SPLIT_PATTERN } from "./pretokenize.ts";
 import { END_OF_TEXT, Tokenizer } from "./tokenizer.ts";
 
@@ -43,15 +44,7 @@ const KEY = 1 << 21;
  */
 export function trainBpe(texts: Iterable<string>, options: TrainBpeOptions): Tokenizer<Bpe> {
   const specials = checkSpecials(options.specialTokens ?? [END_OF_TEXT]);
-  const minFrequency = options.minFrequency ?? 2;
-  if (!Number.isInteger(minFrequency) || minFrequency < 1) {
-    throw new TokenizerError({
-      source: "argument",
-      field: "minFrequency",
-      value: options.minFrequency,
-      problem: "must be an integer of at least 1",
-    });
-  }
+  const minFrequency = minFrequencyOption(options.minFrequency, 2);
   const vocabSize = options.vocabSize;
   if (!Number.isInteger(vocabSize) || vocabSize < 256 + specials.length || vocabSize >= KEY) {
     throw new TokenizerError({

@@ -7,6 +7,7 @@
 
 import { bytesToByteLevel } from "./byte_level.ts";
 import { TokenizerError } from "./errors.ts";
+import { minFrequencyOption } from "./train_options.ts";
 import { GPT2_SPLIT_PATTERN } from "./pretokenize.ts";
 import { END_OF_TEXT, type SpecialToken, Tokenizer } from "./tokenizer.ts";
 import { checkSpecials } from "./train_bpe.ts";
@@ -55,15 +56,7 @@ export function trainWordLevel(texts: Iterable<string>, options: TrainWordLevelO
       problem: "must be a non-empty string that is not also in specialTokens",
     });
   }
-  const minFrequency = options.minFrequency ?? 1;
-  if (!Number.isInteger(minFrequency) || minFrequency < 1) {
-    throw new TokenizerError({
-      source: "argument",
-      field: "minFrequency",
-      value: options.minFrequency,
-      problem: "must be an integer of at least 1",
-    });
-  }
+  const minFrequency = minFrequencyOption(options.minFrequency, 1);
   const reserved = 1 + specials.length;
   const maxVocabSize = options.maxVocabSize ?? Infinity;
   if (maxVocabSize !== Infinity && (!Number.isInteger(maxVocabSize) || maxVocabSize < reserved)) {

@@ -10,6 +10,7 @@
 
 import { byteLevelToBytes, bytesToByteLevel } from "./byte_level.ts";
 import { TokenizerError } from "./errors.ts";
+import { Vocabulary } from "./vocabulary.ts";
 
 /** Options of {@link WordLevel}. */
 export interface WordLevelOptions {
@@ -30,40 +31,19 @@ export interface WordLevelOptions {
  * assert.deepEqual(model.encodeWord(" was"), [2]);
  * ```
  */
-export class WordLevel {
+export class WordLevel extends Vocabulary {
   /** Discriminates the model kinds of a {@link Tokenizer}. */
   readonly type: "WordLevel" = "WordLevel";
-  /** Byte-level text of each token, by id. */
-  readonly tokens: readonly string[];
   /** The token that stands for any word not in the vocabulary. */
   readonly unkToken: string;
   /** Id of `unkToken`. */
   readonly unkId: number;
-  readonly #vocab: Map<string, number>;
 
   /** Validates the vocabulary; throws {@link TokenizerError} naming the entry at fault. */
   constructor(tokens: readonly string[], unkToken: string, options: WordLevelOptions = {}) {
     const source = options.source ?? "argument";
-    const vocab = new Map<string, number>();
-    tokens.forEach((token, id) => {
-      if (typeof token !== "string" || token.length === 0) {
-        throw new TokenizerError({
-          source,
-          field: `vocab[${id}]`,
-          value: token,
-          problem: "a token must be a non-empty string",
-        });
-      }
-      if (vocab.has(token)) {
-        throw new TokenizerError({
-          source,
-          field: `vocab[${id}]`,
-          value: token,
-          problem: `token is listed twice (first with id ${vocab.get(token)})`,
-        });
-      }
-      vocab.set(token, id);
-    });
+    super(tokens, source);
+    const vocab = this.ids;
     const unkId = vocab.get(unkToken);
     if (unkId === undefined) {
       throw new TokenizerError({
@@ -77,29 +57,8 @@ export class WordLevel {
     tokens.forEach((token, id) => {
       if (id !== unkId) byteLevelToBytes(token, source, `vocab[${id}]`);
     });
-    this.tokens = tokens;
     this.unkToken = unkToken;
     this.unkId = unkId;
-    this.#vocab = vocab;
-  }
-
-  /** Number of tokens. */
-  get size(): number {
-    return this.tokens.length;
-  }
-
-  /**
-   * Id of a token given as byte-level text, or `undefined`.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { WordLevel } from "@copra/tokenizer";
-   * assert.equal(new WordLevel(["a", "<unk>"], "<unk>").tokenToId("a"), 0);
-   * ```
-   */
-  tokenToId(token: string): number | undefined {
-    return this.#vocab.get(token);
   }
 
   /**
@@ -113,22 +72,7 @@ export class WordLevel {
    * assert.deepEqual(model.encodeBytes(new TextEncoder().encode("hi")), [0]);
    * ```
    */
-  encodeBytes(bytes: Uint8Array): number[] {
-    return [this.#vocab.get(bytesToByteLevel(bytes)) ?? this.unkId];
-  }
-
-  /**
-   * Token id of one pre-token given as text.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { WordLevel } from "@copra/tokenizer";
-   * const model = new WordLevel(["hi", "<unk>"], "<unk>");
-   * assert.deepEqual(model.encodeWord("ho"), [1]);
-   * ```
-   */
-  encodeWord(word: string): number[] {
-    return this.encodeBytes(new TextEncoder().encode(word));
+  override encodeBytes(bytes: Uint8Array): number[] {
+    return [this.ids.get(bytesToByteLevel(bytes)) ?? this.unkId];
   }
 }
