@@ -49,6 +49,28 @@ export function formatValue(value: unknown): string {
 }
 
 /**
+ * The details of a file that could not be read or written, for any package's error class: the path as source
+ * and value, field `(file)`, and the system's reason.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CopraError, fileProblem } from "@copra/core";
+ * const e = new CopraError(fileProblem("a.json", "read", new Error("No such file"), "check the path"));
+ * assert.equal(e.message, 'a.json: (file): cannot be read: No such file (got "a.json"). check the path');
+ * ```
+ */
+export function fileProblem(
+  path: string,
+  action: "read" | "written",
+  error: unknown,
+  hint?: string,
+): ErrorDetails & { source: string; value: string } {
+  const reason = error instanceof Error ? error.message : String(error);
+  return { source: path, field: "(file)", value: path, problem: `cannot be ${action}: ${reason}`, hint };
+}
+
+/**
  * The base of copra's errors. The message is `source: item i: field: problem (got value). hint`, each part only
  * when given; the parts are kept as properties.
  *

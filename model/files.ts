@@ -4,7 +4,7 @@
  * @module
  */
 
-import { writeFileAtomic } from "@copra/core";
+import { fileProblem, writeFileAtomic } from "@copra/core";
 import { ModelError } from "./errors.ts";
 
 /** Reads a file; a failure becomes a {@link ModelError} naming the path (shared with the optimizer state). */
@@ -16,13 +16,7 @@ export async function readFile<T>(
   try {
     return convert(await Deno.readFile(path));
   } catch (error) {
-    throw new ModelError({
-      source: path,
-      field: "(file)",
-      value: path,
-      problem: `cannot be read: ${error instanceof Error ? error.message : String(error)}`,
-      hint,
-    });
+    throw new ModelError(fileProblem(path, "read", error, hint));
   }
 }
 
@@ -31,12 +25,8 @@ export async function writeModelFile(path: string, bytes: Uint8Array): Promise<v
   try {
     await writeFileAtomic(path, bytes);
   } catch (error) {
-    throw new ModelError({
-      source: path,
-      field: "(file)",
-      value: path,
-      problem: `cannot be written: ${error instanceof Error ? error.message : String(error)}`,
-      hint: "check that the folder exists and may be written (--allow-write)",
-    });
+    throw new ModelError(
+      fileProblem(path, "written", error, "check that the folder exists and may be written (--allow-write)"),
+    );
   }
 }

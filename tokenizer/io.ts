@@ -4,7 +4,7 @@
  * @module
  */
 
-import { writeFileAtomic } from "@copra/core";
+import { fileProblem, writeFileAtomic } from "@copra/core";
 import { TokenizerError } from "./errors.ts";
 
 /**
@@ -24,13 +24,9 @@ export async function readTextFile(path: string): Promise<string> {
   try {
     return await Deno.readTextFile(path);
   } catch (error) {
-    throw new TokenizerError({
-      source: path,
-      field: "(file)",
-      value: path,
-      problem: `cannot be read: ${error instanceof Error ? error.message : String(error)}`,
-      hint: "check the path and that the process may read it (--allow-read)",
-    });
+    throw new TokenizerError(
+      fileProblem(path, "read", error, "check the path and that the process may read it (--allow-read)"),
+    );
   }
 }
 
@@ -52,12 +48,13 @@ export async function writeTextFileAtomic(path: string, text: string): Promise<v
   try {
     await writeFileAtomic(path, text);
   } catch (error) {
-    throw new TokenizerError({
-      source: path,
-      field: "(file)",
-      value: path,
-      problem: `cannot be written: ${error instanceof Error ? error.message : String(error)}`,
-      hint: "check that the folder exists and that the process may write there (--allow-write)",
-    });
+    throw new TokenizerError(
+      fileProblem(
+        path,
+        "written",
+        error,
+        "check that the folder exists and that the process may write there (--allow-write)",
+      ),
+    );
   }
 }
