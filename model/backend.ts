@@ -185,37 +185,38 @@ function registerWasmFixes(): void {
  * at T=280) by row copies on the wasm heap: each piece is `outer` contiguous runs of the input.
  */
 function registerSplitV(): void {
-  const original = tf.getKernel("SplitV", "wasm");
-  if (!original) return;
-  tf.unregisterKernel("SplitV", "wasm");
-  tf.registerKernel({
-    kernelName: "SplitV",
-    backendName: "wasm",
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const { x } = inputs as { x: tf.TensorInfo };
-      const { numOrSizeSplits, axis } = attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
-      const wasm = wasmHeap(backend);
-      const ax = tf.util.parseAxisParam(axis, x.shape)[0];
-      const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
-      const outer = x.shape.slice(0, ax).reduce((a, b) => a * b, 1);
-      const inner = x.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
-      const row = x.shape[ax] * inner;
-      const outs = sizes.map((size) => wasm.makeOutput(x.shape.map((d, i) => (i === ax ? size : d)), x.dtype));
-      // Views taken after every allocation (which may grow the wasm memory).
-      const src = wasm.typedArrayFromHeap(x);
-      let offset = 0;
-      outs.forEach((out, j) => {
-        const run = sizes[j] * inner;
-        const dst = wasm.typedArrayFromHeap(out);
-        for (let r = 0; r < outer; r++) {
-          const from = r * row + offset;
-          dst.set(src.subarray(from, from + run), r * run);
-        }
-        offset += run;
-      });
-      return outs;
-    },
+  replaceWasmKernel("SplitV", () => ({ inputs, attrs, backend }) => {
+    const { x } = inputs as { x: tf.TensorInfo };
+    const { numOrSizeSplits, axis } = attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+    const wasm = wasmHeap(backend);
+    const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
+    const outer = x.shape.slice(0, ax).reduce((a, b) => a * b, 1);
+    const inner = x.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
+    const row = x.shape[ax] * inner;
+    const outs = sizes.map((size) => wasm.makeOutput(x.shape.map((d, i) => (i === ax ? size : d)), x.dtype));
+    // Views taken after every allocation (which may grow the wasm memory).
+    const src = wasm.typedArrayFromHeap(x);
+    let offset = 0;
+    outs.forEach((out, j) => {
+      const run = sizes[j] * inner;
+      const dst = wasm.typedArrayFromHeap(out);
+      for (let r = 0; r < outer; r++) {
+        const from = r * row + offset;
+        dst.set(src.subarray(from, from + run), r * run);
+      }
+      offset += run;
+    });
+    return outs;
   });
+}
+
+/** Swaps a wasm kernel for copra's own; `make` gets tfjs's original, for the cases it still serves. */
+function replaceWasmKernel(name: string, make: (original: tf.KernelConfig) => tf.KernelFunc): void {
+  const original = tf.getKernel(name, "wasm");
+  if (!original) return;
+  tf.unregisterKernel(name, "wasm");
+  tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc: make(original) });
 }
 
 /**
@@ -223,18 +224,11 @@ function registerSplitV(): void {
  * immutable, and the engine clones every tensor a custom gradient saves (~100 copies per training step).
  */
 function registerIdentity(): void {
-  const original = tf.getKernel("Identity", "wasm");
-  if (!original) return;
-  tf.unregisterKernel("Identity", "wasm");
-  tf.registerKernel({
-    kernelName: "Identity",
-    backendName: "wasm",
-    kernelFunc: (args) => {
-      const { x } = args.inputs as { x: tf.TensorInfo };
-      if (x.dtype === "string") return original.kernelFunc(args);
-      wasmHeap(args.backend).incRef(x.dataId);
-      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-    },
+  replaceWasmKernel("Identity", (original) => (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype === "string") return original.kernelFunc(args);
+    wasmHeap(args.backend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
 }
 
