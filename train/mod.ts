@@ -28,5 +28,8 @@
 
 export * from "./run.ts";
 export * from "./trainer.ts";
+export * from "./options.ts";
+export * from "./evaluate.ts";
+export * from "./diverged.ts";
 export * from "./setup.ts";
 export * from "./regime.ts";

@@ -1,8 +1,7 @@
 /**
- * The trainer: runs a method's curriculum over epochs — per-epoch shuffle, the stage of each epoch and each
- * example, gradient accumulation to an effective batch, AdamW with the chosen reset policy, dropout — and after
- * each epoch measures validation loss and generation accuracy, writes a checkpoint, and appends metrics. It
- * emits typed events and never prints. A run resumes from its latest checkpoint and continues exactly.
+ * The trainer: a method's curriculum over epochs (shuffles, stages, gradient accumulation, AdamW and its reset
+ * policy, dropout); after each epoch, validation loss and accuracy, a checkpoint and a metrics line. Typed events,
+ * no printing; a run resumes from its latest checkpoint exactly.
  *
  * @module
  */
@@ -10,7 +9,6 @@
 import * as tf from "@tensorflow/tfjs";
 import {
   buildExample,
-  buildPrompt,
   collate,
   type CurriculumConfig,
   drawStage,
@@ -24,19 +22,10 @@ import {
   type TokenizedRecord,
   tokenizeRecord,
 } from "@copra/curriculum";
-import {
-  classifyFirstStep,
-  classifyPath,
-  type CoconutItem,
-  type FirstStepClass,
-  hasGraphKeys,
-  isCorrect,
-  type PathClass,
-} from "@copra/data";
-import { generate, type LatentBatch, latentForward } from "@copra/infer";
+import type { CoconutItem } from "@copra/data";
+import { type LatentBatch, latentForward } from "@copra/infer";
 import {
   AdamW,
-  type BackendName,
   causalLmLoss,
   disposeParams,
   type GPT2Config,
@@ -49,8 +38,6 @@ import {
   warmupCosineLr,
 } from "@copra/model";
 import { Rng } from "@copra/random";
-import type { Tokenizer } from "@copra/tokenizer";
-import { CopraError } from "@copra/core";
 import {
   type EpochMetrics,
   latestCheckpoint,
@@ -61,156 +48,9 @@ import {
   type TrainingState,
   writeCheckpoint,
 } from "./run.ts";
-
-/** Everything a training run needs besides its data. */
-export interface TrainOptions {
-  /** The curriculum (method, stages, …). */
-  curriculum: CurriculumConfig;
-  /** The model's configuration; `vocab_size` must equal the tokenizer's. */
-  model: GPT2Config;
-  /** The tokenizer, with Coconut's special tokens. */
-  tokenizer: Tokenizer;
-  /** Number of epochs. */
-  epochs: number;
-  /** Examples per forward pass. */
-  batchSize: number;
-  /** Effective batch: gradients of ⌈effective / batchSize⌉ micro-batches are averaged per update. */
-  effectiveBatch: number;
-  /** Learning rate. */
-  lr: number;
-  /** AdamW weight decay. */
-  weightDecay: number;
-  /** Gradient-norm clip, or null. */
-  clipNorm: number | null;
-  /** Seed of initialisation, shuffling, stage draws and dropout. */
-  seed: number;
-  /** Backend. */
-  backend: BackendName;
-  /** Folder of the run (checkpoints, metrics.jsonl); created if missing. */
-  out: string;
-  /**
-   * Continue from the latest checkpoint in `out` (its `state.json` must be intact); with no checkpoint yet, start
-   * from epoch 0. Temporary folders a killed run left behind are removed first.
-   */
-  resume?: boolean;
-  /** Validation items evaluated for accuracy each epoch (all by default). */
-  evalItems?: number;
-  /** Generation limit during evaluation. Default 64. */
-  maxNewTokens?: number;
-  /** Initial weights instead of a fresh initialisation (e.g. a CoT run's checkpoint for Coconut). */
-  initialParams?: GPT2Params;
-  /**
-   * The curriculum epoch to start at (default 0): with weights from a CoT run, `epochsPerStage` starts Coconut at
-   * stage 1. Epochs `firstEpoch … epochs − 1` are trained, and numbered so.
-   */
-  firstEpoch?: number;
-  /**
-   * Learning-rate schedule over the run's updates: `"constant"` (default, as the official code) or `"cosine"`:
-   * linear warm-up over `warmupSteps` updates, then a cosine from `lr` down to `lr / 10` at the last update.
-   */
-  lrSchedule?: "constant" | "cosine";
-  /** Warm-up updates of the cosine schedule. Default 0. */
-  warmupSteps?: number;
-}
-
-/** What the trainer reports while it works. */
-export type TrainEvent =
-  | {
-    type: "start";
-    epochs: number;
-    stepsPerEpoch: number;
-    parameters: number;
-    backend: string;
-    resumedFrom: number | null;
-    /** Temporary checkpoint folders of a killed run that a resume removed. */
-    removedPartials: string[];
-  }
-  | { type: "epoch-start"; epoch: number; stage: number; optimizerReset: boolean }
-  | {
-    type: "step";
-    epoch: number;
-    step: number;
-    stepsPerEpoch: number;
-    loss: number;
-    lr: number;
-    tokensPerSecond: number;
-  }
-  | { type: "evaluate"; epoch: number; done: number; total: number }
-  | { type: "epoch"; metrics: EpochMetrics }
-  | { type: "checkpoint"; epoch: number; path: string }
-  | { type: "done"; metrics: EpochMetrics[]; params: GPT2Params };
-
-/**
- * Training stopped because a loss, a gradient norm or a weight stopped being finite. Nothing of the diverged
- * epoch is saved: the run folder's latest checkpoint is the last good one.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { TrainingDivergedError } from "@copra/train";
- * const e = new TrainingDivergedError({ epoch: 2, step: 7, what: "loss", value: NaN, lastFiniteLoss: 1.5, lr: 1e30 });
- * assert.match(e.message, /^training: diverged at epoch 2, step 7: the loss is NaN \(last finite loss 1\.500\)/);
- * ```
- */
-export class TrainingDivergedError extends CopraError {
-  /** The epoch that diverged. */
-  readonly epoch: number;
-  /** The step of the epoch (0-based), or -1 when the weights were found non-finite at the epoch's end. */
-  readonly step: number;
-  /** The last finite training loss, or null if there was none. */
-  readonly lastFiniteLoss: number | null;
-
-  /** Builds the message from what went wrong where. */
-  constructor(at: {
-    epoch: number;
-    step: number;
-    what: "loss" | "gradient norm" | "weights";
-    value: number;
-    lastFiniteLoss: number | null;
-    lr: number;
-  }) {
-    const where = at.step >= 0 ? `epoch ${at.epoch}, step ${at.step}` : `the end of epoch ${at.epoch}`;
-    const what = at.what === "weights" ? "some weights are not finite" : `the ${at.what} is ${at.value}`;
-    super({
-      source: "training",
-      field: `diverged at ${where}`,
-      problem: `${what} (last finite loss ${
-        at.lastFiniteLoss === null ? "none" : at.lastFiniteLoss.toFixed(3)
-      }); nothing of this epoch was saved`,
-      hint: `lower the learning rate (now ${at.lr}) or clip gradients, then resume from the last good checkpoint ` +
-        "or start again",
-    });
-    this.name = "TrainingDivergedError";
-    this.epoch = at.epoch;
-    this.step = at.step;
-    this.lastFiniteLoss = at.lastFiniteLoss;
-  }
-}
-
-/** Throws a {@link RunError} naming the first option of {@link TrainOptions} out of its range. */
-function checkOptions(o: TrainOptions): void {
-  const fail = (name: string, rule: string, value: unknown) => {
-    throw new RunError("train options", name, `must be ${rule}`, value, "");
-  };
-  const integer = (name: string, value: number | undefined, min: number, optional = false) => {
-    if (optional && value === undefined) return;
-    if (!Number.isInteger(value) || value! < min) fail(name, `an integer ≥ ${min}`, value);
-  };
-  integer("epochs", o.epochs, 1);
-  integer("batchSize", o.batchSize, 1);
-  integer("effectiveBatch", o.effectiveBatch, 1);
-  integer("seed", o.seed, 0);
-  integer("evalItems", o.evalItems, 0, true);
-  integer("maxNewTokens", o.maxNewTokens, 1, true);
-  integer("warmupSteps", o.warmupSteps, 0, true);
-  if (!(Number.isFinite(o.lr) && o.lr > 0)) fail("lr", "a finite number > 0", o.lr);
-  if (!(Number.isFinite(o.weightDecay) && o.weightDecay >= 0)) {
-    fail("weightDecay", "a finite number ≥ 0", o.weightDecay);
-  }
-  if (o.clipNorm !== null && !(Number.isFinite(o.clipNorm) && o.clipNorm > 0)) {
-    fail("clipNorm", "null (no clipping) or a finite number > 0", o.clipNorm);
-  }
-}
+import { TrainingDivergedError } from "./diverged.ts";
+import { checkTrainOptions, type TrainEvent, type TrainOptions } from "./options.ts";
+import { evaluate } from "./evaluate.ts";
 
 /**
  * Trains and returns the per-epoch metrics and the final parameters (which the caller disposes).
@@ -254,7 +94,7 @@ export async function train(
     );
   }
   if (trainItems.length === 0) throw new RunError("train options", "trainItems", "no training items", undefined, "");
-  checkOptions(options);
+  checkTrainOptions(options);
   await useBackend(options.backend);
   const ids = specialIds(tokenizer);
   const trainRecords = trainItems.map((it) => tokenizeRecord(tokenizer, it));
@@ -508,123 +348,4 @@ async function validationLoss(
     tf.dispose([loss, tensors.ids, tensors.attentionMask, tensors.positionIds, tensors.labels]);
   }
   return total / count;
-}
-
-/** Options of {@link evaluate}. */
-export interface EvaluateOptions {
-  /** Prompts per generation batch. */
-  batchSize: number;
-  /** Generation limit. */
-  maxNewTokens: number;
-  /** Thoughts in Coconut-style prompts. Default maxLatentStage·c. */
-  thoughts?: number;
-  /** Called after each batch. */
-  progress?: (done: number, total: number) => void;
-}
-
-/** What {@link evaluate} measured. */
-export interface Evaluation {
-  /** Exact-match accuracy. */
-  accuracy: number;
-  /** Mean generated tokens per answer (thoughts excluded). */
-  meanTokens: number;
-  /** Thoughts per answer. */
-  thoughts: number;
-  /** The generated texts. */
-  outputs: string[];
-  /** Mean wall-clock milliseconds per answer (batch time / batch size). */
-  msPerAnswer: number;
-  /**
-   * For ProsQA items (with graph keys): the share of outputs in each {@link PathClass}, and `validPaths`, the
-   * share whose written steps are a valid path from the root to the target (correct or longer path). Null for
-   * other data.
-   */
-  paths: Partial<Record<PathClass, number>> | null;
-  /** Share of outputs with a valid reasoning path (ProsQA items), or null. */
-  validPaths: number | null;
-  /** For ProsQA items: the share of outputs whose first written step is of each {@link FirstStepClass}, or null. */
-  firstSteps: Partial<Record<FirstStepClass, number>> | null;
-}
-
-/**
- * Greedy generation on items: accuracy, mean generated tokens, thoughts per answer, latency.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { curriculumConfig, specialIds, tokenizeRecord } from "@copra/curriculum";
- * import { generateProsQA } from "@copra/data";
- * import { disposeParams, initParams, useBackend } from "@copra/model";
- * import { buildTokenizer, evaluate, modelConfigFor } from "@copra/train";
- * await useBackend("cpu");
- * const items = generateProsQA({ n: 2, seed: 1, nodes: [5, 6], nodesMean: 5.5, minHops: 2, maxHops: 2 });
- * const curriculum = curriculumConfig({ method: "cot" });
- * const tok = buildTokenizer(items);
- * const config = modelConfigFor("nano", tok, items, curriculum, { n_layer: 1, n_embd: 24, n_head: 2 });
- * const params = initParams(config, { seed: 0 });
- * const records = items.map((it) => tokenizeRecord(tok, it));
- * const result = await evaluate(params, config, records, items, curriculum, specialIds(tok), tok, {
- *   batchSize: 2,
- *   maxNewTokens: 4,
- * });
- * assert.equal(result.outputs.length, 2); // an untrained model: accuracy near 0, paths classified
- * assert.ok(result.paths !== null && result.meanTokens <= 4);
- * disposeParams(params);
- * ```
- */
-export async function evaluate(
-  params: GPT2Params,
-  config: GPT2Config,
-  records: TokenizedRecord[],
-  items: readonly CoconutItem[],
-  curriculum: CurriculumConfig,
-  ids: SpecialIds,
-  tokenizer: Tokenizer,
-  options: EvaluateOptions,
-): Promise<Evaluation> {
-  const { batchSize, maxNewTokens } = options;
-  let correct = 0, tokens = 0, thoughts = 0, ms = 0;
-  const outputs: string[] = [];
-  for (let i = 0; i < records.length; i += batchSize) {
-    const prompts = records.slice(i, i + batchSize).map((r) => buildPrompt(r, curriculum, ids, options.thoughts));
-    const t0 = performance.now();
-    const results = await generate(params, config, prompts, {
-      eosId: ids.eos,
-      maxNewTokens,
-      decode: (out) => tokenizer.decode(out, { skipSpecial: true }),
-    });
-    ms += performance.now() - t0;
-    for (const [j, r] of results.entries()) {
-      outputs.push(r.text);
-      if (isCorrect(r.text, items[i + j].answer)) correct++;
-      tokens += r.generatedTokens;
-      thoughts += r.thoughts;
-    }
-    options.progress?.(Math.min(i + batchSize, records.length), records.length);
-  }
-  const n = Math.max(records.length, 1);
-  /** The share of outputs in each class. */
-  const shares = <K extends string>(classify: (item: CoconutItem, text: string) => K) => {
-    const out: Partial<Record<K, number>> = {};
-    for (const [i, text] of outputs.entries()) {
-      const kind = classify(items[i], text);
-      out[kind] = (out[kind] ?? 0) + 1 / n;
-    }
-    return out;
-  };
-  const scored = items.slice(0, records.length);
-  const graphs = records.length > 0 && scored.every(hasGraphKeys);
-  const paths = graphs ? shares(classifyPath) : null;
-  const validPaths = paths ? (paths["correct-path"] ?? 0) + (paths["longer-path"] ?? 0) : null;
-  const firstSteps = graphs && scored.every((it) => it.neg_target !== undefined) ? shares(classifyFirstStep) : null;
-  return {
-    accuracy: correct / n,
-    meanTokens: tokens / n,
-    thoughts: thoughts / n,
-    outputs,
-    msPerAnswer: ms / n,
-    paths,
-    validPaths,
-    firstSteps,
-  };
 }

@@ -1,0 +1,139 @@
+/**
+ * Scoring a model on items: greedy generation through each method's prompt, exact-match accuracy, tokens and
+ * thoughts per answer, latency, and for ProsQA items the reasoning-path and first-step classes.
+ *
+ * @module
+ */
+
+import { buildPrompt, type CurriculumConfig, type SpecialIds, type TokenizedRecord } from "@copra/curriculum";
+import {
+  classifyFirstStep,
+  classifyPath,
+  type CoconutItem,
+  type FirstStepClass,
+  hasGraphKeys,
+  isCorrect,
+  type PathClass,
+} from "@copra/data";
+import { generate } from "@copra/infer";
+import type { GPT2Config, GPT2Params } from "@copra/model";
+import type { Tokenizer } from "@copra/tokenizer";
+
+/** Options of {@link evaluate}. */
+export interface EvaluateOptions {
+  /** Prompts per generation batch. */
+  batchSize: number;
+  /** Generation limit. */
+  maxNewTokens: number;
+  /** Thoughts in Coconut-style prompts. Default maxLatentStage·c. */
+  thoughts?: number;
+  /** Called after each batch. */
+  progress?: (done: number, total: number) => void;
+}
+
+/** What {@link evaluate} measured. */
+export interface Evaluation {
+  /** Exact-match accuracy. */
+  accuracy: number;
+  /** Mean generated tokens per answer (thoughts excluded). */
+  meanTokens: number;
+  /** Thoughts per answer. */
+  thoughts: number;
+  /** The generated texts. */
+  outputs: string[];
+  /** Mean wall-clock milliseconds per answer (batch time / batch size). */
+  msPerAnswer: number;
+  /**
+   * For ProsQA items (with graph keys): the share of outputs in each {@link PathClass}, and `validPaths`, the
+   * share whose written steps are a valid path from the root to the target (correct or longer path). Null for
+   * other data.
+   */
+  paths: Partial<Record<PathClass, number>> | null;
+  /** Share of outputs with a valid reasoning path (ProsQA items), or null. */
+  validPaths: number | null;
+  /** For ProsQA items: the share of outputs whose first written step is of each {@link FirstStepClass}, or null. */
+  firstSteps: Partial<Record<FirstStepClass, number>> | null;
+}
+
+/**
+ * Greedy generation on items: accuracy, mean generated tokens, thoughts per answer, latency.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { curriculumConfig, specialIds, tokenizeRecord } from "@copra/curriculum";
+ * import { generateProsQA } from "@copra/data";
+ * import { disposeParams, initParams, useBackend } from "@copra/model";
+ * import { buildTokenizer, evaluate, modelConfigFor } from "@copra/train";
+ * await useBackend("cpu");
+ * const items = generateProsQA({ n: 2, seed: 1, nodes: [5, 6], nodesMean: 5.5, minHops: 2, maxHops: 2 });
+ * const curriculum = curriculumConfig({ method: "cot" });
+ * const tok = buildTokenizer(items);
+ * const config = modelConfigFor("nano", tok, items, curriculum, { n_layer: 1, n_embd: 24, n_head: 2 });
+ * const params = initParams(config, { seed: 0 });
+ * const records = items.map((it) => tokenizeRecord(tok, it));
+ * const result = await evaluate(params, config, records, items, curriculum, specialIds(tok), tok, {
+ *   batchSize: 2,
+ *   maxNewTokens: 4,
+ * });
+ * assert.equal(result.outputs.length, 2); // an untrained model: accuracy near 0, paths classified
+ * assert.ok(result.paths !== null && result.meanTokens <= 4);
+ * disposeParams(params);
+ * ```
+ */
+export async function evaluate(
+  params: GPT2Params,
+  config: GPT2Config,
+  records: TokenizedRecord[],
+  items: readonly CoconutItem[],
+  curriculum: CurriculumConfig,
+  ids: SpecialIds,
+  tokenizer: Tokenizer,
+  options: EvaluateOptions,
+): Promise<Evaluation> {
+  const { batchSize, maxNewTokens } = options;
+  let correct = 0, tokens = 0, thoughts = 0, ms = 0;
+  const outputs: string[] = [];
+  for (let i = 0; i < records.length; i += batchSize) {
+    const prompts = records.slice(i, i + batchSize).map((r) => buildPrompt(r, curriculum, ids, options.thoughts));
+    const t0 = performance.now();
+    const results = await generate(params, config, prompts, {
+      eosId: ids.eos,
+      maxNewTokens,
+      decode: (out) => tokenizer.decode(out, { skipSpecial: true }),
+    });
+    ms += performance.now() - t0;
+    for (const [j, r] of results.entries()) {
+      outputs.push(r.text);
+      if (isCorrect(r.text, items[i + j].answer)) correct++;
+      tokens += r.generatedTokens;
+      thoughts += r.thoughts;
+    }
+    options.progress?.(Math.min(i + batchSize, records.length), records.length);
+  }
+  const n = Math.max(records.length, 1);
+  /** The share of outputs in each class. */
+  const shares = <K extends string>(classify: (item: CoconutItem, text: string) => K) => {
+    const out: Partial<Record<K, number>> = {};
+    for (const [i, text] of outputs.entries()) {
+      const kind = classify(items[i], text);
+      out[kind] = (out[kind] ?? 0) + 1 / n;
+    }
+    return out;
+  };
+  const scored = items.slice(0, records.length);
+  const graphs = records.length > 0 && scored.every(hasGraphKeys);
+  const paths = graphs ? shares(classifyPath) : null;
+  const validPaths = paths ? (paths["correct-path"] ?? 0) + (paths["longer-path"] ?? 0) : null;
+  const firstSteps = graphs && scored.every((it) => it.neg_target !== undefined) ? shares(classifyFirstStep) : null;
+  return {
+    accuracy: correct / n,
+    meanTokens: tokens / n,
+    thoughts: thoughts / n,
+    outputs,
+    msPerAnswer: ms / n,
+    paths,
+    validPaths,
+    firstSteps,
+  };
+}
