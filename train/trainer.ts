@@ -177,8 +177,7 @@ export async function train(
       if (reset) optimizer.reset();
       onEvent({ type: "epoch-start", epoch, stage, optimizerReset: reset });
 
-      // Shuffle (the items the difficulty curriculum allows, cycled to the epoch's length), build each example at its
-      // own stage, cut into micro-batches.
+      // Shuffle the allowed items (cycled to the epoch's length); each example at its own stage; micro-batches.
       const order = epochOrder(stepCounts, maxStepsAtEpoch(curriculum, epoch, fewestSteps), rng);
       const examples = order.map((i) =>
         buildExample(trainRecords[i], drawStage(curriculum, stage, stepCounts[i], rng), curriculum, ids, rng)
