@@ -40,6 +40,8 @@ export * from "./kernels/rope.ts";
 export * from "./loss.ts";
 export * from "./ops.ts";
 export * from "./optim.ts";
+export * from "./optim_state.ts";
+export * from "./grads.ts";
 export * from "./params.ts";
 export * from "./safetensors.ts";
 export * from "./schedule.ts";

@@ -6,13 +6,10 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { writeModelFile } from "./files.ts";
-import { readFile } from "./files.ts";
 import { ModelError } from "./errors.ts";
 import type { GPT2Params } from "./params.ts";
-import { parseSafetensors, serializeSafetensors } from "./safetensors.ts";
 import { constantLr, type LrSchedule } from "./schedule.ts";
-import { wasmHeap } from "./wasm_heap.ts";
+import { registerAdamWKernel } from "./kernels/adamw_wasm.ts";
 import type { Scalar, Tensor, Variable } from "./tensors.ts";
 
 /** Options of {@link AdamW}. Defaults are Coconut's: lr 1e-4, β 0.9/0.999, ε 1e-8, weight decay 0.01. */
@@ -307,129 +304,9 @@ export class AdamW {
   }
 }
 
-/**
- * The value of `loss()` and its gradient for every parameter, keyed by parameter name. Dispose both when done.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import * as tf from "@tensorflow/tfjs";
- * import { valueAndGrads } from "@copra/model";
- * const params = { w: tf.variable(tf.tensor1d([2])) };
- * const { value, grads } = valueAndGrads(params, () => tf.sum(tf.square(params.w)));
- * assert.equal((await value.data())[0], 4);
- * assert.equal((await grads.w.data())[0], 4);
- * ```
- */
-export function valueAndGrads(
-  params: GPT2Params,
-  loss: () => Scalar,
-): { value: Scalar; grads: Record<string, Tensor> } {
-  const entries = Object.entries(params);
-  const { value, grads } = tf.variableGrads(loss, entries.map(([, v]) => v));
-  const byName: Record<string, Tensor> = {};
-  for (const [name, v] of entries) if (grads[v.name]) byName[name] = grads[v.name];
-  return { value, grads: byName };
-}
-
-let adamWRegistered = false;
-
-/**
- * The wasm kernel of one AdamW update (the same arithmetic as the composite path, per element):
- * g' = g·scale; m' = β1·m + (1−β1)·g'; v' = β2·v + (1−β2)·g'²; p' = p·decay − step·m'/(√v'/√bc2 + ε).
- */
-function registerAdamWKernel(): void {
-  if (adamWRegistered) return;
-  adamWRegistered = true;
-  tf.registerKernel({
-    kernelName: "CopraAdamW",
-    backendName: "wasm",
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const { p, m, v, g, scale } = inputs as Record<string, tf.TensorInfo>;
-      const a = attrs as Record<string, number>;
-      const be = wasmHeap(backend);
-      const p1 = be.makeOutput(p.shape, "float32"), m1 = be.makeOutput(p.shape, "float32");
-      const v1 = be.makeOutput(p.shape, "float32");
-      const P = be.typedArrayFromHeap(p), M = be.typedArrayFromHeap(m), V = be.typedArrayFromHeap(v);
-      const G = be.typedArrayFromHeap(g), S = be.typedArrayFromHeap(scale)[0];
-      const P1 = be.typedArrayFromHeap(p1), M1 = be.typedArrayFromHeap(m1), V1 = be.typedArrayFromHeap(v1);
-      const { decay, beta1, beta2, eps, step, bc2sqrt } = a;
-      for (let i = 0; i < P.length; i++) {
-        const gi = G[i] * S;
-        const mi = beta1 * M[i] + (1 - beta1) * gi;
-        const vi = beta2 * V[i] + (1 - beta2) * gi * gi;
-        M1[i] = mi;
-        V1[i] = vi;
-        P1[i] = P[i] * decay - step * mi / (Math.sqrt(vi) / bc2sqrt + eps);
-      }
-      return [p1, m1, v1];
-    },
-  });
-}
-
 function checkRange(field: string, value: number): number {
   if (!(value >= 0 && value < 1)) {
     throw new ModelError({ source: "argument", field, value, problem: "must be in [0, 1)" });
   }
   return value;
-}
-
-/**
- * Writes an optimizer's state (moments as F32 tensors, the step in the metadata) to a safetensors file, all at
- * once (temporary file + rename).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import * as tf from "@tensorflow/tfjs";
- * import { AdamW, loadOptimizerState, saveOptimizerState } from "@copra/model";
- * const params = { w: tf.variable(tf.tensor1d([1, 2])) };
- * const a = new AdamW(params);
- * a.apply({ w: tf.tensor1d([0.1, -0.2]) });
- * const path = `${await Deno.makeTempDir()}/optimizer.safetensors`;
- * await saveOptimizerState(path, a);
- * const b = new AdamW(params);
- * await loadOptimizerState(path, b);
- * assert.equal(b.step, 1);
- * assert.deepEqual(await b.state().tensors["m.w"].data(), await a.state().tensors["m.w"].data());
- * ```
- */
-export async function saveOptimizerState(path: string, optimizer: AdamW): Promise<void> {
-  const { step, tensors } = optimizer.state();
-  const entries: Record<string, { shape: number[]; values: Float32Array }> = {};
-  for (const [name, t] of Object.entries(tensors)) {
-    entries[name] = { shape: t.shape, values: (await t.data()) as Float32Array };
-  }
-  await writeModelFile(path, serializeSafetensors(entries, { step: String(step), optimizer: "adamw" }));
-}
-
-/**
- * Restores an optimizer's state from a file written by {@link saveOptimizerState}. Throws a
- * {@link ModelError} naming the file and the tensor at fault.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import * as tf from "@tensorflow/tfjs";
- * import { AdamW, loadOptimizerState, saveOptimizerState } from "@copra/model";
- * const params = { w: tf.variable(tf.tensor1d([1, 2])) };
- * const trained = new AdamW(params);
- * trained.apply({ w: tf.tensor1d([0.5, -0.5]) });
- * const path = `${await Deno.makeTempDir()}/optimizer.safetensors`;
- * await saveOptimizerState(path, trained);
- * const resumed = new AdamW(params);
- * await loadOptimizerState(path, resumed);
- * assert.equal(resumed.step, 1);
- * await assert.rejects(loadOptimizerState(`${path}.missing`, resumed), /cannot be read/);
- * ```
- */
-export async function loadOptimizerState(path: string, optimizer: AdamW): Promise<void> {
-  const file = await readFile(path, (bytes) => parseSafetensors(bytes, path), "write it with saveOptimizerState()");
-  const tensors: Record<string, Tensor> = {};
-  for (const [name, t] of file.tensors) tensors[name] = tf.tensor(t.values, t.shape);
-  try {
-    optimizer.loadState({ step: Number(file.metadata.step), tensors }, path);
-  } finally {
-    tf.dispose(Object.values(tensors));
-  }
 }
