@@ -7,7 +7,8 @@
 import { Bpe } from "./bpe.ts";
 import { TokenizerError } from "./errors.ts";
 import { readTextFile } from "./io.ts";
-import { END_OF_TEXT, type SpecialToken, Tokenizer } from "./tokenizer.ts";
+import { END_OF_TEXT, type SpecialToken } from "./special_tokens.ts";
+import { Tokenizer } from "./tokenizer.ts";
 
 /** Options of {@link parseGpt2Files} and {@link loadGpt2Files}. */
 export interface Gpt2FilesOptions {

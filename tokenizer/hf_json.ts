@@ -12,7 +12,8 @@ import { Bpe } from "./bpe.ts";
 import { TokenizerError } from "./errors.ts";
 import { tokensFromVocab } from "./gpt2_files.ts";
 import { readTextFile, writeTextFileAtomic } from "./io.ts";
-import { type SpecialToken, Tokenizer } from "./tokenizer.ts";
+import type { SpecialToken } from "./special_tokens.ts";
+import { Tokenizer } from "./tokenizer.ts";
 import { WordLevel } from "./word_level.ts";
 
 /** One entry of `added_tokens` in a Hugging Face `tokenizer.json`. */

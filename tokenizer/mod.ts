@@ -36,6 +36,8 @@ export * from "./hf_json.ts";
 export * from "./io.ts";
 export * from "./pretokenize.ts";
 export * from "./tokenizer.ts";
+export * from "./options.ts";
+export * from "./special_tokens.ts";
 export { trainBpe } from "./train_bpe.ts";
 export type { TrainBpeOptions } from "./train_bpe.ts";
 export * from "./train_word_level.ts";

@@ -8,92 +8,12 @@ import { byteLevelToBytes } from "./byte_level.ts";
 import type { Bpe } from "./bpe.ts";
 import { TokenizerError } from "./errors.ts";
 import { GPT2_SPLIT_PATTERN } from "./pretokenize.ts";
+import type { DecodeOptions, EncodeOptions, TokenizerOptions } from "./options.ts";
+import { checkSpecialTokens, type SpecialToken } from "./special_tokens.ts";
 import type { WordLevel } from "./word_level.ts";
 
 /** The model under a {@link Tokenizer}. */
 export type TokenModel = Bpe | WordLevel;
-
-/**
- * A token that is matched as a whole string rather than produced by the model: `<|endoftext|>`, Coconut's
- * latent markers, `<pause>`, or any user-defined token.
- */
-export interface SpecialToken {
-  /** Token id. */
-  readonly id: number;
-  /** The exact text the token stands for. */
-  readonly content: string;
-}
-
-/** Options of {@link Tokenizer.encode}. */
-export interface EncodeOptions {
-  /**
-   * Special tokens that may be recognised in the text: `"all"`, or a list of their contents. By default none:
-   * text such as `"<|endoftext|>"` is encoded as ordinary text, so user data can never inject a control token.
-   */
-  allowedSpecial?: "all" | readonly string[];
-  /**
-   * Use the tokenizer's piece cache (default `true`): a repeated pre-token is looked up, not merged again.
-   * `false` merges every piece afresh (same ids; for measuring the merge itself).
-   */
-  cache?: boolean;
-}
-
-/** Options of {@link Tokenizer.decode}. */
-export interface DecodeOptions {
-  /** Leave special tokens out of the text. Default `false`. */
-  skipSpecial?: boolean;
-}
-
-/** How a {@link Tokenizer} is put together. */
-export interface TokenizerOptions {
-  /**
-   * Special tokens. Those with an id below the model's size must be that model token (as GPT-2's
-   * `<|endoftext|>` = 50256 is); the others must take the ids right after the model's, in order.
-   */
-  specialTokens?: readonly SpecialToken[];
-  /**
-   * Put a space before each stretch of text (between special tokens) that does not start with one, as
-   * Hugging Face's `add_prefix_space` does. Default `false`.
-   */
-  addPrefixSpace?: boolean;
-  /** File name (or other label) reported in errors. Default `"argument"`. */
-  source?: string;
-}
-
-/**
- * The special tokens Coconut adds to a vocabulary, and the `<pause>` token of the pause baselines.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { COCONUT_TOKENS } from "@copra/tokenizer";
- * assert.equal(COCONUT_TOKENS.latent, "<|latent|>");
- * ```
- */
-export const COCONUT_TOKENS: {
-  readonly startLatent: "<|start-latent|>";
-  readonly endLatent: "<|end-latent|>";
-  readonly latent: "<|latent|>";
-  readonly pause: "<pause>";
-} = {
-  startLatent: "<|start-latent|>",
-  endLatent: "<|end-latent|>",
-  latent: "<|latent|>",
-  pause: "<pause>",
-};
-
-/**
- * GPT-2's end-of-text token (id 50256), also Coconut's end-of-sequence and padding token.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { END_OF_TEXT, trainWordLevel } from "@copra/tokenizer";
- * const tok = trainWordLevel(["a b"]); // adds END_OF_TEXT as a special token by default
- * assert.equal(tok.decode([tok.tokenId(END_OF_TEXT)]), "<|endoftext|>");
- * ```
- */
-export const END_OF_TEXT = "<|endoftext|>" as const;
 
 /** Pieces remembered per tokenizer before the cache is emptied. */
 const CACHE_LIMIT = 1 << 17;
@@ -139,52 +59,11 @@ export class Tokenizer<M extends TokenModel = TokenModel> {
   /** Checks the special tokens against the model; throws {@link TokenizerError} on a conflict. */
   constructor(model: M, options: TokenizerOptions = {}) {
     const source = options.source ?? "argument";
-    const specials = [...(options.specialTokens ?? [])].sort((a, b) => a.id - b.id);
-    const byContent = new Map<string, number>();
-    let next = model.size;
-    for (const [i, token] of specials.entries()) {
-      const field = `special token ${JSON.stringify(token.content)}`;
-      if (typeof token.content !== "string" || token.content.length === 0) {
-        throw new TokenizerError({
-          source,
-          field: `specialTokens[${i}].content`,
-          value: token.content,
-          problem: "a special token must be a non-empty string",
-        });
-      }
-      if (byContent.has(token.content)) {
-        throw new TokenizerError({ source, field, value: token.id, problem: "special token is listed twice" });
-      }
-      if (!Number.isInteger(token.id) || token.id < 0) {
-        throw new TokenizerError({ source, field, value: token.id, problem: "id must be a non-negative integer" });
-      }
-      if (token.id < model.size) {
-        if (model.type === "BPE" || token.id !== model.unkId) {
-          const bytes = byteLevelToBytes(model.tokens[token.id], source, `vocab[${token.id}]`);
-          if (new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes) !== token.content) {
-            throw new TokenizerError({
-              source,
-              field,
-              value: token.id,
-              problem: `id ${token.id} is the model token ${JSON.stringify(model.tokens[token.id])}`,
-              hint: "give added tokens the ids right after the model's vocabulary",
-            });
-          }
-        }
-      } else if (token.id !== next++) {
-        throw new TokenizerError({
-          source,
-          field,
-          value: token.id,
-          problem: `expected id ${next - 1}: added tokens take the ids after the model's ${model.size}, without gaps`,
-        });
-      }
-      byContent.set(token.content, token.id);
-    }
+    const { specials, byContent, vocabSize } = checkSpecialTokens(model, options.specialTokens ?? [], source);
     this.model = model;
     this.specialTokens = specials;
     this.addPrefixSpace = options.addPrefixSpace ?? false;
-    this.vocabSize = next;
+    this.vocabSize = vocabSize;
     this.#special = byContent;
     this.#specialIds = new Set(byContent.values());
     this.#splitter = new RegExp(GPT2_SPLIT_PATTERN, "gu");

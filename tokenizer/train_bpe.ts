@@ -15,7 +15,8 @@ import { BYTE_ORDER, BYTE_TOKENS } from "./byte_level.ts";
 import { TokenizerError } from "./errors.ts";
 import { minFrequencyOption } from "./train_options.ts";
 import { GPT2_SPLIT_PATTERN } from "./pretokenize.ts";
-import { END_OF_TEXT, Tokenizer } from "./tokenizer.ts";
+import { END_OF_TEXT } from "./special_tokens.ts";
+import { Tokenizer } from "./tokenizer.ts";
 
 /** Options of {@link trainBpe}. */
 export interface TrainBpeOptions {

@@ -9,7 +9,8 @@ import { bytesToByteLevel } from "./byte_level.ts";
 import { TokenizerError } from "./errors.ts";
 import { minFrequencyOption } from "./train_options.ts";
 import { GPT2_SPLIT_PATTERN } from "./pretokenize.ts";
-import { END_OF_TEXT, type SpecialToken, Tokenizer } from "./tokenizer.ts";
+import { END_OF_TEXT, type SpecialToken } from "./special_tokens.ts";
+import { Tokenizer } from "./tokenizer.ts";
 import { checkSpecials } from "./train_bpe.ts";
 import { WordLevel } from "./word_level.ts";
 
