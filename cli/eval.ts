@@ -6,11 +6,11 @@
  */
 
 import type { Command } from "commander";
-import { type Method, METHOD_TRAITS, METHODS, specialIds, tokenizeRecord } from "@copra/curriculum";
+import { type Method, METHOD_TRAITS, specialIds, tokenizeRecord } from "@copra/curriculum";
 import { loadDataset } from "@copra/data";
 import { type BackendName, disposeParams } from "@copra/model";
 import { evaluate } from "@copra/train";
-import { backendOption, int, oneOf } from "./options.ts";
+import { inferenceOptions, int } from "./options.ts";
 import { loadForInference } from "./inference.ts";
 import { fixed, ProgressBar, table } from "./render.ts";
 
@@ -88,15 +88,16 @@ async function evalCommand(cli: EvalCli): Promise<void> {
 
 /** Adds `copra eval` to the program. */
 export function addEvalCommand(p: Command): void {
+  const [method, thoughts, maxNewTokens, backend] = inferenceOptions("thoughts per answer (default maxLatentStage·c)");
   p.command("eval")
     .description("score a checkpoint on a data file: accuracy, mean generated tokens incl. thoughts, latency")
     .requiredOption("--ckpt <dir>", "a run folder (its latest checkpoint) or a checkpoint folder")
     .requiredOption("--data <file>", "Coconut JSON data, e.g. ../shared/data/prosqa_test.json")
-    .option("--method <method>", "override the run's method", oneOf("--method", METHODS))
-    .option("--thoughts <n>", "thoughts per answer (default maxLatentStage·c)", int("--thoughts"))
     .option("--limit <n>", "only the first n items", int("--limit", 1))
     .option("--batch-size <n>", "answers generated together", int("--batch-size", 1), 32)
-    .option("--max-new-tokens <n>", "generation limit", int("--max-new-tokens", 1), 128)
-    .addOption(backendOption())
+    .addOption(method)
+    .addOption(thoughts)
+    .addOption(maxNewTokens)
+    .addOption(backend)
     .action((o) => evalCommand(o as EvalCli));
 }

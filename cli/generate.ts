@@ -6,10 +6,10 @@
  */
 
 import type { Command } from "commander";
-import { buildPrompt, type Method, METHODS, specialIds, tokenizeRecord } from "@copra/curriculum";
+import { buildPrompt, type Method, specialIds, tokenizeRecord } from "@copra/curriculum";
 import { generate, probeThought } from "@copra/infer";
 import { type BackendName, disposeParams } from "@copra/model";
-import { backendOption, int, oneOf } from "./options.ts";
+import { inferenceOptions, int } from "./options.ts";
 import { loadForInference } from "./inference.ts";
 import { fixed, table } from "./render.ts";
 
@@ -63,14 +63,15 @@ async function generateCommand(cli: GenerateCli): Promise<void> {
 
 /** Adds `copra generate` to the program. */
 export function addGenerateCommand(p: Command): void {
+  const [method, thoughts, maxNewTokens, backend] = inferenceOptions("thoughts (default maxLatentStage·c)");
   p.command("generate")
     .description("answer one question; show each thought's top-k tokens")
     .requiredOption("--ckpt <dir>", "a run folder or a checkpoint folder")
     .requiredOption("--question <text>", "the question")
-    .option("--method <method>", "override the run's method", oneOf("--method", METHODS))
-    .option("--thoughts <n>", "thoughts (default maxLatentStage·c)", int("--thoughts"))
     .option("--top-k <n>", "tokens shown per thought (0: none)", int("--top-k"), 5)
-    .option("--max-new-tokens <n>", "generation limit", int("--max-new-tokens", 1), 128)
-    .addOption(backendOption())
+    .addOption(method)
+    .addOption(thoughts)
+    .addOption(maxNewTokens)
+    .addOption(backend)
     .action((o) => generateCommand(o as GenerateCli));
 }

@@ -6,6 +6,7 @@
  */
 
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { METHODS } from "@copra/curriculum";
 import type { ProsQAOptions } from "@copra/data";
 import { COCONUT_NANO } from "@copra/train";
 
@@ -218,4 +219,14 @@ export function prosqaTask(
     ...(flags.balanceHops ? { balanceHops: true } : {}),
     ...(flags.optionDecoys ? { optionDecoys: flags.optionDecoys } : {}),
   };
+}
+
+/** The options `eval` and `generate` share after their own: `--method`, `--thoughts`, `--max-new-tokens`, `--backend`. */
+export function inferenceOptions(thoughtsHelp: string): Option[] {
+  return [
+    new Option("--method <method>", "override the run's method").argParser(oneOf("--method", METHODS)),
+    new Option("--thoughts <n>", thoughtsHelp).argParser(int("--thoughts")),
+    new Option("--max-new-tokens <n>", "generation limit").argParser(int("--max-new-tokens", 1)).default(128),
+    backendOption(),
+  ];
 }

@@ -71,6 +71,32 @@ export function fileProblem(
 }
 
 /**
+ * The details of a file whose text is not valid JSON, for any package's error class (its first 40 characters
+ * shown).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CopraError, jsonProblem } from "@copra/core";
+ * let error: unknown;
+ * try {
+ *   JSON.parse("{");
+ * } catch (e) {
+ *   error = e;
+ * }
+ * assert.match(new CopraError(jsonProblem("a.json", "{", error)).message, /^a\.json: \(file\): is not valid JSON: /);
+ * ```
+ */
+export function jsonProblem(
+  source: string,
+  text: string,
+  error: unknown,
+): ErrorDetails & { source: string; value: string } {
+  const reason = error instanceof Error ? error.message : String(error);
+  return { source, field: "(file)", value: text.slice(0, 40), problem: `is not valid JSON: ${reason}` };
+}
+
+/**
  * The base of copra's errors. The message is `source: item i: field: problem (got value). hint`, each part only
  * when given; the parts are kept as properties.
  *

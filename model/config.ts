@@ -4,6 +4,7 @@
  * @module
  */
 
+import { jsonProblem } from "@copra/core";
 import { ModelError } from "./errors.ts";
 
 /** GPT-2 hyper-parameters, named as in Hugging Face's `GPT2Config` (and its `config.json`). */
@@ -202,12 +203,7 @@ export function parseConfigJson(text: string, source = "config.json"): GPT2Confi
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ModelError({
-      source,
-      field: "(file)",
-      value: text.slice(0, 40),
-      problem: `is not valid JSON: ${(error as Error).message}`,
-    });
+    throw new ModelError(jsonProblem(source, text, error));
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new ModelError({ source, field: "(top level)", value: json, problem: "expected an object" });

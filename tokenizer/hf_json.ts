@@ -8,6 +8,7 @@
  * @module
  */
 
+import { jsonProblem } from "@copra/core";
 import { Bpe } from "./bpe.ts";
 import { TokenizerError } from "./errors.ts";
 import { tokensFromVocab } from "./gpt2_files.ts";
@@ -118,12 +119,7 @@ export function parseTokenizerJson(text: string, source = "tokenizer.json"): Tok
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new TokenizerError({
-      source,
-      field: "(file)",
-      value: text.slice(0, 40),
-      problem: `is not valid JSON: ${(error as Error).message}`,
-    });
+    throw new TokenizerError(jsonProblem(source, text, error));
   }
   const root = object(json, source, "(top level)");
   const fail = (field: string, value: unknown, problem: string, hint?: string): never => {
