@@ -15,7 +15,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { type GPT2Config, gpt2Forward, type GPT2Params, type KVCache, tokenEmbeddings } from "@copra/model";
+import { type GPT2Config, gpt2Forward, type GPT2Params, type KVCache, tidyRecord, tokenEmbeddings } from "@copra/model";
 import type { Tensor2D, Tensor3D } from "@copra/model";
 import { InferError } from "./errors.ts";
 
@@ -136,7 +136,7 @@ export function* thoughtLoop(
       }) as Tensor3D;
       if (release) thought.dispose();
     }
-    const out = tf.tidy(() =>
+    const out = tidyRecord(() =>
       gpt2Forward(params, config, {
         embeds: chunk,
         attentionMask: tf.slice(input.attentionMask, [0, 0], [B, end]) as Tensor2D,
@@ -144,8 +144,8 @@ export function* thoughtLoop(
         cache,
         logits: options.logits === "all" ? "all" : pass === n ? "last" : "none",
         training: options.training ? { seed: options.training.seed * 131 + pass } : undefined,
-      }) as unknown as tf.TensorContainer
-    ) as unknown as { hidden: Tensor3D; logits?: Tensor3D; cache: KVCache };
+      })
+    );
     if (options.keepInputs) inputs.push(chunk);
     else if (release) chunk.dispose();
     if (release) tf.dispose([...(hidden ? [hidden] : []), ...(cache ? cache.flatMap((c) => [c.k, c.v]) : [])]);
@@ -197,7 +197,7 @@ export function latentForward(
   batch: LatentBatch,
   options: LatentForwardOptions = {},
 ): { logits: Tensor3D } {
-  return tf.tidy(() => {
+  return tidyRecord(() => {
     const loop = thoughtLoop(params, config, {
       embeds: tokenEmbeddings(params, batch.ids), // (B,T,C)
       attentionMask: batch.attentionMask,
@@ -206,8 +206,8 @@ export function latentForward(
     }, { logits: "all", training: options.training });
     let step = loop.next();
     while (!step.done) step = loop.next();
-    return { logits: step.value.logits } as unknown as tf.TensorContainer;
-  }) as unknown as { logits: Tensor3D };
+    return { logits: step.value.logits };
+  });
 }
 
 /**
@@ -239,7 +239,7 @@ export function latentForwardNoCache(
   batch: LatentBatch,
   options: LatentForwardOptions = {},
 ): { logits: Tensor3D; thoughts: Tensor3D } {
-  return tf.tidy(() => {
+  return tidyRecord(() => {
     const [B, T] = batch.ids.shape;
     const n = Math.max(0, ...batch.latentPositions.map((p) => p.length));
     const first = n > 0 ? checkAligned(batch.latentPositions) : T;
@@ -270,8 +270,8 @@ export function latentForwardNoCache(
       ], 1) as Tensor3D;
     }
     const fed = thoughts.length > 0 ? tf.concat(thoughts, 1) : tf.zeros([B, 0, config.n_embd]);
-    return { logits: tf.concat(logits, 1), thoughts: fed } as unknown as tf.TensorContainer;
-  }) as unknown as { logits: Tensor3D; thoughts: Tensor3D };
+    return { logits: tf.concat(logits, 1) as Tensor3D, thoughts: fed as Tensor3D };
+  });
 }
 
 /** Checks that every row's thoughts are consecutive and start in one column; returns that column. */

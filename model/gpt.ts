@@ -26,6 +26,7 @@ import { geluNew } from "./kernels/gelu.ts";
 import { layerNorm } from "./kernels/layer_norm.ts";
 import { applyRope, rotaryTables } from "./kernels/rope.ts";
 import { affine, matMulT } from "./ops.ts";
+import { tidyRecord } from "./tidy.ts";
 import type { GPT2Params } from "./params.ts";
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from "./tensors.ts";
 
@@ -116,7 +117,7 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
     input.training && rate > 0 ? tf.dropout(x, rate, undefined, dropoutSeed(input.training.seed, site++)) : x;
 
   // tf.tidy keeps the returned tensors (hidden, logits, every cache entry) and frees the intermediates.
-  return tf.tidy(() => {
+  return tidyRecord((): ForwardOutput => {
     // Embeddings: token part (given or looked up) plus learned positions (absolute) or nothing (rotary).
     const tokens = input.embeds ?? tokenEmbeddings(params, input.ids!); // (B,T,C)
     const rotary = config.position_embedding_type === "rotary"
@@ -170,8 +171,8 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
       const n = mode === "last" ? 1 : T;
       logits = tf.reshape(matMulT(tf.reshape(rows, [B * n, C]), params["wte.weight"]), [B, n, config.vocab_size]);
     }
-    return { hidden, logits, cache } as unknown as tf.TensorContainer;
-  }) as unknown as ForwardOutput;
+    return { hidden, logits, cache };
+  });
 }
 
 /** The dropout multiplier tf.dropout would draw for this seed: 1/(1−rate) where kept, 0 elsewhere. */

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { customOp } from "./kernels/custom_op.ts";
 import * as tf from "@tensorflow/tfjs";
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from "./tensors.ts";
 
@@ -69,8 +70,7 @@ export function crossEntropy(logits: Tensor3D, labels: Tensor2D, weights?: Tenso
  * every output element: 20 s for GPT-2's 2048×50,257 logits on an H200).
  */
 function sparseSoftmaxCrossEntropy(x: Tensor, labels: Tensor, weight: Tensor, V: number): Tensor {
-  const op = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
-    const [sx, save] = args as [Tensor, tf.GradSaveFunc];
+  const op = customOp<[Tensor]>(([sx], save) => {
     const N = sx.shape[0] as number;
     const m = tf.max(sx, 1, true); // (N,1)
     const lse = tf.add(m, tf.log(tf.sum(tf.exp(tf.sub(sx, m)), 1, true))); // (N,1)
@@ -80,7 +80,7 @@ function sparseSoftmaxCrossEntropy(x: Tensor, labels: Tensor, weight: Tensor, V:
     save([sx, lse, labels, weight]);
     return {
       value: tf.sum(tf.mul(tf.sub(tf.reshape(lse, [N]), picked), weight)),
-      gradFunc: (dy: Tensor, [x0, lse0, labels0, weight0]: Tensor[]) => {
+      gradFunc: (dy, [x0, lse0, labels0, weight0]) => {
         const n = x0.shape[0] as number;
         const w = tf.mul(weight0, dy); // (N)
         const probs = tf.exp(tf.sub(x0, lse0)); // softmax (N,V)
@@ -88,7 +88,7 @@ function sparseSoftmaxCrossEntropy(x: Tensor, labels: Tensor, weight: Tensor, V:
         return tf.sub(tf.mul(probs, tf.reshape(w, [n, 1])), tf.scatterND(at, w, [n, V]));
       },
     };
-  }) as unknown as (x: Tensor) => Tensor;
+  });
   return op(x);
 }
 

@@ -47,4 +47,5 @@ export * from "./safetensors.ts";
 export * from "./schedule.ts";
 
 export * from "./tensors.ts";
+export * from "./tidy.ts";
 export * from "./blas.ts";

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { customOp } from "./kernels/custom_op.ts";
 import * as tf from "@tensorflow/tfjs";
 import { blasInfo } from "./blas.ts";
 import type { Tensor } from "./tensors.ts";
@@ -72,17 +73,16 @@ function swapLast(x: Tensor): Tensor {
  * assert.deepEqual(await y.array(), [[11]]);
  * ```
  */
-export const matMul: (a: Tensor, b: Tensor) => Tensor = tf.customGrad(
-  (...args: (Tensor | tf.GradSaveFunc)[]) => {
-    const [a, b, save] = args as [Tensor, Tensor, tf.GradSaveFunc];
+export const matMul: (a: Tensor, b: Tensor) => Tensor = customOp<[Tensor, Tensor]>(
+  ([a, b], save) => {
     save([a, b]);
     return {
       value: tf.matMul(a, b),
       // d(a@b)/da = dy @ bᵀ, d(a@b)/db = aᵀ @ dy
-      gradFunc: (dy: Tensor, [sa, sb]: Tensor[]) => [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)],
+      gradFunc: (dy, [sa, sb]) => [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)],
     };
   },
-) as unknown as (a: Tensor, b: Tensor) => Tensor;
+);
 
 /**
  * `a @ bᵀ` (transposing b's last two axes) for tensors of equal rank.
@@ -96,17 +96,16 @@ export const matMul: (a: Tensor, b: Tensor) => Tensor = tf.customGrad(
  * assert.deepEqual(await y.array(), [[11]]);
  * ```
  */
-export const matMulT: (a: Tensor, b: Tensor) => Tensor = tf.customGrad(
-  (...args: (Tensor | tf.GradSaveFunc)[]) => {
-    const [a, b, save] = args as [Tensor, Tensor, tf.GradSaveFunc];
+export const matMulT: (a: Tensor, b: Tensor) => Tensor = customOp<[Tensor, Tensor]>(
+  ([a, b], save) => {
     save([a, b]);
     return {
       value: tf.matMul(a, swapLast(b)),
       // d(a@bᵀ)/da = dy @ b, d(a@bᵀ)/db = dyᵀ @ a
-      gradFunc: (dy: Tensor, [sa, sb]: Tensor[]) => [tf.matMul(dy, sb), tf.matMul(swapLast(dy), sa)],
+      gradFunc: (dy, [sa, sb]) => [tf.matMul(dy, sb), tf.matMul(swapLast(dy), sa)],
     };
   },
-) as unknown as (a: Tensor, b: Tensor) => Tensor;
+);
 
 /**
  * Sums of the columns of a tensor viewed as (rows, C): Σ over every axis but the last. With BLAS it is one
@@ -141,16 +140,12 @@ export function columnSums(t: Tensor): Tensor {
  * assert.deepEqual(await affine(tf.tensor2d([[1, 2]]), tf.tensor2d([[1], [1]]), tf.tensor1d([0.5])).array(), [[3.5]]);
  * ```
  */
-export const affine: (x: Tensor, w: Tensor, b: Tensor) => Tensor = tf.customGrad(
-  (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [x, w, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+export const affine: (x: Tensor, w: Tensor, b: Tensor) => Tensor = customOp<[Tensor, Tensor, Tensor]>(
+  ([x, w, b], save) => {
     save([x, w]);
     return {
       value: tf.add(tf.matMul(x, w), b),
-      gradFunc: (
-        dy: tf.Tensor,
-        [sx, sw]: tf.Tensor[],
-      ) => [timesTransposed(dy, sw), transposedTimes(sx, dy), columnSums(dy)],
+      gradFunc: (dy, [sx, sw]) => [timesTransposed(dy, sw), transposedTimes(sx, dy), columnSums(dy)],
     };
   },
-) as unknown as (x: Tensor, w: Tensor, b: Tensor) => Tensor;
+);

@@ -7,6 +7,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor, Tensor2D, Tensor4D } from "../tensors.ts";
+import { tidyRecord } from "../tidy.ts";
 import { customOp } from "./custom_op.ts";
 
 /** What {@link applyRope} needs, built once per forward pass by {@link rotaryTables}. */
@@ -35,7 +36,7 @@ export interface RopeTables {
  * ```
  */
 export function rotaryTables(positionIds: Tensor2D, D: number, theta: number): RopeTables {
-  return tf.tidy(() => {
+  return tidyRecord((): RopeTables => {
     const [B, T] = positionIds.shape;
     const half = D / 2;
     const invFreq = Float32Array.from({ length: D }, (_, j) => Math.pow(theta, -(2 * (j % half)) / D));
@@ -49,7 +50,7 @@ export function rotaryTables(positionIds: Tensor2D, D: number, theta: number): R
       r[j * D + j + half] = 1; // out[j + D/2] = x[j]
     }
     return { cos: tf.cos(angles) as Tensor4D, sin: tf.sin(angles) as Tensor4D, rotate: tf.tensor2d(r, [D, D]) };
-  }) as unknown as RopeTables;
+  });
 }
 
 /**
