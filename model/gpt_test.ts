@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import {
-  applyRope,
   countParams,
   disposeParams,
   type ForwardOutput,
@@ -11,7 +10,6 @@ import {
   type KVCache,
   ModelError,
   resizeVocab,
-  rotaryTables,
   tokenEmbeddings,
   useBackend,
 } from "./mod.ts";
@@ -104,43 +102,6 @@ Deno.test("rotary positions: no wpe; shifting every position by the same offset 
   assert.ok(maxAbsDiff(await run(rotary, 0), await run(rotary, 7)) <= 1e-5); // relative positions only
   assert.ok(maxAbsDiff(await run(config, 0), await run(config, 7)) > 1e-3); // learned absolute positions do move
   assert.ok(maxAbsDiff(await run(rotary, 0), await run({ ...rotary, rope_theta: 100 }, 0)) > 1e-4);
-});
-
-Deno.test("applyRope equals the rotate-half formula computed by slicing, values and gradients, cpu and wasm", async () => {
-  // Reference: y = x·cos + [−x₂, x₁]·sin with the angles written out here, differentiated by tfjs.
-  const case_ = () => {
-    const [B, H, T, D] = [2, 3, 4, 6];
-    const x = tf.randomNormal([B, H, T, D], 0, 1, "float32", 3) as tf.Tensor4D;
-    const w = tf.randomNormal([B, H, T, D], 0, 1, "float32", 4);
-    const pos = [[0, 1, 2, 3], [5, 5, 6, 9]];
-    const angle = pos.map((row) =>
-      row.map((p) => Array.from({ length: D }, (_, j) => p * Math.pow(500, -(2 * (j % 3)) / D)))
-    );
-    const cos = tf.tensor4d(angle.map((r) => [r.map((a) => a.map(Math.cos))]));
-    const sin = tf.tensor4d(angle.map((r) => [r.map((a) => a.map(Math.sin))]));
-    const reference = (t: tf.Tensor) => {
-      const [x1, x2] = tf.split(t, 2, 3);
-      return tf.add(tf.mul(t, cos), tf.mul(tf.concat([tf.neg(x2), x1], 3), sin));
-    };
-    const tables = rotaryTables(int2d(pos), D, 500);
-    const ours = (t: tf.Tensor) => applyRope(t as tf.Tensor4D, tables);
-    const loss = (f: (t: tf.Tensor) => tf.Tensor) => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), w)))(x);
-    return [ours(x), reference(x), loss(ours), loss(reference)];
-  };
-  for (const backend of ["cpu", "wasm"] as const) {
-    await useBackend(backend);
-    const before = tf.memory().numTensors;
-    const [y, yRef, g, gRef] = await Promise.all(
-      tf.tidy(case_).map(async (t) => {
-        const v = await t.data();
-        t.dispose();
-        return v;
-      }),
-    );
-    assert.ok(maxAbsDiff(y, yRef) <= 1e-5, backend);
-    assert.ok(maxAbsDiff(g, gRef) <= 1e-5, backend);
-    assert.equal(tf.memory().numTensors, before);
-  }
 });
 
 Deno.test("logits: 'last' is the last row of 'all'; 'none' computes no logits", async () => {

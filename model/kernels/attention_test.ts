@@ -1,0 +1,22 @@
+import * as tf from "@tensorflow/tfjs";
+import { attention, useBackend } from "../mod.ts";
+import { same } from "../testdata/autodiff.ts";
+
+for (const backend of ["cpu", "wasm"] as const) {
+  Deno.test(`${backend}: attention (with mask and dropout multiplier) equals autodiff of softmax(q·kᵀ·s + bias)·v`, async () => {
+    await useBackend(backend);
+    const [B, H, T, K, D] = [2, 2, 3, 5, 4];
+    const q = tf.randomNormal([B, H, T, D], 0, 1, "float32", 1);
+    const k = tf.randomNormal([B, H, K, D], 0, 1, "float32", 2);
+    const v = tf.randomNormal([B, H, K, D], 0, 1, "float32", 3);
+    const bias = tf.mul(
+      tf.sub(tf.cast(tf.greater(tf.randomUniform([B, 1, T, K], 0, 1, "float32", 4), 0.3), "float32"), 1),
+      1e9,
+    );
+    const keep = tf.mul(tf.cast(tf.greater(tf.randomUniform([B, H, T, K], 0, 1, "float32", 5), 0.2), "float32"), 1.25);
+    const plain = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+      tf.matMul(tf.mul(tf.softmax(tf.add(tf.mul(tf.matMul(a, b, false, true), 0.5), bias), -1), keep), c);
+    await same((a, b, c) => attention(a, b, c, bias, 0.5, keep), plain, [q, k, v], 1e-5);
+    tf.dispose([q, k, v, bias, keep]);
+  });
+}

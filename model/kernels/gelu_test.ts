@@ -1,0 +1,17 @@
+import * as tf from "@tensorflow/tfjs";
+import { geluNew, useBackend } from "../mod.ts";
+import { same } from "../testdata/autodiff.ts";
+
+for (const backend of ["cpu", "wasm"] as const) {
+  Deno.test(`${backend}: geluNew equals autodiff of 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`, async () => {
+    await useBackend(backend);
+    const x = tf.randomNormal([4, 16], 0, 2, "float32", 1);
+    const plain = (a: tf.Tensor) =>
+      tf.mul(
+        tf.mul(a, 0.5),
+        tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(a, tf.mul(0.044715, tf.pow(a, 3)))))),
+      );
+    await same(geluNew, plain, [x], 1e-5);
+    x.dispose();
+  });
+}
