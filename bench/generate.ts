@@ -18,7 +18,7 @@ import { generateProsQA } from "@copra/data";
 import { generate } from "@copra/infer";
 import { disposeParams, initParams, useBackend } from "@copra/model";
 import { COCONUT_TOKENS } from "@copra/tokenizer";
-import { loadGpt2 } from "../tokenizer/testdata/references.ts";
+import { loadGpt2 } from "../reference/gpt2.ts";
 import { modelConfigFor } from "@copra/train";
 import { median } from "./util.ts";
 

@@ -12,8 +12,8 @@
  * @module
  */
 
-import { makeCorpus } from "../tokenizer/testdata/make_corpus.ts";
-import { loadGpt2, tiktokenGpt2 } from "../tokenizer/testdata/references.ts";
+import { makeCorpus } from "../reference/corpus.ts";
+import { loadGpt2, tiktokenGpt2 } from "../reference/gpt2.ts";
 import { median } from "./util.ts";
 
 /** Result line of the tokenizer benchmark. */

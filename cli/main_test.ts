@@ -139,7 +139,7 @@ Deno.test("train → eval → generate from the command line on a tiny run", asy
 });
 
 Deno.test("train with GPT-2's own tokenizer from its vocabulary files (--tokenizer <folder>)", async () => {
-  const { GPT2_FILES } = await import("../tokenizer/testdata/references.ts");
+  const { GPT2_FILES } = await import("../reference/gpt2.ts");
   const folder = GPT2_FILES.encoder.replace(/\/encoder\.json$/, "");
   const dir = await Deno.makeTempDir();
   const out = await copra(

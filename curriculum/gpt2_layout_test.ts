@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { loadDataset } from "@copra/data";
 import { COCONUT_TOKENS } from "@copra/tokenizer";
-import { loadGpt2 } from "../tokenizer/testdata/references.ts";
+import { loadGpt2 } from "../reference/gpt2.ts";
 import { sharedFile } from "../data/testdata/shared.ts";
 import { buildExample, curriculumConfig, specialIds, tokenizeRecord } from "./mod.ts";
 

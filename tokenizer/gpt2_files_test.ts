@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { BYTE_TO_CHAR, loadGpt2Files, parseGpt2Files, TokenizerError } from "./mod.ts";
-import { GPT2_FILES } from "./testdata/references.ts";
+import { GPT2_FILES } from "../reference/gpt2.ts";
 
 const vocabOf = (tokens: string[]) => JSON.stringify(Object.fromEntries(tokens.map((t, i) => [t, i])));
 const BASE = [...BYTE_TO_CHAR, "Ġa", "Ġab", "<|endoftext|>"];

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { loadGpt2, readCorpus, tiktokenGpt2 } from "./testdata/references.ts";
+import { loadGpt2, readCorpus, tiktokenGpt2 } from "../reference/gpt2.ts";
 
 const gpt2 = await loadGpt2();
 const tiktoken = tiktokenGpt2();

@@ -11,7 +11,7 @@ import {
   TokenizerError,
   tokenizerToJson,
 } from "./mod.ts";
-import { GPT2_HF_TOKENIZER_JSON, loadGpt2, readCorpus } from "./testdata/references.ts";
+import { GPT2_HF_TOKENIZER_JSON, loadGpt2, readCorpus } from "../reference/gpt2.ts";
 
 const gpt2 = (await loadGpt2()).withSpecialTokens([COCONUT_TOKENS.latent, COCONUT_TOKENS.pause]);
 

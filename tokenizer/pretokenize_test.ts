@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { preTokenize } from "./mod.ts";
-import { readCorpus } from "./testdata/references.ts";
+import { readCorpus } from "../reference/gpt2.ts";
 
 Deno.test("GPT-2 pre-tokenization: hand-worked splits", () => {
   assert.deepEqual(preTokenize("Hello  world\n"), ["Hello", " ", " world", "\n"]);

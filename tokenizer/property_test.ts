@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { loadGpt2, tiktokenGpt2 } from "./testdata/references.ts";
-import { mulberry32 } from "./testdata/random.ts";
+import { loadGpt2, tiktokenGpt2 } from "../reference/gpt2.ts";
+import { mulberry32 } from "../reference/random.ts";
 
 const gpt2 = await loadGpt2();
 const tiktoken = tiktokenGpt2();

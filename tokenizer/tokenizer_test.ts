@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Bpe, BYTE_TO_CHAR, COCONUT_TOKENS, Tokenizer, TokenizerError } from "./mod.ts";
-import { loadGpt2 } from "./testdata/references.ts";
+import { loadGpt2 } from "../reference/gpt2.ts";
 
 const gpt2 = await loadGpt2();
 const coconut = gpt2.withSpecialTokens([

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { BYTE_ORDER, BYTE_TO_CHAR, parseTokenizerJson, preTokenize, stringifyTokenizer, trainBpe } from "./mod.ts";
 import { TokenizerError } from "./mod.ts";
-import { readCorpus } from "./testdata/references.ts";
+import { readCorpus } from "../reference/gpt2.ts";
 
 /**
  * The textbook algorithm, written independently of the trainer: recount every adjacent pair over all words at

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseTokenizerJson, stringifyTokenizer, TokenizerError, trainWordLevel } from "./mod.ts";
-import { SHARED_DATA } from "./testdata/references.ts";
+import { SHARED_DATA } from "../reference/gpt2.ts";
 
 interface Item {
   question: string;

@@ -2,7 +2,7 @@
  * Writes `corpus.txt`, the text the GPT-2 parity test and the tokenizer benchmark encode.
  *
  * Deterministic (seeded); run from the repository root to regenerate:
- *   deno run --allow-read --allow-write tokenizer/testdata/make_corpus.ts [bytes] [out]
+ *   deno run --allow-read --allow-write reference/corpus.ts [bytes] [out]
  * The corpus mixes English prose, source code (copra's own tokenizer sources at generation time), numbers in
  * many notations, whitespace runs, emoji, CJK, Arabic and Hebrew, combining marks and odd Unicode, so that
  * every branch of GPT-2's pre-tokenization pattern and many multi-byte merges are exercised.
@@ -362,7 +362,7 @@ function codeSnippet(): string {
 }
 
 async function ownSources(): Promise<string> {
-  const dir = new URL("../", import.meta.url);
+  const dir = new URL("../tokenizer/", import.meta.url);
   const files = ["bpe.ts", "byte_level.ts", "tokenizer.ts", "train_bpe.ts", "hf_json.ts", "gpt2_files.ts"];
   const texts = await Promise.all(files.map((f) => Deno.readTextFile(new URL(f, dir))));
   return texts.join("\n");

