@@ -5,6 +5,8 @@
  * @module
  */
 
+import { DataError } from "./errors.ts";
+
 /**
  * The answer in a generated text: after the last `#`, commas removed, trimmed.
  *
@@ -49,7 +51,12 @@ export function isCorrect(generated: string, answer: string): boolean {
  */
 export function accuracy(generated: readonly string[], answers: readonly string[]): number {
   if (generated.length !== answers.length) {
-    throw new RangeError(`accuracy: ${generated.length} outputs but ${answers.length} answers`);
+    throw new DataError(
+      "argument",
+      null,
+      "generated",
+      `has ${generated.length} outputs but there are ${answers.length} answers`,
+    );
   }
   if (generated.length === 0) return 0;
   return generated.filter((g, i) => isCorrect(g, answers[i])).length / generated.length;

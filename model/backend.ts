@@ -242,7 +242,15 @@ function registerWebGpu(): void {
   tf.registerBackend("webgpu", async () => {
     const gpu = (navigator as unknown as { gpu?: GPU }).gpu;
     const adapter = await gpu?.requestAdapter({ powerPreference: "high-performance" });
-    if (!adapter) throw new Error("no WebGPU adapter");
+    if (!adapter) {
+      throw new ModelError({
+        source: "argument",
+        field: "backend",
+        value: "webgpu",
+        problem: "navigator.gpu gave no WebGPU adapter",
+        hint: "Deno needs --unstable-webgpu and a GPU or Mesa/Vulkan drivers; use --backend wasm otherwise",
+      });
+    }
     // Read the adapter's description before requestDevice (Deno invalidates it afterwards).
     const info = adapter.info;
     const adapterInfo = {

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { ModelError } from "./errors.ts";
 import * as tf from "@tensorflow/tfjs";
 import { wasmHeap } from "./wasm_heap.ts";
 
@@ -147,7 +148,15 @@ export function blasInfo(): BlasInfo | null {
 /** Replaces the wasm BatchMatMul kernel, keeping the original for what BLAS does not cover. */
 function install(sgemm: Sgemm): void {
   const original = tf.getKernel("BatchMatMul", "wasm");
-  if (!original) throw new Error("enableBlas: the wasm backend's BatchMatMul kernel is not registered");
+  if (!original) {
+    throw new ModelError({
+      source: "argument",
+      field: "BatchMatMul",
+      value: "wasm",
+      problem: "the wasm backend's kernel is not registered",
+      hint: "import @tensorflow/tfjs-backend-wasm (useBackend does) before enableBlas",
+    });
+  }
   tf.unregisterKernel("BatchMatMul", "wasm");
   tf.registerKernel({
     kernelName: "BatchMatMul",
