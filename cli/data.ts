@@ -16,7 +16,11 @@ export function addDataCommand(p: Command): void {
   const data = p.command("data").description("generate data sets and show their statistics");
   data.command("generate")
     .description("write a generated data set")
-    .argument("<kind>", "prosqa, prontoqa or arith", oneOf("<kind>", ["prosqa", "prontoqa", "arith"] as const))
+    .argument(
+      "<kind>",
+      "prosqa, prontoqa, arith or symbolic (graphs of number tokens; --nodes, --hops, --max-children)",
+      oneOf("<kind>", ["prosqa", "prontoqa", "arith", "symbolic"] as const),
+    )
     .requiredOption("--out <file>", "output JSON file")
     .option("--n <n>", "items", int("--n", 1), 1000)
     .option("--seed <n>", "seed", int("--seed", 0, 2 ** 32 - 1), 0)
@@ -37,6 +41,11 @@ export function addDataCommand(p: Command): void {
       const options: Record<string, unknown> = { n: o.n, seed: o.seed };
       if (kind === "prosqa") Object.assign(options, prosqaTask(o.small ? DEFAULT_TASK : {}, o));
       if (kind === "prontoqa" && o.chain !== undefined) options.hops = o.chain;
+      if (kind === "symbolic") {
+        if (o.nodes) options.nodes = o.nodes;
+        if (o.hops) options.hops = o.hops;
+        if (o.maxChildren) options.branching = o.maxChildren;
+      }
       if (kind === "arith" && o.steps) options.steps = o.steps;
       const items = generateDataset(kind, options as never);
       await saveDataset(o.out, items);

@@ -28,7 +28,7 @@ Deno.test("every command has --help", async () => {
 
 Deno.test("data generate and data stats", async () => {
   const dir = await Deno.makeTempDir();
-  for (const kind of ["prosqa", "prontoqa", "arith"]) {
+  for (const kind of ["prosqa", "prontoqa", "arith", "symbolic"]) {
     const gen = await copra("data", "generate", kind, "--n", "12", "--seed", "3", "--out", `${dir}/${kind}.json`);
     assert.equal(gen.code, 0, gen.out);
     const stats = await copra("data", "stats", `${dir}/${kind}.json`);
@@ -69,6 +69,20 @@ Deno.test("data generate and data stats", async () => {
   assert.equal(chain.code, 0, chain.out);
   assert.ok(
     JSON.parse(await Deno.readTextFile(`${dir}/chain.json`)).every((it: { steps: string[] }) => it.steps.length >= 3),
+  );
+  // Symbolic graphs take the same task flags (branching is --max-children).
+  const symbolic = await copra(
+    "data",
+    "generate",
+    "symbolic",
+    ...["--nodes", "12,12", "--hops", "4,4", "--max-children", "3", "--n", "4", "--seed", "2"],
+    ...["--out", `${dir}/symbolic.json`],
+  );
+  assert.equal(symbolic.code, 0, symbolic.out);
+  const { generateSymbolic } = await import("@copra/data");
+  assert.deepEqual(
+    JSON.parse(await Deno.readTextFile(`${dir}/symbolic.json`)),
+    JSON.parse(JSON.stringify(generateSymbolic({ n: 4, seed: 2, nodes: [12, 12], hops: [4, 4], branching: 3 }))),
   );
   const missing = await copra("data", "stats", `${dir}/nope.json`);
   assert.equal(missing.code, 1);

@@ -35,3 +35,4 @@ export {
 export type { Distances, FirstStepClass, ParsedProsQA, PathClass, ProsQAStats } from "./prosqa_graph.ts";
 export * from "./score.ts";
 export * from "./stats.ts";
+export * from "./symbolic.ts";

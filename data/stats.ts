@@ -11,6 +11,7 @@ import type { CoconutItem } from "./format.ts";
 import { generateProntoQA, type ProntoQAOptions } from "./prontoqa.ts";
 import { generateProsQA, type ProsQAOptions } from "./prosqa.ts";
 import { prosqaStats } from "./prosqa_graph.ts";
+import { generateSymbolic, type SymbolicOptions } from "./symbolic.ts";
 
 /** Minimum, maximum and mean of a quantity. */
 export interface Summary {
@@ -101,10 +102,10 @@ export function datasetStats(items: readonly CoconutItem[]): DatasetStats {
 }
 
 /** The synthetic data sets copra generates. */
-export type DatasetKind = "prosqa" | "prontoqa" | "arith";
+export type DatasetKind = "prosqa" | "prontoqa" | "arith" | "symbolic";
 
 /** Options of {@link generateDataset}: those of the kind's generator. */
-export type GenerateDatasetOptions = ProsQAOptions | ProntoQAOptions | ArithOptions;
+export type GenerateDatasetOptions = ProsQAOptions | ProntoQAOptions | ArithOptions | SymbolicOptions;
 
 /**
  * Generates a synthetic data set of the given kind (the function behind `copra data generate`).
@@ -125,7 +126,15 @@ export function generateDataset(kind: DatasetKind, options: GenerateDatasetOptio
       return generateProntoQA(options as ProntoQAOptions);
     case "arith":
       return generateArithmetic(options as ArithOptions);
+    case "symbolic":
+      return generateSymbolic(options as SymbolicOptions);
     default:
-      throw new DataError("argument", null, "kind", 'unknown kind: choose "prosqa", "prontoqa" or "arith"', kind);
+      throw new DataError(
+        "argument",
+        null,
+        "kind",
+        'unknown kind: choose "prosqa", "prontoqa", "arith" or "symbolic"',
+        kind,
+      );
   }
 }
