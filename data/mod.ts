@@ -34,5 +34,6 @@ export {
 } from "./prosqa_graph.ts";
 export type { Distances, FirstStepClass, ParsedProsQA, PathClass, ProsQAStats } from "./prosqa_graph.ts";
 export * from "./score.ts";
+export * from "./audit.ts";
 export * from "./stats.ts";
 export * from "./symbolic.ts";
