@@ -35,6 +35,7 @@ export function addDataCommand(p: Command): void {
     .addOption(task[2])
     .addOption(task[3])
     .addOption(task[4])
+    .addOption(task[5])
     .option("--chain <n>", "prontoqa: chain length (hops)", int("--chain", 1))
     .option("--steps <min,max>", "arith: steps per problem, e.g. 2,4", range("--steps"))
     .action(async (kind: DatasetKind, o) => {

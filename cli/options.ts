@@ -184,6 +184,8 @@ export interface TaskFlags {
   maxChildren?: number;
   /** `--option-decoys n`. */
   optionDecoys?: number;
+  /** `--match-depth`. */
+  matchDepth?: boolean;
 }
 
 /**
@@ -203,6 +205,7 @@ export function taskOptions(prefix: string): Option[] {
       .argParser(int("--max-children", 1)),
     new Option("--option-decoys <n>", `${prefix}: up to n extra parents per option that the person cannot reach`)
       .argParser(int("--option-decoys")),
+    new Option("--match-depth", `${prefix}: the negative option as deep as the target (closes the depth shortcut)`),
   ];
 }
 
@@ -218,6 +221,7 @@ export function prosqaTask(
     ...(flags.maxChildren ? { maxChildren: flags.maxChildren } : {}),
     ...(flags.balanceHops ? { balanceHops: true } : {}),
     ...(flags.optionDecoys ? { optionDecoys: flags.optionDecoys } : {}),
+    ...(flags.matchDepth ? { matchDepth: true } : {}),
   };
 }
 

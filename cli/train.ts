@@ -78,6 +78,7 @@ export interface TrainCli {
   maxChildren?: number;
   balanceHops?: boolean;
   optionDecoys?: number;
+  matchDepth?: boolean;
   nLayer?: number;
   nEmbd?: number;
   nHead?: number;
@@ -204,7 +205,9 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
     validItems = generateProsQA({ n: cli.evalItems, seed: cli.seed + 1_000_003, ...task });
     source = `generated ProsQA-style (${task.nodes!.join("–")} nodes, ${task.minHops}–${task.maxHops} hops${
       cli.maxChildren ? `, ≤${cli.maxChildren} children per node` : ""
-    }${cli.optionDecoys ? `, ≤${cli.optionDecoys} decoy parents per option` : ""})`;
+    }${cli.optionDecoys ? `, ≤${cli.optionDecoys} decoy parents per option` : ""}${
+      cli.matchDepth ? ", depth-matched negatives" : ""
+    })`;
     groups = [];
   }
   validItems = validItems.slice(0, cli.evalItems);
@@ -418,5 +421,6 @@ export function addTrainCommand(p: Command): void {
     .addOption(task[2])
     .addOption(task[3])
     .addOption(task[4])
+    .addOption(task[5])
     .action((o, command: Command) => trainCommand(o as TrainCli, command));
 }

@@ -34,3 +34,16 @@ Deno.test("shortcut audit: the symbolic task stays near chance on every feature;
   assert.equal(text.items, 300);
   assert.ok(Object.values(text).every((x) => Number.isFinite(x)));
 });
+
+Deno.test("ProsQA matchDepth: the negative is as deep as the target, so depth stops giving the answer away", () => {
+  const task = { nodes: [7, 10] as [number, number], nodesMean: 8.5, minHops: 3, maxHops: 4 };
+  const plain = shortcutAudit(generateProsQA({ n: 300, seed: 6, ...task }));
+  const matched = shortcutAudit(generateProsQA({ n: 300, seed: 6, ...task, matchDepth: true }));
+  assert.ok(plain.depth > 0.8, `plain: ${plain.depth}`);
+  assert.equal(matched.depth, 0.5); // every item a tie
+  // Off by default: the same items as before the option existed.
+  assert.deepEqual(
+    generateProsQA({ n: 20, seed: 6, ...task }),
+    generateProsQA({ n: 20, seed: 6, ...task, matchDepth: false }),
+  );
+});

@@ -102,6 +102,12 @@ export interface ProsQAOptions {
    * which count only leaves the other person cannot reach, are then false).
    */
   optionDecoys?: number;
+  /**
+   * Pick the negative option among the other person's leaves as deep as the target (longest path from any
+   * person), so that "the deeper option" stops giving the answer away (see `shortcutAudit`; default `false`, as
+   * ProsQA, whose target is the deeper option 73% of the time).
+   */
+  matchDepth?: boolean;
 }
 
 /**
@@ -125,6 +131,7 @@ export function generateProsQA(options: ProsQAOptions): CoconutItem[] {
   const nodesMean = options.nodesMean ?? 22.8;
   const maxChildren = options.maxChildren ?? Infinity;
   const optionDecoys = options.optionDecoys ?? 0;
+  const matchDepth = options.matchDepth === true;
   checkCount("n", options.n, 0);
   checkCount("optionDecoys", optionDecoys, 0);
   if (!(maxChildren >= 1) || (maxChildren !== Infinity && !Number.isInteger(maxChildren))) {
@@ -162,7 +169,7 @@ export function generateProsQA(options: ProsQAOptions): CoconutItem[] {
     // With balanced hops, keep drawing graphs until one has the hop count drawn for this item.
     if (options.balanceHops && wanted === null) wanted = minHops + rng.int(maxHops - minHops + 1);
     const lo = wanted ?? minHops, hi = wanted ?? maxHops;
-    const item = tryItem(rng, size, lo, hi, meanParents, newPersonProb, maxChildren, optionDecoys);
+    const item = tryItem(rng, size, lo, hi, meanParents, newPersonProb, maxChildren, optionDecoys, matchDepth);
     if (item) {
       items.push(item);
       wanted = null;
@@ -181,6 +188,7 @@ function tryItem(
   newPersonProb: number,
   maxChildren: number,
   optionDecoys: number,
+  matchDepth: boolean,
 ): CoconutItem | undefined {
   // reach[v]: bit 1 = reachable from person 0, bit 2 = from person 1. depth[v]: edges from the nearest person.
   const reach = [1, 2], depth = [0, 0];
@@ -230,7 +238,13 @@ function tryItem(
   if (deepest < minHops || deepest > maxHops) return undefined;
   const deepLeaves = rootLeaves.filter((v) => fromRoot.dist[v] === deepest);
   const target = deepLeaves[rng.int(deepLeaves.length)];
-  const negTarget = otherLeaves[rng.int(otherLeaves.length)];
+  let candidates = otherLeaves;
+  if (matchDepth) {
+    const longest = longestDepths(size, edges, hasParent);
+    candidates = otherLeaves.filter((v) => longest[v] === longest[target]);
+    if (candidates.length === 0) return undefined;
+  }
+  const negTarget = candidates[rng.int(candidates.length)];
   // Decoys: edges into each option from concepts the root cannot reach (neither option gains a path from the root).
   if (optionDecoys > 0) {
     for (const option of [target, negTarget]) {
@@ -304,4 +318,19 @@ export function checkCount(field: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min) {
     throw new DataError("argument", null, field, `must be an integer of at least ${min}`, value);
   }
+}
+
+/** Longest path from any person (parentless node) to each node; edges are sorted by target, parents first. */
+function longestDepths(size: number, edges: readonly [number, number][], hasParent: readonly boolean[]): number[] {
+  const depth = new Array<number>(size).fill(0);
+  for (let changed = true, rounds = 0; changed && rounds <= size; rounds++) {
+    changed = false;
+    for (const [a, b] of edges) {
+      if (depth[a] + 1 > depth[b] && hasParent[b]) {
+        depth[b] = depth[a] + 1;
+        changed = true;
+      }
+    }
+  }
+  return depth;
 }
