@@ -6,7 +6,14 @@
  */
 
 import type { Command } from "commander";
-import { type DatasetKind, datasetStats, generateDataset, loadDataset, saveDataset } from "@copra/data";
+import {
+  type DatasetKind,
+  datasetStats,
+  generateDataset,
+  loadDataset,
+  saveDataset,
+  symbolicFromProsQA,
+} from "@copra/data";
 import { DEFAULT_TASK, int, oneOf, prosqaTask, range, taskOptions } from "./options.ts";
 import { fixed, table } from "./render.ts";
 
@@ -51,6 +58,19 @@ export function addDataCommand(p: Command): void {
       const items = generateDataset(kind, options as never);
       await saveDataset(o.out, items);
       console.log(`wrote ${items.length} ${kind} items to ${o.out}`);
+    });
+  data.command("convert")
+    .description("convert ProsQA records (with their graph keys) to the symbolic token form")
+    .argument("<file>", "ProsQA data, e.g. ../shared/data/prosqa_test.json")
+    .requiredOption("--to <format>", "symbolic", oneOf("--to", ["symbolic"] as const))
+    .requiredOption("--out <file>", "output JSON file")
+    .option("--hops <min,max>", "keep only items whose shortest root→target path has this many hops", range("--hops"))
+    .option("--seed <n>", "seed of id permutations and orders", int("--seed", 0, 2 ** 32 - 1), 0)
+    .action(async (file: string, o) => {
+      const items = symbolicFromProsQA(await loadDataset(file), { seed: o.seed, ...(o.hops ? { hops: o.hops } : {}) });
+      if (items.length === 0) throw new Error(`${file}: no item has ${o.hops?.join("–")} hops; nothing to write`);
+      await saveDataset(o.out, items);
+      console.log(`wrote ${items.length} symbolic items to ${o.out}`);
     });
   data.command("stats")
     .description("statistics of a data file")

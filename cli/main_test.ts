@@ -16,7 +16,12 @@ async function copra(...args: string[]): Promise<{ code: number; out: string }> 
 }
 
 Deno.test("every command has --help", async () => {
-  for (const cmd of [[], ["train"], ["eval"], ["generate"], ["data"], ["data", "generate"], ["data", "stats"]]) {
+  for (
+    const cmd of [[], ["train"], ["eval"], ["generate"], ["data"], ["data", "generate"], ["data", "convert"], [
+      "data",
+      "stats",
+    ]]
+  ) {
     const { code, out } = await copra(...cmd, "--help");
     assert.equal(code, 0, out);
     assert.match(out, /Usage: copra/);
@@ -83,6 +88,25 @@ Deno.test("data generate and data stats", async () => {
   assert.deepEqual(
     JSON.parse(await Deno.readTextFile(`${dir}/symbolic.json`)),
     JSON.parse(JSON.stringify(generateSymbolic({ n: 4, seed: 2, nodes: [12, 12], hops: [4, 4], branching: 3 }))),
+  );
+  const released = new URL("../../shared/data/prosqa_valid.json", import.meta.url).pathname;
+  const converted = await copra(
+    "data",
+    "convert",
+    released,
+    ...["--to", "symbolic", "--hops", "3,4", "--seed", "3", "--out", `${dir}/converted.json`],
+  );
+  assert.equal(converted.code, 0, converted.out);
+  const { loadDataset, symbolicFromProsQA } = await import("@copra/data");
+  assert.deepEqual(
+    JSON.parse(await Deno.readTextFile(`${dir}/converted.json`)),
+    JSON.parse(JSON.stringify(symbolicFromProsQA(await loadDataset(released), { seed: 3, hops: [3, 4] }))),
+  );
+  const notProsQA = await copra("data", "convert", `${dir}/arith.json`, "--to", "symbolic", "--out", `${dir}/x.json`);
+  assert.equal(notProsQA.code, 1);
+  assert.match(
+    notProsQA.out,
+    /item 0: idx_to_symbol\/edges\/root\/target\/neg_target: a ProsQA record needs its graph keys/,
   );
   const missing = await copra("data", "stats", `${dir}/nope.json`);
   assert.equal(missing.code, 1);

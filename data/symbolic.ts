@@ -18,6 +18,7 @@
 import { Rng } from "@copra/random";
 import { DataError } from "./errors.ts";
 import type { CoconutItem } from "./format.ts";
+import { shortestPaths } from "./prosqa_graph.ts";
 
 /** Options of {@link generateSymbolic}. */
 export interface SymbolicOptions {
@@ -153,4 +154,82 @@ function symbolicItem(N: number, H: number, branching: number, rng: Rng): Symbol
     neg_target: id(negLocal),
     frontiers: [[id(0)], ...layers[0].map((layer) => layer.map(id).sort((a, b) => a - b))],
   };
+}
+
+/** Options of {@link symbolicFromProsQA}. */
+export interface ConvertSymbolicOptions {
+  /** Seed of the id permutations, edge orders and option orders. */
+  seed: number;
+  /** Keep only items whose shortest root → target path has this many hops, [min, max]. Default: all. */
+  hops?: [number, number];
+}
+
+/**
+ * Converts ProsQA records (with their graph keys, as in the released files) into the symbolic format: the same
+ * graph with node ids permuted, edges shuffled, options in random order, and a shortest path as the steps — for
+ * comparing the text and token forms of the same graphs (e.g. the released files filtered to 3–4 hops, as the
+ * superposition papers do).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generateProsQA, symbolicFromProsQA } from "@copra/data";
+ * const prosqa = generateProsQA({ n: 4, seed: 1, nodes: [6, 8], nodesMean: 7, minHops: 2, maxHops: 3 });
+ * const symbolic = symbolicFromProsQA(prosqa, { seed: 1 });
+ * assert.equal(symbolic.length, 4);
+ * assert.equal(symbolic[0].edges.length, prosqa[0].edges!.length);
+ * ```
+ */
+export function symbolicFromProsQA(items: readonly CoconutItem[], options: ConvertSymbolicOptions): SymbolicItem[] {
+  const rng = new Rng(options.seed);
+  const out: SymbolicItem[] = [];
+  items.forEach((item, i) => {
+    const { edges, root, target, neg_target: neg, idx_to_symbol: names } = item;
+    if (!edges || root === undefined || target === undefined || neg === undefined || !names) {
+      throw new DataError(
+        "argument",
+        i,
+        "idx_to_symbol/edges/root/target/neg_target",
+        "a ProsQA record needs its graph keys",
+      );
+    }
+    const N = names.length;
+    const { dist } = shortestPaths(N, edges, root);
+    const H = dist[target];
+    if (H < 1 || dist[neg] !== -1) {
+      throw new DataError(
+        "argument",
+        i,
+        "target/neg_target",
+        "the target must be reachable from the root, the other not",
+      );
+    }
+    if (options.hops && (H < options.hops[0] || H > options.hops[1])) return;
+    // A shortest path, walked back from the target through parents one hop nearer the root.
+    const path = [target];
+    for (let k = H - 1; k > 0; k--) {
+      const parents = edges.filter(([a, b]) => b === path[0] && dist[a] === k).map(([a]) => a);
+      path.unshift(parents[rng.int(parents.length)]);
+    }
+    const ids = rng.shuffle(Array.from({ length: N }, (_, v) => v));
+    const shuffled = rng.shuffle(edges.map(([a, b]) => [ids[a], ids[b]] as [number, number]));
+    const optionIds = rng.next() < 0.5 ? [ids[target], ids[neg]] : [ids[neg], ids[target]];
+    const frontiers = Array.from(
+      { length: H + 1 },
+      (_, k) => [...Array(N).keys()].filter((v) => dist[v] === k).map((v) => ids[v]).sort((a, b) => a - b),
+    );
+    out.push({
+      question: `${shuffled.map(([a, b]) => `${a} ${b}`).join(" | ")} [Q] ${optionIds[0]} ${optionIds[1]} [R] ${
+        ids[root]
+      }`,
+      steps: path.map((v) => String(ids[v])),
+      answer: String(ids[target]),
+      edges: shuffled,
+      root: ids[root],
+      target: ids[target],
+      neg_target: ids[neg],
+      frontiers,
+    });
+  });
+  return out;
 }

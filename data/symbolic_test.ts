@@ -76,3 +76,24 @@ Deno.test("symbolic items: seeded, knobs honoured, bad knobs refused, reachable 
   assert.throws(() => generateSymbolic({ n: 1, seed: 0, branching: 0 }), /branching: must be an integer ≥ 1/);
   assert.deepEqual(generateDataset("symbolic", { n: 3, seed: 1 }), generateSymbolic({ n: 3, seed: 1 }));
 });
+
+Deno.test("symbolicFromProsQA: the released graphs in token form, filtered by hops, every invariant kept", async () => {
+  const { loadDataset } = await import("./mod.ts");
+  const released = await loadDataset(new URL("../../shared/data/prosqa_valid.json", import.meta.url).pathname);
+  const { symbolicFromProsQA } = await import("./mod.ts");
+  const all = symbolicFromProsQA(released, { seed: 1 });
+  assert.equal(all.length, released.length);
+  const some = symbolicFromProsQA(released, { seed: 1, hops: [3, 4] });
+  assert.ok(some.length > 0 && some.length < released.length);
+  for (const [i, item] of all.entries()) {
+    const fromRoot = distances(item, item.root);
+    assert.equal(fromRoot.get(item.target), item.steps.length, `item ${i}`);
+    assert.equal(fromRoot.has(item.neg_target), false);
+    assert.equal(released[i].edges!.length, item.edges.length);
+    item.frontiers.forEach((frontier, k) => {
+      const want = [...fromRoot].filter(([, d]) => d === k).map(([v]) => v).toSorted((x, y) => x - y);
+      assert.deepEqual(frontier, want);
+    });
+  }
+  assert.ok(some.every((it) => it.steps.length >= 3 && it.steps.length <= 4));
+});
