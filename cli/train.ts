@@ -87,6 +87,7 @@ export interface TrainCli {
   lrSchedule: "constant" | "cosine";
   warmup: number;
   questionLoss: number;
+  supervision: "rest" | "next-step";
   epochsPerDifficulty: number;
 }
 
@@ -169,6 +170,7 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
     optimizerReset: cli.optimizerReset,
     questionLossWeight: cli.questionLoss,
     epochsPerDifficulty: cli.epochsPerDifficulty,
+    supervision: cli.supervision,
   });
   const epochs = cli.epochs ??
     (METHOD_TRAITS[cli.method].stages === "curriculum"
@@ -370,6 +372,12 @@ export function addTrainCommand(p: Command): void {
       "weight of a language-model loss on question tokens (0: off, the paper)",
       num("--question-loss", { min: 0 }),
       0,
+    )
+    .option(
+      "--supervision <what>",
+      "after the thoughts, learn the rest (paper) or only the next step while steps remain (next-frontier)",
+      oneOf("--supervision", ["rest", "next-step"] as const),
+      "rest",
     )
     .option(
       "--epochs-per-difficulty <n>",

@@ -62,6 +62,23 @@ function check(ex: Example, pieces: Piece[], ignored: Piece[], latentFrom?: numb
 const q = tok.encode(Q).length, qb = tok.encode(QB).length;
 const HIDDEN: Piece[] = [Q, QB, "BOT", "EOT", "L", "P"];
 
+Deno.test("next-step supervision: only the next step is learned while steps remain, then the answer", () => {
+  const c = config("coconut", { supervision: "next-step" });
+  check(buildExample(record, 0, c, ids), [Q, "BOT", "EOT", S1], HIDDEN);
+  check(buildExample(record, 1, c, ids), [Q, "BOT", "L", "L", "EOT", S2], HIDDEN, q + 1, 2);
+  check(buildExample(record, 2, c, ids), [Q, "BOT", ...L4, "EOT", S3], HIDDEN, q + 1, 4);
+  check(buildExample(record, 3, c, ids), [Q, "BOT", ...L4, "EOT", A, "EOS"], HIDDEN, q + 1, 4);
+  check(buildExample(shortRecord, 1, c, ids), [QB, "BOT", "L", "L", "EOT", AB, "EOS"], HIDDEN, qb + 1, 2);
+  // The same for the step-dropping baseline; CoT (no curriculum) is unaffected.
+  check(buildExample(record, 1, config("no-thought", { supervision: "next-step" }), ids), [Q, S2], [Q]);
+  const cot = config("cot", { supervision: "next-step" });
+  check(buildExample(record, 0, cot, ids), [Q, S1, S2, S3, A, "EOS"], [Q]);
+  assert.throws(
+    () => config("coconut", { supervision: "all" as "rest" }),
+    /supervision: must be "rest" or "next-step"/,
+  );
+});
+
 Deno.test("coconut: stages 0, 1, max, final; an item with fewer steps than the stage; padLatentToMax", () => {
   const c = config("coconut");
   check(buildExample(record, 0, c, ids), [Q, "BOT", "EOT", S1, S2, S3, A, "EOS"], HIDDEN);

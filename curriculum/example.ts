@@ -183,6 +183,13 @@ export function buildExample(
   const hidden: number[] = []; // ignored tokens after the question (markers, slots, pauses)
   let shown: number[] = []; // learned tokens before the answer
   let slots: "latent" | "pause" | null = null;
+  // Next-step supervision: while steps remain, only the first of them is learned and the example ends there.
+  let tail = answer;
+  const supervised = (rest: readonly (readonly number[])[]): number[] => {
+    if (config.supervision !== "next-step" || rest.length === 0) return rest.flat();
+    tail = [];
+    return [...rest[0]];
+  };
   switch (config.method) {
     case "coconut":
     case "no-curriculum":
@@ -192,11 +199,11 @@ export function buildExample(
         : [stage, stage * c];
       slots = config.method === "pause-as-thought" ? "pause" : "latent";
       hidden.push(ids.bot, ...new Array(n).fill(slots === "pause" ? ids.pause : ids.latent), ids.eot);
-      shown = steps.slice(skip).flat();
+      shown = supervised(steps.slice(skip));
       break;
     }
     case "no-thought":
-      shown = steps.slice(stage > max ? steps.length : stage).flat();
+      shown = supervised(steps.slice(stage > max ? steps.length : stage));
       break;
     case "cot":
       shown = steps.flat();
@@ -217,13 +224,13 @@ export function buildExample(
       break;
     }
   }
-  const tokens = [...question, ...hidden, ...shown, ...answer];
+  const tokens = [...question, ...hidden, ...shown, ...tail];
   const learnsQuestion = config.questionLossWeight > 0;
   const labels = [
     ...(learnsQuestion ? question : new Array(question.length).fill(IGNORE)),
     ...new Array(hidden.length).fill(IGNORE),
     ...shown,
-    ...answer,
+    ...tail,
   ];
   const latentPositions = slots === "latent"
     ? hidden.map((_, i) => question.length + i).filter((p) => tokens[p] === ids.latent)
@@ -233,7 +240,7 @@ export function buildExample(
     example.weights = [
       ...new Array(question.length).fill(config.questionLossWeight),
       ...new Array(hidden.length).fill(0),
-      ...new Array(shown.length + answer.length).fill(1),
+      ...new Array(shown.length + tail.length).fill(1),
     ];
   }
   return example;

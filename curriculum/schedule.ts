@@ -83,6 +83,13 @@ export interface CurriculumConfig {
    */
   questionLossWeight: number;
   /**
+   * What the latent curriculum methods learn after their thoughts: `"rest"` (default, the paper's: every remaining
+   * step and the answer) or `"next-step"` (the superposition papers' next-frontier supervision: at a stage with
+   * steps left, only the next step — one node of the next frontier — and nothing after it; the answer once no
+   * step is left).
+   */
+  supervision: "rest" | "next-step";
+  /**
    * A curriculum over difficulty: epochs spent at each level, where level L (from 0) trains only on items with
    * at most (fewest steps in the data) + L reasoning steps; an epoch keeps its length by cycling through them.
    * Default 0: every item from the first epoch.
@@ -136,6 +143,7 @@ export function curriculumConfig(options: Partial<CurriculumConfig> & { method: 
     icotTokensPerStage: options.icotTokensPerStage ?? 8,
     icotSmoothing: options.icotSmoothing ?? 0,
     questionLossWeight: options.questionLossWeight ?? 0,
+    supervision: options.supervision ?? "rest",
     epochsPerDifficulty: options.epochsPerDifficulty ?? 0,
   };
   if (!METHODS.includes(config.method)) {
@@ -153,6 +161,9 @@ export function curriculumConfig(options: Partial<CurriculumConfig> & { method: 
     throw new CurriculumError("uniformProb", "must be in [0, 1]", config.uniformProb);
   }
   if (!(config.icotSmoothing >= 0)) throw new CurriculumError("icotSmoothing", "must be ≥ 0", config.icotSmoothing);
+  if (config.supervision !== "rest" && config.supervision !== "next-step") {
+    throw new CurriculumError("supervision", 'must be "rest" or "next-step"', config.supervision);
+  }
   if (!(config.questionLossWeight >= 0 && Number.isFinite(config.questionLossWeight))) {
     throw new CurriculumError("questionLossWeight", "must be a finite number ≥ 0", config.questionLossWeight);
   }
