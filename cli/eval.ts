@@ -18,7 +18,7 @@ interface EvalCli {
   ckpt: string;
   data: string;
   method?: Method;
-  thoughts?: number;
+  thoughts?: number | "hops";
   limit?: number;
   batchSize: number;
   maxNewTokens: number;
@@ -88,7 +88,10 @@ async function evalCommand(cli: EvalCli): Promise<void> {
 
 /** Adds `copra eval` to the program. */
 export function addEvalCommand(p: Command): void {
-  const [method, thoughts, maxNewTokens, backend] = inferenceOptions("thoughts per answer (default maxLatentStage·c)");
+  const [method, thoughts, maxNewTokens, backend] = inferenceOptions(
+    'thoughts per answer (default maxLatentStage·c); "hops": each item\'s own step count × c',
+    true,
+  );
   p.command("eval")
     .description("score a checkpoint on a data file: accuracy, mean generated tokens incl. thoughts, latency")
     .requiredOption("--ckpt <dir>", "a run folder (its latest checkpoint) or a checkpoint folder")

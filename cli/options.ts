@@ -226,10 +226,19 @@ export function prosqaTask(
 }
 
 /** The options `eval` and `generate` share after their own: `--method`, `--thoughts`, `--max-new-tokens`, `--backend`. */
-export function inferenceOptions(thoughtsHelp: string): Option[] {
+export function inferenceOptions(thoughtsHelp: string, perItem = false): Option[] {
+  const count = int("--thoughts");
+  const thoughts = (value: string): number | "hops" => {
+    if (perItem && value === "hops") return "hops";
+    try {
+      return count(value);
+    } catch (error) {
+      throw new InvalidArgumentError(`${(error as Error).message}${perItem ? ' or "hops"' : ""}`);
+    }
+  };
   return [
     new Option("--method <method>", "override the run's method").argParser(oneOf("--method", METHODS)),
-    new Option("--thoughts <n>", thoughtsHelp).argParser(int("--thoughts")),
+    new Option("--thoughts <n>", thoughtsHelp).argParser(thoughts),
     new Option("--max-new-tokens <n>", "generation limit").argParser(int("--max-new-tokens", 1)).default(128),
     backendOption(),
   ];

@@ -199,6 +199,11 @@ const CASES: Case[] = [
   },
   // Nothing hangs, nothing fails silently: numbers checked up front, by name, with the allowed range.
   {
+    name: "eval --thoughts that is neither a count nor hops",
+    args: ["eval", "--ckpt", "run", "--data", "good.json", "--thoughts", "many"],
+    message: /--thoughts must be an integer ≥ 0 \(got many\) or "hops"/,
+  },
+  {
     name: "eval --batch-size 0",
     args: ["eval", "--ckpt", "run", "--data", "good.json", "--batch-size", "0"],
     message: /--batch-size must be an integer ≥ 1 \(got 0\)/,

@@ -26,7 +26,11 @@ export interface EvaluateOptions {
   /** Generation limit. */
   maxNewTokens: number;
   /** Thoughts in Coconut-style prompts. Default maxLatentStage·c. */
-  thoughts?: number;
+  /**
+   * Thoughts in Coconut-style prompts: a number, or `"hops"` — each item's own step count × c (its true hop count
+   * on graph tasks; items are batched by that count).
+   */
+  thoughts?: number | "hops";
   /** Called after each batch. */
   progress?: (done: number, total: number) => void;
 }
@@ -92,24 +96,37 @@ export async function evaluate(
   options: EvaluateOptions,
 ): Promise<Evaluation> {
   const { batchSize, maxNewTokens } = options;
-  let correct = 0, tokens = 0, thoughts = 0, ms = 0;
-  const outputs: string[] = [];
-  for (let i = 0; i < records.length; i += batchSize) {
-    const prompts = records.slice(i, i + batchSize).map((r) => buildPrompt(r, curriculum, ids, options.thoughts));
-    const t0 = performance.now();
-    const results = await generate(params, config, prompts, {
-      eosId: ids.eos,
-      maxNewTokens,
-      decode: (out) => tokenizer.decode(out, { skipSpecial: true }),
-    });
-    ms += performance.now() - t0;
-    for (const [j, r] of results.entries()) {
-      outputs.push(r.text);
-      if (isCorrect(r.text, items[i + j].answer)) correct++;
-      tokens += r.generatedTokens;
-      thoughts += r.thoughts;
+  let correct = 0, tokens = 0, thoughts = 0, ms = 0, done = 0;
+  const outputs = new Array<string>(records.length);
+  // Batches of items with the same number of thoughts, in order (one group unless thoughts are per item).
+  const thoughtsOf = (i: number) =>
+    options.thoughts === "hops" ? records[i].steps.length * curriculum.thoughtsPerStep : options.thoughts;
+  const groups = new Map<number | undefined, number[]>();
+  for (let i = 0; i < records.length; i++) {
+    const k = thoughtsOf(i);
+    groups.set(k, [...(groups.get(k) ?? []), i]);
+  }
+  for (const [k, members] of groups) {
+    for (let b = 0; b < members.length; b += batchSize) {
+      const batch = members.slice(b, b + batchSize);
+      const prompts = batch.map((i) => buildPrompt(records[i], curriculum, ids, k));
+      const t0 = performance.now();
+      const results = await generate(params, config, prompts, {
+        eosId: ids.eos,
+        maxNewTokens,
+        decode: (out) => tokenizer.decode(out, { skipSpecial: true }),
+      });
+      ms += performance.now() - t0;
+      for (const [j, r] of results.entries()) {
+        const i = batch[j];
+        outputs[i] = r.text;
+        if (isCorrect(r.text, items[i].answer)) correct++;
+        tokens += r.generatedTokens;
+        thoughts += r.thoughts;
+      }
+      done += batch.length;
+      options.progress?.(done, records.length);
     }
-    options.progress?.(Math.min(i + batchSize, records.length), records.length);
   }
   const n = Math.max(records.length, 1);
   /** The share of outputs in each class. */

@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { curriculumConfig, specialIds, tokenizeRecord } from "@copra/curriculum";
+import { generateSymbolic } from "@copra/data";
+import { disposeParams, initParams, useBackend } from "@copra/model";
+import { buildTokenizer, evaluate, modelConfigFor } from "./mod.ts";
+
+Deno.test("evaluate with thoughts 'hops': each item gets its own step count × c, outputs stay in item order", async () => {
+  await useBackend("cpu");
+  const items = generateSymbolic({ n: 8, seed: 2, nodes: [12, 14], hops: [3, 5] });
+  const curriculum = curriculumConfig({ method: "coconut", thoughtsPerStep: 2, maxLatentStage: 6 });
+  const tok = buildTokenizer(items);
+  const config = modelConfigFor("nano", tok, items, curriculum, { n_layer: 1, n_embd: 24, n_head: 2 });
+  const params = initParams(config, { seed: 1 });
+  const records = items.map((it) => tokenizeRecord(tok, it));
+  const run = (thoughts: number | "hops", which = records, whichItems = items) =>
+    evaluate(params, config, which, whichItems, curriculum, specialIds(tok), tok, {
+      batchSize: 3,
+      maxNewTokens: 3,
+      thoughts,
+    });
+  const perItem = await run("hops");
+  const hops = items.map((it) => it.steps.length);
+  assert.ok(new Set(hops).size > 1, "the items differ in hop count");
+  assert.ok(Math.abs(perItem.thoughts - (2 * hops.reduce((a, b) => a + b, 0)) / hops.length) < 1e-9);
+  // Item i's output is what a run with exactly its thoughts gives.
+  for (const [i, record] of records.entries()) {
+    const alone = await run(2 * hops[i], [record], [items[i]]);
+    assert.equal(perItem.outputs[i], alone.outputs[0], `item ${i}`);
+  }
+  disposeParams(params);
+});
