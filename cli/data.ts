@@ -19,9 +19,8 @@ import { fixed, table } from "./render.ts";
 
 /** Adds `copra data generate|stats` to the program. */
 export function addDataCommand(p: Command): void {
-  const task = taskOptions("prosqa");
   const data = p.command("data").description("generate data sets and show their statistics");
-  data.command("generate")
+  const generate = data.command("generate")
     .description("write a generated data set")
     .argument(
       "<kind>",
@@ -37,28 +36,35 @@ export function addDataCommand(p: Command): void {
         DEFAULT_TASK.nodes.join("–")
       } nodes, ${DEFAULT_TASK.minHops}–${DEFAULT_TASK.maxHops} hops)`,
     )
-    .addOption(task[0])
-    .addOption(task[1])
-    .addOption(task[2])
-    .addOption(task[3])
-    .addOption(task[4])
-    .addOption(task[5])
     .option("--chain <n>", "prontoqa: chain length (hops)", int("--chain", 1))
-    .option("--steps <min,max>", "arith: steps per problem, e.g. 2,4", range("--steps"))
-    .action(async (kind: DatasetKind, o) => {
-      const options: Record<string, unknown> = { n: o.n, seed: o.seed };
-      if (kind === "prosqa") Object.assign(options, prosqaTask(o.small ? DEFAULT_TASK : {}, o));
-      if (kind === "prontoqa" && o.chain !== undefined) options.hops = o.chain;
-      if (kind === "symbolic") {
-        if (o.nodes) options.nodes = o.nodes;
-        if (o.hops) options.hops = o.hops;
-        if (o.maxChildren) options.branching = o.maxChildren;
-      }
-      if (kind === "arith" && o.steps) options.steps = o.steps;
-      const items = generateDataset(kind, options as never);
-      await saveDataset(o.out, items);
-      console.log(`wrote ${items.length} ${kind} items to ${o.out}`);
-    });
+    .option("--steps <min,max>", "arith: steps per problem, e.g. 2,4", range("--steps"));
+  for (const option of taskOptions("prosqa")) generate.addOption(option);
+  generate.action(async (kind: DatasetKind, o) => {
+    // A flag of another kind is an error, not silently ignored.
+    const applies: Record<DatasetKind, string[]> = {
+      prosqa: ["small", "nodes", "hops", "balanceHops", "maxChildren", "optionDecoys", "matchDepth"],
+      symbolic: ["nodes", "hops", "maxChildren"],
+      prontoqa: ["chain"],
+      arith: ["steps"],
+    };
+    const given = generate.options.filter((opt) => generate.getOptionValueSource(opt.attributeName()) === "cli");
+    const foreign = given.find((opt) =>
+      !["out", "n", "seed"].includes(opt.attributeName()) && !applies[kind].includes(opt.attributeName())
+    );
+    if (foreign) throw new Error(`${foreign.long} does not apply to ${kind} data`);
+    const options: Record<string, unknown> = { n: o.n, seed: o.seed };
+    if (kind === "prosqa") Object.assign(options, prosqaTask(o.small ? DEFAULT_TASK : {}, o));
+    if (kind === "prontoqa" && o.chain !== undefined) options.hops = o.chain;
+    if (kind === "symbolic") {
+      if (o.nodes) options.nodes = o.nodes;
+      if (o.hops) options.hops = o.hops;
+      if (o.maxChildren) options.branching = o.maxChildren;
+    }
+    if (kind === "arith" && o.steps) options.steps = o.steps;
+    const items = generateDataset(kind, options as never);
+    await saveDataset(o.out, items);
+    console.log(`wrote ${items.length} ${kind} items to ${o.out}`);
+  });
   data.command("convert")
     .description("convert ProsQA records (with their graph keys) to the symbolic token form")
     .argument("<file>", "ProsQA data, e.g. ../shared/data/prosqa_test.json")

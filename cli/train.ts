@@ -37,6 +37,7 @@ import {
   num,
   oneOf,
   prosqaTask,
+  type TaskFlags,
   taskOptions,
 } from "./options.ts";
 import { epochTable, fixed, printSummary, ProgressBar } from "./render.ts";
@@ -45,7 +46,7 @@ import { checkNewRunFolder, checkResumeFolder, writeRunJson } from "./run_folder
 const RECIPE = COCONUT_NANO.recipe;
 
 /** Options of `copra train` (also the keys of a `--config` JSON file). */
-export interface TrainCli {
+export interface TrainCli extends TaskFlags {
   config?: string;
   tokenizer?: string;
   method: Method;
@@ -73,12 +74,6 @@ export interface TrainCli {
   positions: "absolute" | "rotary";
   optimizerReset: OptimizerReset;
   firstEpoch?: number;
-  nodes?: [number, number];
-  hops?: [number, number];
-  maxChildren?: number;
-  balanceHops?: boolean;
-  optionDecoys?: number;
-  matchDepth?: boolean;
   nLayer?: number;
   nEmbd?: number;
   nHead?: number;
@@ -327,8 +322,7 @@ async function loadTokenizer(path: string): Promise<Tokenizer> {
 
 /** Adds `copra train` to the program. */
 export function addTrainCommand(p: Command): void {
-  const task = taskOptions("generated task");
-  p.command("train")
+  const command = p.command("train")
     .description("train a method through its curriculum; without --data, on a generated small ProsQA-style task")
     .option("--config <file>", "JSON file with any of these options (camelCase keys)")
     .option("--method <method>", `one of ${METHODS.join(", ")}`, oneOf("--method", METHODS), "coconut")
@@ -423,12 +417,7 @@ export function addTrainCommand(p: Command): void {
       "fresh AdamW moments every-epoch (official code), at stage-switch (paper) or never",
       oneOf("--optimizer-reset", ["every-epoch", "stage-switch", "never"] as const),
       RECIPE.optimizerReset,
-    )
-    .addOption(task[0])
-    .addOption(task[1])
-    .addOption(task[2])
-    .addOption(task[3])
-    .addOption(task[4])
-    .addOption(task[5])
-    .action((o, command: Command) => trainCommand(o as TrainCli, command));
+    );
+  for (const option of taskOptions("generated task")) command.addOption(option);
+  command.action((o, cmd: Command) => trainCommand(o as TrainCli, cmd));
 }

@@ -7,6 +7,7 @@
 
 import { DataError } from "./errors.ts";
 import type { CoconutItem } from "./format.ts";
+import { longestDepths } from "./prosqa_graph.ts";
 
 /** The features the audit picks an option by; each value is the accuracy of that rule (ties count one half). */
 export interface ShortcutAudit {
@@ -62,8 +63,8 @@ export function shortcutAudit(items: readonly CoconutItem[]): ShortcutAudit {
     sums.inDegree += score(count(1, target), count(1, neg));
     sums.outDegree += score(count(0, target), count(0, neg));
     sums.firstOption += optionsInQueryOrder(item, target, neg)[0] === target ? 1 : 0;
-    const depth = longestFromSources(edges);
-    sums.depth += score(depth.get(target) ?? 0, depth.get(neg) ?? 0);
+    const depth = longestDepths(Math.max(...edges.flat()) + 1, edges);
+    sums.depth += score(depth[target], depth[neg]);
     const mention = (v: number) => {
       const k = edges.findIndex(([s, t]) => s === v || t === v);
       return k === -1 ? Infinity : k;
@@ -81,23 +82,4 @@ export function shortcutAudit(items: readonly CoconutItem[]): ShortcutAudit {
     depth: sums.depth / n,
     firstMention: sums.firstMention / n,
   };
-}
-
-/** Longest path length from any parentless node to each node of a DAG. */
-function longestFromSources(edges: readonly (readonly [number, number])[]): Map<number, number> {
-  const depth = new Map<number, number>();
-  const nodes = new Set(edges.flat());
-  for (const v of nodes) if (!edges.some(([, t]) => t === v)) depth.set(v, 0);
-  // Relax edges until nothing changes (graphs here have tens of nodes).
-  for (let changed = true, rounds = 0; changed && rounds <= nodes.size; rounds++) {
-    changed = false;
-    for (const [s, t] of edges) {
-      const d = (depth.get(s) ?? 0) + 1;
-      if (d > (depth.get(t) ?? -1)) {
-        depth.set(t, d);
-        changed = true;
-      }
-    }
-  }
-  return depth;
 }

@@ -28,6 +28,7 @@ export {
   classifyFirstStep,
   classifyPath,
   hasGraphKeys,
+  longestDepths,
   parseProsQAQuestion,
   prosqaStats,
   shortestPaths,

@@ -17,7 +17,7 @@
 import { Rng } from "@copra/random";
 import { DataError } from "./errors.ts";
 import type { CoconutItem } from "./format.ts";
-import { childLists, shortestPaths } from "./prosqa_graph.ts";
+import { childLists, longestDepths, shortestPaths } from "./prosqa_graph.ts";
 
 /**
  * The 17 person names of the released ProsQA files.
@@ -240,7 +240,7 @@ function tryItem(
   const target = deepLeaves[rng.int(deepLeaves.length)];
   let candidates = otherLeaves;
   if (matchDepth) {
-    const longest = longestDepths(size, edges, hasParent);
+    const longest = longestDepths(size, edges);
     candidates = otherLeaves.filter((v) => longest[v] === longest[target]);
     if (candidates.length === 0) return undefined;
   }
@@ -318,19 +318,4 @@ export function checkCount(field: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min) {
     throw new DataError("argument", null, field, `must be an integer of at least ${min}`, value);
   }
-}
-
-/** Longest path from any person (parentless node) to each node; edges are sorted by target, parents first. */
-function longestDepths(size: number, edges: readonly [number, number][], hasParent: readonly boolean[]): number[] {
-  const depth = new Array<number>(size).fill(0);
-  for (let changed = true, rounds = 0; changed && rounds <= size; rounds++) {
-    changed = false;
-    for (const [a, b] of edges) {
-      if (depth[a] + 1 > depth[b] && hasParent[b]) {
-        depth[b] = depth[a] + 1;
-        changed = true;
-      }
-    }
-  }
-  return depth;
 }

@@ -113,6 +113,32 @@ export function childLists(n: number, edges: readonly (readonly [number, number]
   return children;
 }
 
+/**
+ * The longest path from any parentless node to each node of a DAG with nodes 0…n−1 (parentless nodes: 0). The
+ * "depth" the shortcut audit compares, and the one `generateProsQA({ matchDepth })` matches.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { longestDepths } from "@copra/data";
+ * assert.deepEqual(longestDepths(4, [[0, 1], [1, 3], [0, 3], [2, 3]]), [0, 1, 0, 2]);
+ * ```
+ */
+export function longestDepths(n: number, edges: readonly (readonly [number, number])[]): number[] {
+  const depth = new Array<number>(n).fill(0);
+  // Relax edges until nothing changes (at most n rounds in a DAG).
+  for (let changed = true, rounds = 0; changed && rounds <= n; rounds++) {
+    changed = false;
+    for (const [a, b] of edges) {
+      if (depth[a] + 1 > depth[b]) {
+        depth[b] = depth[a] + 1;
+        changed = true;
+      }
+    }
+  }
+  return depth;
+}
+
 /** The structural facts of one ProsQA item (see DESIGN.md §2). */
 export interface ProsQAStats {
   /** Number of nodes. */

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
+import { generateProsQA } from "@copra/data";
 import { disposeParams, loadCheckpoint, saveCheckpoint, useBackend } from "@copra/model";
 
 const root = new URL("../", import.meta.url).pathname;
@@ -89,6 +90,7 @@ const small = [...tiny, "--batch-size", "8", "--max-new-tokens", "4"];
     "notjson.config.json": "{ lr: 0.1 }",
     "array.config.json": "[1, 2]",
     "file": "a plain file",
+    "prosqa.json": json(generateProsQA({ n: 3, seed: 1, nodes: [5, 8], nodesMean: 6.5, minHops: 2, maxHops: 3 })),
   };
   for (const [name, content] of Object.entries(files)) {
     if (typeof content === "string") await Deno.writeTextFile(`${fixtures}/${name}`, content);
@@ -271,6 +273,21 @@ const CASES: Case[] = [
     name: "train --backend tpu",
     args: ["train", "--backend", "tpu"],
     message: /--backend must be one of wasm, webgpu, cpu \(got tpu\)/,
+  },
+  {
+    name: "data generate with a flag of another kind",
+    args: ["data", "generate", "symbolic", "--match-depth", "--out", "s.json"],
+    message: /--match-depth does not apply to symbolic data/,
+  },
+  {
+    name: "data convert of a file without graph keys",
+    args: ["data", "convert", "good.json", "--to", "symbolic", "--out", "c.json"],
+    message: /item 0: idx_to_symbol\/edges\/root\/target\/neg_target: a ProsQA record needs its graph keys/,
+  },
+  {
+    name: "data convert --hops that no item has",
+    args: ["data", "convert", "prosqa.json", "--to", "symbolic", "--hops", "9,9", "--out", "c.json"],
+    message: /prosqa\.json: no item has 9–9 hops; nothing to write/,
   },
   {
     name: "data generate --n 0",

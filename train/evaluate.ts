@@ -104,7 +104,9 @@ export async function evaluate(
   const groups = new Map<number | undefined, number[]>();
   for (let i = 0; i < records.length; i++) {
     const k = thoughtsOf(i);
-    groups.set(k, [...(groups.get(k) ?? []), i]);
+    const group = groups.get(k);
+    if (group) group.push(i);
+    else groups.set(k, [i]);
   }
   for (const [k, members] of groups) {
     for (let b = 0; b < members.length; b += batchSize) {
