@@ -17,6 +17,15 @@ import {
 import { DEFAULT_TASK, int, oneOf, prosqaTask, range, taskOptions } from "./options.ts";
 import { fixed, table } from "./render.ts";
 
+/** Refuses an `--out` file that exists: copra never overwrites a file it may not have written. */
+async function checkNewFile(out: string): Promise<void> {
+  const exists = await Deno.lstat(out).then(() => true, (error) => {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  });
+  if (exists) throw new Error(`--out ${out}: the file exists; copra does not overwrite it: pick a new file name`);
+}
+
 /** Adds `copra data generate|stats` to the program. */
 export function addDataCommand(p: Command): void {
   const data = p.command("data").description("generate data sets and show their statistics");
@@ -52,6 +61,7 @@ export function addDataCommand(p: Command): void {
       !["out", "n", "seed"].includes(opt.attributeName()) && !applies[kind].includes(opt.attributeName())
     );
     if (foreign) throw new Error(`${foreign.long} does not apply to ${kind} data`);
+    await checkNewFile(o.out);
     const options: Record<string, unknown> = { n: o.n, seed: o.seed };
     if (kind === "prosqa") Object.assign(options, prosqaTask(o.small ? DEFAULT_TASK : {}, o));
     if (kind === "prontoqa" && o.chain !== undefined) options.hops = o.chain;
@@ -73,6 +83,7 @@ export function addDataCommand(p: Command): void {
     .option("--hops <min,max>", "keep only items whose shortest root→target path has this many hops", range("--hops"))
     .option("--seed <n>", "seed of id permutations and orders", int("--seed", 0, 2 ** 32 - 1), 0)
     .action(async (file: string, o) => {
+      await checkNewFile(o.out);
       const items = symbolicFromProsQA(await loadDataset(file), { seed: o.seed, ...(o.hops ? { hops: o.hops } : {}) });
       if (items.length === 0) throw new Error(`${file}: no item has ${o.hops?.join("–")} hops; nothing to write`);
       await saveDataset(o.out, items);

@@ -90,6 +90,12 @@ Deno.test("symbolicFromProsQA: the released graphs in token form, filtered by ho
     assert.equal(fromRoot.get(item.target), item.steps.length, `item ${i}`);
     assert.equal(fromRoot.has(item.neg_target), false);
     assert.equal(released[i].edges!.length, item.edges.length);
+    let at = item.root;
+    for (const step of item.steps) {
+      assert.ok(item.edges.some(([s, t]) => s === at && t === Number(step)), `item ${i}: ${at} → ${step}`);
+      at = Number(step);
+    }
+    assert.equal(at, item.target);
     item.frontiers.forEach((frontier, k) => {
       const want = [...fromRoot].filter(([, d]) => d === k).map(([v]) => v).toSorted((x, y) => x - y);
       assert.deepEqual(frontier, want);

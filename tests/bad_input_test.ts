@@ -290,6 +290,16 @@ const CASES: Case[] = [
     message: /prosqa\.json: no item has 9–9 hops; nothing to write/,
   },
   {
+    name: "data generate --out at an existing file",
+    args: ["data", "generate", "prosqa", "--n", "2", "--out", "good.json"],
+    message: /--out good\.json: the file exists; copra does not overwrite it/,
+  },
+  {
+    name: "data convert --out at an existing file",
+    args: ["data", "convert", "prosqa.json", "--to", "symbolic", "--out", "good.json"],
+    message: /--out good\.json: the file exists/,
+  },
+  {
     name: "data generate --n 0",
     args: ["data", "generate", "prosqa", "--n", "0", "--out", "x.json"],
     message: /--n must be an integer ≥ 1 \(got 0\)/,

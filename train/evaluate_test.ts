@@ -9,7 +9,12 @@ Deno.test("evaluate with thoughts 'hops': each item gets its own step count × c
   const items = generateSymbolic({ n: 8, seed: 2, nodes: [12, 14], hops: [3, 5] });
   const curriculum = curriculumConfig({ method: "coconut", thoughtsPerStep: 2, maxLatentStage: 6 });
   const tok = buildTokenizer(items);
-  const config = modelConfigFor("nano", tok, items, curriculum, { n_layer: 1, n_embd: 24, n_head: 2 });
+  const config = modelConfigFor("nano", tok, items, curriculum, {
+    n_layer: 1,
+    n_embd: 24,
+    n_head: 2,
+    initializer_range: 0.5, // large weights: outputs differ from item to item, so an order mix-up shows
+  });
   const params = initParams(config, { seed: 1 });
   const records = items.map((it) => tokenizeRecord(tok, it));
   const run = (thoughts: number | "hops", which = records, whichItems = items) =>
@@ -22,6 +27,7 @@ Deno.test("evaluate with thoughts 'hops': each item gets its own step count × c
   const hops = items.map((it) => it.steps.length);
   assert.ok(new Set(hops).size > 1, "the items differ in hop count");
   assert.ok(Math.abs(perItem.thoughts - (2 * hops.reduce((a, b) => a + b, 0)) / hops.length) < 1e-9);
+  assert.ok(new Set(perItem.outputs).size > 2, `outputs differ: ${perItem.outputs}`);
   // Item i's output is what a run with exactly its thoughts gives.
   for (const [i, record] of records.entries()) {
     const alone = await run(2 * hops[i], [record], [items[i]]);
