@@ -81,12 +81,12 @@ Deno.test("data generate and data stats", async () => {
     "generate",
     "symbolic",
     ...["--nodes", "12,12", "--hops", "4,4", "--max-children", "3", "--n", "4", "--seed", "2"],
-    ...["--out", `${dir}/symbolic.json`],
+    ...["--out", `${dir}/symbolic-knobs.json`],
   );
   assert.equal(symbolic.code, 0, symbolic.out);
   const { generateSymbolic } = await import("@copra/data");
   assert.deepEqual(
-    JSON.parse(await Deno.readTextFile(`${dir}/symbolic.json`)),
+    JSON.parse(await Deno.readTextFile(`${dir}/symbolic-knobs.json`)),
     JSON.parse(JSON.stringify(generateSymbolic({ n: 4, seed: 2, nodes: [12, 12], hops: [4, 4], branching: 3 }))),
   );
   const released = new URL("../../shared/data/prosqa_valid.json", import.meta.url).pathname;
