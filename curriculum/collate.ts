@@ -24,6 +24,10 @@ export interface Batch {
    * them weighs 1 on each counted label).
    */
   weights?: number[][];
+  /** The switch's label of each row's thought slots (aligned with `latentPositions`), when any row has thoughts. */
+  stopLabels?: number[][];
+  /** Set targets (the `"frontier"` supervision) with their row, positions shifted by the row's left padding. */
+  setTargets?: { row: number; position: number; ids: number[] }[];
 }
 
 /**
@@ -63,6 +67,12 @@ export function collate(examples: readonly Example[], padId: number): Batch {
   };
   if (examples.some((e) => e.weights)) {
     batch.weights = examples.map((e, i) => row(0, e.weights ?? e.labels.map((l) => (l === -100 ? 0 : 1)), left[i]));
+  }
+  if (examples.some((e) => e.stopLabels)) batch.stopLabels = examples.map((e) => [...(e.stopLabels ?? [])]);
+  if (examples.some((e) => e.setTargets)) {
+    batch.setTargets = examples.flatMap((e, r) =>
+      (e.setTargets ?? []).map((s) => ({ row: r, position: s.position + left[r], ids: [...s.ids] }))
+    );
   }
   return batch;
 }

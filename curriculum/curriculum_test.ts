@@ -75,8 +75,75 @@ Deno.test("next-step supervision: only the next step is learned while steps rema
   check(buildExample(record, 0, cot, ids), [Q, S1, S2, S3, A, "EOS"], [Q]);
   assert.throws(
     () => config("coconut", { supervision: "all" as "rest" }),
-    /supervision: must be "rest" or "next-step"/,
+    /supervision: must be "rest", "next-step" or "frontier"/,
   );
+});
+
+Deno.test("frontier supervision: the next step's first token becomes a set target of its alternatives", () => {
+  const graph = { question: "0 1 | 0 2 | 1 3 [Q] 3 4 [R] 0", steps: ["1", "3"], answer: "3" };
+  const alternatives = [["1", "2"], ["3"]];
+  const gtok = trainWordLevel(recordTexts(graph)).withSpecialTokens(Object.values(COCONUT_TOKENS));
+  const gids = specialIds(gtok);
+  const rec = tokenizeRecord(gtok, { ...graph, alternatives });
+  const id = (t: string) => gtok.encode(t + "\n")[0];
+  assert.deepEqual(rec.alternatives, [[id("1"), id("2")], [id("3")]]);
+  const c = config("coconut", { supervision: "frontier", thoughtsPerStep: 1 });
+  const qn = gtok.encode(graph.question + "\n").length;
+  // Stage 0: "<bot><eot> 1\n" — the "1" position holds the set {1, 2} and label -100; "\n" is learned as usual.
+  const s0 = buildExample(rec, 0, c, gids);
+  assert.deepEqual(s0.setTargets, [{ position: qn + 2, ids: [id("1"), id("2")] }]);
+  assert.equal(s0.labels[qn + 2], -100);
+  assert.equal(s0.labels[qn + 3], gtok.encode("\n")[0]);
+  assert.equal(s0.ids[qn + 2], id("1"));
+  // Stage 1: one thought, then the second step, a set of one; stage 2: the answer, no set.
+  assert.deepEqual(buildExample(rec, 1, c, gids).setTargets, [{ position: qn + 3, ids: [id("3")] }]);
+  const s2 = buildExample(rec, 2, c, gids);
+  assert.equal(s2.setTargets, undefined);
+  assert.equal(gtok.decode(s2.labels.filter((l) => l !== -100)), "### 3<|endoftext|>");
+  // Collated: positions move with the left padding.
+  const batch = collate([
+    buildExample(rec, 1, c, gids),
+    buildExample(
+      tokenizeRecord(gtok, { ...graph, question: "0 1 | 0 2 | 1 3 | 2 4 [Q] 3 4 [R] 0", alternatives }),
+      1,
+      c,
+      gids,
+    ),
+  ], gids.eos);
+  const shift = 3; // the second question is three tokens longer ("| 2 4")
+  assert.deepEqual(batch.setTargets, [
+    { row: 0, position: qn + 3 + shift, ids: [id("3")] },
+    { row: 1, position: qn + 3 + shift, ids: [id("3")] },
+  ]);
+  // Refused: no alternatives, alternatives without the step itself, a wrong count.
+  assert.throws(
+    () => buildExample(tokenizeRecord(gtok, graph), 0, c, gids),
+    /alternatives: the "frontier" supervision/,
+  );
+  assert.throws(
+    () => tokenizeRecord(gtok, { ...graph, alternatives: [["2"], ["3"]] }),
+    /alternatives\[0\]: must include/,
+  );
+  assert.throws(() => tokenizeRecord(gtok, { ...graph, alternatives: [["1"]] }), /alternatives: must list/);
+});
+
+Deno.test("switch labels: 1 on the last thought only when the answer follows it directly", () => {
+  const c = config("coconut");
+  assert.equal(buildExample(record, 0, c, ids).stopLabels, undefined); // no thoughts
+  assert.deepEqual(buildExample(record, 1, c, ids).stopLabels, [0, 0]); // steps 2–3 are still spoken
+  assert.deepEqual(buildExample(record, 2, c, ids).stopLabels, [0, 0, 0, 0]);
+  assert.deepEqual(buildExample(record, 3, c, ids).stopLabels, [0, 0, 0, 1]); // past the last stage: the answer
+  assert.deepEqual(buildExample(shortRecord, 1, c, ids).stopLabels, [0, 1]); // one step, all of it thought
+  assert.deepEqual(buildExample(shortRecord, 3, c, ids).stopLabels, [0, 1]);
+  assert.deepEqual(buildExample(shortRecord, 3, config("coconut", { padLatentToMax: true }), ids).stopLabels, [
+    0,
+    0,
+    0,
+    1,
+  ]);
+  assert.equal(buildExample(record, 3, config("pause-as-thought"), ids).stopLabels, undefined);
+  const batch = collate([buildExample(record, 1, c, ids), buildExample(shortRecord, 1, c, ids)], ids.eos);
+  assert.deepEqual(batch.stopLabels, [[0, 0], [0, 1]]);
 });
 
 Deno.test("coconut: stages 0, 1, max, final; an item with fewer steps than the stage; padLatentToMax", () => {

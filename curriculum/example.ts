@@ -23,6 +23,11 @@ export interface Record3 {
   steps: readonly string[];
   /** Answer text. */
   answer: string;
+  /**
+   * For each step, every step text that would be just as right at that point (the step itself among them), e.g.
+   * the nodes of a graph's next frontier. Only the `"frontier"` supervision reads it.
+   */
+  alternatives?: readonly (readonly string[])[];
 }
 
 /** A record's pieces, tokenized once (`question + "\n"`, `step + "\n"` each, `"### " + answer` + eos). */
@@ -33,6 +38,8 @@ export interface TokenizedRecord {
   steps: number[][];
   /** Ids of `"### " + answer`, then the end-of-text id. */
   answer: number[];
+  /** For each step, the first token id of each of its `alternatives` (`alt + "\n"`), when the record has them. */
+  alternatives?: number[][];
 }
 
 /** The special-token ids the curriculum uses. */
@@ -66,6 +73,16 @@ export interface Example {
    * (`questionLossWeight` > 0): that weight on the question, 1 on the learned tokens after it, 0 where ignored.
    */
   weights?: number[];
+  /**
+   * The learned switch's label of each thought slot (aligned with `latentPositions`): 1 on the last thought when
+   * the answer follows it directly (no spoken step in between), else 0.
+   */
+  stopLabels?: number[];
+  /**
+   * Positions whose target is a set of ids (the `"frontier"` supervision): the loss there is −log Σ p(id) over
+   * `ids`, and `labels` holds -100 at `position` (same indexing as `labels`: the id set of that position).
+   */
+  setTargets?: { position: number; ids: number[] }[];
 }
 
 /** An inference prompt: ids up to where generation starts. */
@@ -141,11 +158,29 @@ export function recordTexts(record: Record3): string[] {
  * ```
  */
 export function tokenizeRecord(tokenizer: Tokenizer, record: Record3): TokenizedRecord {
-  return {
+  const tokenized: TokenizedRecord = {
     question: tokenizer.encode(record.question + "\n"),
     steps: record.steps.map((s) => tokenizer.encode(s + "\n")),
     answer: [...tokenizer.encode("### " + record.answer), tokenizer.tokenId(END_OF_TEXT)],
   };
+  if (record.alternatives) {
+    if (record.alternatives.length !== record.steps.length) {
+      throw new CurriculumError(
+        "alternatives",
+        `must list the equally right steps of each of the ${record.steps.length} steps`,
+        record.alternatives.length,
+      );
+    }
+    tokenized.alternatives = record.alternatives.map((alts, j) => {
+      const first = tokenized.steps[j][0];
+      const ids = [...new Set(alts.map((a) => tokenizer.encode(a + "\n")[0]))];
+      if (!ids.includes(first)) {
+        throw new CurriculumError(`alternatives[${j}]`, `must include the step itself (${record.steps[j]})`, alts);
+      }
+      return ids;
+    });
+  }
+  return tokenized;
 }
 
 /**
@@ -183,11 +218,23 @@ export function buildExample(
   const hidden: number[] = []; // ignored tokens after the question (markers, slots, pauses)
   let shown: number[] = []; // learned tokens before the answer
   let slots: "latent" | "pause" | null = null;
-  // Next-step supervision: while steps remain, only the first of them is learned and the example ends there.
+  // Next-step supervision: while steps remain, only the first of them is learned and the example ends there;
+  // with "frontier" its first token is learned as the set of its alternatives.
   let tail = answer;
+  let setIds: number[] | null = null;
   const supervised = (rest: readonly (readonly number[])[]): number[] => {
-    if (config.supervision !== "next-step" || rest.length === 0) return rest.flat();
+    if (config.supervision === "rest" || rest.length === 0) return rest.flat();
     tail = [];
+    if (config.supervision === "frontier") {
+      if (!record.alternatives) {
+        throw new CurriculumError(
+          "alternatives",
+          "the \"frontier\" supervision needs each record's equally right steps (e.g. a symbolic graph's frontiers)",
+          undefined,
+        );
+      }
+      setIds = record.alternatives[steps.length - rest.length];
+    }
     return [...rest[0]];
   };
   switch (config.method) {
@@ -236,6 +283,15 @@ export function buildExample(
     ? hidden.map((_, i) => question.length + i).filter((p) => tokens[p] === ids.latent)
     : [];
   const example: Example = { ids: tokens, labels, positionIds: tokens.map((_, i) => i), latentPositions, stage };
+  if (latentPositions.length > 0) {
+    const n = latentPositions.length, answers = shown.length === 0;
+    example.stopLabels = latentPositions.map((_, i) => (answers && i === n - 1 ? 1 : 0));
+  }
+  if (setIds !== null) {
+    const position = question.length + hidden.length; // the next step's first token
+    labels[position] = IGNORE;
+    example.setTargets = [{ position, ids: setIds }];
+  }
   if (learnsQuestion) {
     example.weights = [
       ...new Array(question.length).fill(config.questionLossWeight),

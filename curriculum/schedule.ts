@@ -86,9 +86,10 @@ export interface CurriculumConfig {
    * What the latent curriculum methods learn after their thoughts: `"rest"` (default, the paper's: every remaining
    * step and the answer) or `"next-step"` (the superposition papers' next-frontier supervision: at a stage with
    * steps left, only the next step — one node of the next frontier — and nothing after it; the answer once no
-   * step is left).
+   * step is left), or `"frontier"` (the same, with the next step's first token learned as a set: the loss is
+   * −log Σ p(v) over the first tokens of every equally right step, the record's `alternatives`).
    */
-  supervision: "rest" | "next-step";
+  supervision: "rest" | "next-step" | "frontier";
   /**
    * A curriculum over difficulty: epochs spent at each level, where level L (from 0) trains only on items with
    * at most (fewest steps in the data) + L reasoning steps; an epoch keeps its length by cycling through them.
@@ -161,8 +162,8 @@ export function curriculumConfig(options: Partial<CurriculumConfig> & { method: 
     throw new CurriculumError("uniformProb", "must be in [0, 1]", config.uniformProb);
   }
   if (!(config.icotSmoothing >= 0)) throw new CurriculumError("icotSmoothing", "must be ≥ 0", config.icotSmoothing);
-  if (config.supervision !== "rest" && config.supervision !== "next-step") {
-    throw new CurriculumError("supervision", 'must be "rest" or "next-step"', config.supervision);
+  if (!["rest", "next-step", "frontier"].includes(config.supervision)) {
+    throw new CurriculumError("supervision", 'must be "rest", "next-step" or "frontier"', config.supervision);
   }
   if (!(config.questionLossWeight >= 0 && Number.isFinite(config.questionLossWeight))) {
     throw new CurriculumError("questionLossWeight", "must be a finite number ≥ 0", config.questionLossWeight);

@@ -233,3 +233,38 @@ export function symbolicFromProsQA(items: readonly CoconutItem[], options: Conve
   });
   return out;
 }
+
+/**
+ * For each step of a graph item, the nodes that would be just as right there — the frontier at that step's
+ * distance from the root (`frontiers[j + 1]`), as step texts — or `undefined` when the item has no `frontiers`
+ * key. This is what the `"frontier"` supervision of `@copra/curriculum` learns as a set. Throws a
+ * {@link DataError} when `frontiers` does not hold each step at its depth.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generateSymbolic, stepAlternatives } from "@copra/data";
+ * const [item] = generateSymbolic({ n: 1, seed: 3, nodes: [10, 10], hops: [3, 3] });
+ * const alternatives = stepAlternatives(item)!;
+ * assert.equal(alternatives.length, item.steps.length);
+ * assert.ok(alternatives.every((alts, j) => alts.includes(item.steps[j])));
+ * assert.equal(stepAlternatives({ question: "q", steps: [], answer: "a" }), undefined);
+ * ```
+ */
+export function stepAlternatives(item: CoconutItem, source = "data", index = 0): string[][] | undefined {
+  const frontiers = item.frontiers;
+  if (frontiers === undefined) return undefined;
+  const fail = (field: string, problem: string, value: unknown) => {
+    throw new DataError(source, index, field, problem, value);
+  };
+  if (!Array.isArray(frontiers) || frontiers.length < item.steps.length + 1) {
+    fail("frontiers", `must list the nodes at each distance 0…${item.steps.length} from the root`, frontiers);
+  }
+  return item.steps.map((step, j) => {
+    const layer = (frontiers as unknown[])[j + 1];
+    if (!Array.isArray(layer) || !layer.map(String).includes(step)) {
+      fail(`frontiers[${j + 1}]`, `must hold step ${j} ("${step}"), a node at distance ${j + 1}`, layer);
+    }
+    return (layer as unknown[]).map(String);
+  });
+}

@@ -8,7 +8,15 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { type GPT2Config, gpt2Forward, type GPT2Params, type KVCache, tokenEmbeddings } from "@copra/model";
+import {
+  type GPT2Config,
+  gpt2Forward,
+  type GPT2Params,
+  hasSwitch,
+  type KVCache,
+  switchLogits,
+  tokenEmbeddings,
+} from "@copra/model";
 import type { Tensor3D } from "@copra/model";
 import { InferError } from "./errors.ts";
 import { thoughtLoop } from "./latent.ts";
@@ -31,6 +39,8 @@ export interface ThoughtEvent {
   index: number;
   /** The hidden state (C values) that becomes the thought's input embedding. */
   hidden: Float32Array;
+  /** With the learned switch on: its probability that this thought is the last. */
+  stop?: number;
 }
 
 /** Options of {@link generate}. */
@@ -50,6 +60,12 @@ export interface GenerateOptions {
   onLogits?: (event: { step: number; logits: Float32Array }) => void | Promise<void>;
   /** Turns generated ids into text for the result (e.g. `(ids) => tokenizer.decode(ids)`). */
   decode?: (ids: number[]) => string;
+  /**
+   * Leave latent mode when the checkpoint's learned switch says so: a row stops after the first thought whose
+   * stop probability exceeds `threshold` (default 0.5), or after its last slot — the prompt's slot count is the
+   * maximum. The parameters must carry the switch (`coconut_switch.*`).
+   */
+  switch?: { threshold?: number };
 }
 
 /** The result for one prompt. */
@@ -58,7 +74,7 @@ export interface Generation {
   ids: number[];
   /** The decoded text (when `decode` was given; else empty). */
   text: string;
-  /** Thoughts used (slots in the prompt). */
+  /** Thoughts used (slots in the prompt, or fewer where the switch stopped). */
   thoughts: number;
   /** Tokens generated, without `<eos>`. */
   generatedTokens: number;
@@ -70,7 +86,8 @@ export interface Generation {
 
 /**
  * Generates greedily for a batch of prompts. Prompts are left-padded to a common length (so rows with the same
- * number of thoughts have their slots in the same columns); rows may differ in length, not in thought count.
+ * number of thoughts have their slots in the same columns); rows may differ in length, not in slot count. With
+ * `switch`, each row stops thinking where the learned switch says so, at most at its last slot.
  *
  * @example
  * ```ts
@@ -121,6 +138,17 @@ export async function generate(
     });
   }
 
+  const threshold = options.switch?.threshold ?? 0.5;
+  if (options.switch && (!hasSwitch(params) || !(threshold > 0 && threshold < 1))) {
+    throw new InferError({
+      source: "argument",
+      field: hasSwitch(params) ? "switch.threshold" : "params",
+      value: hasSwitch(params) ? threshold : null,
+      problem: hasSwitch(params) ? "must be in (0, 1)" : "have no learned switch (coconut_switch.*)",
+      hint: hasSwitch(params) ? "" : "train with --switch, or give a fixed number of thoughts",
+    });
+  }
+
   // Prompt: the thought loop (the one training runs), every thought reported before the pass that feeds it. Its
   // KV cache holds all P positions; recomputed decoding keeps the prompt's embeddings, thoughts filled in, instead.
   const embeds = tf.tidy(() => tokenEmbeddings(params, tf.tensor2d(ids, [B, P], "int32")));
@@ -134,16 +162,34 @@ export async function generate(
     positionIds: promptPositions,
     latentPositions: slots,
   }, { logits: "last", release: true, keepInputs: options.cache === false });
+  const thinking = new Array<boolean>(B).fill(true);
   let step = loop.next();
   for (let index = 0; !step.done; index++) {
+    let stops: number[] = [];
+    if (options.switch) {
+      const z = switchLogits(params, step.value);
+      stops = Array.from(await z.data(), (x) => 1 / (1 + Math.exp(-x)));
+      z.dispose();
+    }
     if (options.onThought) {
       const values = await step.value.data();
       for (let r = 0; r < B; r++) {
+        if (!thinking[r]) continue;
         const hidden = values.slice(r * config.n_embd, (r + 1) * config.n_embd) as Float32Array;
-        await options.onThought({ row: r, index, hidden });
+        await options.onThought({ row: r, index, hidden, ...(options.switch ? { stop: stops[r] } : {}) });
       }
     }
-    step = loop.next();
+    const stopping = stops.flatMap((p, r) => (thinking[r] && p > threshold && index < n - 1 ? [r] : []));
+    for (const r of stopping) thinking[r] = false;
+    step = loop.next(stopping);
+  }
+  const used = step.value.thoughts;
+  // Rows the switch stopped: their unused slots are masked, the positions after the slots move back (as the loop).
+  for (let r = 0; r < B; r++) {
+    if (used[r] === n) continue;
+    const first = slots[r][0];
+    for (let j = used[r]; j < n; j++) mask[r][first + j] = 0;
+    for (let k = first + n; k < P; k++) positions[r][k] -= n - used[r];
   }
   tf.dispose([embeds, promptMask, promptPositions, step.value.hidden]);
   let cache: KVCache | undefined = step.value.cache;
@@ -217,7 +263,7 @@ export async function generate(
   return generated.map((g, r) => ({
     ids: g,
     text: options.decode ? options.decode(g) : "",
-    thoughts: n,
+    thoughts: used[r],
     generatedTokens: g.length,
     finished: finished[r],
     ms: finished[r] ? doneAt[r] : end,

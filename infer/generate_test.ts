@@ -115,3 +115,61 @@ Deno.test("generate runs training's thought loop: its thoughts and first answer 
   assert.ok(gap(firstLogits!, logits.subarray((T - 1) * V, T * V)) <= 1e-4, "first answer logits");
   tf.dispose([ids, reference.logits, reference.thoughts]);
 });
+
+Deno.test("the learned switch stops each row where it says; a stopped row equals a prompt with that many slots", async () => {
+  await useBackend("cpu");
+  const { initSwitch } = await import("@copra/model");
+  const structured = gpt2Config("nano", { vocab_size: 24, n_positions: 64, initializer_range: 0.2 });
+  const params = { ...initParams(structured, { seed: 5 }), ...initSwitch(structured) };
+  // A switch that reads the thoughts: a random direction; the threshold is the median of what it says, so rows
+  // stop at different thoughts.
+  params["coconut_switch.weight"].assign(tf.randomNormal([structured.n_embd], 0, 1, "float32", 4));
+  const questions = [[1, 2, 3, 4, 5], [6, 7], [8, 9, 10, 11], [12, 5, 2], [3, 3]];
+  const K = 4;
+  const seen: number[][] = questions.map(() => []);
+  const probe = await generate(params, structured, questions.map((q) => prompt(q, K)), {
+    eosId: EOS,
+    maxNewTokens: 1,
+    switch: { threshold: 0.999999 },
+    onThought: (t) => void seen[t.row].push(t.stop!),
+  });
+  assert.deepEqual(probe.map((g) => g.thoughts), [K, K, K, K, K]); // nothing passes a threshold of ~1
+  const all = seen.flat().sort((a, b) => a - b);
+  const threshold = all[Math.floor(all.length / 2)];
+  const expected = seen.map((ps) => Math.min(K, ps.findIndex((p) => p > threshold) + 1 || K));
+  assert.ok(new Set(expected).size >= 2, `rows stop at different thoughts: ${expected}`);
+  const firsts: Float32Array[] = [];
+  const events: { row: number; index: number }[] = [];
+  const out = await generate(params, structured, questions.map((q) => prompt(q, K)), {
+    eosId: EOS,
+    maxNewTokens: 6,
+    switch: { threshold },
+    onThought: (t) => void events.push({ row: t.row, index: t.index }),
+    onLogits: (e) => void (e.step === 0 && firsts.push(e.logits)),
+  });
+  assert.deepEqual(out.map((g) => g.thoughts), expected);
+  // Events only while a row thinks.
+  for (const [r, n] of expected.entries()) {
+    assert.deepEqual(events.filter((e) => e.row === r).map((e) => e.index), Array.from({ length: n }, (_, i) => i));
+  }
+  // Each row's answer and first answer logits equal a prompt built with exactly that many slots, alone.
+  const V = structured.vocab_size;
+  for (const [r, q] of questions.entries()) {
+    let alone: Float32Array | undefined;
+    const [g] = await generate(params, structured, [prompt(q, expected[r])], {
+      eosId: EOS,
+      maxNewTokens: 6,
+      onLogits: (e) => void (e.step === 0 && (alone = e.logits)),
+    });
+    assert.deepEqual(out[r].ids, g.ids, `row ${r}`);
+    const mine = firsts[0].subarray(r * V, (r + 1) * V);
+    assert.ok(mine.every((x, i) => Math.abs(x - alone![i]) < 1e-4), `row ${r} logits`);
+  }
+  // Without a switch in the checkpoint, or with a threshold outside (0,1): refused.
+  const plain = initParams(structured, { seed: 5 });
+  await assert.rejects(generate(plain, structured, [prompt([1], 2)], { eosId: EOS, switch: {} }), /no learned switch/);
+  await assert.rejects(
+    generate(params, structured, [prompt([1], 2)], { eosId: EOS, switch: { threshold: 1 } }),
+    /\(0, 1\)/,
+  );
+});

@@ -35,6 +35,8 @@ export interface LatentBatch {
 export interface LatentForwardOptions {
   /** Dropout seed: training mode. Omit for evaluation. */
   training?: { seed: number };
+  /** Also return the thoughts fed, (B,n,C) (for the learned switch's loss). */
+  thoughts?: boolean;
 }
 
 /** Options of {@link thoughtLoop}. */
@@ -62,6 +64,8 @@ export interface ThoughtLoopResult {
   hidden: Tensor3D;
   /** With `keepInputs`: the input embeddings, thoughts filled in (B,T,C). */
   inputs?: Tensor3D;
+  /** Thoughts each row used: its slot count, or fewer where the caller stopped it (see {@link thoughtLoop}). */
+  thoughts: number[];
 }
 
 /**
@@ -73,7 +77,9 @@ export interface ThoughtLoopResult {
  *   final pass: positions [c+n−1, T) — the last thought, `<eot>` and the rest.
  * A row with fewer thoughts keeps its token embedding at the later slots. Before each pass i ≥ 1 the generator
  * yields the thought (B,1,C) it is about to feed, so a caller can read it (asynchronously, between passes) or stop;
- * the loop owns that tensor. Driven to the end synchronously (inside `tf.tidy`, with gradients) it is training's
+ * the loop owns that tensor. `loop.next(rows)` ends the listed rows' thinking with the thought just yielded (a
+ * learned switch said stop): their later slots are masked out of attention and every position after the slots
+ * moves back by the slots left unused, so such a row computes exactly what a prompt with that many slots would. Driven to the end synchronously (inside `tf.tidy`, with gradients) it is training's
  * forward; driven with awaits between passes and `release: true`, generation's prompt.
  *
  * @example
@@ -107,11 +113,32 @@ export function* thoughtLoop(
     latentPositions: readonly (readonly number[])[];
   },
   options: ThoughtLoopOptions,
-): Generator<Tensor3D, ThoughtLoopResult, void> {
+): Generator<Tensor3D, ThoughtLoopResult, readonly number[] | undefined> {
   const [B, T] = input.attentionMask.shape;
   const C = config.n_embd;
   const n = Math.max(0, ...input.latentPositions.map((p) => p.length));
   const first = n > 0 ? checkAligned(input.latentPositions) : T;
+  const used = input.latentPositions.map((p) => p.length); // thoughts per row; lowered when a row is stopped
+  let stopped = false;
+  // With stopped rows: their unused slots leave the attention mask and later positions move back.
+  const maskUpTo = (end: number) => {
+    if (!stopped) return tf.slice(input.attentionMask, [0, 0], [B, end]) as Tensor2D;
+    const keep = used.map((u) =>
+      Array.from({ length: end }, (_, col): number => (col >= first + u && col < first + n ? 0 : 1))
+    );
+    return tf.tidy(() =>
+      tf.mul(tf.slice(input.attentionMask, [0, 0], [B, end]), tf.tensor2d(keep, [B, end], "int32"))
+    ) as Tensor2D;
+  };
+  const positionsOf = (from: number, to: number) => {
+    if (!stopped) return tf.slice(input.positionIds, [0, from], [B, to - from]) as Tensor2D;
+    const shift = used.map((u) =>
+      Array.from({ length: to - from }, (_, i): number => (from + i >= first + n ? n - u : 0))
+    );
+    return tf.tidy(() =>
+      tf.sub(tf.slice(input.positionIds, [0, from], [B, to - from]), tf.tensor2d(shift, [B, to - from], "int32"))
+    ) as Tensor2D;
+  };
   const release = options.release === true;
   const logits: Tensor3D[] = [], inputs: Tensor3D[] = [];
   let cache: KVCache | undefined, hidden: Tensor3D | undefined;
@@ -123,7 +150,21 @@ export function* thoughtLoop(
     } else {
       const slot = first + pass - 1; // filled by the hidden state at slot − 1, the last position computed
       const thought = tf.tidy(() => tf.slice(hidden!, [0, hidden!.shape[1] - 1, 0], [B, 1, C])) as Tensor3D;
-      yield thought;
+      const stop = yield thought;
+      for (const r of stop ?? []) {
+        if (!Number.isInteger(r) || r < 0 || r >= B || used[r] < pass) {
+          throw new InferError({
+            source: "argument",
+            field: "thoughtLoop.next(rows)",
+            value: r,
+            problem: `is not a row still thinking at thought ${pass - 1} (rows 0..${B - 1})`,
+          });
+        }
+        if (used[r] > pass) {
+          used[r] = pass;
+          stopped = true;
+        }
+      }
       chunk = tf.tidy(() => {
         const has = tf.tensor3d(
           input.latentPositions.map((p) => [[p.length > pass - 1 && p[pass - 1] === slot ? 1 : 0]]),
@@ -139,8 +180,8 @@ export function* thoughtLoop(
     const out = tidyRecord(() =>
       gpt2Forward(params, config, {
         embeds: chunk,
-        attentionMask: tf.slice(input.attentionMask, [0, 0], [B, end]) as Tensor2D,
-        positionIds: tf.slice(input.positionIds, [0, start], [B, end - start]) as Tensor2D,
+        attentionMask: maskUpTo(end),
+        positionIds: positionsOf(start, end),
         cache,
         logits: options.logits === "all" ? "all" : pass === n ? "last" : "none",
         training: options.training ? { seed: options.training.seed * 131 + pass } : undefined,
@@ -166,12 +207,14 @@ export function* thoughtLoop(
     cache: cache!,
     hidden: hidden!,
     ...(options.keepInputs ? { inputs: joined(inputs) } : {}),
+    thoughts: used,
   };
 }
 
 /**
  * Runs the multi-pass forward (the {@link thoughtLoop}, to the end) and returns logits for all T positions
- * (B,T,V). Gradients flow through every thought. Call inside `tf.tidy` or dispose the result.
+ * (B,T,V), and with `thoughts: true` the n thoughts it fed (B,n,C). Gradients flow through every thought. Call
+ * inside `tf.tidy` or dispose the result.
  *
  * @example
  * ```ts
@@ -196,7 +239,7 @@ export function latentForward(
   config: GPT2Config,
   batch: LatentBatch,
   options: LatentForwardOptions = {},
-): { logits: Tensor3D } {
+): { logits: Tensor3D; thoughts?: Tensor3D } {
   return tidyRecord(() => {
     const loop = thoughtLoop(params, config, {
       embeds: tokenEmbeddings(params, batch.ids), // (B,T,C)
@@ -204,9 +247,16 @@ export function latentForward(
       positionIds: batch.positionIds,
       latentPositions: batch.latentPositions,
     }, { logits: "all", training: options.training });
+    const thoughts: Tensor3D[] = [];
     let step = loop.next();
-    while (!step.done) step = loop.next();
-    return { logits: step.value.logits };
+    while (!step.done) {
+      thoughts.push(step.value);
+      step = loop.next();
+    }
+    if (!options.thoughts) return { logits: step.value.logits };
+    const [B] = batch.attentionMask.shape;
+    const fed = thoughts.length > 0 ? tf.concat(thoughts, 1) : tf.zeros([B, 0, config.n_embd]);
+    return { logits: step.value.logits, thoughts: fed as Tensor3D };
   });
 }
 

@@ -37,11 +37,16 @@ for (const backend of ["cpu", "wasm"] as const) {
     await useBackend(backend);
     const params = initParams(config, { seed: 4 });
     const b = batch();
-    const a = await latentForward(params, config, b).logits.data();
-    const c = await latentForwardNoCache(params, config, b).logits.data();
+    const cached = latentForward(params, config, b, { thoughts: true });
+    const reference = latentForwardNoCache(params, config, b);
+    const a = await cached.logits.data(), c = await reference.logits.data();
     let worst = 0;
     for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - c[i]));
     assert.ok(worst <= 1e-5, `max |Δ| = ${worst}`);
+    // The thoughts it returns (for the switch's loss) are the ones the reference fed, slot by slot.
+    assert.deepEqual(cached.thoughts!.shape, reference.thoughts.shape);
+    const t = await cached.thoughts!.data(), u = await reference.thoughts.data();
+    assert.ok(t.every((x, i) => Math.abs(x - u[i]) <= 1e-5));
   });
 }
 

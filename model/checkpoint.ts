@@ -18,6 +18,7 @@ import { configToJson, type GPT2Config, parseConfigJson } from "./config.ts";
 import { ModelError } from "./errors.ts";
 import { readFile, writeModelFile } from "./files.ts";
 import { type GPT2Params, paramShapes } from "./params.ts";
+import { SWITCH_NAMES, switchShapes } from "./switch.ts";
 import { parseSafetensors, type SafetensorsFile, serializeSafetensors } from "./safetensors.ts";
 
 /**
@@ -38,8 +39,8 @@ export const CHECKPOINT_FILES: { readonly weights: "model.safetensors"; readonly
 const BUFFER = /^h\.\d+\.attn\.(bias|masked_bias)$/;
 
 /**
- * Builds a parameter record for `config` from a parsed safetensors file. Throws a {@link ModelError} naming a
- * missing, unexpected or mis-shaped tensor.
+ * Builds a parameter record for `config` from a parsed safetensors file, the learned switch's two tensors
+ * included when the file has them. Throws a {@link ModelError} naming a missing, unexpected or mis-shaped tensor.
  *
  * @example
  * ```ts
@@ -60,6 +61,7 @@ export function paramsFromSafetensors(
   source = "model.safetensors",
 ): GPT2Params {
   const shapes = paramShapes(config);
+  const optional = switchShapes(config); // the learned switch, when the run trained one
   const found = new Map<string, { key: string; shape: number[]; values: Float32Array }>();
   let lmHead: { key: string; values: Float32Array } | undefined;
   for (const [key, tensor] of file.tensors) {
@@ -69,7 +71,7 @@ export function paramsFromSafetensors(
       lmHead = { key, values: tensor.values };
       continue;
     }
-    if (!(name in shapes)) {
+    if (!(name in shapes) && !(name in optional)) {
       throw new ModelError({
         source,
         field: key,
@@ -80,6 +82,11 @@ export function paramsFromSafetensors(
     }
     found.set(name, { key, shape: tensor.shape, values: tensor.values });
   }
+  if (found.has(SWITCH_NAMES.weight) !== found.has(SWITCH_NAMES.bias)) {
+    const missing = found.has(SWITCH_NAMES.weight) ? SWITCH_NAMES.bias : SWITCH_NAMES.weight;
+    throw new ModelError({ source, field: missing, value: null, problem: "missing: the switch needs both tensors" });
+  }
+  if (found.has(SWITCH_NAMES.weight)) Object.assign(shapes, optional);
   for (const [name, shape] of Object.entries(shapes)) {
     const t = found.get(name);
     if (t === undefined) {

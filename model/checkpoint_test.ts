@@ -138,3 +138,25 @@ Deno.test("a full-size GPT-2 124M checkpoint in the Hugging Face hub layout load
   disposeParams(params);
   assert.equal(tf.memory().numTensors, before);
 });
+
+Deno.test("the learned switch's tensors load beside GPT-2's; one without the other, or mis-shaped, is refused", () => {
+  const C = config.n_embd;
+  const w = { shape: [C], values: Float32Array.from({ length: C }, (_, i) => i / C) };
+  const b = { shape: [1], values: Float32Array.of(-3) };
+  const params = paramsFromSafetensors(
+    parseSafetensors(checkpointBytes((n) => n, { "coconut_switch.weight": w, "coconut_switch.bias": b })),
+    config,
+  );
+  assert.deepEqual(Array.from(params["coconut_switch.bias"].dataSync()), [-3]);
+  assert.deepEqual(params["coconut_switch.weight"].dataSync(), w.values);
+  disposeParams(params);
+  fails(checkpointBytes((n) => n, { "coconut_switch.weight": w }), "coconut_switch.bias", /needs both/);
+  fails(
+    checkpointBytes((n) => n, {
+      "coconut_switch.weight": { shape: [C + 1], values: new Float32Array(C + 1) },
+      "coconut_switch.bias": b,
+    }),
+    "coconut_switch.weight",
+    /expected shape/,
+  );
+});

@@ -92,10 +92,56 @@ function sparseSoftmaxCrossEntropy(x: Tensor, labels: Tensor, weight: Tensor, V:
   return op(x);
 }
 
+/** A position whose target is a set of ids (see {@link setCrossEntropy}). */
+export interface SetTarget {
+  /** Row of the batch. */
+  row: number;
+  /** Position of the target in `labels` coordinates: the logits at `position − 1` predict it. */
+  position: number;
+  /** The ids that are all right there. */
+  ids: readonly number[];
+}
+
+/**
+ * Σ over `targets` of −log Σ_{v ∈ ids} softmax(logits[row, position − 1])ᵥ — the frontier-set loss of the
+ * superposition papers: any node of the next frontier is right, so the model is asked to put its mass on the
+ * set, not on one of its members. Returns the sum (a scalar; 0 without targets).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { setCrossEntropy } from "@copra/model";
+ * const logits = tf.zeros([1, 2, 4]) as tf.Tensor3D; // uniform over 4 ids
+ * const loss = await setCrossEntropy(logits, [{ row: 0, position: 1, ids: [0, 2] }]).data();
+ * assert.ok(Math.abs(loss[0] - Math.log(2)) < 1e-6); // −log(2/4)
+ * ```
+ */
+export function setCrossEntropy(logits: Tensor3D, targets: readonly SetTarget[]): Scalar {
+  return tf.tidy(() => {
+    const [B, T, V] = logits.shape;
+    if (targets.length === 0) return tf.mul(tf.sum(logits), 0) as Scalar;
+    const N = targets.length;
+    const outside = new Float32Array(N * V).fill(-1e9); // 0 on each target's ids, −1e9 elsewhere
+    for (const [i, t] of targets.entries()) {
+      if (t.row < 0 || t.row >= B || t.position < 1 || t.position >= T || t.ids.length === 0) {
+        throw new RangeError(`set target ${i} (row ${t.row}, position ${t.position}) is outside the (${B},${T}) batch`);
+      }
+      for (const id of t.ids) outside[i * V + id] = 0;
+    }
+    const rows = tf.tensor1d(targets.map((t) => t.row * T + t.position - 1), "int32");
+    const x = tf.gather(tf.reshape(logits, [B * T, V]), rows); // (N,V)
+    const all = tf.logSumExp(x, 1); // (N)
+    const inSet = tf.logSumExp(tf.add(x, tf.tensor2d(outside, [N, V])), 1); // (N)
+    return tf.sum(tf.sub(all, inSet)) as Scalar;
+  });
+}
+
 /**
  * The causal language-model loss as Hugging Face computes it from `labels`: logits at t predict the label at
  * t+1 (the last position predicts nothing), ignore index -100, mean over counted tokens — or, with `weights`
- * (B,T, aligned with `labels`), their weighted mean.
+ * (B,T, aligned with `labels`), their weighted mean. With set `targets` (labels -100 there) each set counts as
+ * one more position of weight 1: (Σ wₜ·CEₜ + Σ set losses) / (Σ wₜ + #sets).
  *
  * @example
  * ```ts
@@ -108,12 +154,22 @@ function sparseSoftmaxCrossEntropy(x: Tensor, labels: Tensor, weight: Tensor, V:
  * assert.ok(Math.abs(loss[0] - Math.log(5)) < 1e-6);
  * ```
  */
-export function causalLmLoss(logits: Tensor3D, labels: Tensor2D, weights?: Tensor2D): Scalar {
+export function causalLmLoss(
+  logits: Tensor3D,
+  labels: Tensor2D,
+  weights?: Tensor2D,
+  targets: readonly SetTarget[] = [],
+): Scalar {
   return tf.tidy(() => {
     const [B, T, V] = logits.shape;
     const shiftedLogits = tf.slice(logits, [0, 0, 0], [B, T - 1, V]);
-    const shiftedLabels = tf.slice(labels, [0, 1], [B, T - 1]);
-    const shiftedWeights = weights === undefined ? undefined : tf.slice(weights, [0, 1], [B, T - 1]);
-    return crossEntropy(shiftedLogits, shiftedLabels, shiftedWeights);
+    const shiftedLabels = tf.slice(labels, [0, 1], [B, T - 1]) as Tensor2D;
+    const shiftedWeights = weights === undefined ? undefined : tf.slice(weights, [0, 1], [B, T - 1]) as Tensor2D;
+    const ce = crossEntropy(shiftedLogits, shiftedLabels, shiftedWeights);
+    if (targets.length === 0) return ce;
+    const counted = tf.cast(tf.notEqual(shiftedLabels, IGNORE_INDEX), "float32");
+    const w = tf.sum(shiftedWeights === undefined ? counted : tf.mul(counted, shiftedWeights)); // Σ wₜ
+    const total = tf.add(tf.mul(ce, w), setCrossEntropy(logits, targets));
+    return tf.div(total, tf.add(w, targets.length)) as Scalar;
   });
 }

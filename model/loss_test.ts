@@ -45,3 +45,27 @@ Deno.test("causalLmLoss shifts weights with the labels", async () => {
   assert.ok(Math.abs(got - want) < 1e-6, `${got} vs ${want}`);
   tf.dispose([logits, shifted]);
 });
+
+Deno.test("setCrossEntropy: −log of the set's softmax mass, hand-computed, with gradient; joins causalLmLoss", async () => {
+  const { setCrossEntropy } = await import("@copra/model");
+  // Row 0, position 2 is predicted by the logits at position 1: [0, ln 2, ln 3, 0] → p = [1,2,3,1]/7.
+  const logits = tf.tensor3d([[[5, 5, 5, 5], [0, Math.log(2), Math.log(3), 0], [1, 1, 1, 1]]]); // (1,3,4)
+  const sum = (await setCrossEntropy(logits, [{ row: 0, position: 2, ids: [1, 2] }]).data())[0];
+  assert.ok(Math.abs(sum - -Math.log(5 / 7)) < 1e-6, `${sum}`);
+  // Gradient at the predicting row: softmax − softmax restricted to the set and renormalised.
+  const g = tf.grad((x: tf.Tensor) => setCrossEntropy(x as tf.Tensor3D, [{ row: 0, position: 2, ids: [1, 2] }]))(
+    logits,
+  );
+  const row = Array.from((await g.data()).slice(4, 8));
+  const expected = [1 / 7, 2 / 7 - 2 / 5, 3 / 7 - 3 / 5, 1 / 7];
+  row.forEach((x, i) => assert.ok(Math.abs(x - expected[i]) < 1e-6, `${row} vs ${expected}`));
+  assert.ok(Array.from((await g.data()).slice(0, 4)).every((x) => x === 0)); // other positions untouched
+  // In causalLmLoss: a set counts as one more position of weight 1 beside the ordinary labels.
+  const labels = tf.tensor2d([[-100, 3, -100]], undefined, "int32"); // position 1's label, from logits at 0: ln 4
+  const joined = (await causalLmLoss(logits, labels, undefined, [{ row: 0, position: 2, ids: [1, 2] }]).data())[0];
+  assert.ok(Math.abs(joined - (Math.log(4) - Math.log(5 / 7)) / 2) < 1e-6, `${joined}`);
+  // A set of one is the ordinary cross-entropy of that id.
+  const one = (await setCrossEntropy(logits, [{ row: 0, position: 2, ids: [2] }]).data())[0];
+  assert.ok(Math.abs(one - -Math.log(3 / 7)) < 1e-6);
+  assert.throws(() => setCrossEntropy(logits, [{ row: 0, position: 0, ids: [1] }]), /outside/);
+});

@@ -45,6 +45,7 @@ export * from "./grads.ts";
 export * from "./params.ts";
 export * from "./safetensors.ts";
 export * from "./schedule.ts";
+export * from "./switch.ts";
 
 export * from "./tensors.ts";
 export * from "./tidy.ts";

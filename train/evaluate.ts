@@ -25,12 +25,14 @@ export interface EvaluateOptions {
   batchSize: number;
   /** Generation limit. */
   maxNewTokens: number;
-  /** Thoughts in Coconut-style prompts. Default maxLatentStage·c. */
   /**
-   * Thoughts in Coconut-style prompts: a number, or `"hops"` — each item's own step count × c (its true hop count
-   * on graph tasks; items are batched by that count).
+   * Thoughts in Coconut-style prompts (default maxLatentStage·c): a number; `"hops"` — each item's own step count
+   * × c (its true hop count on graph tasks; items are batched by that count); or `"auto"` — as many as the
+   * checkpoint's learned switch wants, at most `maxThoughts`.
    */
-  thoughts?: number | "hops";
+  thoughts?: number | "hops" | "auto";
+  /** With `thoughts: "auto"`: the most thoughts per item. Default maxLatentStage·c. */
+  maxThoughts?: number;
   /** Called after each batch. */
   progress?: (done: number, total: number) => void;
 }
@@ -57,6 +59,8 @@ export interface Evaluation {
   validPaths: number | null;
   /** For ProsQA items: the share of outputs whose first written step is of each {@link FirstStepClass}, or null. */
   firstSteps: Partial<Record<FirstStepClass, number>> | null;
+  /** Per number of reasoning steps (hops on graph tasks), ascending: items, accuracy, mean thoughts used. */
+  byHops: { hops: number; items: number; accuracy: number; thoughts: number }[];
 }
 
 /**
@@ -99,8 +103,14 @@ export async function evaluate(
   let correct = 0, tokens = 0, thoughts = 0, ms = 0, done = 0;
   const outputs = new Array<string>(records.length);
   // Batches of items with the same number of thoughts, in order (one group unless thoughts are per item).
-  const thoughtsOf = (i: number) =>
-    options.thoughts === "hops" ? records[i].steps.length * curriculum.thoughtsPerStep : options.thoughts;
+  const auto = options.thoughts === "auto";
+  const thoughtsOf = (i: number): number | undefined =>
+    options.thoughts === "hops"
+      ? records[i].steps.length * curriculum.thoughtsPerStep
+      : options.thoughts === "auto"
+      ? options.maxThoughts
+      : options.thoughts;
+  const used = new Array<number>(records.length).fill(0), right = new Array<boolean>(records.length).fill(false);
   const groups = new Map<number | undefined, number[]>();
   for (let i = 0; i < records.length; i++) {
     const k = thoughtsOf(i);
@@ -117,14 +127,17 @@ export async function evaluate(
         eosId: ids.eos,
         maxNewTokens,
         decode: (out) => tokenizer.decode(out, { skipSpecial: true }),
+        ...(auto ? { switch: {} } : {}),
       });
       ms += performance.now() - t0;
       for (const [j, r] of results.entries()) {
         const i = batch[j];
         outputs[i] = r.text;
-        if (isCorrect(r.text, items[i].answer)) correct++;
+        right[i] = isCorrect(r.text, items[i].answer);
+        if (right[i]) correct++;
         tokens += r.generatedTokens;
         thoughts += r.thoughts;
+        used[i] = r.thoughts;
       }
       done += batch.length;
       options.progress?.(done, records.length);
@@ -145,7 +158,18 @@ export async function evaluate(
   const paths = graphs ? shares(classifyPath) : null;
   const validPaths = paths ? (paths["correct-path"] ?? 0) + (paths["longer-path"] ?? 0) : null;
   const firstSteps = graphs && scored.every((it) => it.neg_target !== undefined) ? shares(classifyFirstStep) : null;
+  const hopCounts = [...new Set(records.map((r) => r.steps.length))].sort((a, b) => a - b);
+  const byHops = hopCounts.map((hops) => {
+    const members = records.flatMap((r, i) => (r.steps.length === hops ? [i] : []));
+    return {
+      hops,
+      items: members.length,
+      accuracy: members.filter((i) => right[i]).length / members.length,
+      thoughts: members.reduce((sum, i) => sum + used[i], 0) / members.length,
+    };
+  });
   return {
+    byHops,
     accuracy: correct / n,
     meanTokens: tokens / n,
     thoughts: thoughts / n,

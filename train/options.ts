@@ -58,6 +58,12 @@ export interface TrainOptions {
   lrSchedule?: "constant" | "cosine";
   /** Warm-up updates of the cosine schedule. Default 0. */
   warmupSteps?: number;
+  /**
+   * Train the learned switch (a stop/continue head on each thought, `coconut_switch.*`) jointly, its binary
+   * cross-entropy added to the language-model loss at this weight. Default 0: no switch. Weights without a switch
+   * (fresh, `initialParams`, a resumed run's) get a fresh one, added to that same record.
+   */
+  switchWeight?: number;
 }
 
 /** What the trainer reports while it works. */
@@ -116,6 +122,9 @@ export function checkTrainOptions(o: TrainOptions): void {
   if (!(Number.isFinite(o.lr) && o.lr > 0)) fail("lr", "a finite number > 0", o.lr);
   if (!(Number.isFinite(o.weightDecay) && o.weightDecay >= 0)) {
     fail("weightDecay", "a finite number ≥ 0", o.weightDecay);
+  }
+  if (o.switchWeight !== undefined && !(Number.isFinite(o.switchWeight) && o.switchWeight >= 0)) {
+    fail("switchWeight", "a finite number ≥ 0", o.switchWeight);
   }
   if (o.clipNorm !== null && !(Number.isFinite(o.clipNorm) && o.clipNorm > 0)) {
     fail("clipNorm", "null (no clipping) or a finite number > 0", o.clipNorm);

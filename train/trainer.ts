@@ -22,7 +22,7 @@ import {
   type TokenizedRecord,
   tokenizeRecord,
 } from "@copra/curriculum";
-import type { CoconutItem } from "@copra/data";
+import { type CoconutItem, stepAlternatives } from "@copra/data";
 import { type LatentBatch, latentForward } from "@copra/infer";
 import {
   AdamW,
@@ -30,9 +30,13 @@ import {
   disposeParams,
   type GPT2Config,
   type GPT2Params,
+  hasSwitch,
   initParams,
+  initSwitch,
   loadOptimizerState,
   nonFiniteParams,
+  switchLogits,
+  switchLoss,
   useBackend,
   valueAndGrads,
   warmupCosineLr,
@@ -97,8 +101,23 @@ export async function train(
   checkTrainOptions(options);
   await useBackend(options.backend);
   const ids = specialIds(tokenizer);
-  const trainRecords = trainItems.map((it) => tokenizeRecord(tokenizer, it));
-  const validRecords = validItems.map((it) => tokenizeRecord(tokenizer, it));
+  // The "frontier" supervision learns each step as the set of its frontier (graph items' `frontiers` key).
+  const record = (it: CoconutItem, i: number, source: string) => {
+    if (curriculum.supervision !== "frontier") return tokenizeRecord(tokenizer, it);
+    const alternatives = stepAlternatives(it, source, i);
+    if (!alternatives) {
+      throw new RunError(
+        source,
+        `item ${i}: frontiers`,
+        "is missing, but the frontier supervision learns each step as the set of its frontier",
+        undefined,
+        "use graph items that list their frontiers (copra data generate symbolic), or --supervision next-step",
+      );
+    }
+    return tokenizeRecord(tokenizer, { ...it, alternatives });
+  };
+  const trainRecords = trainItems.map((it, i) => record(it, i, "training data"));
+  const validRecords = validItems.map((it, i) => record(it, i, "held-out data"));
   const micro = Math.ceil(options.effectiveBatch / options.batchSize);
   const stepCounts = trainItems.map((it) => it.steps.length);
   const fewestSteps = stepCounts.reduce((a, b) => Math.min(a, b), Infinity);
@@ -134,6 +153,8 @@ export async function train(
   }
   const params: GPT2Params = saved?.params ?? options.initialParams ??
     initParams(options.model, { seed: options.seed });
+  const switchWeight = options.switchWeight ?? 0;
+  if (switchWeight > 0 && !hasSwitch(params)) Object.assign(params, initSwitch(options.model));
   // The schedule follows the run's own update count (the optimizer's restarts at every reset).
   const stepsPerEpoch = Math.ceil(trainRecords.length / options.batchSize);
   const updatesPerEpoch = Math.ceil(stepsPerEpoch / micro);
@@ -204,15 +225,16 @@ export async function train(
         const batch = collate(chunk, ids.eos);
         const tensors = toTensors(batch);
         const dropoutSeed = rng.nextUint32();
-        const { value, grads } = valueAndGrads(
-          params,
-          () =>
-            causalLmLoss(
-              latentForward(params, options.model, tensors, { training: { seed: dropoutSeed } }).logits,
-              tensors.labels,
-              tensors.weights,
-            ),
-        );
+        const { value, grads } = valueAndGrads(params, () => {
+          const out = latentForward(params, options.model, tensors, {
+            training: { seed: dropoutSeed },
+            thoughts: switchWeight > 0,
+          });
+          const lm = causalLmLoss(out.logits, tensors.labels, tensors.weights, batch.setTargets);
+          if (switchWeight === 0 || !batch.stopLabels) return lm;
+          const stop = switchLoss(switchLogits(params, out.thoughts!), batch.stopLabels);
+          return tf.add(lm, tf.mul(stop, switchWeight)) as tf.Scalar;
+        });
         const loss = (await value.data())[0];
         tf.dispose([value, ...Object.values(tensors).filter((t) => t instanceof tf.Tensor)]);
         if (!Number.isFinite(loss)) {
@@ -340,8 +362,11 @@ async function validationLoss(
   let total = 0, count = 0;
   for (let i = 0; i < records.length; i += batchSize) {
     const examples = records.slice(i, i + batchSize).map((r) => buildExample(r, stage, answerOnly, ids, rng));
-    const tensors = toTensors(collate(examples, ids.eos));
-    const loss = tf.tidy(() => causalLmLoss(latentForward(params, config, tensors).logits, tensors.labels));
+    const batch = collate(examples, ids.eos);
+    const tensors = toTensors(batch);
+    const loss = tf.tidy(() =>
+      causalLmLoss(latentForward(params, config, tensors).logits, tensors.labels, undefined, batch.setTargets)
+    );
     total += (await loss.data())[0] * examples.length;
     count += examples.length;
     tf.dispose([loss, tensors.ids, tensors.attentionMask, tensors.positionIds, tensors.labels]);

@@ -336,3 +336,62 @@ Deno.test("train refuses out-of-range options by name", async () => {
     await assert.rejects(train(trainItems, validItems, { ...options, ...extra }), message);
   }
 });
+
+Deno.test("learned switch and frontier sets: the BCE joins the loss (ln 2 at a fresh switch), is saved, and learns", async () => {
+  const { generateSymbolic } = await import("@copra/data");
+  const trainItems = generateSymbolic({ n: 12, seed: 1, nodes: [8, 9], hops: [2, 3] });
+  const validItems = generateSymbolic({ n: 2, seed: 2, nodes: [8, 9], hops: [2, 3] });
+  const run = async (supervision: "next-step" | "frontier", switchWeight: number) => {
+    const curriculum = curriculumConfig({ method: "coconut", maxLatentStage: 3, epochsPerStage: 1, supervision });
+    const tokenizer = buildTokenizer([...trainItems, ...validItems]);
+    const model = modelConfigFor("nano", tokenizer, trainItems, curriculum, { n_layer: 1, n_embd: 24, n_head: 2 });
+    const losses: number[] = [];
+    const out = await Deno.makeTempDir();
+    const options: TrainOptions = {
+      curriculum,
+      model,
+      tokenizer,
+      epochs: 3,
+      firstEpoch: 1,
+      batchSize: 4,
+      effectiveBatch: 4,
+      lr: 3e-3,
+      weightDecay: 0,
+      clipNorm: 1,
+      seed: 5,
+      backend: "cpu",
+      out,
+      maxNewTokens: 2,
+      switchWeight,
+    };
+    const { params } = await train(
+      trainItems,
+      validItems,
+      options,
+      (e) => void (e.type === "step" && losses.push(e.loss)),
+    );
+    return { losses, params, out };
+  };
+  const plain = await run("frontier", 0);
+  const withSwitch = await run("frontier", 1);
+  // Step 0 (stage 1, every row has a thought, none is the last: label 0): the same LM loss plus BCE(σ(0), 0) = ln 2.
+  assert.ok(
+    Math.abs(withSwitch.losses[0] - plain.losses[0] - Math.log(2)) < 1e-5,
+    `${withSwitch.losses[0]} vs ${plain.losses[0]}`,
+  );
+  assert.equal("coconut_switch.weight" in plain.params, false);
+  // Saved with the checkpoint, trained away from its zero start.
+  const saved = await readCheckpoint(`${withSwitch.out}/checkpoint-2`);
+  const w = await saved.params["coconut_switch.weight"].data();
+  assert.ok(w.some((x) => x !== 0));
+  // Frontier sets change what is learned: not the loss of plain next-step supervision.
+  const nextStep = await run("next-step", 0);
+  assert.notEqual(nextStep.losses[0], plain.losses[0]);
+  for (const r of [plain, withSwitch, nextStep]) disposeParams(r.params);
+  disposeParams(saved.params);
+  // Items without frontiers cannot be trained with frontier sets: refused by item.
+  const curriculum = curriculumConfig({ method: "coconut", supervision: "frontier" });
+  const { trainItems: prosqa, validItems: prosqaValid, options } = await tinyRun(curriculum);
+  await assert.rejects(() => train(prosqa, prosqaValid, options), /training data: item 0: frontiers: is missing/);
+  await assert.rejects(() => train(prosqa, prosqaValid, { ...options, switchWeight: -1 }), /switchWeight/);
+});
