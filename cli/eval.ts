@@ -11,14 +11,15 @@ import { loadDataset } from "@copra/data";
 import { type BackendName, disposeParams } from "@copra/model";
 import { evaluate } from "@copra/train";
 import { inferenceOptions, int } from "./options.ts";
-import { loadForInference } from "./inference.ts";
+import { loadForInference, thoughtsMode } from "./inference.ts";
 import { fixed, ProgressBar, table } from "./render.ts";
 
 interface EvalCli {
   ckpt: string;
   data: string;
   method?: Method;
-  thoughts?: number | "hops";
+  thoughts?: number | "hops" | "auto";
+  maxThoughts?: number;
   limit?: number;
   batchSize: number;
   maxNewTokens: number;
@@ -38,11 +39,19 @@ async function evalCommand(cli: EvalCli): Promise<void> {
     // a byte-level tokenizer has no unknown token
   }
   const unknown = records.filter((r) => r.question.includes(unk)).length;
+  let thoughts: number | "hops" | "auto" | undefined;
+  try {
+    thoughts = thoughtsMode(cli.thoughts, params, curriculum, path);
+  } catch (error) {
+    disposeParams(params);
+    throw error;
+  }
   const bar = new ProgressBar("eval", items.length);
   const result = await evaluate(params, config, records, items, curriculum, specialIds(tokenizer), tokenizer, {
     batchSize: cli.batchSize,
     maxNewTokens: cli.maxNewTokens,
-    thoughts: cli.thoughts,
+    thoughts,
+    maxThoughts: cli.maxThoughts,
     progress: (done) => bar.update(done, ""),
   });
   bar.finish();
@@ -57,6 +66,7 @@ async function evalCommand(cli: EvalCli): Promise<void> {
       "thoughts",
       "tokens+thoughts",
       "ms/answer",
+      "thoughts by",
     ], [[
       path,
       cli.data,
@@ -67,8 +77,15 @@ async function evalCommand(cli: EvalCli): Promise<void> {
       fixed(result.thoughts, 1),
       fixed(result.meanTokens + result.thoughts, 1),
       fixed(result.msPerAnswer, 1),
+      thoughts === "auto" ? "switch" : thoughts === "hops" ? "hop count" : "fixed",
     ]]),
   );
+  if (result.byHops.length > 1) {
+    console.log(table(
+      ["steps (hops)", "items", "accuracy %", "thoughts"],
+      result.byHops.map((h) => [h.hops, h.items, fixed(h.accuracy * 100, 1), fixed(h.thoughts, 2)]),
+    ));
+  }
   /** A class → share table, largest first. */
   const shareTable = (title: string, shares: Partial<Record<string, number>>) =>
     table(
@@ -88,8 +105,9 @@ async function evalCommand(cli: EvalCli): Promise<void> {
 
 /** Adds `copra eval` to the program. */
 export function addEvalCommand(p: Command): void {
-  const [method, thoughts, maxNewTokens, backend] = inferenceOptions(
-    'thoughts per answer (default maxLatentStage·c); "hops": each item\'s own step count × c',
+  const [method, thoughts, maxThoughts, maxNewTokens, backend] = inferenceOptions(
+    'thoughts per answer (default: "auto" with a learned switch, else maxLatentStage·c); "hops": each item\'s own ' +
+      'step count × c; "auto": until the learned switch says stop',
     true,
   );
   p.command("eval")
@@ -100,6 +118,7 @@ export function addEvalCommand(p: Command): void {
     .option("--batch-size <n>", "answers generated together", int("--batch-size", 1), 32)
     .addOption(method)
     .addOption(thoughts)
+    .addOption(maxThoughts)
     .addOption(maxNewTokens)
     .addOption(backend)
     .action((o) => evalCommand(o as EvalCli));

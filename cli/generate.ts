@@ -10,14 +10,15 @@ import { buildPrompt, type Method, specialIds, tokenizeRecord } from "@copra/cur
 import { generate, probeThought } from "@copra/infer";
 import { type BackendName, disposeParams } from "@copra/model";
 import { inferenceOptions, int } from "./options.ts";
-import { loadForInference } from "./inference.ts";
+import { loadForInference, thoughtsMode } from "./inference.ts";
 import { fixed, table } from "./render.ts";
 
 interface GenerateCli {
   ckpt: string;
   question: string;
   method?: Method;
-  thoughts?: number;
+  thoughts?: number | "auto";
+  maxThoughts?: number;
   topK: number;
   maxNewTokens: number;
   backend: BackendName;
@@ -30,29 +31,40 @@ async function generateCommand(cli: GenerateCli): Promise<void> {
     disposeParams(params);
     throw new Error(`--top-k ${cli.topK} is more than the model's vocabulary (${config.vocab_size} tokens)`);
   }
+  let thoughts: number | "auto" | undefined;
+  try {
+    thoughts = thoughtsMode(cli.thoughts, params, curriculum, cli.ckpt);
+  } catch (error) {
+    disposeParams(params);
+    throw error;
+  }
+  const auto = thoughts === "auto";
   const ids = specialIds(tokenizer);
   const prompt = buildPrompt(
     tokenizeRecord(tokenizer, { question: cli.question, steps: [], answer: "" }),
     curriculum,
     ids,
-    cli.thoughts,
+    auto ? cli.maxThoughts : thoughts as number | undefined,
   );
   const thoughtRows: (string | number)[][] = [];
   const [out] = await generate(params, config, [prompt], {
     eosId: ids.eos,
     maxNewTokens: cli.maxNewTokens,
     decode: (g) => tokenizer.decode(g, { skipSpecial: true }),
+    ...(auto ? { switch: {} } : {}),
     onThought: async (t) => {
       if (cli.topK <= 0) return;
       const top = await probeThought(params, t.hidden, cli.topK);
       thoughtRows.push([
         t.index,
         top.map((x) => `${JSON.stringify(tokenizer.decode([x.id]))} ${fixed(x.probability, 2)}`).join("  "),
+        ...(auto ? [fixed(t.stop!, 2)] : []),
       ]);
     },
   });
   if (thoughtRows.length > 0) {
-    console.log(table(["thought", `top-${cli.topK} tokens through the LM head`], thoughtRows) + "\n");
+    const head = ["thought", `top-${cli.topK} tokens through the LM head`, ...(auto ? ["P(stop)"] : [])];
+    console.log(table(head, thoughtRows) + "\n");
   }
   console.log(out.text);
   console.log(
@@ -63,7 +75,9 @@ async function generateCommand(cli: GenerateCli): Promise<void> {
 
 /** Adds `copra generate` to the program. */
 export function addGenerateCommand(p: Command): void {
-  const [method, thoughts, maxNewTokens, backend] = inferenceOptions("thoughts (default maxLatentStage·c)");
+  const [method, thoughts, maxThoughts, maxNewTokens, backend] = inferenceOptions(
+    'thoughts (default: "auto" with a learned switch, else maxLatentStage·c); "auto": until the switch says stop',
+  );
   p.command("generate")
     .description("answer one question; show each thought's top-k tokens")
     .requiredOption("--ckpt <dir>", "a run folder or a checkpoint folder")
@@ -71,6 +85,7 @@ export function addGenerateCommand(p: Command): void {
     .option("--top-k <n>", "tokens shown per thought (0: none)", int("--top-k"), 5)
     .addOption(method)
     .addOption(thoughts)
+    .addOption(maxThoughts)
     .addOption(maxNewTokens)
     .addOption(backend)
     .action((o) => generateCommand(o as GenerateCli));

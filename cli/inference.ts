@@ -10,6 +10,7 @@ import {
   disposeParams,
   type GPT2Config,
   type GPT2Params,
+  hasSwitch,
   nonFiniteParams,
   useBackend,
 } from "@copra/model";
@@ -64,4 +65,28 @@ export async function loadForInference(
     } as Parameters<typeof curriculumConfig>[0],
   );
   return { ...saved, curriculum, path };
+}
+
+/**
+ * The thoughts an inference command uses: `--thoughts` as given, else `"auto"` when the checkpoint has a learned
+ * switch (and the method thinks), else undefined (maxLatentStage·c). `"auto"` without a switch is an error.
+ */
+export function thoughtsMode<T extends number | "hops" | "auto">(
+  thoughts: T | undefined,
+  params: GPT2Params,
+  curriculum: CurriculumConfig,
+  path: string,
+): T | "auto" | undefined {
+  const thinks = curriculum.method === "coconut" || curriculum.method === "no-curriculum";
+  if (thoughts === "auto" && !hasSwitch(params)) {
+    throw new Error(
+      `--thoughts auto: ${path}/model.safetensors has no learned switch (coconut_switch.*); ` +
+        "train one with copra train --switch, or give a number of thoughts",
+    );
+  }
+  if (thoughts === "auto" && !thinks) {
+    throw new Error(`--thoughts auto: method ${curriculum.method} has no continuous thoughts to stop`);
+  }
+  if (thoughts !== undefined) return thoughts;
+  return hasSwitch(params) && thinks ? "auto" : undefined;
 }

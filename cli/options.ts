@@ -225,20 +225,29 @@ export function prosqaTask(
   };
 }
 
-/** The options `eval` and `generate` share after their own: `--method`, `--thoughts`, `--max-new-tokens`, `--backend`. */
+/**
+ * The options `eval` and `generate` share after their own: `--method`, `--thoughts` (a count, `auto`, and with
+ * `perItem` also `hops`), `--max-thoughts`, `--max-new-tokens`, `--backend`.
+ */
 export function inferenceOptions(thoughtsHelp: string, perItem = false): Option[] {
   const count = int("--thoughts");
-  const thoughts = (value: string): number | "hops" => {
+  const words = perItem ? ' or "hops" or "auto"' : ' or "auto"';
+  const thoughts = (value: string): number | "hops" | "auto" => {
     if (perItem && value === "hops") return "hops";
+    if (value === "auto") return "auto";
     try {
       return count(value);
     } catch (error) {
-      throw new InvalidArgumentError(`${(error as Error).message}${perItem ? ' or "hops"' : ""}`);
+      throw new InvalidArgumentError(`${(error as Error).message}${words}`);
     }
   };
   return [
     new Option("--method <method>", "override the run's method").argParser(oneOf("--method", METHODS)),
     new Option("--thoughts <n>", thoughtsHelp).argParser(thoughts),
+    new Option(
+      "--max-thoughts <n>",
+      "with the learned switch (--thoughts auto): the most thoughts (default maxLatentStage·c)",
+    ).argParser(int("--max-thoughts", 1)),
     new Option("--max-new-tokens <n>", "generation limit").argParser(int("--max-new-tokens", 1)).default(128),
     backendOption(),
   ];

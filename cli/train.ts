@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import {
   type CurriculumConfig,
   curriculumConfig,
@@ -82,8 +82,9 @@ export interface TrainCli extends TaskFlags {
   lrSchedule: "constant" | "cosine";
   warmup: number;
   questionLoss: number;
-  supervision: "rest" | "next-step";
+  supervision: "rest" | "next-step" | "frontier";
   epochsPerDifficulty: number;
+  switch?: number;
 }
 
 /** Options that may be given with `--resume` (the rest come back from the run's run.json). */
@@ -171,6 +172,9 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
     (METHOD_TRAITS[cli.method].stages === "curriculum"
       ? (curriculum.maxLatentStage + 2) * curriculum.epochsPerStage // stages 0..max, then the final stage
       : curriculum.epochsPerStage * 2);
+  if (cli.switch !== undefined && !METHOD_TRAITS[cli.method].feedsHiddenStates) {
+    throw new Error(`--switch: method ${cli.method} has no continuous thoughts to stop (use coconut or no-curriculum)`);
+  }
   if (cli.firstEpoch !== undefined && cli.firstEpoch >= epochs) {
     throw new Error(`--first-epoch ${cli.firstEpoch} must be below the number of epochs (${epochs})`);
   }
@@ -208,6 +212,20 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
     groups = [];
   }
   validItems = validItems.slice(0, cli.evalItems);
+  if (cli.supervision === "frontier") {
+    for (const { file, items, offset } of groups) {
+      const i = items.findIndex((it) => !Array.isArray(it.frontiers));
+      if (i >= 0) {
+        throw new Error(
+          `${file}: item ${i + offset}: has no "frontiers" key, which --supervision frontier learns from; use ` +
+            "graph data that lists them (copra data generate symbolic, data convert --to symbolic)",
+        );
+      }
+    }
+    if (groups.length === 0) {
+      throw new Error("--supervision frontier needs --data with frontiers (copra data generate symbolic)");
+    }
+  }
 
   // 3. Tokenizer and model: from the resumed run, the --init run, or built for the data.
   let tokenizer, model, initialParams, limit: string;
@@ -305,6 +323,7 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
     firstEpoch: cli.firstEpoch,
     lrSchedule: cli.lrSchedule,
     warmupSteps: cli.warmup,
+    switchWeight: cli.switch ?? 0,
   }, render);
   disposeParams(params);
   if (metrics.length === 0) return;
@@ -369,8 +388,9 @@ export function addTrainCommand(p: Command): void {
     )
     .option(
       "--supervision <what>",
-      "after the thoughts, learn the rest (paper) or only the next step while steps remain (next-frontier)",
-      oneOf("--supervision", ["rest", "next-step"] as const),
+      "after the thoughts, learn the rest (paper), only the next step while steps remain (next-step), or that " +
+        "step's first token as the set of its frontier (frontier; graph data with frontiers)",
+      oneOf("--supervision", ["rest", "next-step", "frontier"] as const),
       "rest",
     )
     .option(
@@ -378,6 +398,12 @@ export function addTrainCommand(p: Command): void {
       "difficulty curriculum: level L (0, 1, …) of n epochs trains only items with ≤ fewest + L steps (0: off)",
       int("--epochs-per-difficulty"),
       0,
+    )
+    .addOption(
+      new Option(
+        "--switch [weight]",
+        "train the learned switch (stop/continue on each thought) jointly, its loss at this weight (default 1)",
+      ).preset("1").argParser(num("--switch", { min: 0 })),
     )
     .option("--batch-size <n>", "examples per forward pass", int("--batch-size", 1), 16)
     .option("--effective-batch <n>", "examples per update (gradient accumulation)", int("--effective-batch", 1))
