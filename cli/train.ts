@@ -15,7 +15,14 @@ import {
   METHODS,
   type OptimizerReset,
 } from "@copra/curriculum";
-import { type CoconutItem, generateProsQA, loadDataset, PROSQA_CONCEPTS, PROSQA_PERSONS } from "@copra/data";
+import {
+  type CoconutItem,
+  generateProsQA,
+  isSymbolic,
+  loadDataset,
+  PROSQA_CONCEPTS,
+  PROSQA_PERSONS,
+} from "@copra/data";
 import { type BackendName, disposeParams, parseConfigJson, type PresetName, PRESETS, useBackend } from "@copra/model";
 import {
   buildTokenizer,
@@ -227,6 +234,11 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
     }
   }
 
+  // Symbolic graphs: a step's node must be the token the question names it with (" 7", not "7").
+  const symbolic = trainItems.every(isSymbolic);
+  const prefixSpace = cli.prefixSpace ?? symbolic;
+  if (symbolic && cli.prefixSpace === undefined) values.prefixSpace = true; // recorded in run.json
+
   // 3. Tokenizer and model: from the resumed run, the --init run, or built for the data.
   let tokenizer, model, initialParams, limit: string;
   const latest = cli.resume ? await latestCheckpoint(out) : null;
@@ -245,7 +257,7 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
     tokenizer = cli.tokenizer
       ? (await loadTokenizer(cli.tokenizer)).withSpecialTokens(Object.values(COCONUT_TOKENS))
       : buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS], {
-        addPrefixSpace: cli.prefixSpace,
+        addPrefixSpace: prefixSpace,
       });
     // The context grows to fit the data, up to the preset's n_positions: a longer item is refused, not trained on.
     const cap = Math.max(PRESETS[cli.preset].n_positions, 512);
@@ -360,7 +372,10 @@ export function addTrainCommand(p: Command): void {
       num("--dropout", { min: 0, below: 1 }),
       COCONUT_NANO.model.overrides.attn_pdrop,
     )
-    .option("--prefix-space", "word-level vocabulary: a space before each line, so a step's first word matches")
+    .option(
+      "--prefix-space",
+      "word-level vocabulary: a space before each line, so a step's first word matches (on for symbolic graph data)",
+    )
     .option("--data <file>", "training data (Coconut JSON); default: generated")
     .option("--eval-data <file>", "held-out data; default: generated, or the last 10% of --data")
     .option("--train-items <n>", "generated training items", int("--train-items", 1), 6000)

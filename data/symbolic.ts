@@ -268,3 +268,19 @@ export function stepAlternatives(item: CoconutItem, source = "data", index = 0):
     return (layer as unknown[]).map(String);
   });
 }
+
+/**
+ * Whether an item is of the symbolic graph task (its question has the `[Q] … [R] …` layout and it lists its
+ * frontiers): such data wants a vocabulary where a step's node is the same token as in the question.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generateProsQA, generateSymbolic, isSymbolic } from "@copra/data";
+ * assert.equal(isSymbolic(generateSymbolic({ n: 1, seed: 1 })[0]), true);
+ * assert.equal(isSymbolic(generateProsQA({ n: 1, seed: 1 })[0]), false);
+ * ```
+ */
+export function isSymbolic(item: CoconutItem): boolean {
+  return Array.isArray(item.frontiers) && typeof item.root === "number" && / \[Q\] .* \[R\] /.test(item.question);
+}

@@ -33,3 +33,4 @@ export * from "./evaluate.ts";
 export * from "./diverged.ts";
 export * from "./setup.ts";
 export * from "./regime.ts";
+export * from "./superposition.ts";
