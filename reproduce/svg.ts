@@ -195,3 +195,135 @@ export function scatterChart(points: LabelledPoint[], options: ChartOptions): st
   svg.push("</svg>");
   return svg.join("\n") + "\n";
 }
+
+/** One bar of a {@link stackedBarChart}: a label under it and its segments' values, in the legend's order. */
+export interface StackedBar {
+  /** Label under the bar. */
+  label: string;
+  /** Segment values, bottom to top (same length as the legend). */
+  values: number[];
+}
+
+/**
+ * A stacked bar chart (e.g. where each thought's probability mass goes), a legend on the right.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stackedBarChart } from "./svg.ts";
+ * const svg = stackedBarChart([{ label: "0", values: [0.6, 0.4] }, { label: "1", values: [0.3, 0.7] }], ["frontier", "other"], {
+ *   title: "mass", xLabel: "thought", yLabel: "share", yRange: [0, 1],
+ * });
+ * assert.equal(svg.match(/<rect class="segment"/g)?.length, 4);
+ * ```
+ */
+export function stackedBarChart(bars: StackedBar[], legend: string[], options: ChartOptions): string {
+  const totals = bars.map((b) => b.values.reduce((a, v) => a + v, 0));
+  const { svg, y } = frame({ ...options, xRange: [0, 1] }, [0, 1], [0, ...totals]);
+  const [W, H] = options.size ?? [720, 400];
+  const left = 60, right = 170, width = (W - left - right) / Math.max(bars.length, 1);
+  // The frame draws numeric x ticks for [0, 1]; bars are categorical, so their labels replace them.
+  const body = svg.filter((line) => !/text-anchor="middle">(0|0\.2|0\.4|0\.6|0\.8|1)<\/text>$/.test(line));
+  bars.forEach((bar, i) => {
+    let base = 0;
+    const x0 = left + i * width + width * 0.15, w = width * 0.7;
+    bar.values.forEach((v, k) => {
+      body.push(
+        `<rect class="segment" x="${r(x0)}" y="${r(y(base + v))}" width="${r(w)}" height="${
+          r(Math.max(0, y(base) - y(base + v)))
+        }" fill="${PALETTE[k % PALETTE.length]}"><title>${
+          esc(`${bar.label}: ${legend[k]} ${v.toFixed(3)}`)
+        }</title></rect>`,
+      );
+      base += v;
+    });
+    body.push(`<text x="${r(x0 + w / 2)}" y="${H - 48 + 16}" text-anchor="middle">${esc(bar.label)}</text>`);
+  });
+  legend.forEach((name, k) => {
+    const ly = 44 + k * 18;
+    body.push(
+      `<rect x="${W - 160}" y="${ly - 6}" width="12" height="12" fill="${PALETTE[k % PALETTE.length]}"/>`,
+      `<text x="${W - 142}" y="${ly + 4}">${esc(name)}</text>`,
+    );
+  });
+  body.push("</svg>");
+  return body.join("\n") + "\n";
+}
+
+/** A graph drawn by {@link graphPanels}: directed edges between node ids, and a layer for each node. */
+export interface PanelGraph {
+  /** Directed edges [from, to]. */
+  edges: [number, number][];
+  /** Column of each node (e.g. its distance from a source), left to right. */
+  layer: Map<number, number>;
+  /** Nodes drawn with a ring (e.g. the root and the two options), with a short tag. */
+  marked?: Map<number, string>;
+}
+
+/**
+ * The same graph drawn once per panel, each node filled in proportion to the panel's value for it (e.g. one panel
+ * per continuous thought, filled with the probe's probability of that node).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { graphPanels } from "./svg.ts";
+ * const graph = { edges: [[0, 1], [0, 2]] as [number, number][], layer: new Map([[0, 0], [1, 1], [2, 1]]) };
+ * const svg = graphPanels(graph, [{ title: "thought 0", values: new Map([[1, 0.9]]) }], "one item");
+ * assert.equal(svg.match(/<circle/g)?.length, 3);
+ * ```
+ */
+export function graphPanels(
+  graph: PanelGraph,
+  panels: { title: string; values: Map<number, number> }[],
+  title: string,
+): string {
+  const columns = Math.max(0, ...graph.layer.values()) + 1;
+  const byLayer = new Map<number, number[]>();
+  for (const [node, l] of [...graph.layer].sort((a, b) => a[0] - b[0])) {
+    byLayer.set(l, [...(byLayer.get(l) ?? []), node]);
+  }
+  const rows = Math.max(1, ...[...byLayer.values()].map((n) => n.length));
+  const pw = Math.max(160, columns * 56), ph = Math.max(120, rows * 40 + 40);
+  const W = pw * panels.length + 20, H = ph + 50;
+  const pos = new Map<number, [number, number]>();
+  for (const [l, nodes] of byLayer) {
+    nodes.forEach((node, k) =>
+      pos.set(node, [28 + l * ((pw - 56) / Math.max(columns - 1, 1)), 40 + (k + 0.5) * ((ph - 50) / nodes.length)])
+    );
+  }
+  const svg = [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<defs><marker id="arrow" viewBox="0 0 6 6" refX="6" refY="3" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0 L6,3 L0,6 z" fill="#999"/></marker></defs>`,
+    `<text x="${W / 2}" y="18" text-anchor="middle" font-size="14">${esc(title)}</text>`,
+  ];
+  panels.forEach((panel, p) => {
+    const ox = 10 + p * pw, oy = 20;
+    svg.push(`<text x="${r(ox + pw / 2)}" y="${oy + 18}" text-anchor="middle">${esc(panel.title)}</text>`);
+    for (const [a, b] of graph.edges) {
+      const [x1, y1] = pos.get(a)!, [x2, y2] = pos.get(b)!;
+      const len = Math.hypot(x2 - x1, y2 - y1) || 1, cut = 12 / len;
+      svg.push(
+        `<line x1="${r(ox + x1 + (x2 - x1) * cut)}" y1="${r(oy + y1 + (y2 - y1) * cut)}" x2="${
+          r(ox + x2 - (x2 - x1) * cut)
+        }" y2="${r(oy + y2 - (y2 - y1) * cut)}" stroke="#999" marker-end="url(#arrow)"/>`,
+      );
+    }
+    for (const [node, [x, y]] of pos) {
+      const v = Math.min(1, Math.max(0, panel.values.get(node) ?? 0));
+      const tag = graph.marked?.get(node);
+      svg.push(
+        `<circle cx="${r(ox + x)}" cy="${r(oy + y)}" r="11" fill="#d62728" fill-opacity="${v.toFixed(3)}" stroke="${
+          tag ? "black" : "#666"
+        }" stroke-width="${tag ? 2 : 1}"><title>${node}: ${v.toFixed(3)}</title></circle>`,
+        `<text x="${r(ox + x)}" y="${r(oy + y + 4)}" text-anchor="middle">${node}</text>`,
+      );
+      if (tag) {
+        svg.push(`<text x="${r(ox + x)}" y="${r(oy + y - 14)}" text-anchor="middle" font-size="9">${esc(tag)}</text>`);
+      }
+    }
+  });
+  svg.push("</svg>");
+  return svg.join("\n") + "\n";
+}

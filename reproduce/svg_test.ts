@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { lineChart, scatterChart, ticks } from "./svg.ts";
+import { graphPanels, lineChart, scatterChart, stackedBarChart, ticks } from "./svg.ts";
 
 /** Every `attr="number"` of the given element kind. */
 function numbers(svg: string, element: string, attr: string): number[] {
@@ -39,4 +39,36 @@ Deno.test("scatterChart: a labelled dot per point and an error bar where given",
   const bar = svg.match(/<line x1="([-0-9.]+)" y1="([-0-9.]+)" x2="\1" y2="([-0-9.]+)" stroke="#1f77b4"\/>/);
   assert.ok(bar);
   assert.deepEqual([Number(bar[2]), Number(bar[3])], [352, 36]);
+});
+
+Deno.test("stackedBarChart: segments stack bottom-up to each bar's total; category labels, no numeric x ticks", () => {
+  const svg = stackedBarChart([{ label: "t0", values: [0.5, 0.25] }, { label: "t1", values: [1, 0] }], ["a", "b"], {
+    title: "t",
+    xLabel: "thought",
+    yLabel: "share",
+    yRange: [0, 1],
+  });
+  const ys = numbers(svg, 'rect class="segment"', "y"), hs = numbers(svg, 'rect class="segment"', "height");
+  // y = 1 is pixel 36, y = 0 is 352: 316 pixels per unit.
+  assert.deepEqual(hs, [158, 79, 316, 0]);
+  assert.deepEqual(ys, [194, 115, 36, 36]); // the second segment starts where the first ends
+  assert.match(svg, />t0<\/text>/);
+  assert.doesNotMatch(svg, /text-anchor="middle">0\.4</); // no numeric x ticks
+});
+
+Deno.test("graphPanels: one circle per node per panel, filled by the panel's value, edges as arrows", () => {
+  const graph = {
+    edges: [[0, 1], [1, 2], [0, 3]] as [number, number][],
+    layer: new Map([[0, 0], [1, 1], [3, 1], [2, 2]]),
+    marked: new Map([[0, "root"]]),
+  };
+  const svg = graphPanels(graph, [
+    { title: "thought 0", values: new Map([[1, 0.75], [3, 0.25]]) },
+    { title: "thought 1", values: new Map([[2, 2]]) }, // clamped to 1
+  ], "item");
+  assert.equal(svg.match(/<circle/g)?.length, 8);
+  assert.equal(svg.match(/<line /g)?.length, 6);
+  const fills = [...svg.matchAll(/fill-opacity="([0-9.]+)"[^>]*><title>(\d+):/g)].map((m) => [Number(m[2]), Number(m[1])]);
+  assert.deepEqual(fills, [[0, 0], [1, 0.75], [3, 0.25], [2, 0], [0, 0], [1, 0], [3, 0], [2, 1]]);
+  assert.match(svg, />root</);
 });
