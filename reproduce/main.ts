@@ -1,6 +1,8 @@
 // deno-lint-ignore-file no-console
 /**
- * `deno task reproduce [--quick | --regime coconut-nano|balanced] [--only cot,coconut] [--seeds 0,1] [--runs DIR] [--docs DIR] [--prosqa FILE] [--fresh]`
+ * `deno task reproduce [--quick] [--regime coconut-nano|balanced|payoff] [--only cot,coconut] [--seeds 0,1] [--runs DIR] [--docs DIR] [--prosqa FILE] [--fresh]`
+ *
+ * `--regime payoff` runs the symbolic-graph table of `./payoff.ts` instead.
  *
  * Regenerates the Coconut-nano data, trains every method of Coconut-nano (`REGIMES` of @copra/train, or `COCONUT_NANO_QUICK`) with equal
  * budgets, scores each model on the in-distribution test set, a test set with more hops than training, and the
@@ -49,6 +51,7 @@ import {
   type Score,
 } from "./report.ts";
 import { lineChart, scatterChart } from "./svg.ts";
+import { reproducePayoff } from "./payoff.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -65,8 +68,22 @@ const { values } = parseArgs({
 });
 
 const regimeName = values.regime ?? "coconut-nano";
+if (regimeName === "payoff") {
+  // The symbolic-graph table has its own runs and report (reproduce/payoff.ts).
+  await reproducePayoff({
+    quick: values.quick === true,
+    runsDir: values.runs,
+    docsDir: values.docs,
+    only: values.only ? new Set(values.only.split(",")) : null,
+    seeds: values.seeds ? new Set(values.seeds.split(",").map(Number)) : null,
+    fresh: values.fresh === true,
+  });
+  Deno.exit(0);
+}
 if (!values.quick && !(regimeName in REGIMES)) {
-  console.error(`--regime ${JSON.stringify(regimeName)}: unknown; known: ${Object.keys(REGIMES).join(", ")}`);
+  console.error(
+    `--regime ${JSON.stringify(regimeName)}: unknown; known: ${[...Object.keys(REGIMES), "payoff"].join(", ")}`,
+  );
   Deno.exit(2);
 }
 const regime: Regime = values.quick ? COCONUT_NANO_QUICK : REGIMES[regimeName];

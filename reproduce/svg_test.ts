@@ -68,7 +68,9 @@ Deno.test("graphPanels: one circle per node per panel, filled by the panel's val
   ], "item");
   assert.equal(svg.match(/<circle/g)?.length, 8);
   assert.equal(svg.match(/<line /g)?.length, 6);
-  const fills = [...svg.matchAll(/fill-opacity="([0-9.]+)"[^>]*><title>(\d+):/g)].map((m) => [Number(m[2]), Number(m[1])]);
+  const fills = [...svg.matchAll(/fill-opacity="([0-9.]+)"[^>]*><title>(\d+):/g)].map((
+    m,
+  ) => [Number(m[2]), Number(m[1])]);
   assert.deepEqual(fills, [[0, 0], [1, 0.75], [3, 0.25], [2, 0], [0, 0], [1, 0], [3, 0], [2, 1]]);
   assert.match(svg, />root</);
 });

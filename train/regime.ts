@@ -7,7 +7,7 @@
  */
 
 import type { Method, OptimizerReset } from "@copra/curriculum";
-import type { ProsQAOptions } from "@copra/data";
+import type { ProsQAOptions, SymbolicOptions } from "@copra/data";
 import type { GPT2Config, PresetName } from "@copra/model";
 
 /** One reproducible experiment: data, model, recipe, and which methods and seeds to train. */
@@ -154,4 +154,112 @@ export const COCONUT_NANO_QUICK: Regime = {
 export const REGIMES: Readonly<Record<string, Regime>> = {
   "coconut-nano": COCONUT_NANO,
   "balanced": COCONUT_NANO_BALANCED,
+};
+
+/**
+ * A regime on the symbolic graph task (`generateSymbolic`), where the question is whether continuous thought pays
+ * once the graph is deeper than one forward pass can search: the table of `deno task reproduce --regime payoff`.
+ */
+export interface PayoffRegime {
+  /** Name shown in the report. */
+  name: string;
+  /** Generator options of the training, held-out and test graphs (without n and seed). */
+  task: Omit<SymbolicOptions, "n" | "seed">;
+  /** Generator options of the out-of-distribution test: deeper graphs than training. */
+  ood: Omit<SymbolicOptions, "n" | "seed">;
+  /** Items per split. */
+  sizes: { train: number; valid: number; test: number; ood: number };
+  /** Model preset and overrides (vocab_size and n_positions are set from the data). */
+  model: { preset: PresetName; overrides: Partial<GPT2Config> };
+  /** The recipe of {@link Regime}, plus the superposition papers' curriculum settings and the learned switch. */
+  recipe: Regime["recipe"] & {
+    uniformProb: number;
+    supervision: "rest" | "next-step" | "frontier";
+    /** Weight of the learned switch's loss for methods with thoughts (0: none). */
+    switchWeight: number;
+    /** Most thoughts the switch may use on the OOD split. */
+    maxThoughtsOod: number;
+  };
+  /**
+   * Methods to train, each with its seeds. `label` names a variant row (default: the method); `nLayer` overrides
+   * the model's blocks; `fromScratch` trains the whole budget from fresh weights instead of from the CoT checkpoint.
+   */
+  runs: { method: Method; seeds: number[]; label?: string; nLayer?: number; fromScratch?: boolean }[];
+}
+
+/**
+ * The payoff regime: symbolic graphs of 8–10 nodes and 3–4 hops (depth-matched negatives, one token per node),
+ * a 2-block model, CoT from scratch, then each method from that CoT; OOD on 5–6 hops. Every number was chosen by
+ * the search logged in docs/REGIME.md ("Payoff regime").
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PAYOFF } from "@copra/train";
+ * assert.equal(PAYOFF.model.overrides.n_layer, 2);
+ * assert.deepEqual(PAYOFF.ood.hops, [5, 6]);
+ * ```
+ */
+export const PAYOFF: PayoffRegime = {
+  name: "Payoff (symbolic graphs, 2 blocks)",
+  task: { nodes: [8, 10], hops: [3, 4] },
+  ood: { nodes: [12, 14], hops: [5, 6] },
+  sizes: { train: 60000, valid: 200, test: 500, ood: 500 },
+  model: {
+    preset: "nano",
+    overrides: {
+      n_layer: 2,
+      n_embd: 64,
+      n_head: 4,
+      position_embedding_type: "rotary",
+      resid_pdrop: 0,
+      embd_pdrop: 0,
+      attn_pdrop: 0,
+    },
+  },
+  recipe: {
+    cotEpochs: 4,
+    epochsPerStage: 1,
+    maxLatentStage: 4,
+    thoughtsPerStep: 1,
+    batchSize: 32,
+    lr: 3e-3,
+    lrSchedule: "cosine",
+    warmupSteps: 200,
+    weightDecay: 0.01,
+    clipNorm: 1,
+    optimizerReset: "stage-switch",
+    uniformProb: 0.1,
+    supervision: "rest",
+    switchWeight: 1,
+    maxThoughtsOod: 8,
+  },
+  runs: [
+    { method: "cot", seeds: [0] },
+    { method: "coconut", seeds: [0, 1] },
+    { method: "no-cot", seeds: [0, 1] },
+    { method: "pause-as-thought", seeds: [0] },
+    { method: "no-curriculum", seeds: [0] },
+    { method: "no-cot", label: "no-cot, 1 block (audit)", seeds: [0], nLayer: 1, fromScratch: true },
+    { method: "no-cot", label: "no-cot, 2 blocks (audit)", seeds: [0], fromScratch: true },
+  ],
+};
+
+/**
+ * The payoff regime at smoke-test size (a minute): `deno task reproduce --regime payoff --quick`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PAYOFF_QUICK } from "@copra/train";
+ * assert.equal(PAYOFF_QUICK.sizes.train, 96);
+ * ```
+ */
+export const PAYOFF_QUICK: PayoffRegime = {
+  ...PAYOFF,
+  name: "Payoff (quick)",
+  sizes: { train: 96, valid: 12, test: 16, ood: 16 },
+  model: { preset: "nano", overrides: { ...PAYOFF.model.overrides, n_layer: 1, n_embd: 24, n_head: 2 } },
+  recipe: { ...PAYOFF.recipe, cotEpochs: 1, maxLatentStage: 2, batchSize: 16 },
+  runs: PAYOFF.runs.map((r) => ({ ...r, seeds: [r.seeds[0]] })),
 };

@@ -1,0 +1,508 @@
+// deno-lint-ignore-file no-console
+/**
+ * `deno task reproduce --regime payoff [--quick] [--only …] [--seeds …] [--runs DIR] [--docs DIR] [--fresh]`
+ *
+ * The payoff table: symbolic graphs deeper than a 2-block model can search in one pass. Generates the splits
+ * (training, held-out, in-distribution test, deeper OOD test; test questions seen in training dropped), trains CoT
+ * from scratch and every other method from that CoT with equal budgets (the audit rows from scratch), scores each
+ * model in distribution and OOD — latent methods with the true hop count, a fixed maximum, and the learned switch —
+ * and writes `RESULTS-payoff.md` with the shortcut audit and the superposition picture (two SVGs). Finished runs are
+ * kept in `--runs` and reused while the regime is unchanged.
+ *
+ * @module
+ */
+
+import { type CurriculumConfig, curriculumConfig, METHOD_TRAITS, specialIds, tokenizeRecord } from "@copra/curriculum";
+import { type CoconutItem, generateSymbolic, saveDataset, shortcutAudit, type SymbolicItem } from "@copra/data";
+import { disposeParams, type GPT2Config, type GPT2Params, hasSwitch, useBackend } from "@copra/model";
+import {
+  buildTokenizer,
+  distancesFrom,
+  type EpochMetrics,
+  evaluate,
+  type Evaluation,
+  latestCheckpoint,
+  modelConfigFor,
+  PAYOFF,
+  PAYOFF_QUICK,
+  type PayoffRegime,
+  readCheckpoint,
+  superposition,
+  type ThoughtProfile,
+  train,
+} from "@copra/train";
+import type { Tokenizer } from "@copra/tokenizer";
+import { formatDuration, markdownTable, meanSpread, percent } from "./report.ts";
+import { graphPanels, stackedBarChart } from "./svg.ts";
+
+/** Scores of one model on one split under one way of choosing the number of thoughts. */
+interface PayoffScore {
+  accuracy: number;
+  tokens: number;
+  thoughts: number;
+  byHops: Evaluation["byHops"];
+}
+
+/** One trained model of the payoff table. */
+interface PayoffRun {
+  label: string;
+  method: string;
+  seed: number;
+  epochs: EpochMetrics[];
+  trainSeconds: number;
+  /** Per split: "fixed" (maxLatentStage·c, or the method's own prompt), "hops" and "switch" where they apply. */
+  test: Record<string, PayoffScore>;
+  ood: Record<string, PayoffScore>;
+}
+
+/** Where `reproducePayoff` reads and writes. */
+export interface PayoffOptions {
+  quick: boolean;
+  runsDir?: string;
+  docsDir?: string;
+  only: Set<string> | null;
+  seeds: Set<number> | null;
+  fresh: boolean;
+}
+
+/** Runs the payoff reproduction (see the module documentation). */
+export async function reproducePayoff(options: PayoffOptions): Promise<void> {
+  const regime: PayoffRegime = options.quick ? PAYOFF_QUICK : PAYOFF;
+  const runsDir = options.runsDir ?? (options.quick ? "runs/reproduce-payoff-quick" : "runs/reproduce-payoff");
+  const docsDir = options.docsDir ?? (options.quick ? `${runsDir}/docs` : "docs");
+  const started = performance.now();
+  await useBackend("wasm");
+  await Deno.mkdir(`${runsDir}/data`, { recursive: true });
+
+  // --- data ---
+  const trainItems = generateSymbolic({ n: regime.sizes.train, seed: 1, ...regime.task });
+  const seen = new Set(trainItems.map((it) => it.question));
+  const fresh = (items: SymbolicItem[]) => items.filter((it) => !seen.has(it.question));
+  const validItems = fresh(generateSymbolic({ n: regime.sizes.valid, seed: 2, ...regime.task }));
+  const testItems = fresh(generateSymbolic({ n: regime.sizes.test, seed: 3, ...regime.task }));
+  const oodItems = fresh(generateSymbolic({ n: regime.sizes.ood, seed: 4, ...regime.ood }));
+  for (
+    const [name, items] of Object.entries({ train: trainItems, valid: validItems, test: testItems, ood: oodItems })
+  ) {
+    await saveDataset(`${runsDir}/data/${name}.json`, items);
+  }
+  const everything = [...trainItems, ...validItems, ...testItems, ...oodItems];
+  const tokenizer = buildTokenizer(everything, [], { addPrefixSpace: true });
+  console.log(
+    `reproduce ${regime.name}: ${trainItems.length} train / ${validItems.length} held-out / ${testItems.length} test / ` +
+      `${oodItems.length} OOD items; vocabulary ${tokenizer.vocabSize}`,
+  );
+
+  // --- runs ---
+  const fingerprint = JSON.stringify({ ...regime, runs: undefined, name: undefined });
+  const resultsPath = `${runsDir}/results.json`;
+  if (options.fresh) await Deno.remove(resultsPath).catch(() => {});
+  const finished = async (): Promise<PayoffRun[]> => {
+    const saved: { fingerprint: string; runs: PayoffRun[] } | null = await Deno.readTextFile(resultsPath)
+      .then(JSON.parse, () => null);
+    return saved?.fingerprint === fingerprint ? saved.runs : [];
+  };
+  const labelOf = (r: PayoffRegime["runs"][number]) => r.label ?? r.method;
+  const order = (runs: PayoffRun[]) =>
+    runs.sort((a, b) =>
+      regime.runs.findIndex((r) => labelOf(r) === a.label) * 1000 + a.seed -
+      (regime.runs.findIndex((r) => labelOf(r) === b.label) * 1000 + b.seed)
+    );
+  for (const spec of regime.runs) {
+    const label = labelOf(spec);
+    if (options.only && !options.only.has(label) && !options.only.has(spec.method)) continue;
+    for (const seed of spec.seeds) {
+      if (options.seeds && !options.seeds.has(seed)) continue;
+      if ((await finished()).some((r) => r.label === label && r.seed === seed)) {
+        console.log(`${label} seed ${seed}: done before, kept`);
+        continue;
+      }
+      const result = await trainAndScore(regime, spec, seed, runsDir, tokenizer, everything, {
+        trainItems,
+        validItems,
+        testItems,
+        oodItems,
+      });
+      const runs = new Map((await finished()).map((r) => [`${r.label}/${r.seed}`, r]));
+      runs.set(`${result.label}/${result.seed}`, result);
+      await Deno.writeTextFile(resultsPath, JSON.stringify({ fingerprint, runs: order([...runs.values()]) }) + "\n");
+    }
+  }
+
+  // --- the superposition picture, from the first Coconut model ---
+  const runs = await finished();
+  let picture: { profile: ThoughtProfile[]; svgs: string[] } | null = null;
+  if (runs.some((r) => r.method === "coconut")) {
+    const seed = Math.min(...runs.filter((r) => r.method === "coconut").map((r) => r.seed));
+    picture = await drawPicture(regime, `${runsDir}/coconut-s${seed}`, testItems, tokenizer, docsDir);
+  }
+  await writeReport(regime, runs, {
+    docsDir,
+    runsDir,
+    quick: options.quick,
+    audit: { test: shortcutAudit(testItems), ood: shortcutAudit(oodItems) },
+    sizes: { train: trainItems.length, valid: validItems.length, test: testItems.length, ood: oodItems.length },
+    vocabulary: tokenizer.vocabSize,
+    picture,
+  });
+  console.log(`\nwrote ${docsDir}/RESULTS-payoff.md in ${formatDuration((performance.now() - started) / 1000)}`);
+}
+
+/** The curriculum of a method in the regime. */
+function curriculumOf(regime: PayoffRegime, method: string): CurriculumConfig {
+  return curriculumConfig({
+    method: method as CurriculumConfig["method"],
+    thoughtsPerStep: regime.recipe.thoughtsPerStep,
+    maxLatentStage: regime.recipe.maxLatentStage,
+    epochsPerStage: regime.recipe.epochsPerStage,
+    optimizerReset: regime.recipe.optimizerReset,
+    uniformProb: METHOD_TRAITS[method as CurriculumConfig["method"]].mixesStages ? regime.recipe.uniformProb : 0,
+    supervision: regime.recipe.supervision,
+  });
+}
+
+/** Trains one run (CoT from scratch; the others from the CoT checkpoint, or from scratch) and scores it. */
+async function trainAndScore(
+  regime: PayoffRegime,
+  spec: PayoffRegime["runs"][number],
+  seed: number,
+  runsDir: string,
+  tokenizer: Tokenizer,
+  everything: CoconutItem[],
+  data: { trainItems: SymbolicItem[]; validItems: SymbolicItem[]; testItems: SymbolicItem[]; oodItems: SymbolicItem[] },
+): Promise<PayoffRun> {
+  const label = spec.label ?? spec.method;
+  const curriculum = curriculumOf(regime, spec.method);
+  const overrides = { ...regime.model.overrides, ...(spec.nLayer ? { n_layer: spec.nLayer } : {}) };
+  const model = modelConfigFor(regime.model.preset, tokenizer, everything, curriculum, overrides);
+  const slug = label.replace(/[^a-z0-9]+/g, "-").replace(/-+$/, "");
+  const out = `${runsDir}/${slug}-s${seed}`;
+  await Deno.remove(out, { recursive: true }).catch(() => {});
+  await Deno.mkdir(out, { recursive: true });
+  await Deno.writeTextFile(
+    `${out}/run.json`,
+    JSON.stringify({ curriculum, preset: regime.model.preset, model, data: `deno task reproduce: ${regime.name}` }),
+  );
+  const { cotEpochs, epochsPerStage, maxLatentStage } = regime.recipe;
+  const extra = (maxLatentStage + 1) * epochsPerStage;
+  const fromCot = spec.method !== "cot" && !spec.fromScratch;
+  let initialParams: GPT2Params | undefined;
+  if (fromCot) {
+    const path = `${runsDir}/cot-s${seed}/checkpoint-${cotEpochs - 1}`;
+    try {
+      initialParams = (await readCheckpoint(path)).params;
+    } catch (error) {
+      throw new Error(
+        `${label} seed ${seed} starts from ${path}, which could not be read (${(error as Error).message}): ` +
+          `train cot seed ${seed} first (run without --only)`,
+      );
+    }
+  }
+  const thinks = METHOD_TRAITS[spec.method].feedsHiddenStates;
+  const t0 = performance.now();
+  const { metrics, params } = await train(data.trainItems, data.validItems, {
+    curriculum,
+    model,
+    tokenizer,
+    initialParams,
+    firstEpoch: fromCot ? epochsPerStage : 0,
+    epochs: fromCot ? epochsPerStage + extra : cotEpochs + extra,
+    batchSize: regime.recipe.batchSize,
+    effectiveBatch: regime.recipe.batchSize,
+    lr: regime.recipe.lr,
+    lrSchedule: regime.recipe.lrSchedule,
+    warmupSteps: regime.recipe.warmupSteps,
+    weightDecay: regime.recipe.weightDecay,
+    clipNorm: regime.recipe.clipNorm,
+    switchWeight: thinks ? regime.recipe.switchWeight : 0,
+    seed,
+    backend: "wasm",
+    out,
+    maxNewTokens: 16,
+  }, (e) => {
+    if (e.type === "step" && e.step % 50 === 0) {
+      const line = `${label} s${seed} epoch ${e.epoch} step ${e.step}/${e.stepsPerEpoch} loss ${e.loss.toFixed(3)}`;
+      Deno.stdout.writeSync(new TextEncoder().encode(`\r${line.padEnd(76)}`));
+    }
+    if (e.type === "epoch") {
+      const m = e.metrics;
+      console.log(
+        `\r${label} s${seed} epoch ${m.epoch} stage ${m.stage}: val loss ${m.valLoss.toFixed(3)}, acc ${
+          (m.accuracy * 100).toFixed(1)
+        }%, ${formatDuration(m.seconds)}`.padEnd(76),
+      );
+    }
+  });
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const score = async (items: SymbolicItem[], thoughts: number | "hops" | "auto" | undefined, max?: number) => {
+    const records = items.map((it) => tokenizeRecord(tokenizer, it));
+    const r = await evaluate(params, model, records, items, curriculum, specialIds(tokenizer), tokenizer, {
+      batchSize: 32,
+      maxNewTokens: 16,
+      thoughts,
+      maxThoughts: max,
+    });
+    return { accuracy: r.accuracy, tokens: r.meanTokens, thoughts: r.thoughts, byHops: r.byHops };
+  };
+  const result: PayoffRun = { label, method: spec.method, seed, epochs: metrics, trainSeconds, test: {}, ood: {} };
+  const fixed = maxLatentStage * regime.recipe.thoughtsPerStep;
+  result.test.fixed = await score(data.testItems, thinks || spec.method === "pause-as-thought" ? fixed : undefined);
+  result.ood.fixed = await score(data.oodItems, thinks || spec.method === "pause-as-thought" ? fixed : undefined);
+  if (thinks) {
+    result.test.hops = await score(data.testItems, "hops");
+    result.ood.hops = await score(data.oodItems, "hops");
+    if (hasSwitch(params)) {
+      result.test.switch = await score(data.testItems, "auto", regime.recipe.maxThoughtsOod);
+      result.ood.switch = await score(data.oodItems, "auto", regime.recipe.maxThoughtsOod);
+    }
+  }
+  disposeParams(params);
+  console.log(
+    `${label} s${seed}: test ${(result.test.fixed.accuracy * 100).toFixed(1)}%, OOD ${
+      (result.ood.fixed.accuracy * 100).toFixed(1)
+    }%; trained in ${formatDuration(trainSeconds)}`,
+  );
+  return result;
+}
+
+/** The superposition profile of a Coconut run on the test items, and its two SVGs (written under docs/results). */
+async function drawPicture(
+  regime: PayoffRegime,
+  runDir: string,
+  items: SymbolicItem[],
+  tokenizer: Tokenizer,
+  docsDir: string,
+): Promise<{ profile: ThoughtProfile[]; svgs: string[] }> {
+  const latest = await latestCheckpoint(runDir);
+  const { params, config } = await readCheckpoint(latest!.path);
+  const curriculum = curriculumOf(regime, "coconut");
+  const records = items.map((it) => tokenizeRecord(tokenizer, it));
+  const { profile, items: pictures } = await superposition(
+    params,
+    config as GPT2Config,
+    records,
+    items,
+    curriculum,
+    specialIds(tokenizer),
+    tokenizer,
+  );
+  disposeParams(params);
+  await Deno.mkdir(`${docsDir}/results`, { recursive: true });
+  const kinds = ["frontier", "later", "earlier", "unreachable", "other"] as const;
+  const bars = stackedBarChart(
+    profile.map((p) => ({ label: `${p.index} (${p.items})`, values: kinds.map((k) => p[k]) })),
+    ["frontier (distance k+1)", "reachable later", "reached before", "unreachable", "not a node"],
+    {
+      title: "where each continuous thought's probe mass goes (test items, thoughts = hop count)",
+      xLabel: "thought k (items)",
+      yLabel: "share of probability",
+      yRange: [0, 1],
+    },
+  );
+  await Deno.writeTextFile(`${docsDir}/results/superposition-payoff.svg`, bars);
+  // One item, the first with the most hops: its thoughts painted on its graph, columns by depth from a source.
+  const deepest = Math.max(...items.map((it) => it.steps.length));
+  const i = items.findIndex((it) => it.steps.length === deepest);
+  const item = items[i];
+  const sources = [...new Set(item.edges.map(([a]) => a))].filter((v) => !item.edges.some(([, b]) => b === v));
+  const layer = new Map<number, number>();
+  for (const s of sources) {
+    for (const [v, d] of distancesFrom(s, item.edges)) layer.set(v, Math.min(d, layer.get(v) ?? d));
+  }
+  const graph = graphPanels(
+    {
+      edges: item.edges,
+      layer,
+      marked: new Map([[item.root, "root"], [item.target, "answer"], [item.neg_target, "other option"]]),
+    },
+    pictures[i].nodes.map((values, k) => ({ title: `thought ${k}`, values })),
+    `test item ${i}: "${item.question}"`,
+  );
+  await Deno.writeTextFile(`${docsDir}/results/superposition-item-payoff.svg`, graph);
+  return { profile, svgs: ["results/superposition-payoff.svg", "results/superposition-item-payoff.svg"] };
+}
+
+/** RESULTS-payoff.md. */
+async function writeReport(
+  regime: PayoffRegime,
+  runs: PayoffRun[],
+  context: {
+    docsDir: string;
+    runsDir: string;
+    quick: boolean;
+    audit: { test: ReturnType<typeof shortcutAudit>; ood: ReturnType<typeof shortcutAudit> };
+    sizes: { train: number; valid: number; test: number; ood: number };
+    vocabulary: number;
+    picture: { profile: ThoughtProfile[]; svgs: string[] } | null;
+  },
+): Promise<void> {
+  const groups = new Map<string, PayoffRun[]>();
+  for (const r of runs) groups.set(r.label, [...(groups.get(r.label) ?? []), r]);
+  const cell = (group: PayoffRun[], split: "test" | "ood", how: string) => {
+    const scores = group.map((r) => r[split][how]).filter((s): s is PayoffScore => s !== undefined);
+    return scores.length ? percent(scores.map((s) => s.accuracy)) : "—";
+  };
+  const thoughtsCell = (group: PayoffRun[], split: "test" | "ood", how: string) => {
+    const scores = group.map((r) => r[split][how]).filter((s): s is PayoffScore => s !== undefined);
+    return scores.length ? meanSpread(scores.map((s) => s.thoughts)).mean.toFixed(2) : "—";
+  };
+  const rc = regime.recipe, t = regime.task, o = regime.ood;
+  const main = markdownTable(
+    [
+      "method",
+      "seeds",
+      "ID accuracy %",
+      "ID tokens + thoughts",
+      "OOD accuracy %",
+      "ID, thoughts = hops",
+      "OOD, thoughts = hops",
+      "ID, switch (thoughts)",
+      "OOD, switch (thoughts)",
+      "training time",
+    ],
+    [...groups].map(([label, group]) => [
+      label,
+      String(group.length),
+      cell(group, "test", "fixed"),
+      `${meanSpread(group.map((r) => r.test.fixed.tokens)).mean.toFixed(1)} + ${thoughtsCell(group, "test", "fixed")}`,
+      cell(group, "ood", "fixed"),
+      cell(group, "test", "hops"),
+      cell(group, "ood", "hops"),
+      group[0].test.switch ? `${cell(group, "test", "switch")} (${thoughtsCell(group, "test", "switch")})` : "—",
+      group[0].ood.switch ? `${cell(group, "ood", "switch")} (${thoughtsCell(group, "ood", "switch")})` : "—",
+      formatDuration(meanSpread(group.map((r) => r.trainSeconds)).mean),
+    ]),
+  );
+  const switchRows = runs.filter((r) => r.test.switch).flatMap((r) =>
+    (["test", "ood"] as const).flatMap((split) =>
+      r[split].switch!.byHops.map((h) => {
+        const truth = r[split].hops?.byHops.find((x) => x.hops === h.hops);
+        const fixed = r[split].fixed.byHops.find((x) => x.hops === h.hops);
+        return [
+          `${r.label} s${r.seed}`,
+          split === "test" ? "ID" : "OOD",
+          String(h.hops),
+          String(h.items),
+          `${(h.accuracy * 100).toFixed(1)} (${h.thoughts.toFixed(2)})`,
+          truth ? `${(truth.accuracy * 100).toFixed(1)} (${truth.thoughts.toFixed(2)})` : "—",
+          fixed ? `${(fixed.accuracy * 100).toFixed(1)} (${fixed.thoughts.toFixed(2)})` : "—",
+        ];
+      })
+    )
+  );
+  const a = context.audit;
+  const auditRow = (name: string, x: ReturnType<typeof shortcutAudit>) => [
+    name,
+    String(x.items),
+    ...[x.firstOption, x.inDegree, x.outDegree, x.depth, x.firstMention].map((v) => (v * 100).toFixed(1)),
+  ];
+  const cpu = await Deno.readTextFile("/proc/cpuinfo").then((t) => t.match(/model name\s*:\s*(.*)/)?.[1], () => null);
+  const lines = [
+    `# ${regime.name} results${context.quick ? " (quick smoke run: sizes far too small to mean anything)" : ""}`,
+    "",
+    `Generated by \`deno task reproduce --regime payoff${context.quick ? " --quick" : ""}\` on ${
+      new Date().toISOString().slice(0, 10)
+    }, ${cpu ?? Deno.build.arch}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, tfjs wasm. ` +
+    "Everything below is measured; the search behind the regime is logged in [REGIME.md](REGIME.md#payoff-regime).",
+    "",
+    "## Regime",
+    "",
+    `- Task: symbolic graphs (\`generateSymbolic\`: every node one token, edges listed then the query, negative ` +
+    `option as deep as the target on a disjoint side) with ${t.nodes?.join("–")} nodes and ${
+      t.hops?.join("–")
+    } hops: ` +
+    `${context.sizes.train} training, ${context.sizes.valid} held-out, ${context.sizes.test} test items; OOD: ` +
+    `${context.sizes.ood} items with ${o.hops?.join("–")} hops and ${o.nodes?.join("–")} nodes. Vocabulary ` +
+    `${context.vocabulary} tokens (prefix space: a step's node is the question's token).`,
+    `- Model: ${JSON.stringify(regime.model.overrides)} on the \`${regime.model.preset}\` preset, from scratch.`,
+    `- Recipe (equal budgets): CoT from scratch for ${rc.cotEpochs} epochs; from that checkpoint every method trains ` +
+    `${
+      (rc.maxLatentStage + 1) * rc.epochsPerStage
+    } more epochs (latent methods: stages 1–${rc.maxLatentStage} and the ` +
+    `final stage, c = ${rc.thoughtsPerStep}, uniform stage mixing ${rc.uniformProb}, supervision "${rc.supervision}", ` +
+    `learned switch at loss weight ${rc.switchWeight}); audit rows train the whole budget from scratch. Batch ` +
+    `${rc.batchSize}, AdamW lr ${rc.lr} (${rc.lrSchedule}, ${rc.warmupSteps} warm-up updates), weight decay ` +
+    `${rc.weightDecay}, clip ${rc.clipNorm}, optimizer reset ${rc.optimizerReset}.`,
+    "",
+    "## Table",
+    "",
+    `Accuracy: exact match of the answer node, greedy decoding. "ID" is the in-distribution test; latent methods ` +
+    `answer after ${
+      rc.maxLatentStage * rc.thoughtsPerStep
+    } thoughts in the first columns, after each item's true hop ` +
+    `count × c in the "thoughts = hops" columns, and where their learned switch stops (at most ${rc.maxThoughtsOod}) ` +
+    "in the switch columns. ± is half the range over seeds.",
+    "",
+    main,
+    "",
+    "## The learned switch, per hop count",
+    "",
+    "Accuracy % (mean thoughts) with the switch, with the true count, and with the fixed maximum.",
+    "",
+    switchRows.length
+      ? markdownTable(["run", "split", "hops", "items", "switch", "true count", "fixed"], switchRows)
+      : "(no run with a switch yet)",
+    "",
+    "## Shortcut audit",
+    "",
+    "How often a surface feature picks the right option without following an edge from the root (`shortcutAudit`; " +
+    "% right, ties count ½). The No-CoT rows with 1 and 2 blocks trained from scratch are in the table above.",
+    "",
+    markdownTable(
+      [
+        "split",
+        "items",
+        "first option named",
+        "higher in-degree",
+        "higher out-degree",
+        "deeper option",
+        "mentioned first",
+      ],
+      [auditRow("ID test", a.test), auditRow("OOD test", a.ood)],
+    ),
+    "",
+    "## The superposition picture",
+    "",
+    context.picture
+      ? [
+        "For the first Coconut model, each thought decoded through the LM head on the test items (thoughts = hop " +
+        "count): the share of probability on the frontier at distance k+1 from the root, on nodes reachable later, on " +
+        "nodes reached before, on nodes the root cannot reach, and on tokens that are no node.",
+        "",
+        markdownTable(
+          ["thought", "items", "frontier", "later", "earlier", "unreachable", "not a node"],
+          context.picture.profile.map((p) => [
+            String(p.index),
+            String(p.items),
+            ...[p.frontier, p.later, p.earlier, p.unreachable, p.other].map((v) => v.toFixed(3)),
+          ]),
+        ),
+        "",
+        ...context.picture.svgs.map((svg) => `![superposition](${svg})\n`),
+      ].join("\n")
+      : "(no Coconut run yet)",
+    "",
+    "## Per-epoch held-out accuracy",
+    "",
+    markdownTable(
+      ["run", "seed", "epochs: accuracy % (stage)"],
+      runs.map((r) => [
+        r.label,
+        String(r.seed),
+        r.epochs.map((m) => `${(m.accuracy * 100).toFixed(0)} (${m.stage})`).join(", "),
+      ]),
+    ),
+    "",
+    "## Commands",
+    "",
+    "```sh",
+    `deno task reproduce --regime payoff${
+      context.quick ? " --quick" : ""
+    }   # reuses finished runs in ${context.runsDir}`,
+    `deno task eval --ckpt ${context.runsDir}/coconut-s0 --data ${context.runsDir}/data/ood.json --thoughts auto`,
+    "```",
+    "",
+  ];
+  await Deno.mkdir(context.docsDir, { recursive: true });
+  await Deno.writeTextFile(`${context.docsDir}/RESULTS-payoff.md`, lines.join("\n"));
+}
