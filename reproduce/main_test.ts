@@ -50,5 +50,37 @@ Deno.test("reproduce --regime: an unknown name is refused with the known ones", 
     stderr: "piped",
   }).output();
   assert.equal(out.code, 2);
-  assert.match(new TextDecoder().decode(out.stderr), /--regime "huge": unknown; known: coconut-nano, balanced/);
+  assert.match(new TextDecoder().decode(out.stderr), /--regime "huge": unknown; known: coconut-nano, balanced, payoff/);
+});
+
+Deno.test("reproduce --regime payoff --quick: every row, switch and per-hop tables, audit, both pictures; reuses runs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const args = ["--regime", "payoff", "--quick", "--runs", dir, "--docs", `${dir}/docs`];
+    await run(args);
+    const md = await Deno.readTextFile(`${dir}/docs/RESULTS-payoff.md`);
+    for (
+      const label of ["cot", "coconut", "no-cot", "pause-as-thought", "no-curriculum", "no-cot, 1 block \\(audit\\)"]
+    ) {
+      assert.match(md, new RegExp(`^\\| ${label} \\| 1 \\| `, "m"), label);
+    }
+    // Coconut is scored three ways; the switch table has a row per run with a switch, split and hop count.
+    assert.match(
+      md,
+      /^\| coconut \| 1 \| [0-9.]+ \| [0-9.]+ \+ 2\.00 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \([0-9.]+\) \|/m,
+    );
+    assert.match(md, /^\| coconut s0 \| OOD \| 5 \| /m);
+    assert.match(md, /^\| ID test \| 16 \| /m);
+    assert.match(await Deno.readTextFile(`${dir}/docs/results/superposition-payoff.svg`), /class="segment"/);
+    assert.match(await Deno.readTextFile(`${dir}/docs/results/superposition-item-payoff.svg`), /thought 0/);
+    // The audit rows trained 1- and 2-block models from scratch (the quick regime's own model has 1 block).
+    const blocks = async (slug: string) => JSON.parse(await Deno.readTextFile(`${dir}/${slug}/run.json`)).model.n_layer;
+    assert.equal(await blocks("no-cot-1-block-audit-s0"), 1);
+    assert.equal(await blocks("no-cot-2-blocks-audit-s0"), 2);
+    const second = await run([...args, "--only", "cot"]);
+    assert.match(second, /cot seed 0: done before, kept/);
+    assert.doesNotMatch(second, /epoch 0 stage/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -241,7 +241,7 @@ export const PAYOFF: PayoffRegime = {
     { method: "pause-as-thought", seeds: [0] },
     { method: "no-curriculum", seeds: [0] },
     { method: "no-cot", label: "no-cot, 1 block (audit)", seeds: [0], nLayer: 1, fromScratch: true },
-    { method: "no-cot", label: "no-cot, 2 blocks (audit)", seeds: [0], fromScratch: true },
+    { method: "no-cot", label: "no-cot, 2 blocks (audit)", seeds: [0], nLayer: 2, fromScratch: true },
   ],
 };
 
