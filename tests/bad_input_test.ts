@@ -300,6 +300,41 @@ const CASES: Case[] = [
     message: /--out good\.json: the file exists/,
   },
   {
+    name: "train --switch for a method without thoughts",
+    args: ["train", ...small, "--method", "cot", "--switch"],
+    message: /--switch: method cot has no continuous thoughts to stop/,
+  },
+  {
+    name: "train --switch with a negative weight",
+    args: ["train", ...small, "--switch", "-1"],
+    message: /--switch must be a number ≥ 0 \(got -1\)/,
+  },
+  {
+    name: "train --supervision frontier on data without frontiers",
+    args: ["train", "--data", "good.json", "--supervision", "frontier", "--out", "f"],
+    message: /good\.json: item 0: has no "frontiers" key, which --supervision frontier learns from/,
+  },
+  {
+    name: "train --supervision frontier on the generated ProsQA task",
+    args: ["train", ...small, "--supervision", "frontier", "--out", "f"],
+    message: /--supervision frontier needs --data with frontiers/,
+  },
+  {
+    name: "eval --thoughts auto on a checkpoint without a switch",
+    args: ["eval", "--ckpt", "run", "--data", "good.json", "--thoughts", "auto"],
+    message: /--thoughts auto: run\/checkpoint-\d+\/model\.safetensors has no learned switch/,
+  },
+  {
+    name: "generate --thoughts maybe",
+    args: ["generate", "--ckpt", "run", ...question, "--thoughts", "maybe"],
+    message: /--thoughts must be an integer ≥ 0 \(got maybe\) or "auto"/,
+  },
+  {
+    name: "eval --max-thoughts 0",
+    args: ["eval", "--ckpt", "run", "--data", "good.json", "--thoughts", "auto", "--max-thoughts", "0"],
+    message: /--max-thoughts must be an integer ≥ 1 \(got 0\)/,
+  },
+  {
     name: "data generate --n 0",
     args: ["data", "generate", "prosqa", "--n", "0", "--out", "x.json"],
     message: /--n must be an integer ≥ 1 \(got 0\)/,
