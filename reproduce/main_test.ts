@@ -60,7 +60,7 @@ Deno.test("reproduce --regime payoff --quick: every row, switch and per-hop tabl
     await run(args);
     const md = await Deno.readTextFile(`${dir}/docs/RESULTS-payoff.md`);
     for (
-      const label of ["cot", "coconut", "no-cot", "pause-as-thought", "no-curriculum", "no-cot, 1 block \\(audit\\)"]
+      const label of ["cot", "coconut", "no-cot", "pause-as-thought", "no-curriculum", "no-cot 1 block \\(audit\\)"]
     ) {
       assert.match(md, new RegExp(`^\\| ${label} \\| 1 \\| `, "m"), label);
     }

@@ -110,7 +110,7 @@ export async function reproducePayoff(options: PayoffOptions): Promise<void> {
     );
   for (const spec of regime.runs) {
     const label = labelOf(spec);
-    if (options.only && !options.only.has(label) && !options.only.has(spec.method)) continue;
+    if (options.only && !options.only.has(label)) continue;
     for (const seed of spec.seeds) {
       if (options.seeds && !options.seeds.has(seed)) continue;
       if ((await finished()).some((r) => r.label === label && r.seed === seed)) {

@@ -218,7 +218,7 @@ export const PAYOFF: PayoffRegime = {
     },
   },
   recipe: {
-    cotEpochs: 4,
+    cotEpochs: 2,
     epochsPerStage: 1,
     maxLatentStage: 4,
     thoughtsPerStep: 1,
@@ -235,13 +235,13 @@ export const PAYOFF: PayoffRegime = {
     maxThoughtsOod: 8,
   },
   runs: [
-    { method: "cot", seeds: [0] },
+    { method: "cot", seeds: [0, 1] },
     { method: "coconut", seeds: [0, 1] },
     { method: "no-cot", seeds: [0, 1] },
     { method: "pause-as-thought", seeds: [0] },
     { method: "no-curriculum", seeds: [0] },
-    { method: "no-cot", label: "no-cot, 1 block (audit)", seeds: [0], nLayer: 1, fromScratch: true },
-    { method: "no-cot", label: "no-cot, 2 blocks (audit)", seeds: [0], nLayer: 2, fromScratch: true },
+    { method: "no-cot", label: "no-cot 1 block (audit)", seeds: [0], nLayer: 1, fromScratch: true },
+    { method: "no-cot", label: "no-cot 2 blocks (audit)", seeds: [0], nLayer: 2, fromScratch: true },
   ],
 };
 
