@@ -111,10 +111,25 @@ export function* thoughtLoop(
     attentionMask: Tensor2D;
     positionIds: Tensor2D;
     latentPositions: readonly (readonly number[])[];
+    /**
+     * A KV cache of P earlier positions to continue from (a conversation so far); `attentionMask` then covers
+     * the P + T positions, `embeds` and `positionIds` the T new ones. With `release` the loop disposes it once
+     * it has grown past it.
+     */
+    past?: KVCache;
   },
   options: ThoughtLoopOptions,
 ): Generator<Tensor3D, ThoughtLoopResult, readonly number[] | undefined> {
-  const [B, T] = input.attentionMask.shape;
+  const [B, T] = [input.embeds.shape[0], input.embeds.shape[1]];
+  const P = input.past?.[0]?.k.shape[2] ?? 0;
+  if (input.attentionMask.shape[1] !== P + T) {
+    throw new InferError({
+      source: "argument",
+      field: "attentionMask",
+      value: input.attentionMask.shape,
+      problem: `must cover the ${P} cached and ${T} new positions`,
+    });
+  }
   const C = config.n_embd;
   const n = Math.max(0, ...input.latentPositions.map((p) => p.length));
   const first = n > 0 ? checkAligned(input.latentPositions) : T;
@@ -122,12 +137,12 @@ export function* thoughtLoop(
   let stopped = false;
   // With stopped rows: their unused slots leave the attention mask and later positions move back.
   const maskUpTo = (end: number) => {
-    if (!stopped) return tf.slice(input.attentionMask, [0, 0], [B, end]) as Tensor2D;
+    if (!stopped) return tf.slice(input.attentionMask, [0, 0], [B, P + end]) as Tensor2D;
     const keep = used.map((u) =>
-      Array.from({ length: end }, (_, col): number => (col >= first + u && col < first + n ? 0 : 1))
+      Array.from({ length: P + end }, (_, col): number => (col >= P + first + u && col < P + first + n ? 0 : 1))
     );
     return tf.tidy(() =>
-      tf.mul(tf.slice(input.attentionMask, [0, 0], [B, end]), tf.tensor2d(keep, [B, end], "int32"))
+      tf.mul(tf.slice(input.attentionMask, [0, 0], [B, P + end]), tf.tensor2d(keep, [B, P + end], "int32"))
     ) as Tensor2D;
   };
   const positionsOf = (from: number, to: number) => {
@@ -141,7 +156,7 @@ export function* thoughtLoop(
   };
   const release = options.release === true;
   const logits: Tensor3D[] = [], inputs: Tensor3D[] = [];
-  let cache: KVCache | undefined, hidden: Tensor3D | undefined;
+  let cache: KVCache | undefined = input.past, hidden: Tensor3D | undefined;
   let start = 0, end = n > 0 ? first : T;
   for (let pass = 0; pass <= n; pass++) {
     let chunk: Tensor3D;

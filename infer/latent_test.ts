@@ -101,3 +101,51 @@ Deno.test("finite differences agree with the gradient through two thoughts", asy
     );
   }
 });
+
+Deno.test("thoughtLoop continues from a past KV cache exactly as over the whole sequence", async () => {
+  await useBackend("cpu");
+  const { gpt2Forward, tokenEmbeddings } = await import("@copra/model");
+  const { thoughtLoop } = await import("./mod.ts");
+  const params = initParams(config, { seed: 6 });
+  const a = [1, 2, 3, 4], b = [5, 6, 9, 9, 9, 7, 8]; // b: text, then 3 thought slots (9), then text
+  const whole = [...a, ...b];
+  const run = (ids: number[], slots: number[], past?: import("@copra/model").KVCache, offset = 0) => {
+    const t = tf.tensor2d([ids], undefined, "int32");
+    const loop = thoughtLoop(params, config, {
+      embeds: tokenEmbeddings(params, t),
+      attentionMask: tf.ones([1, offset + ids.length]) as tf.Tensor2D,
+      positionIds: tf.tensor2d([ids.map((_, i) => offset + i)], undefined, "int32"),
+      latentPositions: [slots],
+      past,
+    }, { logits: "last" });
+    const thoughts: Float32Array[] = [];
+    let step = loop.next();
+    while (!step.done) {
+      thoughts.push(step.value.dataSync() as Float32Array);
+      step = loop.next();
+    }
+    return { thoughts, logits: step.value.logits.dataSync() };
+  };
+  const reference = run(whole, [6, 7, 8]);
+  const prefix = gpt2Forward(params, config, {
+    ids: tf.tensor2d([a], undefined, "int32"),
+    positionIds: tf.tensor2d([[0, 1, 2, 3]], undefined, "int32"),
+  });
+  const continued = run(b, [2, 3, 4], prefix.cache, a.length);
+  assert.equal(continued.thoughts.length, 3);
+  for (let k = 0; k < 3; k++) {
+    assert.ok(continued.thoughts[k].every((x, i) => Math.abs(x - reference.thoughts[k][i]) < 1e-5), `thought ${k}`);
+  }
+  assert.ok(continued.logits.every((x, i) => Math.abs(x - reference.logits[i]) < 1e-4));
+  // A mask that does not cover the cached positions is refused.
+  assert.throws(
+    () => thoughtLoop(params, config, {
+      embeds: tokenEmbeddings(params, tf.tensor2d([b], undefined, "int32")),
+      attentionMask: tf.ones([1, b.length]) as tf.Tensor2D,
+      positionIds: tf.tensor2d([b.map((_, i) => i)], undefined, "int32"),
+      latentPositions: [[2, 3, 4]],
+      past: prefix.cache,
+    }, { logits: "last" }).next(),
+    /attentionMask: must cover the 4 cached and 7 new positions/,
+  );
+});
