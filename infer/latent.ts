@@ -79,7 +79,8 @@ export interface ThoughtLoopResult {
  * yields the thought (B,1,C) it is about to feed, so a caller can read it (asynchronously, between passes) or stop;
  * the loop owns that tensor. `loop.next(rows)` ends the listed rows' thinking with the thought just yielded (a
  * learned switch said stop): their later slots are masked out of attention and every position after the slots
- * moves back by the slots left unused, so such a row computes exactly what a prompt with that many slots would. Driven to the end synchronously (inside `tf.tidy`, with gradients) it is training's
+ * moves back by the slots left unused, so such a row computes exactly what a prompt with that many slots would.
+ * Once every row has stopped, the rest of the sequence runs at once as the final pass (no more yields). Driven to the end synchronously (inside `tf.tidy`, with gradients) it is training's
  * forward; driven with awaits between passes and `release: true`, generation's prompt.
  *
  * @example
@@ -180,6 +181,8 @@ export function* thoughtLoop(
           stopped = true;
         }
       }
+      // Every row has stopped: the rest (masked slots, <eot>, what follows) runs as the final pass, now.
+      if (stopped && used.every((u) => u <= pass)) end = T;
       chunk = tf.tidy(() => {
         const has = tf.tensor3d(
           input.latentPositions.map((p) => [[p.length > pass - 1 && p[pass - 1] === slot ? 1 : 0]]),
@@ -192,13 +195,14 @@ export function* thoughtLoop(
       }) as Tensor3D;
       if (release) thought.dispose();
     }
+    const final = end === T;
     const out = tidyRecord(() =>
       gpt2Forward(params, config, {
         embeds: chunk,
         attentionMask: maskUpTo(end),
         positionIds: positionsOf(start, end),
         cache,
-        logits: options.logits === "all" ? "all" : pass === n ? "last" : "none",
+        logits: options.logits === "all" ? "all" : final ? "last" : "none",
         training: options.training ? { seed: options.training.seed * 131 + pass } : undefined,
       })
     );
@@ -208,6 +212,7 @@ export function* thoughtLoop(
     if (out.logits) logits.push(out.logits);
     cache = out.cache;
     hidden = out.hidden;
+    if (final) break;
     start = end;
     end = pass + 1 >= n ? T : end + 1;
   }

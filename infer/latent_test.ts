@@ -139,13 +139,14 @@ Deno.test("thoughtLoop continues from a past KV cache exactly as over the whole 
   assert.ok(continued.logits.every((x, i) => Math.abs(x - reference.logits[i]) < 1e-4));
   // A mask that does not cover the cached positions is refused.
   assert.throws(
-    () => thoughtLoop(params, config, {
-      embeds: tokenEmbeddings(params, tf.tensor2d([b], undefined, "int32")),
-      attentionMask: tf.ones([1, b.length]) as tf.Tensor2D,
-      positionIds: tf.tensor2d([b.map((_, i) => i)], undefined, "int32"),
-      latentPositions: [[2, 3, 4]],
-      past: prefix.cache,
-    }, { logits: "last" }).next(),
+    () =>
+      thoughtLoop(params, config, {
+        embeds: tokenEmbeddings(params, tf.tensor2d([b], undefined, "int32")),
+        attentionMask: tf.ones([1, b.length]) as tf.Tensor2D,
+        positionIds: tf.tensor2d([b.map((_, i) => i)], undefined, "int32"),
+        latentPositions: [[2, 3, 4]],
+        past: prefix.cache,
+      }, { logits: "last" }).next(),
     /attentionMask: must cover the 4 cached and 7 new positions/,
   );
 });

@@ -25,3 +25,4 @@
 export * from "./errors.ts";
 export * from "./generate.ts";
 export * from "./latent.ts";
+export * from "./session.ts";
