@@ -12,6 +12,7 @@ import type { BackendName, PresetName } from "@copra/model";
 import { benchCheckpointTorch } from "./checkpoint_torch.ts";
 import { benchCoconutStep } from "./coconut_step.ts";
 import { benchGenerate } from "./generate.ts";
+import { benchSession } from "./session.ts";
 import { benchTokenizer } from "./tokenizer.ts";
 import { benchTrainStep } from "./train_step.ts";
 
@@ -33,6 +34,7 @@ const BENCHES: Record<string, () => Promise<object>> = {
     benchCoconutStep({ steps: values.steps ? Number(values.steps) : undefined, profile: values.profile }),
   "checkpoint-torch": () => benchCheckpointTorch(),
   "generate": () => benchGenerate(),
+  "session": () => benchSession(),
   "train-step": () =>
     benchTrainStep({
       preset: values.preset as PresetName | undefined,
@@ -76,6 +78,11 @@ const HEADLINES: Record<string, (r: Record<string, unknown>) => [string, string,
     `Coconut ${r.coconut_ms} ms, cached ${r.cached_ms} ms`,
     `CoT ${r.cot_ms} ms, recomputed ${r.recompute_ms} ms`,
     `CoT/Coconut ${r.cot_over_coconut}, recompute/cached ${r.recompute_over_cached}`,
+  ],
+  "session": (r) => [
+    `new turn ${r.turn_ms} ms after ${r.history_positions} positions (early turns ${r.early_turn_ms} ms)`,
+    `recomputing the history ${r.recompute_ms} ms`,
+    `recompute/turn ${r.recompute_over_turn}`,
   ],
   "checkpoint-torch": (
     r,
