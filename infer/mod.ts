@@ -26,3 +26,4 @@ export * from "./errors.ts";
 export * from "./generate.ts";
 export * from "./latent.ts";
 export * from "./session.ts";
+export * from "./calculator.ts";

@@ -189,8 +189,9 @@ export interface PayoffRegime {
 
 /**
  * The payoff regime: symbolic graphs of 8–10 nodes and 3–4 hops (depth-matched negatives, one token per node),
- * a 2-block model, CoT from scratch, then each method from that CoT; OOD on 5–6 hops. Every number was chosen by
- * the search logged in docs/REGIME.md ("Payoff regime").
+ * a 2-block model, CoT from scratch, then each method from that CoT with two thoughts per step (as CoT writes two
+ * tokens per step: the node, then the newline where the next lookup happens); OOD on 5–6 hops. Every number was
+ * chosen by the search logged in docs/REGIME.md ("Payoff regime").
  *
  * @example
  * ```ts
@@ -221,7 +222,7 @@ export const PAYOFF: PayoffRegime = {
     cotEpochs: 2,
     epochsPerStage: 1,
     maxLatentStage: 4,
-    thoughtsPerStep: 1,
+    thoughtsPerStep: 2,
     batchSize: 32,
     lr: 3e-3,
     lrSchedule: "cosine",
@@ -232,7 +233,7 @@ export const PAYOFF: PayoffRegime = {
     uniformProb: 0.1,
     supervision: "rest",
     switchWeight: 1,
-    maxThoughtsOod: 8,
+    maxThoughtsOod: 14,
   },
   runs: [
     { method: "cot", seeds: [0, 1] },
