@@ -1,11 +1,12 @@
 // deno-lint-ignore-file no-console
 /**
- * The `copra` command: `train`, `eval`, `generate` and `data generate|stats`, each with `--help`.
+ * The `copra` command: `train`, `eval`, `generate`, `chat` and `data generate|stats|convert`, each with `--help`.
  *
  *   deno task train                               # the default small ProsQA-style Coconut run
  *   deno task copra train --method cot --data train.json --eval-data valid.json
  *   deno task eval --ckpt runs/<name> --data ../shared/data/prosqa_test.json
  *   deno task copra generate --ckpt runs/<name> --question "…" --top-k 5
+ *   deno task copra chat --ckpt runs/<name> --show-thoughts --tools calc
  *   deno task copra data generate prosqa --n 1000 --seed 1 --out train.json
  *   deno task copra data stats ../shared/data/prosqa_valid.json
  *
@@ -13,6 +14,7 @@
  */
 
 import { Command } from "commander";
+import { addChatCommand } from "./chat.ts";
 import { addDataCommand } from "./data.ts";
 import { addEvalCommand } from "./eval.ts";
 import { addGenerateCommand } from "./generate.ts";
@@ -28,6 +30,7 @@ export function program(): Command {
   addTrainCommand(p);
   addEvalCommand(p);
   addGenerateCommand(p);
+  addChatCommand(p);
   addDataCommand(p);
   return p;
 }

@@ -17,10 +17,20 @@ async function copra(...args: string[]): Promise<{ code: number; out: string }> 
 
 Deno.test("every command has --help", async () => {
   for (
-    const cmd of [[], ["train"], ["eval"], ["generate"], ["data"], ["data", "generate"], ["data", "convert"], [
-      "data",
-      "stats",
-    ]]
+    const cmd of [
+      [],
+      ["train"],
+      ["eval"],
+      ["generate"],
+      ["chat"],
+      ["data"],
+      ["data", "generate"],
+      ["data", "convert"],
+      [
+        "data",
+        "stats",
+      ],
+    ]
   ) {
     const { code, out } = await copra(...cmd, "--help");
     assert.equal(code, 0, out);
