@@ -165,7 +165,22 @@ export class Session {
     return this.#mask.length;
   }
 
-  /** Frees the cache; later turns yield an `error` ("closed"). */
+  /**
+   * Frees the cache; later turns yield an `error` ("closed").
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { gpt2Config, initParams } from "@copra/model";
+   * import { Session } from "@copra/infer";
+   * const config = gpt2Config("nano", { vocab_size: 8 });
+   * const ids = { bot: 4, eot: 5, latent: 6, eos: 7 };
+   * const session = new Session(initParams(config), config, { encode: () => [1], decode: () => "x", ids });
+   * session.dispose();
+   * const [event] = await Array.fromAsync(session.turn("hi"));
+   * assert.equal(event.type, "error");
+   * ```
+   */
   dispose(): void {
     if (this.#cache) tf.dispose(this.#cache.flatMap((c) => [c.k, c.v]));
     this.#cache = undefined;
@@ -174,7 +189,23 @@ export class Session {
 
   /**
    * One turn: `text` goes into the cache, then the model thinks and speaks (calling tools) until `<eos>`, the
-   * token limit, an abort or the end of the context. Turns run one at a time.
+   * token limit, an abort or the end of the context. Turns run one at a time; each sees every earlier turn.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { gpt2Config, initParams } from "@copra/model";
+   * import { Session } from "@copra/infer";
+   * const config = gpt2Config("nano", { vocab_size: 8, n_positions: 64 });
+   * const ids = { bot: 4, eot: 5, latent: 6, eos: 7 };
+   * const vocabulary = { encode: (t: string) => [...t].map(() => 1), decode: (x: number[]) => x.join(" "), ids };
+   * const session = new Session(initParams(config), config, vocabulary, { thoughts: 1, maxNewTokens: 2 });
+   * const first = await Array.fromAsync(session.turn("hi"));
+   * const second = await Array.fromAsync(session.turn("and?"));
+   * assert.equal(first.at(-1)?.type, "turn_end");
+   * assert.equal(second.at(-1)?.type, "turn_end");
+   * session.dispose();
+   * ```
    */
   async *turn(text: string, signal?: AbortSignal): AsyncGenerator<SessionEvent, void, void> {
     if (this.#closed) {
