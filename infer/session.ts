@@ -237,7 +237,7 @@ export class Session {
     const question = this.#vocabulary.encode(text + "\n");
     const ids = [...question, ...(slots > 0 || auto ? [bot, ...new Array(slots).fill(latent), eot] : [])];
     if (this.#mask.length + ids.length > this.#config.n_positions) {
-      yield* this.#overflow(ids.length);
+      yield* this.#overflow(ids.length, 0);
       return;
     }
     if (aborted()) {
@@ -334,7 +334,7 @@ export class Session {
       spoken += piece;
       sinceCall += piece;
       if (this.#mask.length + 1 > this.#config.n_positions) {
-        yield* this.#overflow(1);
+        yield* this.#overflow(1, stoppedAt);
         return;
       }
       if (aborted()) {
@@ -355,7 +355,7 @@ export class Session {
         }
         const back = this.#vocabulary.encode(`${result ?? ""}>>`);
         if (this.#mask.length + 1 + back.length > this.#config.n_positions) {
-          yield* this.#overflow(1 + back.length);
+          yield* this.#overflow(1 + back.length, stoppedAt);
           return;
         }
         tokens = [id, ...back];
@@ -422,7 +422,7 @@ export class Session {
   }
 
   /** The context is full: an error, the end of the turn, and no more input. */
-  async *#overflow(needed: number): AsyncGenerator<SessionEvent, void, void> {
+  async *#overflow(needed: number, thoughts: number): AsyncGenerator<SessionEvent, void, void> {
     this.#closed = `the context is full (${this.#mask.length} of ${this.#config.n_positions} positions used)`;
     yield {
       type: "error",
@@ -430,7 +430,7 @@ export class Session {
       message:
         `${needed} more positions do not fit: ${this.#mask.length} of the model's ${this.#config.n_positions} are used; start a new session`,
     };
-    yield { type: "turn_end", reason: "context", thoughts: 0 };
+    yield { type: "turn_end", reason: "context", thoughts };
   }
 
   /** The LM head's top-k tokens of a hidden state. */

@@ -187,7 +187,7 @@ Deno.test("context overflow: a clear error and the end of the turn, never a tfjs
   assert.ok(
     error?.type === "error" && error.code === "context_overflow" && /of the model's 24 are used/.test(error.message),
   );
-  assert.deepEqual(first.at(-1), { type: "turn_end", reason: "context", thoughts: 0 });
+  assert.deepEqual(first.at(-1), { type: "turn_end", reason: "context", thoughts: 2 });
   assert.ok(session.length <= 24);
   const next = await collect(session.turn("a"));
   assert.ok(next[0].type === "error" && next[0].code === "closed");
