@@ -65,9 +65,15 @@ Deno.test("reproduce --regime payoff --quick: every row, switch and per-hop tabl
       assert.match(md, new RegExp(`^\\| ${label} \\| 1 \\| `, "m"), label);
     }
     // Coconut is scored three ways; the switch table has a row per run with a switch, split and hop count.
+    const { PAYOFF_QUICK } = await import("@copra/train");
+    const fixed = PAYOFF_QUICK.recipe.maxLatentStage * PAYOFF_QUICK.recipe.thoughtsPerStep;
+    const number = "[0-9.]+";
     assert.match(
       md,
-      /^\| coconut \| 1 \| [0-9.]+ \| [0-9.]+ \+ 2\.00 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \([0-9.]+\) \|/m,
+      new RegExp(
+        `^\\| coconut \\| 1 \\| ${number} \\| ${number} \\+ ${fixed}\\.00 \\| ${number} \\| ${number} \\| ${number} \\| ${number} \\(${number}\\) \\|`,
+        "m",
+      ),
     );
     assert.match(md, /^\| coconut s0 \| OOD \| 5 \| /m);
     assert.match(md, /^\| ID test \| 16 \| /m);
