@@ -205,7 +205,7 @@ export const PAYOFF: PayoffRegime = {
   name: "Payoff (symbolic graphs, 2 blocks)",
   task: { nodes: [8, 10], hops: [3, 4] },
   ood: { nodes: [12, 14], hops: [5, 6] },
-  sizes: { train: 60000, valid: 200, test: 500, ood: 500 },
+  sizes: { train: 40000, valid: 200, test: 500, ood: 500 },
   model: {
     preset: "nano",
     overrides: {
@@ -219,7 +219,7 @@ export const PAYOFF: PayoffRegime = {
     },
   },
   recipe: {
-    cotEpochs: 2,
+    cotEpochs: 4,
     epochsPerStage: 1,
     maxLatentStage: 4,
     thoughtsPerStep: 2,
