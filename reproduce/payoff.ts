@@ -291,7 +291,7 @@ async function drawPicture(
   const kinds = ["frontier", "later", "earlier", "unreachable", "other"] as const;
   const bars = stackedBarChart(
     profile.map((p) => ({ label: `${p.index} (${p.items})`, values: kinds.map((k) => p[k]) })),
-    ["frontier (distance k+1)", "reachable later", "reached before", "unreachable", "not a node"],
+    ["frontier (distance ⌊k/c⌋+1)", "reachable later", "reached before", "unreachable", "not a node"],
     {
       title: "where each continuous thought's probe mass goes (test items, thoughts = hop count)",
       xLabel: "thought k (items)",
@@ -466,7 +466,8 @@ async function writeReport(
     context.picture
       ? [
         "For the first Coconut model, each thought decoded through the LM head on the test items (thoughts = hop " +
-        "count): the share of probability on the frontier at distance k+1 from the root, on nodes reachable later, on " +
+        `count × c): with c = ${regime.recipe.thoughtsPerStep} thoughts per step, thought k stands in for step ⌊k/c⌋, ` +
+        "so its frontier is the nodes at distance ⌊k/c⌋+1 from the root. The share of probability on that frontier, on nodes reachable later, on " +
         "nodes reached before, on nodes the root cannot reach, and on tokens that are no node.",
         "",
         markdownTable(

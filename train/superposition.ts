@@ -1,9 +1,9 @@
 /**
  * The superposition picture (Zhu et al. 2025): what each continuous thought holds on a graph task. Each thought is
  * decoded through the LM head (the probe), and its probability mass is split over the graph's nodes by their
- * distance from the root: thought k stands in for the (k+1)-th step, so the nodes at distance k+1 are its
- * frontier; nodes farther away are reachable later, nodes at distance ≤ k were reached before, and nodes the root
- * cannot reach are unreachable. What no node's token takes is "other".
+ * distance from the root: with c thoughts per step, thought k stands in for step ⌊k/c⌋, whose node lies at distance
+ * h = ⌊k/c⌋ + 1 — the nodes at distance h are its frontier; nodes farther away are reachable later, nodes closer
+ * were reached before, and nodes the root cannot reach are unreachable. What no node's token takes is "other".
  *
  * @module
  */
@@ -18,11 +18,11 @@ import { RunError } from "./run.ts";
 
 /** Where a thought's probe mass goes, as shares (they sum to 1). */
 export interface ThoughtMass {
-  /** Nodes at distance k+1 from the root, for thought k. */
+  /** Nodes at distance ⌊k/c⌋+1 from the root, for thought k (c thoughts per step). */
   frontier: number;
-  /** Reachable nodes farther than k+1. */
+  /** Reachable nodes farther than that. */
   later: number;
-  /** Nodes at distance ≤ k (the root included). */
+  /** Nodes closer (the root included). */
   earlier: number;
   /** Nodes the root cannot reach. */
   unreachable: number;
@@ -153,6 +153,7 @@ export async function superposition(
   const groups = new Map<number, number[]>();
   for (let i = 0; i < records.length; i++) groups.set(thoughtsOf(i), [...(groups.get(thoughtsOf(i)) ?? []), i]);
   const perItem: ItemThoughts[] = records.map((_, item) => ({ item, nodes: [], mass: [] }));
+  const c = curriculum.thoughtsPerStep;
   const batchSize = options.batchSize ?? 32;
   for (const [k, members] of groups) {
     for (let b = 0; b < members.length; b += batchSize) {
@@ -176,12 +177,12 @@ export async function superposition(
             byNode.set(v, p[token]);
             if (counted.has(token)) continue;
             counted.add(token);
-            const d = g.distance.get(v);
+            const d = g.distance.get(v), hop = Math.floor(t.index / c) + 1; // thought k stands in for step ⌊k/c⌋
             const kind = d === undefined
               ? "unreachable"
-              : d === t.index + 1
+              : d === hop
               ? "frontier"
-              : d > t.index + 1
+              : d > hop
               ? "later"
               : "earlier";
             mass[kind] += p[token];

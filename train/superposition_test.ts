@@ -61,6 +61,17 @@ Deno.test("superposition: each thought's frontier mass equals the probe's softma
   }
   // The picture is not trivial: some mass on frontier nodes, some on unreachable ones.
   assert.ok(profile[0].frontier > 0 && profile[0].unreachable > 0);
+  // Two thoughts per step: thoughts 2j and 2j+1 both stand in for step j (frontier j+1).
+  const c2 = curriculumConfig({ method: "coconut", maxLatentStage: 4, thoughtsPerStep: 2 });
+  const paired = await superposition(params, config, records.slice(0, 2), items, c2, ids, tok, { thoughts: 4 });
+  for (const [i, picture] of paired.items.entries()) {
+    assert.equal(picture.mass.length, 4);
+    for (let k = 0; k < 4; k++) {
+      const frontier = items[i].frontiers[Math.floor(k / 2) + 1] ?? [];
+      const expected = frontier.reduce((sum, v) => sum + picture.nodes[k].get(v)!, 0);
+      assert.ok(Math.abs(picture.mass[k].frontier - expected) < 1e-6, `c = 2, item ${i}, thought ${k}`);
+    }
+  }
   // A vocabulary where a step's node is not the question's token is refused, by node.
   const plain = buildTokenizer(items);
   await assert.rejects(
