@@ -97,7 +97,7 @@ export function distancesFrom(root: number, edges: readonly (readonly [number, n
  * await useBackend("cpu");
  * const items = generateSymbolic({ n: 3, seed: 1, nodes: [10, 10], hops: [3, 3] });
  * const curriculum = curriculumConfig({ method: "coconut" });
- * const tok = buildTokenizer(items);
+ * const tok = buildTokenizer(items, [], { addPrefixSpace: true }); // a step's node is the question's token
  * const config = modelConfigFor("nano", tok, items, curriculum, { n_layer: 1, n_embd: 24, n_head: 2 });
  * const params = initParams(config);
  * const records = items.map((it) => tokenizeRecord(tok, it));
