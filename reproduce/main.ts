@@ -52,6 +52,7 @@ import {
 } from "./report.ts";
 import { lineChart, scatterChart } from "./svg.ts";
 import { reproducePayoff } from "./payoff.ts";
+import { progressPrinter, recipeOptions } from "./progress.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -210,7 +211,6 @@ async function trainAndScore(method: RunResult["method"], seed: number): Promise
     }
   }
   const t0 = performance.now();
-  let line = "";
   const { metrics, params } = await train(trainItems, validItems, {
     curriculum,
     model,
@@ -218,32 +218,12 @@ async function trainAndScore(method: RunResult["method"], seed: number): Promise
     initialParams,
     firstEpoch: method === "cot" ? 0 : epochsPerStage,
     epochs: method === "cot" ? cotEpochs + extra : epochsPerStage + extra,
-    batchSize: regime.recipe.batchSize,
-    effectiveBatch: regime.recipe.batchSize,
-    lr: regime.recipe.lr,
-    lrSchedule: regime.recipe.lrSchedule,
-    warmupSteps: regime.recipe.warmupSteps,
-    weightDecay: regime.recipe.weightDecay,
-    clipNorm: regime.recipe.clipNorm,
+    ...recipeOptions(regime.recipe),
     seed,
     backend: "wasm",
     out,
     maxNewTokens: 48,
-  }, (e) => {
-    if (e.type === "step" && e.step % 25 === 0) {
-      line = `${method} s${seed} epoch ${e.epoch} step ${e.step}/${e.stepsPerEpoch} loss ${e.loss.toFixed(3)}`;
-      Deno.stdout.writeSync(new TextEncoder().encode(`\r${line.padEnd(70)}`));
-    }
-    if (e.type === "epoch") {
-      const m = e.metrics;
-      console.log(
-        `\r${method} s${seed} epoch ${m.epoch} stage ${m.stage}: val loss ${m.valLoss.toFixed(3)}, acc ${
-          (m.accuracy * 100).toFixed(1)
-        }%, paths ${m.validPaths == null ? "—" : (m.validPaths * 100).toFixed(1) + "%"}, ${formatDuration(m.seconds)}`
-          .padEnd(70),
-      );
-    }
-  });
+  }, progressPrinter(`${method} s${seed}`));
   const trainSeconds = (performance.now() - t0) / 1000;
   const thoughts = thoughtsAtStage(curriculum, regime.recipe.maxLatentStage + 1);
   const score = (items: CoconutItem[]) => scoreOn(params, model, curriculum, items, thoughts, tokenizer);

@@ -34,6 +34,7 @@ import {
 import type { Tokenizer } from "@copra/tokenizer";
 import { formatDuration, markdownTable, meanSpread, percent } from "./report.ts";
 import { graphPanels, stackedBarChart } from "./svg.ts";
+import { progressPrinter, recipeOptions } from "./progress.ts";
 
 /** Scores of one model on one split under one way of choosing the number of thoughts. */
 interface PayoffScore {
@@ -207,32 +208,13 @@ async function trainAndScore(
     initialParams,
     firstEpoch: fromCot ? epochsPerStage : 0,
     epochs: fromCot ? epochsPerStage + extra : cotEpochs + extra,
-    batchSize: regime.recipe.batchSize,
-    effectiveBatch: regime.recipe.batchSize,
-    lr: regime.recipe.lr,
-    lrSchedule: regime.recipe.lrSchedule,
-    warmupSteps: regime.recipe.warmupSteps,
-    weightDecay: regime.recipe.weightDecay,
-    clipNorm: regime.recipe.clipNorm,
+    ...recipeOptions(regime.recipe),
     switchWeight: thinks ? regime.recipe.switchWeight : 0,
     seed,
     backend: "wasm",
     out,
     maxNewTokens: 16,
-  }, (e) => {
-    if (e.type === "step" && e.step % 50 === 0) {
-      const line = `${label} s${seed} epoch ${e.epoch} step ${e.step}/${e.stepsPerEpoch} loss ${e.loss.toFixed(3)}`;
-      Deno.stdout.writeSync(new TextEncoder().encode(`\r${line.padEnd(76)}`));
-    }
-    if (e.type === "epoch") {
-      const m = e.metrics;
-      console.log(
-        `\r${label} s${seed} epoch ${m.epoch} stage ${m.stage}: val loss ${m.valLoss.toFixed(3)}, acc ${
-          (m.accuracy * 100).toFixed(1)
-        }%, ${formatDuration(m.seconds)}`.padEnd(76),
-      );
-    }
-  });
+  }, progressPrinter(`${label} s${seed}`, 50));
   const trainSeconds = (performance.now() - t0) / 1000;
   const score = async (items: SymbolicItem[], thoughts: number | "hops" | "auto" | undefined, max?: number) => {
     const records = items.map((it) => tokenizeRecord(tokenizer, it));
