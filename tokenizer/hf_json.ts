@@ -91,8 +91,11 @@ export interface HfTokenizerJson {
   added_tokens: HfAddedToken[];
   /** Always `null`. */
   normalizer: null;
-  /** GPT-2 byte-level pre-tokenization. */
-  pre_tokenizer: HfByteLevel;
+  /** GPT-2 byte-level pre-tokenization, after every digit is cut out on its own when the tokenizer splits digits. */
+  pre_tokenizer: HfByteLevel | {
+    type: "Sequence";
+    pretokenizers: [{ type: "Digits"; individual_digits: true }, HfByteLevel];
+  };
   /** Not used by copra (`null`). */
   post_processor: null;
   /** Byte-level decoding. */
@@ -163,7 +166,12 @@ export function parseTokenizerJson(text: string, source = "tokenizer.json"): Tok
     if (typeof token.content !== "string") fail(`added_tokens[${i}].content`, token.content, "expected a string");
     return { id: token.id as number, content: token.content as string };
   });
-  return new Tokenizer(tokenModel, { specialTokens, addPrefixSpace: pre.add_prefix_space, source });
+  return new Tokenizer(tokenModel, {
+    specialTokens,
+    addPrefixSpace: pre.add_prefix_space,
+    splitDigits: pre.split_digits,
+    source,
+  });
 }
 
 /**
@@ -202,7 +210,12 @@ export function tokenizerToJson(tokenizer: Tokenizer): HfTokenizerJson {
       special: true,
     })),
     normalizer: null,
-    pre_tokenizer: byteLevelSettings(true),
+    pre_tokenizer: tokenizer.splitDigits
+      ? {
+        type: "Sequence",
+        pretokenizers: [{ type: "Digits", individual_digits: true }, byteLevelSettings(true)],
+      }
+      : byteLevelSettings(true),
     post_processor: null,
     decoder: byteLevelSettings(true),
     model: m.type === "BPE"
@@ -286,20 +299,41 @@ function typeName(value: unknown): unknown {
 }
 
 /** Accepts a `ByteLevel` component, alone or as the only member of a `Sequence`. */
-function byteLevel(value: unknown, source: string, field: string): { add_prefix_space: boolean } {
+function byteLevel(
+  value: unknown,
+  source: string,
+  field: string,
+): { add_prefix_space: boolean; split_digits: boolean } {
   let component = object(value, source, field);
+  let splitDigits = false;
   if (component.type === "Sequence") {
     const key = field === "decoder" ? "decoders" : "pretokenizers";
-    const list = component[key];
+    let list = component[key];
+    // A pre-tokenizer may put Digits (every digit alone) before ByteLevel.
+    if (field === "pre_tokenizer" && Array.isArray(list) && list.length === 2) {
+      const digits = object(list[0], source, `${field}.${key}[0]`);
+      if (digits.type === "Digits") {
+        if (digits.individual_digits !== true) {
+          throw new TokenizerError({
+            source,
+            field: `${field}.${key}[0].individual_digits`,
+            value: digits.individual_digits,
+            problem: "only Digits with individual_digits true is supported",
+          });
+        }
+        splitDigits = true;
+        list = [list[1]];
+      }
+    }
     if (!Array.isArray(list) || list.length !== 1) {
       throw new TokenizerError({
         source,
         field: `${field}.${key}`,
         value: Array.isArray(list) ? list.map(typeName) : list,
-        problem: "only a Sequence holding a single ByteLevel component is supported",
+        problem: "only a Sequence holding a single ByteLevel component (after Digits) is supported",
       });
     }
-    component = object(list[0], source, `${field}.${key}[0]`);
+    component = object(list[0], source, `${field}.${key}[${splitDigits ? 1 : 0}]`);
   }
   if (component.type !== "ByteLevel") {
     throw new TokenizerError({
@@ -318,5 +352,5 @@ function byteLevel(value: unknown, source: string, field: string): { add_prefix_
       problem: "byte-level without GPT-2's split pattern is not supported",
     });
   }
-  return { add_prefix_space: component.add_prefix_space === true };
+  return { add_prefix_space: component.add_prefix_space === true, split_digits: splitDigits };
 }

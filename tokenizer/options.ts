@@ -38,6 +38,12 @@ export interface TokenizerOptions {
    * Hugging Face's `add_prefix_space` does. Default `false`.
    */
   addPrefixSpace?: boolean;
+  /**
+   * Cut every ASCII digit into its own piece before GPT-2's pattern (Hugging Face's `Digits` pre-tokenizer with
+   * `individual_digits`). Not with `addPrefixSpace` (Hugging Face would put a space before every piece). Default
+   * `false`.
+   */
+  splitDigits?: boolean;
   /** File name (or other label) reported in errors. Default `"argument"`. */
   source?: string;
 }

@@ -36,3 +36,31 @@ export const GPT2_SPLIT_PATTERN: string = String
 export function preTokenize(text: string): string[] {
   return text.match(new RegExp(GPT2_SPLIT_PATTERN, "gu")) ?? [];
 }
+
+/**
+ * The pieces text is cut into before the model sees it: GPT-2's pattern, or with `splitDigits` first every ASCII
+ * digit on its own and GPT-2's pattern on the runs between them — Hugging Face's `Digits` pre-tokenizer with
+ * `individual_digits: true` followed by `ByteLevel`. With digits split, any number is spelled with ten tokens, so
+ * a word-level vocabulary can encode numbers it never saw.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { splitPieces } from "@copra/tokenizer";
+ * assert.deepEqual([...splitPieces("<<48/2=24>>", true)], ["<<", "4", "8", "/", "2", "=", "2", "4", ">>"]);
+ * assert.deepEqual([...splitPieces("has 12 apples", true)], ["has", " ", "1", "2", " apples"]);
+ * assert.deepEqual([...splitPieces("has 12 apples", false)], ["has", " 12", " apples"]);
+ * ```
+ */
+export function* splitPieces(text: string, splitDigits: boolean): Generator<string> {
+  const re = new RegExp(GPT2_SPLIT_PATTERN, "gu");
+  if (!splitDigits) {
+    for (const [piece] of text.matchAll(re)) yield piece;
+    return;
+  }
+  for (const segment of text.split(/([0-9])/)) {
+    if (segment === "") continue;
+    if (segment.length === 1 && segment >= "0" && segment <= "9") yield segment;
+    else for (const [piece] of segment.matchAll(re)) yield piece;
+  }
+}

@@ -7,7 +7,7 @@
 import { byteLevelToBytes } from "./byte_level.ts";
 import type { Bpe } from "./bpe.ts";
 import { TokenizerError } from "./errors.ts";
-import { GPT2_SPLIT_PATTERN } from "./pretokenize.ts";
+import { GPT2_SPLIT_PATTERN, splitPieces } from "./pretokenize.ts";
 import type { DecodeOptions, EncodeOptions, TokenizerOptions } from "./options.ts";
 import { checkSpecialTokens, type SpecialToken } from "./special_tokens.ts";
 import type { WordLevel } from "./word_level.ts";
@@ -45,6 +45,8 @@ export class Tokenizer<M extends TokenModel = TokenModel> {
   readonly specialTokens: readonly SpecialToken[];
   /** Whether a space is put before text that does not start with one. */
   readonly addPrefixSpace: boolean;
+  /** Whether every digit is its own piece. */
+  readonly splitDigits: boolean;
   /** Number of ids: the model's tokens plus added special tokens. */
   readonly vocabSize: number;
   readonly #special: Map<string, number>;
@@ -63,6 +65,16 @@ export class Tokenizer<M extends TokenModel = TokenModel> {
     this.model = model;
     this.specialTokens = specials;
     this.addPrefixSpace = options.addPrefixSpace ?? false;
+    this.splitDigits = options.splitDigits ?? false;
+    if (this.addPrefixSpace && this.splitDigits) {
+      throw new TokenizerError({
+        source,
+        field: "splitDigits",
+        value: true,
+        problem: "cannot be combined with addPrefixSpace",
+        hint: "Hugging Face would put a space before every digit; use one of the two",
+      });
+    }
     this.vocabSize = vocabSize;
     this.#special = byContent;
     this.#specialIds = new Set(byContent.values());
@@ -100,7 +112,11 @@ export class Tokenizer<M extends TokenModel = TokenModel> {
       seen.add(content);
       added.push({ id: next++, content });
     }
-    return new Tokenizer(this.model, { specialTokens: added, addPrefixSpace: this.addPrefixSpace });
+    return new Tokenizer(this.model, {
+      specialTokens: added,
+      addPrefixSpace: this.addPrefixSpace,
+      splitDigits: this.splitDigits,
+    });
   }
 
   /**
@@ -243,22 +259,28 @@ export class Tokenizer<M extends TokenModel = TokenModel> {
   /** Encodes text that holds no special tokens, piece by piece, through the cache. */
   #encodeOrdinary(text: string, out: number[], useCache: boolean): void {
     if (this.addPrefixSpace && text.length > 0 && text[0] !== " ") text = " " + text;
+    if (this.splitDigits) {
+      for (const piece of splitPieces(text, true)) this.#encodePiece(piece, out, useCache);
+      return;
+    }
     const re = this.#splitter;
     re.lastIndex = 0;
-    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-      const piece = m[0];
-      let ids = useCache ? this.#cache.get(piece) : undefined;
-      if (ids === undefined) {
-        const encoded = this.model.encodeBytes(this.#encoder.encode(piece));
-        ids = encoded.length === 1 ? encoded[0] : encoded;
-        if (useCache) {
-          if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
-          this.#cache.set(piece, ids);
-        }
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) this.#encodePiece(m[0], out, useCache);
+  }
+
+  /** Encodes one piece through the cache. */
+  #encodePiece(piece: string, out: number[], useCache: boolean): void {
+    let ids = useCache ? this.#cache.get(piece) : undefined;
+    if (ids === undefined) {
+      const encoded = this.model.encodeBytes(this.#encoder.encode(piece));
+      ids = encoded.length === 1 ? encoded[0] : encoded;
+      if (useCache) {
+        if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
+        this.#cache.set(piece, ids);
       }
-      if (typeof ids === "number") out.push(ids);
-      else for (let i = 0; i < ids.length; i++) out.push(ids[i]);
     }
+    if (typeof ids === "number") out.push(ids);
+    else for (let i = 0; i < ids.length; i++) out.push(ids[i]);
   }
 
   /** The regular expression that finds allowed special tokens, or `undefined` when none are allowed. */

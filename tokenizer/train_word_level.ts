@@ -8,7 +8,7 @@
 import { bytesToByteLevel } from "./byte_level.ts";
 import { TokenizerError } from "./errors.ts";
 import { minFrequencyOption } from "./train_options.ts";
-import { GPT2_SPLIT_PATTERN } from "./pretokenize.ts";
+import { splitPieces } from "./pretokenize.ts";
 import { END_OF_TEXT, type SpecialToken } from "./special_tokens.ts";
 import { Tokenizer } from "./tokenizer.ts";
 import { checkSpecials } from "./train_bpe.ts";
@@ -30,6 +30,11 @@ export interface TrainWordLevelOptions {
    * is then the same token as inside a sentence. Default `false`.
    */
   addPrefixSpace?: boolean;
+  /**
+   * Every ASCII digit its own token (Hugging Face's `Digits` pre-tokenizer): numbers never seen in the corpus
+   * still encode. Not with `addPrefixSpace`. Default `false`.
+   */
+  splitDigits?: boolean;
 }
 
 /**
@@ -71,11 +76,10 @@ export function trainWordLevel(texts: Iterable<string>, options: TrainWordLevelO
 
   // Count pre-tokens, then fold them into byte-level forms (a lone surrogate and U+FFFD share one).
   const pieces = new Map<string, number>();
-  const splitter = new RegExp(GPT2_SPLIT_PATTERN, "gu");
-  const prefix = options.addPrefixSpace === true;
+  const prefix = options.addPrefixSpace === true, digits = options.splitDigits === true;
   for (const raw of texts) {
     const text = prefix && raw.length > 0 && raw[0] !== " " ? " " + raw : raw;
-    for (const [piece] of text.matchAll(splitter)) pieces.set(piece, (pieces.get(piece) ?? 0) + 1);
+    for (const piece of splitPieces(text, digits)) pieces.set(piece, (pieces.get(piece) ?? 0) + 1);
   }
   const counts = new Map<string, number>();
   const encoder = new TextEncoder();
@@ -83,16 +87,29 @@ export function trainWordLevel(texts: Iterable<string>, options: TrainWordLevelO
     const token = bytesToByteLevel(encoder.encode(piece));
     if (token !== unkToken) counts.set(token, (counts.get(token) ?? 0) + count);
   }
-  const tokens = [...counts]
-    .filter(([, count]) => count >= minFrequency)
-    .sort(([a, ca], [b, cb]) => cb - ca || (a < b ? -1 : a > b ? 1 : 0))
-    .slice(0, maxVocabSize - reserved)
-    .map(([token]) => token);
+  // With digits split, the ten digits come first (ids 0–9), whatever their counts; then words by count.
+  const DIGITS = [..."0123456789"];
+  if (digits && maxVocabSize < reserved + DIGITS.length) {
+    throw new TokenizerError({
+      source: "argument",
+      field: "maxVocabSize",
+      value: maxVocabSize,
+      problem: `must leave room for the ten digits (at least ${reserved + DIGITS.length})`,
+    });
+  }
+  const tokens = [
+    ...(digits ? DIGITS : []),
+    ...[...counts]
+      .filter(([token, count]) => count >= minFrequency && !(digits && DIGITS.includes(token)))
+      .sort(([a, ca], [b, cb]) => cb - ca || (a < b ? -1 : a > b ? 1 : 0))
+      .slice(0, maxVocabSize - reserved - (digits ? DIGITS.length : 0))
+      .map(([token]) => token),
+  ];
   const unkId = tokens.length;
   tokens.push(unkToken);
   const specialTokens: SpecialToken[] = [
     { id: unkId, content: unkToken },
     ...specials.map((content, i) => ({ id: unkId + 1 + i, content })),
   ];
-  return new Tokenizer(new WordLevel(tokens, unkToken), { specialTokens, addPrefixSpace: prefix });
+  return new Tokenizer(new WordLevel(tokens, unkToken), { specialTokens, addPrefixSpace: prefix, splitDigits: digits });
 }

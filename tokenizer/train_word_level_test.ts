@@ -69,3 +69,40 @@ Deno.test("word-level refuses invalid options", () => {
   assert.throws(() => trainWordLevel(["a"], { unkToken: "" }), field("unkToken"));
   assert.throws(() => trainWordLevel(["a"], { unkToken: "<s>", specialTokens: ["<s>"] }), field("unkToken"));
 });
+
+Deno.test("splitDigits: every digit its own token (ids 0–9), unseen numbers encode, tokenizer.json round-trips", async () => {
+  const { parseTokenizerJson, stringifyTokenizer, tokenizerToJson } = await import("./mod.ts");
+  const tok = trainWordLevel(["Ava has 12 apples.\n<<12*3=36>>\n### 36"], { splitDigits: true });
+  // Hand-cut: "<<", digits one by one, operators between.
+  const pieces = (text: string) => tok.encode(text).map((id) => tok.decode([id]));
+  assert.deepEqual(pieces("<<12*3="), ["<<", "1", "2", "*", "3", "="]);
+  assert.deepEqual(pieces("Ava has 907 apples"), ["Ava", " has", " ", "9", "0", "7", " apples"]); // 9, 0, 7 unseen
+  assert.deepEqual([..."0123456789"].map((d) => tok.tokenId(d)), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(tok.decode(tok.encode("<<4821*7=33747>>")), "<<4821*7=33747>>");
+  // Without it, numbers are whole words: an unseen one is unknown.
+  const words = trainWordLevel(["Ava has 12 apples."]);
+  assert.equal(words.decode(words.encode("Ava has 907")), "Ava has<unk>");
+  // tokenizer.json: Hugging Face's Digits pre-tokenizer before ByteLevel; read back to the same ids.
+  const json = tokenizerToJson(tok);
+  assert.deepEqual(json.pre_tokenizer, {
+    type: "Sequence",
+    pretokenizers: [
+      { type: "Digits", individual_digits: true },
+      { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
+    ],
+  });
+  const again = parseTokenizerJson(stringifyTokenizer(tok));
+  assert.equal(again.splitDigits, true);
+  assert.deepEqual(again.encode("Ava has 907 apples <<1*2=2>>"), tok.encode("Ava has 907 apples <<1*2=2>>"));
+  const bad = JSON.parse(stringifyTokenizer(tok));
+  bad.pre_tokenizer.pretokenizers[0].individual_digits = false;
+  assert.throws(
+    () => parseTokenizerJson(JSON.stringify(bad), "t.json"),
+    /pre_tokenizer\.pretokenizers\[0\]\.individual_digits/,
+  );
+  assert.throws(
+    () => trainWordLevel(["a"], { splitDigits: true, addPrefixSpace: true }),
+    /splitDigits: cannot be combined/,
+  );
+  assert.throws(() => trainWordLevel(["a"], { splitDigits: true, maxVocabSize: 5 }), /room for the ten digits/);
+});
