@@ -323,3 +323,35 @@ Deno.test("difficulty curriculum: level L of n epochs allows ≤ fewest + L step
   assert.deepEqual(epochOrder(steps, Infinity, new Rng(9)), new Rng(9).shuffle([0, 1, 2, 3, 4, 5, 6]));
   assert.throws(() => epochOrder(steps, 1, rng), /maxSteps: no item has this few steps/);
 });
+
+Deno.test("tool results as input: the tokens a calculator writes carry no label, for CoT and Coconut's spoken steps", () => {
+  const arith = { question: "Ava has 48 apples.", steps: ["<<48/2=24>>", "<<24+5=29>>"], answer: "29" };
+  const atok = trainWordLevel(recordTexts(arith), { splitDigits: true }).withSpecialTokens(
+    Object.values(COCONUT_TOKENS),
+  );
+  const aids = specialIds(atok);
+  const rec = tokenizeRecord(atok, arith, { toolSpans: true });
+  // Piecewise tokens equal the whole step's here: the cut falls between pre-tokens.
+  assert.deepEqual(rec.steps, arith.steps.map((s) => atok.encode(s + "\n")));
+  const learned = (ex: Example) => atok.decode(ex.labels.filter((l) => l !== -100));
+  const cot = buildExample(rec, 0, curriculumConfig({ method: "cot", toolResults: "input" }), aids);
+  assert.equal(learned(cot), "<<48/2=\n<<24+5=\n### 29<|endoftext|>");
+  assert.equal(atok.decode(cot.ids), "Ava has 48 apples.\n<<48/2=24>>\n<<24+5=29>>\n### 29<|endoftext|>");
+  const plain = buildExample(rec, 0, curriculumConfig({ method: "cot" }), aids);
+  assert.equal(learned(plain), "<<48/2=24>>\n<<24+5=29>>\n### 29<|endoftext|>");
+  // Coconut at stage 1: the first step is a thought, the second still spoken, its result still the tool's.
+  const coconut = buildExample(rec, 1, curriculumConfig({ method: "coconut", toolResults: "input" }), aids);
+  assert.equal(learned(coconut), "<<24+5=\n### 29<|endoftext|>");
+  const next = buildExample(
+    rec,
+    0,
+    curriculumConfig({ method: "coconut", toolResults: "input", supervision: "next-step" }),
+    aids,
+  );
+  assert.equal(learned(next), "<<48/2=\n");
+  assert.throws(
+    () => buildExample(tokenizeRecord(atok, arith), 0, curriculumConfig({ method: "cot", toolResults: "input" }), aids),
+    /stepOutputs: toolResults "input" needs records tokenized with \{ toolSpans: true \}/,
+  );
+  assert.throws(() => curriculumConfig({ method: "cot", toolResults: "tool" as "input" }), /toolResults/);
+});

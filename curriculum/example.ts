@@ -40,6 +40,45 @@ export interface TokenizedRecord {
   answer: number[];
   /** For each step, the first token id of each of its `alternatives` (`alt + "\n"`), when the record has them. */
   alternatives?: number[][];
+  /**
+   * With `toolSpans`: for each step, which of its tokens a calculator wrote (the result and `>>` of each
+   * `<<expression=result>>` span).
+   */
+  stepOutputs?: boolean[][];
+}
+
+/** Options of {@link tokenizeRecord}. */
+export interface TokenizeRecordOptions {
+  /**
+   * Cut each step at its calculator spans (`<<expression=` | `result>>`) and tokenize the pieces one by one, so
+   * that a tool's output starts on a token of its own, and record which tokens are outputs (`stepOutputs`).
+   */
+  toolSpans?: boolean;
+}
+
+/**
+ * A step cut into pieces at its calculator spans, each marked whether a tool writes it: `"a <<48/2=24>> b"` →
+ * `a <<48/2=` (model), `24>>` (tool), ` b` (model).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { toolSpanPieces } from "@copra/curriculum";
+ * assert.deepEqual(toolSpanPieces("<<48/2=24>>"), [{ text: "<<48/2=", output: false }, { text: "24>>", output: true }]);
+ * assert.deepEqual(toolSpanPieces("no call"), [{ text: "no call", output: false }]);
+ * ```
+ */
+export function toolSpanPieces(step: string): { text: string; output: boolean }[] {
+  const pieces: { text: string; output: boolean }[] = [];
+  const span = /<<[^<>=]*=([^<>]*>>)/g;
+  let at = 0;
+  for (const m of step.matchAll(span)) {
+    const outputStart = m.index! + m[0].length - m[1].length;
+    pieces.push({ text: step.slice(at, outputStart), output: false }, { text: m[1], output: true });
+    at = m.index! + m[0].length;
+  }
+  if (at < step.length || pieces.length === 0) pieces.push({ text: step.slice(at), output: false });
+  return pieces.filter((p) => p.text !== "");
 }
 
 /** The special-token ids the curriculum uses. */
@@ -155,14 +194,35 @@ export function recordTexts(record: Record3): string[] {
  * const t = tokenizeRecord(tok, { question: "Q?", steps: ["s1"], answer: "A" });
  * assert.equal(tok.decode(t.question), "Q?\n");
  * assert.equal(tok.decode(t.answer), "### A<|endoftext|>");
+ * const calc = trainWordLevel(["<<4*2=8>>\n"], { splitDigits: true });
+ * const spans = tokenizeRecord(calc, { question: "Q?", steps: ["<<4*2=8>>"], answer: "8" }, { toolSpans: true });
+ * assert.deepEqual(spans.stepOutputs, [[false, false, false, false, false, true, true, false]]); // 8>> from the tool
  * ```
  */
-export function tokenizeRecord(tokenizer: Tokenizer, record: Record3): TokenizedRecord {
+export function tokenizeRecord(
+  tokenizer: Tokenizer,
+  record: Record3,
+  options: TokenizeRecordOptions = {},
+): TokenizedRecord {
   const tokenized: TokenizedRecord = {
     question: tokenizer.encode(record.question + "\n"),
     steps: record.steps.map((s) => tokenizer.encode(s + "\n")),
     answer: [...tokenizer.encode("### " + record.answer), tokenizer.tokenId(END_OF_TEXT)],
   };
+  if (options.toolSpans) {
+    tokenized.steps = [];
+    tokenized.stepOutputs = [];
+    for (const step of record.steps) {
+      const ids: number[] = [], outputs: boolean[] = [];
+      for (const piece of [...toolSpanPieces(step), { text: "\n", output: false }]) {
+        const part = tokenizer.encode(piece.text);
+        ids.push(...part);
+        outputs.push(...part.map(() => piece.output));
+      }
+      tokenized.steps.push(ids);
+      tokenized.stepOutputs.push(outputs);
+    }
+  }
   if (record.alternatives) {
     if (record.alternatives.length !== record.steps.length) {
       throw new CurriculumError(
@@ -222,7 +282,20 @@ export function buildExample(
   // with "frontier" its first token is learned as the set of its alternatives.
   let tail = answer;
   let setIds: number[] | null = null;
+  // Which learned tokens a tool writes (labels -100 with toolResults "input"), aligned with `shown`.
+  let outputs: boolean[] = [];
+  const tools = config.toolResults === "input";
+  if (tools && !record.stepOutputs) {
+    throw new CurriculumError(
+      "stepOutputs",
+      'toolResults "input" needs records tokenized with { toolSpans: true }',
+      undefined,
+    );
+  }
+  const outputsOf = (from: number, count: number) => tools ? record.stepOutputs!.slice(from, from + count).flat() : [];
   const supervised = (rest: readonly (readonly number[])[]): number[] => {
+    const from = steps.length - rest.length;
+    outputs = outputsOf(from, config.supervision === "rest" ? rest.length : Math.min(1, rest.length));
     if (config.supervision === "rest" || rest.length === 0) return rest.flat();
     tail = [];
     if (config.supervision === "frontier") {
@@ -254,6 +327,7 @@ export function buildExample(
       break;
     case "cot":
       shown = steps.flat();
+      outputs = outputsOf(0, steps.length);
       break;
     case "no-cot":
       break;
@@ -268,6 +342,7 @@ export function buildExample(
         removed += smoothingOffset(config.icotSmoothing, cot.length, rng);
       }
       shown = cot.slice(Math.min(removed, cot.length));
+      outputs = outputsOf(0, steps.length).slice(Math.min(removed, cot.length));
       break;
     }
   }
@@ -276,7 +351,7 @@ export function buildExample(
   const labels = [
     ...(learnsQuestion ? question : new Array(question.length).fill(IGNORE)),
     ...new Array(hidden.length).fill(IGNORE),
-    ...shown,
+    ...shown.map((id, i) => (outputs[i] ? IGNORE : id)),
     ...tail,
   ];
   const latentPositions = slots === "latent"

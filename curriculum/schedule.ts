@@ -91,6 +91,12 @@ export interface CurriculumConfig {
    */
   supervision: "rest" | "next-step" | "frontier";
   /**
+   * Calculator results in the steps (`<<48/2=24>>`: the `24>>` after `=`): `"learn"` (default) — the model writes
+   * them; `"input"` — a tool writes them at inference, so they are input here (label -100). Needs records
+   * tokenized with `toolSpans`.
+   */
+  toolResults: "learn" | "input";
+  /**
    * A curriculum over difficulty: epochs spent at each level, where level L (from 0) trains only on items with
    * at most (fewest steps in the data) + L reasoning steps; an epoch keeps its length by cycling through them.
    * Default 0: every item from the first epoch.
@@ -145,6 +151,7 @@ export function curriculumConfig(options: Partial<CurriculumConfig> & { method: 
     icotSmoothing: options.icotSmoothing ?? 0,
     questionLossWeight: options.questionLossWeight ?? 0,
     supervision: options.supervision ?? "rest",
+    toolResults: options.toolResults ?? "learn",
     epochsPerDifficulty: options.epochsPerDifficulty ?? 0,
   };
   if (!METHODS.includes(config.method)) {
@@ -164,6 +171,9 @@ export function curriculumConfig(options: Partial<CurriculumConfig> & { method: 
   if (!(config.icotSmoothing >= 0)) throw new CurriculumError("icotSmoothing", "must be ≥ 0", config.icotSmoothing);
   if (!["rest", "next-step", "frontier"].includes(config.supervision)) {
     throw new CurriculumError("supervision", 'must be "rest", "next-step" or "frontier"', config.supervision);
+  }
+  if (config.toolResults !== "learn" && config.toolResults !== "input") {
+    throw new CurriculumError("toolResults", 'must be "learn" or "input"', config.toolResults);
   }
   if (!(config.questionLossWeight >= 0 && Number.isFinite(config.questionLossWeight))) {
     throw new CurriculumError("questionLossWeight", "must be a finite number ≥ 0", config.questionLossWeight);
