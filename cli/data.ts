@@ -46,7 +46,12 @@ export function addDataCommand(p: Command): void {
       } nodes, ${DEFAULT_TASK.minHops}–${DEFAULT_TASK.maxHops} hops)`,
     )
     .option("--chain <n>", "prontoqa: chain length (hops)", int("--chain", 1))
-    .option("--steps <min,max>", "arith: steps per problem, e.g. 2,4", range("--steps"));
+    .option("--steps <min,max>", "arith: steps per problem, e.g. 2,4", range("--steps"))
+    .option(
+      "--operands <min,max>",
+      "arith: smallest and largest operand, e.g. 100,999 for products a small model cannot do itself",
+      range("--operands"),
+    );
   for (const option of taskOptions("prosqa")) generate.addOption(option);
   generate.action(async (kind: DatasetKind, o) => {
     // A flag of another kind is an error, not silently ignored.
@@ -54,7 +59,7 @@ export function addDataCommand(p: Command): void {
       prosqa: ["small", "nodes", "hops", "balanceHops", "maxChildren", "optionDecoys", "matchDepth"],
       symbolic: ["nodes", "hops", "maxChildren"],
       prontoqa: ["chain"],
-      arith: ["steps"],
+      arith: ["steps", "operands"],
     };
     const given = generate.options.filter((opt) => generate.getOptionValueSource(opt.attributeName()) === "cli");
     const foreign = given.find((opt) =>
@@ -71,6 +76,7 @@ export function addDataCommand(p: Command): void {
       if (o.maxChildren) options.branching = o.maxChildren;
     }
     if (kind === "arith" && o.steps) options.steps = o.steps;
+    if (kind === "arith" && o.operands) options.operands = o.operands;
     const items = generateDataset(kind, options as never);
     await saveDataset(o.out, items);
     console.log(`wrote ${items.length} ${kind} items to ${o.out}`);

@@ -89,6 +89,8 @@ export interface TrainCli extends TaskFlags {
   lrSchedule: "constant" | "cosine";
   warmup: number;
   questionLoss: number;
+  toolResults: "learn" | "input";
+  splitDigits?: boolean;
   supervision: "rest" | "next-step" | "frontier";
   epochsPerDifficulty: number;
   switch?: number;
@@ -172,6 +174,7 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
     uniformProb: cli.uniformProb,
     optimizerReset: cli.optimizerReset,
     questionLossWeight: cli.questionLoss,
+    toolResults: cli.toolResults,
     epochsPerDifficulty: cli.epochsPerDifficulty,
     supervision: cli.supervision,
   });
@@ -236,8 +239,16 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
 
   // Symbolic graphs: a step's node must be the token the question names it with (" 7", not "7").
   const symbolic = trainItems.every(isSymbolic);
-  const prefixSpace = cli.prefixSpace ?? symbolic;
-  if (symbolic && cli.prefixSpace === undefined) values.prefixSpace = true; // recorded in run.json
+  if (cli.splitDigits && cli.prefixSpace) {
+    throw new Error("--split-digits and --prefix-space cannot be combined (Hugging Face would space every digit)");
+  }
+  if (cli.splitDigits && (cli.tokenizer || cli.init)) {
+    throw new Error(
+      `--split-digits shapes the vocabulary copra builds; ${cli.tokenizer ? "--tokenizer" : "--init"} brings its own`,
+    );
+  }
+  const prefixSpace = cli.prefixSpace ?? (symbolic && !cli.splitDigits);
+  if (prefixSpace && cli.prefixSpace === undefined) values.prefixSpace = true; // recorded in run.json
 
   // 3. Tokenizer and model: from the resumed run, the --init run, or built for the data.
   let tokenizer, model, initialParams, limit: string;
@@ -258,6 +269,7 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
       ? (await loadTokenizer(cli.tokenizer)).withSpecialTokens(Object.values(COCONUT_TOKENS))
       : buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS], {
         addPrefixSpace: prefixSpace,
+        splitDigits: cli.splitDigits,
       });
     // The context grows to fit the data, up to the preset's n_positions: a longer item is refused, not trained on.
     const cap = Math.max(PRESETS[cli.preset].n_positions, 512);
@@ -395,6 +407,13 @@ export function addTrainCommand(p: Command): void {
       num("--uniform-prob", { min: 0, max: 1 }),
       0,
     )
+    .option(
+      "--tool-results <how>",
+      "calculator results in the steps (<<a*b=c>>): learn them (paper), or take them as input from a tool",
+      oneOf("--tool-results", ["learn", "input"] as const),
+      "learn",
+    )
+    .option("--split-digits", "word-level vocabulary: every digit its own token (numbers never seen still encode)")
     .option(
       "--question-loss <w>",
       "weight of a language-model loss on question tokens (0: off, the paper)",

@@ -335,6 +335,21 @@ const CASES: Case[] = [
     message: /--max-thoughts must be an integer ≥ 1 \(got 0\)/,
   },
   {
+    name: "train --split-digits with --prefix-space",
+    args: ["train", ...small, "--split-digits", "--prefix-space"],
+    message: /--split-digits and --prefix-space cannot be combined/,
+  },
+  {
+    name: "train --tool-results maybe",
+    args: ["train", ...small, "--tool-results", "maybe"],
+    message: /--tool-results must be one of learn, input \(got maybe\)/,
+  },
+  {
+    name: "data generate prosqa with an arithmetic flag",
+    args: ["data", "generate", "prosqa", "--operands", "100,999", "--out", "p.json"],
+    message: /--operands does not apply to prosqa data/,
+  },
+  {
     name: "data generate --n 0",
     args: ["data", "generate", "prosqa", "--n", "0", "--out", "x.json"],
     message: /--n must be an integer ≥ 1 \(got 0\)/,

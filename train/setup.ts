@@ -18,6 +18,8 @@ export interface BuildTokenizerOptions {
    * official text). From-scratch word-level models learn the lookup of a step's subject much sooner with it.
    */
   addPrefixSpace?: boolean;
+  /** Every digit its own token, so that numbers never seen in the data still encode (arithmetic). Default `false`. */
+  splitDigits?: boolean;
 }
 
 /**
@@ -43,7 +45,10 @@ export function buildTokenizer(
   options: BuildTokenizerOptions = {},
 ): Tokenizer {
   const texts = [...items.flatMap(recordTexts), ...extraWords.flatMap((w) => [w, " " + w])];
-  return trainWordLevel(texts, { addPrefixSpace: options.addPrefixSpace === true })
+  return trainWordLevel(texts, {
+    addPrefixSpace: options.addPrefixSpace === true,
+    splitDigits: options.splitDigits === true,
+  })
     .withSpecialTokens(Object.values(COCONUT_TOKENS));
 }
 

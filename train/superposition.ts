@@ -178,13 +178,7 @@ export async function superposition(
             if (counted.has(token)) continue;
             counted.add(token);
             const d = g.distance.get(v), hop = Math.floor(t.index / c) + 1; // thought k stands in for step ⌊k/c⌋
-            const kind = d === undefined
-              ? "unreachable"
-              : d === hop
-              ? "frontier"
-              : d > hop
-              ? "later"
-              : "earlier";
+            const kind = d === undefined ? "unreachable" : d === hop ? "frontier" : d > hop ? "later" : "earlier";
             mass[kind] += p[token];
           }
           mass.other = Math.max(0, 1 - mass.frontier - mass.later - mass.earlier - mass.unreachable);

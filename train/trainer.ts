@@ -103,7 +103,8 @@ export async function train(
   const ids = specialIds(tokenizer);
   // The "frontier" supervision learns each step as the set of its frontier (graph items' `frontiers` key).
   const record = (it: CoconutItem, i: number, source: string) => {
-    if (curriculum.supervision !== "frontier") return tokenizeRecord(tokenizer, it);
+    const spans = { toolSpans: curriculum.toolResults === "input" };
+    if (curriculum.supervision !== "frontier") return tokenizeRecord(tokenizer, it, spans);
     const alternatives = stepAlternatives(it, source, i);
     if (!alternatives) {
       throw new RunError(
@@ -114,7 +115,7 @@ export async function train(
         "use graph items that list their frontiers (copra data generate symbolic), or --supervision next-step",
       );
     }
-    return tokenizeRecord(tokenizer, { ...it, alternatives });
+    return tokenizeRecord(tokenizer, { ...it, alternatives }, spans);
   };
   const trainRecords = trainItems.map((it, i) => record(it, i, "training data"));
   const validRecords = validItems.map((it, i) => record(it, i, "held-out data"));
