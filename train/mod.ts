@@ -34,3 +34,4 @@ export * from "./diverged.ts";
 export * from "./setup.ts";
 export * from "./regime.ts";
 export * from "./superposition.ts";
+export * from "./tool_eval.ts";
