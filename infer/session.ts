@@ -77,7 +77,7 @@ export interface SessionOptions {
   topK?: number;
   /** Include each thought's hidden vector in its event. Default false. */
   hiddenVectors?: boolean;
-  /** Tools by name. */
+  /** Tools by name. Without any, spoken `<<…=` is not a call: the model writes the result itself. */
   tools?: Tool[];
   /** The tool `<<input=` calls. Default: the first tool. */
   defaultTool?: string;
@@ -341,7 +341,7 @@ export class Session {
         yield { type: "turn_end", reason: "aborted", thoughts: stoppedAt };
         return;
       }
-      const call = parseCall(sinceCall);
+      const call = (o.tools ?? []).length > 0 ? parseCall(sinceCall) : null; // no tools: the model writes results itself
       let tokens = [id];
       if (call) {
         sinceCall = "";

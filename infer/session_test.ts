@@ -106,6 +106,13 @@ Deno.test("tools: a call is run and its result fed back; unknown, failing and ha
   assert.equal(kinds.at(-1), "turn_end");
   ok.dispose();
 
+  // A session without tools does not intercept: the model writes the result itself.
+  const free = await scripted(["<<", "6*7", "="], {});
+  const f0 = await collect(free.turn("abc"));
+  assert.ok(!f0.some((e) => e.type === "tool_call"));
+  assert.deepEqual(f0.slice(0, 4).map((e) => e.type), ["thought", "token", "token", "token"]);
+  free.dispose();
+
   const unknown = await scripted(["<<", "weather:Paris", "="], { tools: [calc] });
   const u = await collect(unknown.turn("abc"));
   assert.deepEqual(u[4], { type: "tool_call", name: "weather", input: "Paris" });
