@@ -1,8 +1,9 @@
 // deno-lint-ignore-file no-console
 /**
- * `deno task reproduce [--quick] [--regime coconut-nano|balanced|payoff] [--only cot,coconut] [--seeds 0,1] [--runs DIR] [--docs DIR] [--prosqa FILE] [--fresh]`
+ * `deno task reproduce [--quick] [--regime coconut-nano|balanced|payoff|tools] [--only cot,coconut] [--seeds 0,1] [--runs DIR] [--docs DIR] [--prosqa FILE] [--fresh]`
  *
- * `--regime payoff` runs the symbolic-graph table of `./payoff.ts` instead.
+ * `--regime payoff` runs the symbolic-graph table of `./payoff.ts` instead, `--regime tools` the calculator
+ * demonstration of `./tools.ts`.
  *
  * Regenerates the Coconut-nano data, trains every method of Coconut-nano (`REGIMES` of @copra/train, or `COCONUT_NANO_QUICK`) with equal
  * budgets, scores each model on the in-distribution test set, a test set with more hops than training, and the
@@ -52,6 +53,7 @@ import {
 } from "./report.ts";
 import { lineChart, scatterChart } from "./svg.ts";
 import { reproducePayoff } from "./payoff.ts";
+import { reproduceTools } from "./tools.ts";
 import { progressPrinter, recipeOptions } from "./progress.ts";
 
 const { values } = parseArgs({
@@ -69,6 +71,18 @@ const { values } = parseArgs({
 });
 
 const regimeName = values.regime ?? "coconut-nano";
+if (regimeName === "tools") {
+  // The calculator demonstration has its own runs and report (reproduce/tools.ts).
+  await reproduceTools({
+    quick: values.quick === true,
+    runsDir: values.runs,
+    docsDir: values.docs,
+    only: values.only ? new Set(values.only.split(",")) : null,
+    seeds: values.seeds ? new Set(values.seeds.split(",").map(Number)) : null,
+    fresh: values.fresh === true,
+  });
+  Deno.exit(0);
+}
 if (regimeName === "payoff") {
   // The symbolic-graph table has its own runs and report (reproduce/payoff.ts).
   await reproducePayoff({
@@ -83,7 +97,9 @@ if (regimeName === "payoff") {
 }
 if (!values.quick && !(regimeName in REGIMES)) {
   console.error(
-    `--regime ${JSON.stringify(regimeName)}: unknown; known: ${[...Object.keys(REGIMES), "payoff"].join(", ")}`,
+    `--regime ${JSON.stringify(regimeName)}: unknown; known: ${
+      [...Object.keys(REGIMES), "payoff", "tools"].join(", ")
+    }`,
   );
   Deno.exit(2);
 }

@@ -50,7 +50,10 @@ Deno.test("reproduce --regime: an unknown name is refused with the known ones", 
     stderr: "piped",
   }).output();
   assert.equal(out.code, 2);
-  assert.match(new TextDecoder().decode(out.stderr), /--regime "huge": unknown; known: coconut-nano, balanced, payoff/);
+  assert.match(
+    new TextDecoder().decode(out.stderr),
+    /--regime "huge": unknown; known: coconut-nano, balanced, payoff, tools/,
+  );
 });
 
 Deno.test("reproduce --regime payoff --quick: every row, switch and per-hop tables, audit, both pictures; reuses runs", async () => {
@@ -86,6 +89,24 @@ Deno.test("reproduce --regime payoff --quick: every row, switch and per-hop tabl
     const second = await run([...args, "--only", "cot"]);
     assert.match(second, /cot seed 0: done before, kept/);
     assert.doesNotMatch(second, /epoch 0 stage/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("reproduce --regime tools --quick: every run with and without the calculator, its table and answers", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await run(["--regime", "tools", "--quick", "--runs", dir, "--docs", `${dir}/docs`]);
+    const md = await Deno.readTextFile(`${dir}/docs/RESULTS-tools.md`);
+    for (const label of ["cot, no tool", "cot \\+ calc", "coconut, no tool", "coconut \\+ calc"]) {
+      assert.match(md, new RegExp(`^\\| ${label} \\| 1 \\| [0-9.]+ \\| `, "m"), label);
+    }
+    // The tool runs learned no calculator results; the others did.
+    const saved = async (slug: string) => JSON.parse(await Deno.readTextFile(`${dir}/${slug}/run.json`)).curriculum;
+    assert.equal((await saved("cot-calc-s0")).toolResults, "input");
+    assert.equal((await saved("cot-no-tool-s0")).toolResults, "learn");
+    assert.equal((await saved("coconut-calc-s0")).method, "coconut");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -7,7 +7,7 @@
  */
 
 import type { Method, OptimizerReset } from "@copra/curriculum";
-import type { ProsQAOptions, SymbolicOptions } from "@copra/data";
+import type { ArithOptions, ProsQAOptions, SymbolicOptions } from "@copra/data";
 import type { GPT2Config, PresetName } from "@copra/model";
 
 /** One reproducible experiment: data, model, recipe, and which methods and seeds to train. */
@@ -263,4 +263,85 @@ export const PAYOFF_QUICK: PayoffRegime = {
   model: { preset: "nano", overrides: { ...PAYOFF.model.overrides, n_layer: 1, n_embd: 24, n_head: 2 } },
   recipe: { ...PAYOFF.recipe, cotEpochs: 1, maxLatentStage: 2, batchSize: 16 },
   runs: PAYOFF.runs.map((r) => ({ ...r, seeds: [r.seeds[0]] })),
+};
+
+/**
+ * A regime for the calculator demonstration: arithmetic word problems whose steps are calculator spans with large
+ * operands, the same small model trained with and without the tool. `deno task reproduce --regime tools`.
+ */
+export interface ToolsRegime {
+  /** Name shown in the report. */
+  name: string;
+  /** Generator options of every split (without n and seed). */
+  task: Omit<ArithOptions, "n" | "seed">;
+  /** Items per split. */
+  sizes: { train: number; valid: number; test: number };
+  /** Model preset and overrides (vocab_size and n_positions are set from the data). */
+  model: { preset: PresetName; overrides: Partial<GPT2Config> };
+  /** The recipe of {@link Regime} (CoT for `cotEpochs`, then each Coconut run through its stages). */
+  recipe: Regime["recipe"];
+  /**
+   * Runs: a label, the method, whether calculator results are learned or come from the tool, seeds, and for
+   * Coconut the label of the CoT run it starts from.
+   */
+  runs: { label: string; method: Method; toolResults: "learn" | "input"; seeds: number[]; from?: string }[];
+}
+
+/**
+ * The calculator demonstration: 2–3 calculator steps on operands 100–999 (products of 3-digit numbers, which a
+ * small model cannot work out itself), a digit-level vocabulary, CoT and Coconut with and without the tool.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TOOLS } from "@copra/train";
+ * assert.deepEqual(TOOLS.task.operands, [100, 999]);
+ * assert.equal(TOOLS.runs.filter((r) => r.toolResults === "input").length, 2);
+ * ```
+ */
+export const TOOLS: ToolsRegime = {
+  name: "Calculator (arithmetic, 3-digit operands)",
+  task: { steps: [2, 3], operands: [100, 999] },
+  sizes: { train: 20000, valid: 100, test: 300 },
+  model: {
+    preset: "nano",
+    overrides: { position_embedding_type: "rotary", resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 },
+  },
+  recipe: {
+    cotEpochs: 4,
+    epochsPerStage: 1,
+    maxLatentStage: 3,
+    thoughtsPerStep: 2,
+    batchSize: 32,
+    lr: 3e-3,
+    lrSchedule: "cosine",
+    warmupSteps: 200,
+    weightDecay: 0.01,
+    clipNorm: 1,
+    optimizerReset: "stage-switch",
+  },
+  runs: [
+    { label: "cot, no tool", method: "cot", toolResults: "learn", seeds: [0] },
+    { label: "cot + calc", method: "cot", toolResults: "input", seeds: [0] },
+    { label: "coconut, no tool", method: "coconut", toolResults: "learn", seeds: [0], from: "cot, no tool" },
+    { label: "coconut + calc", method: "coconut", toolResults: "input", seeds: [0], from: "cot + calc" },
+  ],
+};
+
+/**
+ * The calculator demonstration at smoke-test size: `deno task reproduce --regime tools --quick`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TOOLS_QUICK } from "@copra/train";
+ * assert.equal(TOOLS_QUICK.sizes.train, 64);
+ * ```
+ */
+export const TOOLS_QUICK: ToolsRegime = {
+  ...TOOLS,
+  name: "Calculator (quick)",
+  sizes: { train: 64, valid: 8, test: 8 },
+  model: { preset: "nano", overrides: { ...TOOLS.model.overrides, n_layer: 1, n_embd: 24, n_head: 2 } },
+  recipe: { ...TOOLS.recipe, cotEpochs: 1, maxLatentStage: 1, batchSize: 16 },
 };
