@@ -36,7 +36,8 @@ export async function loadForInference(
   const runJson = `${runFolder}/run.json`;
   let curriculumJson: Record<string, unknown> | null = null;
   try {
-    curriculumJson = (await readRunJson(runFolder)).curriculum;
+    // Inference needs only how the model was trained (a reproduction's run.json has no command-line options).
+    curriculumJson = (await readRunJson(runFolder, ["curriculum"])).curriculum;
   } catch (error) {
     // A run.json that is there but damaged is an error even with --method; a missing one only without it.
     const present = await Deno.stat(runJson).then(() => true, () => false);

@@ -59,7 +59,10 @@ export async function checkNewRunFolder(out: string): Promise<void> {
 }
 
 /** Reads and checks the `run.json` of a run being resumed (or evaluated). */
-export async function readRunJson(out: string): Promise<RunJson> {
+export async function readRunJson(
+  out: string,
+  needs: readonly ("curriculum" | "options")[] = ["curriculum", "options"],
+): Promise<RunJson> {
   const file = `${out}/run.json`;
   let text: string;
   try {
@@ -83,7 +86,7 @@ export async function readRunJson(out: string): Promise<RunJson> {
     throw new Error(`${file}: is not valid JSON (${(error as Error).message}); the file is damaged`);
   }
   const run = json as Partial<RunJson>;
-  for (const key of ["curriculum", "options"] as const) {
+  for (const key of needs) {
     if (typeof run?.[key] !== "object" || run[key] === null || Array.isArray(run[key])) {
       throw new Error(`${file}: "${key}": missing or not an object; the file is damaged`);
     }

@@ -84,6 +84,25 @@ Deno.test("reproduce --regime payoff --quick: every row, switch and per-hop tabl
     assert.match(await Deno.readTextFile(`${dir}/docs/results/superposition-item-payoff.svg`), /thought 0/);
     // The audit rows trained 1- and 2-block models from scratch (the quick regime's own model has 1 block).
     const blocks = async (slug: string) => JSON.parse(await Deno.readTextFile(`${dir}/${slug}/run.json`)).model.n_layer;
+    // `copra eval` and `copra chat` take a reproduction's run folder as it is (its run.json has no CLI options).
+    const cli = (args: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-read", "--allow-env", new URL("../cli/main.ts", import.meta.url).pathname, ...args],
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).output();
+    const evaluated = await cli([
+      "eval",
+      "--ckpt",
+      `${dir}/coconut-s0`,
+      "--data",
+      `${dir}/data/test.json`,
+      "--limit",
+      "4",
+    ]);
+    assert.equal(evaluated.code, 0, new TextDecoder().decode(evaluated.stderr));
+    assert.match(new TextDecoder().decode(evaluated.stdout), /thoughts by/);
     assert.equal(await blocks("no-cot-1-block-audit-s0"), 1);
     assert.equal(await blocks("no-cot-2-blocks-audit-s0"), 2);
     const second = await run([...args, "--only", "cot"]);
