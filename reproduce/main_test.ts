@@ -118,7 +118,7 @@ Deno.test("reproduce --regime tools --quick: every run with and without the calc
   try {
     await run(["--regime", "tools", "--quick", "--runs", dir, "--docs", `${dir}/docs`]);
     const md = await Deno.readTextFile(`${dir}/docs/RESULTS-tools.md`);
-    for (const label of ["cot, no tool", "cot \\+ calc", "coconut, no tool", "coconut \\+ calc"]) {
+    for (const label of ["cot \\(no tool\\)", "cot \\+ calc", "coconut \\(no tool\\)", "coconut \\+ calc"]) {
       assert.match(md, new RegExp(`^\\| ${label} \\| 1 \\| [0-9.]+ \\| `, "m"), label);
     }
     // The tool runs learned no calculator results; the others did.

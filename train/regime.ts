@@ -321,9 +321,9 @@ export const TOOLS: ToolsRegime = {
     optimizerReset: "stage-switch",
   },
   runs: [
-    { label: "cot, no tool", method: "cot", toolResults: "learn", seeds: [0] },
+    { label: "cot (no tool)", method: "cot", toolResults: "learn", seeds: [0] },
     { label: "cot + calc", method: "cot", toolResults: "input", seeds: [0] },
-    { label: "coconut, no tool", method: "coconut", toolResults: "learn", seeds: [0], from: "cot, no tool" },
+    { label: "coconut (no tool)", method: "coconut", toolResults: "learn", seeds: [0], from: "cot (no tool)" },
     { label: "coconut + calc", method: "coconut", toolResults: "input", seeds: [0], from: "cot + calc" },
   ],
 };
