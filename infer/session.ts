@@ -22,6 +22,7 @@ import {
   tokenEmbeddings,
 } from "@copra/model";
 import { InferError } from "./errors.ts";
+import { probeThought } from "./generate.ts";
 import { thoughtLoop, type ThoughtLoopResult } from "./latent.ts";
 
 /** A tool the model may call. */
@@ -437,13 +438,8 @@ export class Session {
   async #probe(hidden: Float32Array): Promise<{ id: number; text: string; probability: number }[]> {
     const k = this.#options.topK ?? 5;
     if (k <= 0) return [];
-    const probs = tf.tidy(() =>
-      tf.softmax(tf.matMul(tf.tensor2d(hidden, [1, hidden.length]), this.#params["wte.weight"], false, true))
-    );
-    const { values, indices } = tf.topk(probs, k);
-    const [p, i] = [await values.data(), await indices.data()];
-    tf.dispose([probs, values, indices]);
-    return Array.from(i, (id, j) => ({ id, text: this.#vocabulary.decode([id]), probability: p[j] }));
+    const top = await probeThought(this.#params, hidden, k);
+    return top.map((t) => ({ ...t, text: this.#vocabulary.decode([t.id]) }));
   }
 }
 

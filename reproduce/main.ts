@@ -52,7 +52,7 @@ import {
   type Score,
 } from "./report.ts";
 import { lineChart, scatterChart } from "./svg.ts";
-import { reproducePayoff } from "./payoff.ts";
+import { type PayoffOptions, reproducePayoff } from "./payoff.ts";
 import { reproduceTools } from "./tools.ts";
 import { progressPrinter, recipeOptions } from "./progress.ts";
 
@@ -71,21 +71,13 @@ const { values } = parseArgs({
 });
 
 const regimeName = values.regime ?? "coconut-nano";
-if (regimeName === "tools") {
-  // The calculator demonstration has its own runs and report (reproduce/tools.ts).
-  await reproduceTools({
-    quick: values.quick === true,
-    runsDir: values.runs,
-    docsDir: values.docs,
-    only: values.only ? new Set(values.only.split(",")) : null,
-    seeds: values.seeds ? new Set(values.seeds.split(",").map(Number)) : null,
-    fresh: values.fresh === true,
-  });
-  Deno.exit(0);
-}
-if (regimeName === "payoff") {
-  // The symbolic-graph table has its own runs and report (reproduce/payoff.ts).
-  await reproducePayoff({
+// The symbolic-graph table (payoff.ts) and the calculator demonstration (tools.ts) have their own runs and reports.
+const OWN_REPORTS: Record<string, (options: PayoffOptions) => Promise<void>> = {
+  payoff: reproducePayoff,
+  tools: reproduceTools,
+};
+if (regimeName in OWN_REPORTS) {
+  await OWN_REPORTS[regimeName]({
     quick: values.quick === true,
     runsDir: values.runs,
     docsDir: values.docs,

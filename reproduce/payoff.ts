@@ -34,7 +34,7 @@ import {
 import type { Tokenizer } from "@copra/tokenizer";
 import { formatDuration, markdownTable, meanSpread, percent } from "./report.ts";
 import { graphPanels, stackedBarChart } from "./svg.ts";
-import { progressPrinter, recipeOptions } from "./progress.ts";
+import { progressPrinter, recipeOptions, type ReproduceOptions, resultsFile } from "./progress.ts";
 
 /** Scores of one model on one split under one way of choosing the number of thoughts. */
 interface PayoffScore {
@@ -56,15 +56,8 @@ interface PayoffRun {
   ood: Record<string, PayoffScore>;
 }
 
-/** Where `reproducePayoff` reads and writes. */
-export interface PayoffOptions {
-  quick: boolean;
-  runsDir?: string;
-  docsDir?: string;
-  only: Set<string> | null;
-  seeds: Set<number> | null;
-  fresh: boolean;
-}
+/** Where it reads and writes: the shared command-line options. */
+export type PayoffOptions = ReproduceOptions;
 
 /** Runs the payoff reproduction (see the module documentation). */
 export async function reproducePayoff(options: PayoffOptions): Promise<void> {
@@ -98,17 +91,9 @@ export async function reproducePayoff(options: PayoffOptions): Promise<void> {
   const fingerprint = JSON.stringify({ ...regime, runs: undefined, name: undefined });
   const resultsPath = `${runsDir}/results.json`;
   if (options.fresh) await Deno.remove(resultsPath).catch(() => {});
-  const finished = async (): Promise<PayoffRun[]> => {
-    const saved: { fingerprint: string; runs: PayoffRun[] } | null = await Deno.readTextFile(resultsPath)
-      .then(JSON.parse, () => null);
-    return saved?.fingerprint === fingerprint ? saved.runs : [];
-  };
   const labelOf = (r: PayoffRegime["runs"][number]) => r.label ?? r.method;
-  const order = (runs: PayoffRun[]) =>
-    runs.sort((a, b) =>
-      regime.runs.findIndex((r) => labelOf(r) === a.label) * 1000 + a.seed -
-      (regime.runs.findIndex((r) => labelOf(r) === b.label) * 1000 + b.seed)
-    );
+  const rank = (r: PayoffRun) => regime.runs.findIndex((x) => labelOf(x) === r.label) * 1000 + r.seed;
+  const { finished, add } = resultsFile<PayoffRun>(resultsPath, fingerprint, rank);
   for (const spec of regime.runs) {
     const label = labelOf(spec);
     if (options.only && !options.only.has(label)) continue;
@@ -124,9 +109,7 @@ export async function reproducePayoff(options: PayoffOptions): Promise<void> {
         testItems,
         oodItems,
       });
-      const runs = new Map((await finished()).map((r) => [`${r.label}/${r.seed}`, r]));
-      runs.set(`${result.label}/${result.seed}`, result);
-      await Deno.writeTextFile(resultsPath, JSON.stringify({ fingerprint, runs: order([...runs.values()]) }) + "\n");
+      await add(result);
     }
   }
 

@@ -6,18 +6,13 @@
  * @module
  */
 
-import type { TrainEvent, TrainOptions } from "@copra/train";
+import type { Regime, TrainEvent, TrainOptions } from "@copra/train";
 import { formatDuration } from "./report.ts";
 
 /** The optimizer part of a regime's recipe, as the trainer's options (no gradient accumulation). */
-export function recipeOptions(recipe: {
-  batchSize: number;
-  lr: number;
-  lrSchedule: "constant" | "cosine";
-  warmupSteps: number;
-  weightDecay: number;
-  clipNorm: number;
-}): Pick<
+export function recipeOptions(
+  recipe: Pick<Regime["recipe"], "batchSize" | "lr" | "lrSchedule" | "warmupSteps" | "weightDecay" | "clipNorm">,
+): Pick<
   TrainOptions,
   "batchSize" | "effectiveBatch" | "lr" | "lrSchedule" | "warmupSteps" | "weightDecay" | "clipNorm"
 > {
@@ -52,5 +47,40 @@ export function progressPrinter(label: string, every = 25): (e: TrainEvent) => v
         }%${paths}, ${formatDuration(m.seconds)}`.padEnd(76),
       );
     }
+  };
+}
+
+/** Where a reproduction reads and writes, and which of its runs to train (the command line of `reproduce`). */
+export interface ReproduceOptions {
+  quick: boolean;
+  runsDir?: string;
+  docsDir?: string;
+  only: Set<string> | null;
+  seeds: Set<number> | null;
+  fresh: boolean;
+}
+
+/**
+ * The finished runs of a reproduction, kept in `results.json` under a fingerprint of its regime: `finished()` reads
+ * those of this regime (none when the file is missing or from another regime), `add(run)` merges one run in (the
+ * same label and seed replaced) and writes the file back in the regime's order (`rank`).
+ */
+export function resultsFile<R extends { label: string; seed: number }>(
+  path: string,
+  fingerprint: string,
+  rank: (run: R) => number,
+): { finished(): Promise<R[]>; add(run: R): Promise<void> } {
+  const finished = async (): Promise<R[]> => {
+    const saved: { fingerprint: string; runs: R[] } | null = await Deno.readTextFile(path).then(JSON.parse, () => null);
+    return saved?.fingerprint === fingerprint ? saved.runs : [];
+  };
+  return {
+    finished,
+    async add(run: R) {
+      const runs = new Map((await finished()).map((r) => [`${r.label}/${r.seed}`, r]));
+      runs.set(`${run.label}/${run.seed}`, run);
+      const sorted = [...runs.values()].sort((a, b) => rank(a) - rank(b));
+      await Deno.writeTextFile(path, JSON.stringify({ fingerprint, runs: sorted }) + "\n");
+    },
   };
 }

@@ -27,7 +27,7 @@ import {
   train,
 } from "@copra/train";
 import { formatDuration, markdownTable, percent } from "./report.ts";
-import { progressPrinter, recipeOptions } from "./progress.ts";
+import { progressPrinter, recipeOptions, type ReproduceOptions, resultsFile } from "./progress.ts";
 
 /** One trained model of the tools table. */
 interface ToolsRun {
@@ -44,15 +44,8 @@ interface ToolsRun {
   examples: string[];
 }
 
-/** Where `reproduceTools` reads and writes. */
-export interface ToolsOptions {
-  quick: boolean;
-  runsDir?: string;
-  docsDir?: string;
-  only: Set<string> | null;
-  seeds: Set<number> | null;
-  fresh: boolean;
-}
+/** Where it reads and writes: the shared command-line options. */
+export type ToolsOptions = ReproduceOptions;
 
 /** Runs the calculator reproduction (see the module documentation). */
 export async function reproduceTools(options: ToolsOptions): Promise<void> {
@@ -80,11 +73,8 @@ export async function reproduceTools(options: ToolsOptions): Promise<void> {
   const fingerprint = JSON.stringify({ ...regime, runs: undefined, name: undefined });
   const resultsPath = `${runsDir}/results.json`;
   if (options.fresh) await Deno.remove(resultsPath).catch(() => {});
-  const finished = async (): Promise<ToolsRun[]> => {
-    const saved: { fingerprint: string; runs: ToolsRun[] } | null = await Deno.readTextFile(resultsPath)
-      .then(JSON.parse, () => null);
-    return saved?.fingerprint === fingerprint ? saved.runs : [];
-  };
+  const rank = (r: ToolsRun) => regime.runs.findIndex((x) => x.label === r.label) * 1000 + r.seed;
+  const { finished, add } = resultsFile<ToolsRun>(resultsPath, fingerprint, rank);
   const slug = (label: string, seed: number) => `${label.replace(/[^a-z0-9]+/g, "-").replace(/-+$/, "")}-s${seed}`;
   for (const spec of regime.runs) {
     if (options.only && !options.only.has(spec.label)) continue;
@@ -155,11 +145,7 @@ export async function reproduceTools(options: ToolsOptions): Promise<void> {
       console.log(
         `${spec.label} s${seed}: test ${(result.accuracy * 100).toFixed(1)}%; ${formatDuration(trainSeconds)}`,
       );
-      const runs = new Map((await finished()).map((r) => [`${r.label}/${r.seed}`, r]));
-      runs.set(`${result.label}/${result.seed}`, result);
-      const order = (r: ToolsRun) => regime.runs.findIndex((x) => x.label === r.label) * 1000 + r.seed;
-      const sorted = [...runs.values()].sort((a, b) => order(a) - order(b));
-      await Deno.writeTextFile(resultsPath, JSON.stringify({ fingerprint, runs: sorted }) + "\n");
+      await add(result);
     }
   }
   await writeReport(regime, await finished(), {
