@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { Rng } from "@copra/random";
-import { COCONUT_TOKENS, END_OF_TEXT, type Tokenizer } from "@copra/tokenizer";
+import type { Rng } from "@copra/random/browser";
+import { COCONUT_TOKENS, END_OF_TEXT, type Tokenizer } from "@copra/tokenizer/browser";
 import { type CurriculumConfig, CurriculumError } from "./schedule.ts";
 
 /** Label of positions that do not count. */

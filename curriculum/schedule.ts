@@ -4,8 +4,8 @@
  * @module
  */
 
-import { CopraError } from "@copra/core";
-import type { Rng } from "@copra/random";
+import { CopraError } from "@copra/core/browser";
+import type { Rng } from "@copra/random/browser";
 import { METHOD_TRAITS } from "./methods.ts";
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Rng } from "@copra/random";
+import { Rng } from "@copra/random/browser";
 import { DataError } from "./errors.ts";
 import type { CoconutItem } from "./format.ts";
 import { checkCount } from "./prosqa.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { CopraError } from "@copra/core";
+import { CopraError } from "@copra/core/browser";
 
 /**
  * A defect in a data file or a bad option: names the file, the item index and the field at fault.

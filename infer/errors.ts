@@ -4,7 +4,7 @@
  * @module
  */
 
-import { CopraError, type ErrorDetails } from "@copra/core";
+import { CopraError, type ErrorDetails } from "@copra/core/browser";
 
 /**
  * A bad argument to the thought loop or to generation (misaligned thought slots, a prompt longer than the

@@ -16,8 +16,8 @@ import {
   type KVCache,
   switchLogits,
   tokenEmbeddings,
-} from "@copra/model";
-import type { Tensor3D } from "@copra/model";
+} from "@copra/model/browser";
+import type { Tensor3D } from "@copra/model/browser";
 import { InferError } from "./errors.ts";
 import { thoughtLoop } from "./latent.ts";
 

@@ -15,8 +15,15 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { type GPT2Config, gpt2Forward, type GPT2Params, type KVCache, tidyRecord, tokenEmbeddings } from "@copra/model";
-import type { Tensor2D, Tensor3D } from "@copra/model";
+import {
+  type GPT2Config,
+  gpt2Forward,
+  type GPT2Params,
+  type KVCache,
+  tidyRecord,
+  tokenEmbeddings,
+} from "@copra/model/browser";
+import type { Tensor2D, Tensor3D } from "@copra/model/browser";
 import { InferError } from "./errors.ts";
 
 /** A collated batch as tensors. */

@@ -20,7 +20,7 @@ import {
   type KVCache,
   switchLogits,
   tokenEmbeddings,
-} from "@copra/model";
+} from "@copra/model/browser";
 import { InferError } from "./errors.ts";
 import { probeThought } from "./generate.ts";
 import { thoughtLoop, type ThoughtLoopResult } from "./latent.ts";
@@ -172,8 +172,8 @@ export class Session {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { gpt2Config, initParams } from "@copra/model";
-   * import { Session } from "@copra/infer";
+   * import { gpt2Config, initParams } from "@copra/model/browser";
+   * import { Session } from "@copra/infer/browser";
    * const config = gpt2Config("nano", { vocab_size: 8 });
    * const ids = { bot: 4, eot: 5, latent: 6, eos: 7 };
    * const session = new Session(initParams(config), config, { encode: () => [1], decode: () => "x", ids });
@@ -195,8 +195,8 @@ export class Session {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { gpt2Config, initParams } from "@copra/model";
-   * import { Session } from "@copra/infer";
+   * import { gpt2Config, initParams } from "@copra/model/browser";
+   * import { Session } from "@copra/infer/browser";
    * const config = gpt2Config("nano", { vocab_size: 8, n_positions: 64 });
    * const ids = { bot: 4, eot: 5, latent: 6, eos: 7 };
    * const vocabulary = { encode: (t: string) => [...t].map(() => 1), decode: (x: number[]) => x.join(" "), ids };

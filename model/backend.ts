@@ -14,8 +14,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
-import { type BlasInfo, enableBlas } from "./blas.ts";
+import type { BlasInfo } from "./blas.ts";
 import { ModelError } from "./errors.ts";
+import { host } from "./host.ts";
 import { wasmHeap } from "./wasm_heap.ts";
 
 /** The backends copra supports. */
@@ -39,7 +40,10 @@ export interface BackendInfo {
 
 /** Options of {@link useBackend}. */
 export interface UseBackendOptions {
-  /** wasm: folder (URL, with a trailing slash) holding tfjs's `.wasm` files. Default: the npm package's folder. */
+  /**
+   * wasm: folder (URL, with a trailing slash) holding tfjs's `.wasm` files. Default under Deno: the npm package's
+   * folder; a browser must give it.
+   */
   wasmPaths?: string;
   /**
    * wasm: run matrix products in the system's OpenBLAS when it is there and FFI is permitted (`--allow-ffi`).
@@ -74,11 +78,19 @@ export async function useBackend(name: BackendName = "wasm", options: UseBackend
   }
   if (name === "wasm") {
     registerWasmFixes();
-    const blas = options.blas === false ? null : enableBlas();
+    const blas = options.blas === false ? null : host()?.enableBlas() ?? null;
     if (!isInitialized("wasm")) {
-      const folder = options.wasmPaths ??
-        import.meta.resolve("@tensorflow/tfjs-backend-wasm/dist/").replace(/\/?$/, "/");
-      checkWasmFiles(folder);
+      const folder = options.wasmPaths ?? host()?.wasmFolder();
+      if (folder === undefined) {
+        throw new ModelError({
+          source: "argument",
+          field: "wasmPaths",
+          value: undefined,
+          problem: "the wasm backend needs the folder of tfjs's .wasm files",
+          hint: "in a browser, serve tfjs-backend-wasm's dist/*.wasm and pass its URL (ending in /) as wasmPaths",
+        });
+      }
+      host()?.checkWasmFiles(folder);
       setWasmPaths(folder);
     }
     await setOrThrow("wasm");
@@ -98,31 +110,6 @@ export async function useBackend(name: BackendName = "wasm", options: UseBackend
     problem: "unknown backend",
     hint: 'choose "wasm", "webgpu" or "cpu"',
   });
-}
-
-/**
- * Names a missing `.wasm` file up front: tfjs itself only reports that the backend "could not start" (and its
- * Emscripten loader prints an abort trace). Folders that are not local files (http:, in a browser) are left to tfjs.
- */
-function checkWasmFiles(folder: string): void {
-  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
-  if (!folder.startsWith("file:") || !deno?.statSync) return;
-  for (const name of ["tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.wasm"]) {
-    const path = new URL(name, folder).pathname;
-    try {
-      deno.statSync(path);
-    } catch (error) {
-      if (!(error instanceof deno.errors.NotFound)) return; // no read permission etc.: let tfjs try
-      throw new ModelError({
-        source: path,
-        field: "(file)",
-        value: path,
-        problem: "the wasm backend's binary is missing",
-        hint: "run `deno install` in the project to fetch the locked npm packages again (or pass wasmPaths: a folder " +
-          "holding tfjs's .wasm files); --backend cpu runs without it",
-      });
-    }
-  }
 }
 
 async function setOrThrow(name: BackendName): Promise<void> {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { jsonProblem } from "@copra/core";
+import { jsonProblem } from "@copra/core/browser";
 import { ModelError } from "./errors.ts";
 
 /** GPT-2 hyper-parameters, named as in Hugging Face's `GPT2Config` (and its `config.json`). */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { CopraError } from "@copra/core";
+import { CopraError } from "@copra/core/browser";
 
 /** Where a bad value came from, what it was, and what to do about it. */
 export interface ModelErrorDetails {

@@ -27,6 +27,8 @@
  * @module
  */
 
+import "./deno_host.ts";
+
 export * from "./backend.ts";
 export * from "./checkpoint.ts";
 export * from "./config.ts";

@@ -124,7 +124,7 @@ export class AdamW {
    * ```ts
    * import assert from "node:assert/strict";
    * import * as tf from "@tensorflow/tfjs";
-   * import { AdamW } from "@copra/model";
+   * import { AdamW } from "@copra/model/browser";
    * assert.equal(new AdamW({ w: tf.variable(tf.zeros([1])) }, { lr: 3e-4 }).currentLr(), 3e-4);
    * ```
    */
@@ -140,7 +140,7 @@ export class AdamW {
    * ```ts
    * import assert from "node:assert/strict";
    * import * as tf from "@tensorflow/tfjs";
-   * import { AdamW } from "@copra/model";
+   * import { AdamW } from "@copra/model/browser";
    * const params = { w: tf.variable(tf.tensor1d([3, 4])) };
    * const opt = new AdamW(params, { clipNorm: 1 });
    * const report = opt.apply({ w: tf.tensor1d([3, 4]) });
@@ -202,7 +202,7 @@ export class AdamW {
    * ```ts
    * import assert from "node:assert/strict";
    * import * as tf from "@tensorflow/tfjs";
-   * import { AdamW } from "@copra/model";
+   * import { AdamW } from "@copra/model/browser";
    * const params = { w: tf.variable(tf.tensor1d([1])) };
    * const opt = new AdamW(params);
    * opt.apply({ w: tf.tensor1d([1]) });
@@ -228,7 +228,7 @@ export class AdamW {
    * ```ts
    * import assert from "node:assert/strict";
    * import * as tf from "@tensorflow/tfjs";
-   * import { AdamW } from "@copra/model";
+   * import { AdamW } from "@copra/model/browser";
    * const state = new AdamW({ w: tf.variable(tf.zeros([2])) }).state();
    * assert.deepEqual(Object.keys(state.tensors), ["m.w", "v.w"]);
    * ```
@@ -250,7 +250,7 @@ export class AdamW {
    * ```ts
    * import assert from "node:assert/strict";
    * import * as tf from "@tensorflow/tfjs";
-   * import { AdamW } from "@copra/model";
+   * import { AdamW } from "@copra/model/browser";
    * const params = { w: tf.variable(tf.tensor1d([1])) };
    * const a = new AdamW(params);
    * a.apply({ w: tf.tensor1d([0.5]) });
@@ -292,7 +292,7 @@ export class AdamW {
    * ```ts
    * import assert from "node:assert/strict";
    * import * as tf from "@tensorflow/tfjs";
-   * import { AdamW } from "@copra/model";
+   * import { AdamW } from "@copra/model/browser";
    * const w = tf.variable(tf.zeros([2]));
    * const before = tf.memory().numTensors;
    * new AdamW({ w }).dispose();

@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { type GPT2Config, innerSize } from "./config.ts";
 import { ModelError } from "./errors.ts";
-import { Rng } from "@copra/random";
+import { Rng } from "@copra/random/browser";
 import type { Variable } from "./tensors.ts";
 
 /** The model's parameters, keyed by Hugging Face name (`wte.weight`, `h.0.attn.c_attn.weight`, …). */

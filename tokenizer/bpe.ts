@@ -116,7 +116,7 @@ export class Bpe extends Vocabulary {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Bpe, BYTE_TO_CHAR } from "@copra/tokenizer";
+   * import { Bpe, BYTE_TO_CHAR } from "@copra/tokenizer/browser";
    * const bpe = new Bpe([...BYTE_TO_CHAR, "hi"], [["h", "i"]]);
    * assert.deepEqual(bpe.encodeBytes(new TextEncoder().encode("hih")), [256, 104]);
    * ```

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { jsonProblem } from "@copra/core";
+import { jsonProblem } from "@copra/core/browser";
 import { Bpe } from "./bpe.ts";
 import { TokenizerError } from "./errors.ts";
 import { tokensFromVocab } from "./gpt2_files.ts";

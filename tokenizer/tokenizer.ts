@@ -88,7 +88,7 @@ export class Tokenizer<M extends TokenModel = TokenModel> {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Bpe, BYTE_TOKENS, COCONUT_TOKENS, Tokenizer } from "@copra/tokenizer";
+   * import { Bpe, BYTE_TOKENS, COCONUT_TOKENS, Tokenizer } from "@copra/tokenizer/browser";
    * const tok = new Tokenizer(new Bpe(BYTE_TOKENS.slice(), []));
    * const coconut = tok.withSpecialTokens([COCONUT_TOKENS.startLatent, COCONUT_TOKENS.endLatent]);
    * assert.equal(coconut.tokenId("<|end-latent|>"), 257);
@@ -126,7 +126,7 @@ export class Tokenizer<M extends TokenModel = TokenModel> {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Bpe, BYTE_TOKENS, Tokenizer } from "@copra/tokenizer";
+   * import { Bpe, BYTE_TOKENS, Tokenizer } from "@copra/tokenizer/browser";
    * const tok = new Tokenizer(new Bpe(BYTE_TOKENS.slice(), [])).withSpecialTokens(["<pause>"]);
    * assert.equal(tok.tokenId("<pause>"), 256);
    * assert.equal(tok.tokenId("Ġ"), 220);
@@ -152,7 +152,7 @@ export class Tokenizer<M extends TokenModel = TokenModel> {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Bpe, BYTE_TOKENS, Tokenizer } from "@copra/tokenizer";
+   * import { Bpe, BYTE_TOKENS, Tokenizer } from "@copra/tokenizer/browser";
    * const tok = new Tokenizer(new Bpe(BYTE_TOKENS.slice(), [])).withSpecialTokens(["<pause>"]);
    * assert.equal(tok.isSpecial(256), true);
    * assert.equal(tok.isSpecial(0), false);
@@ -168,7 +168,7 @@ export class Tokenizer<M extends TokenModel = TokenModel> {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Bpe, BYTE_TOKENS, Tokenizer } from "@copra/tokenizer";
+   * import { Bpe, BYTE_TOKENS, Tokenizer } from "@copra/tokenizer/browser";
    * const tok = new Tokenizer(new Bpe(BYTE_TOKENS.slice(), []));
    * assert.equal(tok.idToToken(220), "Ġ");
    * ```
@@ -185,7 +185,7 @@ export class Tokenizer<M extends TokenModel = TokenModel> {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Bpe, BYTE_TOKENS, Tokenizer } from "@copra/tokenizer";
+   * import { Bpe, BYTE_TOKENS, Tokenizer } from "@copra/tokenizer/browser";
    * const tok = new Tokenizer(new Bpe(BYTE_TOKENS.slice(), []));
    * assert.deepEqual(tok.encode("Hi!"), [39, 72, 0]);
    * ```
@@ -215,7 +215,7 @@ export class Tokenizer<M extends TokenModel = TokenModel> {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Bpe, BYTE_TOKENS, Tokenizer } from "@copra/tokenizer";
+   * import { Bpe, BYTE_TOKENS, Tokenizer } from "@copra/tokenizer/browser";
    * const tok = new Tokenizer(new Bpe(BYTE_TOKENS.slice(), []));
    * assert.equal(tok.decode([39, 72, 0]), "Hi!");
    * ```
@@ -231,7 +231,7 @@ export class Tokenizer<M extends TokenModel = TokenModel> {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Bpe, BYTE_TOKENS, Tokenizer } from "@copra/tokenizer";
+   * import { Bpe, BYTE_TOKENS, Tokenizer } from "@copra/tokenizer/browser";
    * const tok = new Tokenizer(new Bpe(BYTE_TOKENS.slice(), []));
    * assert.deepEqual(tok.decodeBytes([39, 72]), new Uint8Array([72, 105]));
    * ```

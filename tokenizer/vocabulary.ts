@@ -63,7 +63,7 @@ export abstract class Vocabulary {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Bpe, BYTE_TO_CHAR } from "@copra/tokenizer";
+   * import { Bpe, BYTE_TO_CHAR } from "@copra/tokenizer/browser";
    * const bpe = new Bpe(BYTE_TO_CHAR.slice(), []);
    * assert.equal(bpe.tokenToId("a"), 97);
    * assert.equal(bpe.tokenToId("ab"), undefined);
@@ -79,7 +79,7 @@ export abstract class Vocabulary {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { WordLevel } from "@copra/tokenizer";
+   * import { WordLevel } from "@copra/tokenizer/browser";
    * const model = new WordLevel(["hi", "<unk>"], "<unk>");
    * assert.deepEqual(model.encodeBytes(new TextEncoder().encode("hi")), [0]);
    * ```
@@ -92,7 +92,7 @@ export abstract class Vocabulary {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Bpe, BYTE_TO_CHAR, WordLevel } from "@copra/tokenizer";
+   * import { Bpe, BYTE_TO_CHAR, WordLevel } from "@copra/tokenizer/browser";
    * assert.deepEqual(new Bpe([...BYTE_TO_CHAR, "hi"], [["h", "i"]]).encodeWord("hi"), [256]);
    * assert.deepEqual(new WordLevel(["hi", "<unk>"], "<unk>").encodeWord("ho"), [1]);
    * ```

@@ -67,7 +67,7 @@ export class WordLevel extends Vocabulary {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { WordLevel } from "@copra/tokenizer";
+   * import { WordLevel } from "@copra/tokenizer/browser";
    * const model = new WordLevel(["hi", "<unk>"], "<unk>");
    * assert.deepEqual(model.encodeBytes(new TextEncoder().encode("hi")), [0]);
    * ```

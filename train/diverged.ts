@@ -4,7 +4,7 @@
  * @module
  */
 
-import { CopraError } from "@copra/core";
+import { CopraError } from "@copra/core/browser";
 
 /**
  * Training stopped because a loss, a gradient norm or a weight stopped being finite. Nothing of the diverged

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { buildPrompt, type CurriculumConfig, type SpecialIds, type TokenizedRecord } from "@copra/curriculum";
+import { buildPrompt, type CurriculumConfig, type SpecialIds, type TokenizedRecord } from "@copra/curriculum/browser";
 import {
   classifyFirstStep,
   classifyPath,
@@ -14,10 +14,10 @@ import {
   hasGraphKeys,
   isCorrect,
   type PathClass,
-} from "@copra/data";
-import { generate } from "@copra/infer";
-import type { GPT2Config, GPT2Params } from "@copra/model";
-import type { Tokenizer } from "@copra/tokenizer";
+} from "@copra/data/browser";
+import { generate } from "@copra/infer/browser";
+import type { GPT2Config, GPT2Params } from "@copra/model/browser";
+import type { Tokenizer } from "@copra/tokenizer/browser";
 
 /** Options of {@link evaluate}. */
 export interface EvaluateOptions {

@@ -26,6 +26,7 @@
  * @module
  */
 
+export * from "./errors.ts";
 export * from "./run.ts";
 export * from "./trainer.ts";
 export * from "./options.ts";
@@ -35,3 +36,4 @@ export * from "./setup.ts";
 export * from "./regime.ts";
 export * from "./superposition.ts";
 export * from "./tool_eval.ts";
+export * from "./checkpoint_source.ts";

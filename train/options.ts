@@ -4,10 +4,11 @@
  * @module
  */
 
-import type { CurriculumConfig } from "@copra/curriculum";
-import type { BackendName, GPT2Config, GPT2Params } from "@copra/model";
-import type { Tokenizer } from "@copra/tokenizer";
-import { type EpochMetrics, RunError } from "./run.ts";
+import type { CurriculumConfig } from "@copra/curriculum/browser";
+import type { BackendName, GPT2Config, GPT2Params } from "@copra/model/browser";
+import type { Tokenizer } from "@copra/tokenizer/browser";
+import { RunError } from "./errors.ts";
+import type { EpochMetrics } from "./run.ts";
 
 /** Everything a training run needs besides its data. */
 export interface TrainOptions {

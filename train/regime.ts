@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { Method, OptimizerReset } from "@copra/curriculum";
-import type { ArithOptions, ProsQAOptions, SymbolicOptions } from "@copra/data";
-import type { GPT2Config, PresetName } from "@copra/model";
+import type { Method, OptimizerReset } from "@copra/curriculum/browser";
+import type { ArithOptions, ProsQAOptions, SymbolicOptions } from "@copra/data/browser";
+import type { GPT2Config, PresetName } from "@copra/model/browser";
 
 /** One reproducible experiment: data, model, recipe, and which methods and seeds to train. */
 export interface Regime {

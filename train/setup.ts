@@ -5,10 +5,10 @@
  * @module
  */
 
-import { type CurriculumConfig, recordTexts } from "@copra/curriculum";
-import type { CoconutItem } from "@copra/data";
-import { type GPT2Config, gpt2Config, type PresetName } from "@copra/model";
-import { COCONUT_TOKENS, type Tokenizer, trainWordLevel } from "@copra/tokenizer";
+import { type CurriculumConfig, recordTexts } from "@copra/curriculum/browser";
+import type { CoconutItem } from "@copra/data/browser";
+import { type GPT2Config, gpt2Config, type PresetName } from "@copra/model/browser";
+import { COCONUT_TOKENS, type Tokenizer, trainWordLevel } from "@copra/tokenizer/browser";
 
 /** Options of {@link buildTokenizer}. */
 export interface BuildTokenizerOptions {

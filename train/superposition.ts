@@ -9,12 +9,12 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { buildPrompt, type CurriculumConfig, type SpecialIds, type TokenizedRecord } from "@copra/curriculum";
-import type { CoconutItem } from "@copra/data";
-import { generate } from "@copra/infer";
-import type { GPT2Config, GPT2Params } from "@copra/model";
-import type { Tokenizer } from "@copra/tokenizer";
-import { RunError } from "./run.ts";
+import { buildPrompt, type CurriculumConfig, type SpecialIds, type TokenizedRecord } from "@copra/curriculum/browser";
+import type { CoconutItem } from "@copra/data/browser";
+import { generate } from "@copra/infer/browser";
+import type { GPT2Config, GPT2Params } from "@copra/model/browser";
+import type { Tokenizer } from "@copra/tokenizer/browser";
+import { RunError } from "./errors.ts";
 
 /** Where a thought's probe mass goes, as shares (they sum to 1). */
 export interface ThoughtMass {

@@ -6,11 +6,11 @@
  * @module
  */
 
-import { type CurriculumConfig, METHOD_TRAITS, specialIds } from "@copra/curriculum";
-import { type CoconutItem, isCorrect } from "@copra/data";
-import { Session, type SessionEvent, type Tool } from "@copra/infer";
-import type { GPT2Config, GPT2Params } from "@copra/model";
-import type { Tokenizer } from "@copra/tokenizer";
+import { type CurriculumConfig, METHOD_TRAITS, specialIds } from "@copra/curriculum/browser";
+import { type CoconutItem, isCorrect } from "@copra/data/browser";
+import { Session, type SessionEvent, type Tool } from "@copra/infer/browser";
+import type { GPT2Config, GPT2Params } from "@copra/model/browser";
+import type { Tokenizer } from "@copra/tokenizer/browser";
 
 /** One turn, scored. */
 export interface ToolTurnScore {

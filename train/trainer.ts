@@ -48,11 +48,11 @@ import {
   readCheckpoint,
   readTrainingState,
   removeStalePartials,
-  RunError,
   type TrainingState,
   writeCheckpoint,
 } from "./run.ts";
 import { TrainingDivergedError } from "./diverged.ts";
+import { RunError } from "./errors.ts";
 import { checkTrainOptions, type TrainEvent, type TrainOptions } from "./options.ts";
 import { evaluate } from "./evaluate.ts";
 
