@@ -22,6 +22,7 @@ interface GenerateCli {
   topK: number;
   maxNewTokens: number;
   backend: BackendName;
+  json?: boolean;
 }
 
 async function generateCommand(cli: GenerateCli): Promise<void> {
@@ -47,6 +48,7 @@ async function generateCommand(cli: GenerateCli): Promise<void> {
     auto ? cli.maxThoughts : thoughts as number | undefined,
   );
   const thoughtRows: (string | number)[][] = [];
+  const thoughtJson: { index: number; top: { id: number; text: string; probability: number }[]; stop?: number }[] = [];
   const [out] = await generate(params, config, [prompt], {
     eosId: ids.eos,
     maxNewTokens: cli.maxNewTokens,
@@ -55,6 +57,11 @@ async function generateCommand(cli: GenerateCli): Promise<void> {
     onThought: async (t) => {
       if (cli.topK <= 0) return;
       const top = await probeThought(params, t.hidden, cli.topK);
+      thoughtJson.push({
+        index: t.index,
+        top: top.map((x) => ({ id: x.id, text: tokenizer.decode([x.id]), probability: x.probability })),
+        ...(auto ? { stop: t.stop } : {}),
+      });
       thoughtRows.push([
         t.index,
         top.map((x) => `${JSON.stringify(tokenizer.decode([x.id]))} ${fixed(x.probability, 2)}`).join("  "),
@@ -62,6 +69,17 @@ async function generateCommand(cli: GenerateCli): Promise<void> {
       ]);
     },
   });
+  if (cli.json) {
+    console.log(JSON.stringify({
+      text: out.text,
+      ids: out.ids,
+      thoughts: out.thoughts,
+      thoughtProbes: thoughtJson,
+      method: curriculum.method,
+    }));
+    disposeParams(params);
+    return;
+  }
   if (thoughtRows.length > 0) {
     const head = ["thought", `top-${cli.topK} tokens through the LM head`, ...(auto ? ["P(stop)"] : [])];
     console.log(table(head, thoughtRows) + "\n");
@@ -88,5 +106,6 @@ export function addGenerateCommand(p: Command): void {
     .addOption(maxThoughts)
     .addOption(maxNewTokens)
     .addOption(backend)
+    .option("--json", "print one JSON object: text, ids, thoughts and each thought's top-k")
     .action((o) => generateCommand(o as GenerateCli));
 }

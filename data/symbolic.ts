@@ -284,3 +284,36 @@ export function stepAlternatives(item: CoconutItem, source = "data", index = 0):
 export function isSymbolic(item: CoconutItem): boolean {
   return Array.isArray(item.frontiers) && typeof item.root === "number" && / \[Q\] .* \[R\] /.test(item.question);
 }
+
+/** A symbolic question read back from its text: the edges, the two options and the root. */
+export interface SymbolicQuestion {
+  /** Edges [from, to], in the question's order. */
+  edges: [number, number][];
+  /** The two options, in the question's order. */
+  options: [number, number];
+  /** The queried node. */
+  root: number;
+}
+
+/**
+ * Reads a symbolic question (`"3 7 | 0 3 [Q] 7 5 [R] 0"`) back into its graph; null when the text is not of that
+ * layout (so a caller can tell a graph question from any other).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseSymbolicQuestion } from "@copra/data";
+ * assert.deepEqual(parseSymbolicQuestion("3 7 | 0 3 [Q] 7 5 [R] 0"), {
+ *   edges: [[3, 7], [0, 3]],
+ *   options: [7, 5],
+ *   root: 0,
+ * });
+ * assert.equal(parseSymbolicQuestion("Tom is a wumpus."), null);
+ * ```
+ */
+export function parseSymbolicQuestion(question: string): SymbolicQuestion | null {
+  const m = /^\s*(\d+ \d+(?: \| \d+ \d+)*) \[Q\] (\d+) (\d+) \[R\] (\d+)\s*$/.exec(question);
+  if (!m) return null;
+  const edges = m[1].split(" | ").map((pair) => pair.split(" ").map(Number) as [number, number]);
+  return { edges, options: [Number(m[2]), Number(m[3])], root: Number(m[4]) };
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { generateDataset, generateSymbolic, type SymbolicItem, validateDataset } from "./mod.ts";
+import { generateDataset, generateSymbolic, parseSymbolicQuestion, type SymbolicItem, validateDataset } from "./mod.ts";
 
 /** Breadth-first distances from `from` over the item's edges. */
 function distances(item: SymbolicItem, from: number): Map<number, number> {
@@ -102,4 +102,15 @@ Deno.test("symbolicFromProsQA: the released graphs in token form, filtered by ho
     });
   }
   assert.ok(some.every((it) => it.steps.length >= 3 && it.steps.length <= 4));
+});
+
+Deno.test("parseSymbolicQuestion gives back every generated item's graph, options and root", () => {
+  for (const item of generateSymbolic({ n: 50, seed: 11, nodes: [8, 14], hops: [3, 6] })) {
+    const q = parseSymbolicQuestion(item.question)!;
+    assert.deepEqual([...q.edges].sort(), [...item.edges].sort());
+    assert.deepEqual([...q.options].sort(), [item.target, item.neg_target].sort());
+    assert.equal(q.root, item.root);
+  }
+  assert.equal(parseSymbolicQuestion("1 2 | 3 [Q] 1 2 [R] 1"), null);
+  assert.equal(parseSymbolicQuestion("1 2 [Q] 1 2 [R]"), null);
 });
