@@ -32,7 +32,9 @@ export async function loadForInference(
 }> {
   const latest = await latestCheckpoint(ckpt);
   const path = latest?.path ?? ckpt;
-  const runFolder = latest ? ckpt : `${ckpt}/..`;
+  // A run folder, a checkpoint-N/ inside one (run.json one level up), or a model folder with its own run.json.
+  const own = !latest && await Deno.stat(`${ckpt}/run.json`).then(() => true, () => false);
+  const runFolder = latest || own ? ckpt : `${ckpt}/..`;
   const runJson = `${runFolder}/run.json`;
   let curriculumJson: Record<string, unknown> | null = null;
   try {

@@ -21,6 +21,7 @@
  */
 
 export * from "./backend.ts";
+export type { BlasInfo } from "./blas.ts";
 export { CHECKPOINT_FILES, paramsFromSafetensors, paramsToSafetensors } from "./checkpoint.ts";
 export * from "./config.ts";
 export * from "./errors.ts";

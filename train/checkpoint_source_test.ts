@@ -57,9 +57,12 @@ Deno.test("openCheckpoint takes a picked run folder's latest checkpoint-N (numer
 Deno.test("openCheckpoint names the missing file and a damaged run.json", async () => {
   const files = await checkpointFiles(1);
   const { ["tokenizer.json"]: _, ...noTokenizer } = files;
-  await assert.rejects(openCheckpoint(picked(Object.fromEntries(
-    Object.entries(noTokenizer).map(([n, b]) => [`ck/${n}`, b]),
-  ))), /ck\/tokenizer\.json: \(file\): is missing/);
+  await assert.rejects(
+    openCheckpoint(picked(Object.fromEntries(
+      Object.entries(noTokenizer).map(([n, b]) => [`ck/${n}`, b]),
+    ))),
+    /ck\/tokenizer\.json: \(file\): is missing/,
+  );
   await assert.rejects(
     openCheckpoint({ ...files, "run.json": '{"curriculum": {"method": "telepathy"}}' }),
     /run\.json: curriculum\.method: must name a method .*telepathy/,

@@ -1,0 +1,146 @@
+/// <reference lib="dom" />
+/**
+ * The graph view: a symbolic question's graph as SVG, laid out in columns by distance from the root (nodes the
+ * root cannot reach in a last column), each node filled by one thought's probability mass on it, the nodes at the
+ * thought's frontier ringed.
+ *
+ * @module
+ */
+
+import type { SymbolicQuestion } from "@copra/data/browser";
+import { distancesFrom } from "@copra/train/browser";
+
+/** Where a thought's probe mass lies, relative to the frontier it stands for. */
+export interface MassSplit {
+  /** On nodes at the thought's own distance from the root. */
+  frontier: number;
+  /** On nodes the root reaches later. */
+  later: number;
+  /** On nodes reached before (the root included). */
+  earlier: number;
+  /** On nodes the root cannot reach. */
+  unreachable: number;
+  /** On tokens that are not nodes. */
+  other: number;
+}
+
+/** Splits a probe (node → probability, plus the mass on non-node tokens) by distance `d` from the root. */
+export function splitMass(
+  probe: Map<number, number>,
+  otherMass: number,
+  dist: Map<number, number>,
+  d: number,
+): MassSplit {
+  const split: MassSplit = { frontier: 0, later: 0, earlier: 0, unreachable: 0, other: otherMass };
+  for (const [node, p] of probe) {
+    const k = dist.get(node);
+    if (k === undefined) split.unreachable += p;
+    else if (k === d) split.frontier += p;
+    else if (k > d) split.later += p;
+    else split.earlier += p;
+  }
+  return split;
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function el(name: string, attrs: Record<string, string | number>, text?: string): SVGElement {
+  const node = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** Draws `question`'s graph into `host`, painted with `mass` (node → probability), ringing the nodes at `ring`. */
+export function drawGraph(
+  host: HTMLElement,
+  question: SymbolicQuestion,
+  mass: Map<number, number>,
+  ring: number | null,
+  caption: string,
+): void {
+  const dist = distancesFrom(question.root, question.edges);
+  const nodes = [...new Set(question.edges.flat().concat(question.root))].sort((a, b) => a - b);
+  // Two bands: what the root reaches (column = hops from the root), and below it the rest, each column its
+  // distance from a node of the rest that nothing points to (the negative option's own chain).
+  const rest = nodes.filter((n) => !dist.has(n));
+  const restEdges = question.edges.filter(([a, b]) => !dist.has(a) && !dist.has(b));
+  const sources = rest.filter((n) => !restEdges.some(([, b]) => b === n));
+  const restDist = new Map<number, number>();
+  for (const s of sources) {
+    for (const [n, k] of distancesFrom(s, restEdges)) restDist.set(n, Math.max(restDist.get(n) ?? 0, k));
+  }
+  const place = (n: number): [number, number] => dist.has(n) ? [0, dist.get(n)!] : [1, restDist.get(n) ?? 0];
+  const deepest = Math.max(...dist.values());
+  const columns = Math.max(deepest, ...restDist.values(), 0) + 1;
+  const cells = new Map<string, number[]>();
+  for (const n of nodes) {
+    const key = place(n).join(",");
+    cells.set(key, [...(cells.get(key) ?? []), n]);
+  }
+  const rowsIn = (band: number) =>
+    Math.max(0, ...[...cells].filter(([k]) => k.startsWith(`${band},`)).map(([, list]) => list.length));
+  const rows0 = rowsIn(0), rows1 = rowsIn(1);
+  const rowH = 56, top = 40, gap = rows1 > 0 ? 34 : 0;
+  const W = Math.max(320, columns * 84), H = top + (rows0 + rows1) * rowH + gap + 30;
+  const colX = (c: number) => 42 + c * ((W - 84) / Math.max(columns - 1, 1));
+  const pos = new Map<number, [number, number]>();
+  for (const [key, list] of cells) {
+    const [band, c] = key.split(",").map(Number);
+    const y0 = band === 0 ? top : top + rows0 * rowH + gap;
+    const h = (band === 0 ? rows0 : rows1) * rowH;
+    list.forEach((n, k) => pos.set(n, [colX(c), y0 + (k + 0.5) * (h / list.length)]));
+  }
+  const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": caption, class: "graph" });
+  const defs = el("defs", {});
+  const marker = el("marker", {
+    id: "arrow",
+    viewBox: "0 0 8 8",
+    refX: 8,
+    refY: 4,
+    markerWidth: 7,
+    markerHeight: 7,
+    orient: "auto",
+  });
+  marker.append(el("path", { d: "M0,0 L8,4 L0,8 z", class: "arrowhead" }));
+  defs.append(marker);
+  svg.append(defs, el("text", { x: 12, y: 22, class: "caption" }, caption));
+  for (let c = 0; c <= deepest; c++) {
+    svg.append(
+      el("text", { x: colX(c), y: H - 8, class: "axis", "text-anchor": "middle" }, c === 0 ? "root" : `hop ${c}`),
+    );
+  }
+  if (rows1 > 0) {
+    svg.append(el("text", { x: 12, y: top + rows0 * rowH + gap - 8, class: "axis" }, "not reachable from the root"));
+  }
+  for (const [a, b] of question.edges) {
+    const [x1, y1] = pos.get(a)!, [x2, y2] = pos.get(b)!;
+    const len = Math.hypot(x2 - x1, y2 - y1) || 1, cut = 19 / len;
+    svg.append(el("line", {
+      x1: x1 + (x2 - x1) * cut,
+      y1: y1 + (y2 - y1) * cut,
+      x2: x2 - (x2 - x1) * cut,
+      y2: y2 - (y2 - y1) * cut,
+      class: "edge",
+      "marker-end": "url(#arrow)",
+    }));
+  }
+  for (const n of nodes) {
+    const [x, y] = pos.get(n)!;
+    const p = mass.get(n) ?? 0;
+    const g = el("g", { class: "node", "data-node": n, "data-mass": p.toFixed(4) });
+    const tags = [n === question.root ? "root" : "", question.options.includes(n) ? "option" : ""].filter(Boolean);
+    g.append(
+      el("circle", { cx: x, cy: y, r: 17, class: "disc" }),
+      el("circle", { cx: x, cy: y, r: 17, class: "fill", "fill-opacity": Math.min(1, p).toFixed(3) }),
+      el("circle", { cx: x, cy: y, r: 20, class: ring !== null && dist.get(n) === ring ? "ring" : "no-ring" }),
+      el("text", { x, y: y + 5, "text-anchor": "middle", class: p > 0.5 ? "label on" : "label" }, String(n)),
+      el("title", {}, `node ${n}${tags.length ? ` (${tags.join(", ")})` : ""}: ${(p * 100).toFixed(1)}%`),
+    );
+    if (tags.length > 0) {
+      g.append(el("text", { x, y: y - 23, "text-anchor": "middle", class: "tag" }, tags.join(" · ")));
+    }
+    svg.append(g);
+  }
+  host.replaceChildren(svg);
+}
