@@ -1,14 +1,14 @@
 /// <reference lib="dom" />
 /**
- * The graph view: a symbolic question's graph as SVG, laid out in columns by distance from the root (nodes the
- * root cannot reach in a last column), each node filled by one thought's probability mass on it, the nodes at the
- * thought's frontier ringed.
+ * The graph view: a question's graph (symbolic or ProsQA) as SVG, laid out in columns by distance from the root,
+ * with what the root cannot reach in a band below; each node filled by one thought's probability mass on it, the
+ * nodes at the thought's frontier ringed.
  *
  * @module
  */
 
-import type { SymbolicQuestion } from "@copra/data/browser";
 import { distancesFrom } from "@copra/train/browser";
+import type { QuestionGraph } from "./question.ts";
 
 /** Where a thought's probe mass lies, relative to the frontier it stands for. */
 export interface MassSplit {
@@ -54,13 +54,13 @@ function el(name: string, attrs: Record<string, string | number>, text?: string)
 /** Draws `question`'s graph into `host`, painted with `mass` (node → probability), ringing the nodes at `ring`. */
 export function drawGraph(
   host: HTMLElement,
-  question: SymbolicQuestion,
+  question: QuestionGraph,
   mass: Map<number, number>,
   ring: number | null,
   caption: string,
 ): void {
   const dist = distancesFrom(question.root, question.edges);
-  const nodes = [...new Set(question.edges.flat().concat(question.root))].sort((a, b) => a - b);
+  const nodes = question.labels.map((_, i) => i);
   // Two bands: what the root reaches (column = hops from the root), and below it the rest, each column its
   // distance from a node of the rest that nothing points to (the negative option's own chain).
   const rest = nodes.filter((n) => !dist.has(n));
@@ -82,8 +82,12 @@ export function drawGraph(
     Math.max(0, ...[...cells].filter(([k]) => k.startsWith(`${band},`)).map(([, list]) => list.length));
   const rows0 = rowsIn(0), rows1 = rowsIn(1);
   const rowH = 56, top = 40, gap = rows1 > 0 ? 34 : 0;
-  const W = Math.max(320, columns * 84), H = top + (rows0 + rows1) * rowH + gap + 30;
-  const colX = (c: number) => 42 + c * ((W - 84) / Math.max(columns - 1, 1));
+  // Short labels (numbers) sit in circles; words in pills as wide as they are.
+  const half = (n: number) => Math.max(17, question.labels[n].length * 4.6 + 10);
+  const widest = Math.max(...nodes.map(half));
+  const colW = Math.max(84, 2 * widest + 30);
+  const W = Math.max(320, (columns - 1) * colW + 2 * widest + 16), H = top + (rows0 + rows1) * rowH + gap + 30;
+  const colX = (c: number) => widest + 8 + c * ((W - 2 * widest - 16) / Math.max(columns - 1, 1));
   const pos = new Map<number, [number, number]>();
   for (const [key, list] of cells) {
     const [band, c] = key.split(",").map(Number);
@@ -92,6 +96,7 @@ export function drawGraph(
     list.forEach((n, k) => pos.set(n, [colX(c), y0 + (k + 0.5) * (h / list.length)]));
   }
   const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": caption, class: "graph" });
+  svg.style.maxWidth = `${Math.round(W * 1.25)}px`;
   const defs = el("defs", {});
   const marker = el("marker", {
     id: "arrow",
@@ -115,12 +120,27 @@ export function drawGraph(
   }
   for (const [a, b] of question.edges) {
     const [x1, y1] = pos.get(a)!, [x2, y2] = pos.get(b)!;
-    const len = Math.hypot(x2 - x1, y2 - y1) || 1, cut = 19 / len;
+    if (Math.abs(x2 - x1) < 1) {
+      // Within a column: an arc out to the right, from the right side of one shape to the right side of the other.
+      const sx = x1 + half(a), ex = x2 + half(b) + 2, bulge = Math.max(sx, ex) + 26 + Math.abs(y2 - y1) * 0.15;
+      svg.append(el("path", {
+        d: `M${sx},${y1} Q${bulge},${(y1 + y2) / 2} ${ex},${y2}`,
+        class: "edge",
+        fill: "none",
+        "marker-end": "url(#arrow)",
+      }));
+      continue;
+    }
+    const len = Math.hypot(x2 - x1, y2 - y1) || 1;
+    // Leave each shape at its border: the nearer of its sides (half-width w) and its top or bottom (half-height 17).
+    const ux = Math.abs(x2 - x1) / len, uy = Math.abs(y2 - y1) / len;
+    const out = (n: number) => Math.min(ux > 1e-6 ? half(n) / ux : Infinity, uy > 1e-6 ? 17 / uy : Infinity) + 2;
+    const ca = out(a) / len, cb = out(b) / len;
     svg.append(el("line", {
-      x1: x1 + (x2 - x1) * cut,
-      y1: y1 + (y2 - y1) * cut,
-      x2: x2 - (x2 - x1) * cut,
-      y2: y2 - (y2 - y1) * cut,
+      x1: x1 + (x2 - x1) * ca,
+      y1: y1 + (y2 - y1) * ca,
+      x2: x2 - (x2 - x1) * cb,
+      y2: y2 - (y2 - y1) * cb,
       class: "edge",
       "marker-end": "url(#arrow)",
     }));
@@ -128,14 +148,25 @@ export function drawGraph(
   for (const n of nodes) {
     const [x, y] = pos.get(n)!;
     const p = mass.get(n) ?? 0;
-    const g = el("g", { class: "node", "data-node": n, "data-mass": p.toFixed(4) });
+    const label = question.labels[n];
+    const g = el("g", { class: "node", "data-node": label, "data-mass": p.toFixed(4) });
     const tags = [n === question.root ? "root" : "", question.options.includes(n) ? "option" : ""].filter(Boolean);
+    const w = half(n);
+    const shape = (extra: number, attrs: Record<string, string | number>) =>
+      el("rect", {
+        x: x - w - extra,
+        y: y - 17 - extra,
+        width: 2 * (w + extra),
+        height: 34 + 2 * extra,
+        rx: 17 + extra,
+        ...attrs,
+      });
     g.append(
-      el("circle", { cx: x, cy: y, r: 17, class: "disc" }),
-      el("circle", { cx: x, cy: y, r: 17, class: "fill", "fill-opacity": Math.min(1, p).toFixed(3) }),
-      el("circle", { cx: x, cy: y, r: 20, class: ring !== null && dist.get(n) === ring ? "ring" : "no-ring" }),
-      el("text", { x, y: y + 5, "text-anchor": "middle", class: p > 0.5 ? "label on" : "label" }, String(n)),
-      el("title", {}, `node ${n}${tags.length ? ` (${tags.join(", ")})` : ""}: ${(p * 100).toFixed(1)}%`),
+      shape(0, { class: "disc" }),
+      shape(0, { class: "fill", "fill-opacity": Math.min(1, p).toFixed(3) }),
+      shape(3, { class: ring !== null && dist.get(n) === ring ? "ring" : "no-ring" }),
+      el("text", { x, y: y + 5, "text-anchor": "middle", class: p > 0.5 ? "label on" : "label" }, label),
+      el("title", {}, `${label}${tags.length ? ` (${tags.join(", ")})` : ""}: ${(p * 100).toFixed(1)}%`),
     );
     if (tags.length > 0) {
       g.append(el("text", { x, y: y - 23, "text-anchor": "middle", class: "tag" }, tags.join(" · ")));

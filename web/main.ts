@@ -11,12 +11,12 @@
  */
 
 import { METHOD_TRAITS, specialIds } from "@copra/curriculum/browser";
-import { generateSymbolic, parseSymbolicQuestion, type SymbolicQuestion } from "@copra/data/browser";
 import { Session } from "@copra/infer/browser";
 import { disposeParams, hasSwitch, useBackend } from "@copra/model/browser";
-import { distancesFrom, openCheckpoint, type OpenedCheckpoint, PAYOFF } from "@copra/train/browser";
+import { distancesFrom, openCheckpoint, type OpenedCheckpoint } from "@copra/train/browser";
 import { AnswerView } from "./answer.ts";
 import { drawGraph, splitMass } from "./graph.ts";
+import { newQuestion, nodeOfToken, type QuestionGraph, readQuestion, type Task } from "./question.ts";
 import { ThoughtsView } from "./thoughts.ts";
 
 interface DemoQuestion {
@@ -35,7 +35,7 @@ let demo: DemoQuestion[] = [];
 let generated = 0;
 /** What each thought of the current run painted: node → probability, and the frontier distance it stands for. */
 let painted: { mass: Map<number, number>; distance: number }[] = [];
-let graph: SymbolicQuestion | null = null;
+let graph: QuestionGraph | null = null;
 
 const answer = new AnswerView($("answer-box"));
 const thoughts = new ThoughtsView($("thought-list"), (i) => paint(i));
@@ -80,14 +80,17 @@ async function loadModel(source: Parameters<typeof openCheckpoint>[0], name: str
 }
 
 function questionChanged(): void {
-  const text = ($("question") as HTMLTextAreaElement).value;
-  graph = parseSymbolicQuestion(text);
-  ($("new-graph") as HTMLButtonElement).disabled = graph === null && demo.length === 0;
+  const read = readQuestion(($("question") as HTMLTextAreaElement).value);
+  graph = read.graph;
+  if (read.task !== "text") ($("task") as HTMLSelectElement).value = read.task;
   painted = [];
   if (graph) drawGraph($("graph"), graph, new Map(), null, "the question's graph");
-  else {$("graph").replaceChildren(
-      Object.assign(document.createElement("p"), { className: "hint", textContent: "not a graph question" }),
-    );}
+  else {
+    const hint = document.createElement("p");
+    hint.className = "hint";
+    hint.textContent = "no graph in this question (symbolic and ProsQA questions have one)";
+    $("graph").replaceChildren(hint);
+  }
 }
 
 function useQuestion(text: string, expected: string | null): void {
@@ -132,7 +135,6 @@ async function run(): Promise<void> {
     signal: running.signal,
   });
   const dist = graph ? distancesFrom(graph.root, graph.edges) : null;
-  const nodes = graph ? new Set(graph.edges.flat()) : null;
   const t0 = performance.now();
   let last = t0;
   let spoken = false;
@@ -147,11 +149,11 @@ async function run(): Promise<void> {
           ms: performance.now() - last,
         };
         last = performance.now();
-        if (graph && dist && nodes) {
+        if (graph && dist) {
           const mass = new Map<number, number>();
           for (const t of event.top) {
-            const n = /^\s*(\d+)\s*$/.exec(t.text);
-            if (n && nodes.has(Number(n[1]))) mass.set(Number(n[1]), (mass.get(Number(n[1])) ?? 0) + t.probability);
+            const n = nodeOfToken(graph, t.text);
+            if (n !== null) mass.set(n, (mass.get(n) ?? 0) + t.probability);
           }
           const onNodes = [...mass.values()].reduce((a, b) => a + b, 0);
           const distance = Math.floor(event.index / c) + 1;
@@ -216,14 +218,9 @@ async function main(): Promise<void> {
     $("question").dataset.expected = "";
     questionChanged();
   });
-  $("new-graph").addEventListener("click", () => {
-    const [item] = generateSymbolic({
-      n: 1,
-      seed: 1_000_000 + generated++,
-      nodes: PAYOFF.task.nodes,
-      hops: PAYOFF.task.hops,
-    });
-    useQuestion(item.question, item.answer);
+  $("new-question").addEventListener("click", () => {
+    const q = newQuestion(($("task") as HTMLSelectElement).value as Task, 1_000_000 + generated++);
+    useQuestion(q.question, q.answer);
   });
   $("run").addEventListener("click", () => void run());
   $("stop").addEventListener("click", () => running?.abort());
