@@ -68,3 +68,7 @@ for (const name of PACKAGES) {
     assert.deepEqual(browserProblems(bundle), [], `${name}/browser.ts`);
   });
 }
+
+Deno.test("the thought explorer's bundle (web/main.ts) has no Deno or Node API either", async () => {
+  assert.deepEqual(browserProblems(await bundleForBrowser("web/main.ts")), []);
+});
