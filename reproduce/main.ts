@@ -25,6 +25,7 @@ import {
   PROSQA_CONCEPTS,
   PROSQA_PERSONS,
   saveDataset,
+  shortcutAudit,
 } from "@copra/data";
 import { disposeParams, type GPT2Params, useBackend } from "@copra/model";
 import {
@@ -43,11 +44,13 @@ import type { CurriculumConfig } from "@copra/curriculum";
 import type { GPT2Config } from "@copra/model";
 
 import {
+  auditTable,
   checkOrderings,
   formatDuration,
   markdownTable,
   meanAccuracy,
   resultsTable,
+  rowName,
   type RunResult,
   type Score,
 } from "./report.ts";
@@ -147,19 +150,20 @@ async function finishedRuns(): Promise<RunResult[]> {
     .then(JSON.parse, () => null);
   return saved?.fingerprint === fingerprint ? saved.runs : [];
 }
-const key = (r: RunResult) => `${r.method}/${r.seed}`;
+const key = (r: RunResult) => `${rowName(r)}/${r.seed}`;
 /** Runs in the regime's order (method, then seed), later entries replacing earlier ones of the same key. */
 const merge = (...runs: RunResult[]): RunResult[] => regimeOrder([...new Map(runs.map((r) => [key(r), r])).values()]);
 
-for (const { method, seeds } of regime.runs) {
-  if (only && !only.has(method)) continue;
-  for (const seed of seeds) {
+for (const spec of regime.runs) {
+  const name = spec.label ?? spec.method;
+  if (only && !only.has(name)) continue;
+  for (const seed of spec.seeds) {
     if (onlySeeds && !onlySeeds.has(seed)) continue;
-    if ((await finishedRuns()).some((r) => r.method === method && r.seed === seed)) {
-      console.log(`${method} seed ${seed}: done before, kept`);
+    if ((await finishedRuns()).some((r) => rowName(r) === name && r.seed === seed)) {
+      console.log(`${name} seed ${seed}: done before, kept`);
       continue;
     }
-    const result = await trainAndScore(method, seed);
+    const result = await trainAndScore(spec, seed);
     const runs = merge(...await finishedRuns(), result);
     await Deno.writeTextFile(resultsPath, JSON.stringify({ fingerprint, runs }, null, 1) + "\n");
   }
@@ -175,12 +179,16 @@ console.log(
 
 /** Runs in the regime's order (method, then seed), so the report does not depend on which finished first. */
 function regimeOrder(runs: RunResult[]): RunResult[] {
-  const rank = (r: RunResult) => regime.runs.findIndex((x) => x.method === r.method) * 1000 + r.seed;
+  const rank = (r: RunResult) => regime.runs.findIndex((x) => (x.label ?? x.method) === rowName(r)) * 1000 + r.seed;
   return runs.sort((a, b) => rank(a) - rank(b));
 }
 
-/** Trains one method with one seed, then scores it on every test set. */
-async function trainAndScore(method: RunResult["method"], seed: number): Promise<RunResult> {
+/** Trains one row of the regime (a method, or an audit variant) with one seed, then scores it on every test set. */
+async function trainAndScore(spec: Regime["runs"][number], seed: number): Promise<RunResult> {
+  const { method, label } = spec;
+  const name = label ?? method;
+  // CoT, and the audit rows, train from scratch through both phases.
+  const scratch = method === "cot" || spec.fromScratch === true;
   const curriculum = curriculumConfig({
     method: method as CurriculumConfig["method"],
     thoughtsPerStep: regime.recipe.thoughtsPerStep,
@@ -188,9 +196,10 @@ async function trainAndScore(method: RunResult["method"], seed: number): Promise
     epochsPerStage: regime.recipe.epochsPerStage,
     optimizerReset: regime.recipe.optimizerReset,
   });
-  let model = modelConfigFor(regime.model.preset, tokenizer, everything, curriculum, regime.model.overrides);
+  const overrides = { ...regime.model.overrides, ...(spec.nLayer ? { n_layer: spec.nLayer } : {}) };
+  let model = modelConfigFor(regime.model.preset, tokenizer, everything, curriculum, overrides);
   if (model.n_positions < 512) model = { ...model, n_positions: 512 };
-  const out = `${runsDir}/${method}-s${seed}`;
+  const out = `${runsDir}/${name.replace(/[^a-z0-9]+/g, "-").replace(/-+$/, "")}-s${seed}`;
   await Deno.remove(out, { recursive: true }).catch(() => {});
   // What `copra eval --ckpt <run>` and `copra generate` need to rebuild the prompts of the method.
   await Deno.mkdir(out, { recursive: true });
@@ -207,7 +216,7 @@ async function trainAndScore(method: RunResult["method"], seed: number): Promise
   const { cotEpochs, epochsPerStage } = regime.recipe;
   const extra = extraEpochsOf(regime);
   let initialParams: GPT2Params | undefined;
-  if (method !== "cot") {
+  if (!scratch) {
     const path = `${runsDir}/cot-s${seed}/checkpoint-${cotEpochs - 1}`;
     try {
       initialParams = (await readCheckpoint(path)).params;
@@ -224,19 +233,21 @@ async function trainAndScore(method: RunResult["method"], seed: number): Promise
     model,
     tokenizer,
     initialParams,
-    firstEpoch: method === "cot" ? 0 : epochsPerStage,
-    epochs: method === "cot" ? cotEpochs + extra : epochsPerStage + extra,
+    firstEpoch: scratch ? 0 : epochsPerStage,
+    epochs: scratch ? cotEpochs + extra : epochsPerStage + extra,
     ...recipeOptions(regime.recipe),
     seed,
     backend: "wasm",
     out,
     maxNewTokens: 48,
-  }, progressPrinter(`${method} s${seed}`));
+  }, progressPrinter(`${name} s${seed}`));
   const trainSeconds = (performance.now() - t0) / 1000;
   const thoughts = thoughtsAtStage(curriculum, regime.recipe.maxLatentStage + 1);
   const score = (items: CoconutItem[]) => scoreOn(params, model, curriculum, items, thoughts, tokenizer);
   const result: RunResult = {
     method,
+    ...(label ? { label } : {}),
+    ...(spec.fromScratch ? { fromScratch: true } : {}),
     seed,
     epochs: metrics,
     trainSeconds,
@@ -246,7 +257,7 @@ async function trainAndScore(method: RunResult["method"], seed: number): Promise
   };
   disposeParams(params);
   console.log(
-    `${method} s${seed}: test ${(result.test.accuracy * 100).toFixed(1)}%, OOD ${
+    `${name} s${seed}: test ${(result.test.accuracy * 100).toFixed(1)}%, OOD ${
       (result.ood.accuracy * 100).toFixed(1)
     }%, ProsQA ${result.prosqa ? (result.prosqa.accuracy * 100).toFixed(1) + "%" : "—"}; trained in ${
       formatDuration(trainSeconds)
@@ -286,7 +297,8 @@ async function writeReport(runs: RunResult[]): Promise<void> {
   await Deno.mkdir(`${docsDir}/results`, { recursive: true });
   // Global epochs: CoT's own, and for the others the CoT phase followed by their curriculum epochs.
   const { cotEpochs, epochsPerStage: E, maxLatentStage } = regime.recipe;
-  const globalEpoch = (r: RunResult, m: { epoch: number }) => r.method === "cot" ? m.epoch : cotEpochs + m.epoch - E;
+  const globalEpoch = (r: RunResult, m: { epoch: number }) =>
+    r.method === "cot" || r.fromScratch ? m.epoch : cotEpochs + m.epoch - E;
   const markers = [
     { x: cotEpochs - 0.5, label: "stage 1" },
     ...Array.from({ length: maxLatentStage }, (_, k) => ({
@@ -294,8 +306,8 @@ async function writeReport(runs: RunResult[]): Promise<void> {
       label: k + 2 > maxLatentStage ? "final" : `stage ${k + 2}`,
     })),
   ];
-  const curves = [...new Set(runs.map((r) => r.method))].map((method) => {
-    const group = runs.filter((r) => r.method === method);
+  const curves = [...new Set(runs.map(rowName))].map((method) => {
+    const group = runs.filter((r) => rowName(r) === method);
     const n = Math.min(...group.map((r) => r.epochs.length));
     return {
       name: method,
@@ -318,7 +330,7 @@ async function writeReport(runs: RunResult[]): Promise<void> {
   );
   const means = meanAccuracy(runs);
   const points = [...means].map(([method, acc]) => {
-    const group = runs.filter((r) => r.method === method);
+    const group = runs.filter((r) => rowName(r) === method);
     const accs = group.map((r) => r.test.accuracy);
     return {
       label: method,
@@ -394,6 +406,14 @@ async function writeReport(runs: RunResult[]): Promise<void> {
     '("≈" and "close": within 3 points; "<": by more than 3 points; "≥": not below by more than 3 points.) What ' +
     "the numbers mean is discussed in [REGIME.md](REGIME.md#what-the-table-says).",
     "",
+    "## Shortcut audit",
+    "",
+    "How often a surface feature of the graph picks the right option without following an edge from the subject " +
+    "(`shortcutAudit`; % right, ties count ½). Rows labelled (audit) in the table above are No-CoT models with fewer " +
+    "blocks trained the whole budget from scratch: what one pass of that depth gets.",
+    "",
+    auditTable([["ID test", shortcutAudit(testItems)], [`${o.minHops}-hop OOD`, shortcutAudit(oodItems)]]),
+    "",
     "## Per-epoch held-out accuracy",
     "",
     "Global epochs (the CoT phase is epochs 0–" + (cotEpochs - 1) + "); `(k)` is the stage.",
@@ -403,7 +423,7 @@ async function writeReport(runs: RunResult[]): Promise<void> {
       runs.map((r) => {
         const cells = new Array<string>(cotEpochs + extraEpochsOf(regime)).fill("");
         for (const m of r.epochs) cells[globalEpoch(r, m)] = `${(m.accuracy * 100).toFixed(0)} (${m.stage})`;
-        return [r.method, String(r.seed), ...cells];
+        return [rowName(r), String(r.seed), ...cells];
       }),
     ),
     "",

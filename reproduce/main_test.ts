@@ -22,6 +22,17 @@ Deno.test("reproduce --quick: trains every method, writes the table and both plo
     for (const method of ["cot", "coconut", "no-cot", "pause-as-thought", "no-curriculum", "no-thought"]) {
       assert.match(md, new RegExp(`^\\| ${method} \\| 1 \\| `, "m"), method);
     }
+    // The shortcut audit: No-CoT with 1 and 2 blocks from scratch (the whole budget), and the feature table.
+    for (const [row, blocks] of [["no-cot 1 block (audit)", 1], ["no-cot 2 blocks (audit)", 2]] as const) {
+      assert.match(md, new RegExp(`^\\| ${row.replace(/[()]/g, "\\$&")} \\| 1 \\| `, "m"), row);
+      const folder = `${dir}/${row.replace(/[^a-z0-9]+/g, "-").replace(/-+$/, "")}-s0`;
+      assert.equal(JSON.parse(await Deno.readTextFile(`${folder}/run.json`)).model.n_layer, blocks);
+      assert.equal(
+        JSON.parse(await Deno.readTextFile(`${folder}/metrics.jsonl`).then((t) => t.split("\n")[0])).epoch,
+        0,
+      );
+    }
+    assert.match(md, /## Shortcut audit[\s\S]*\| ID test \| \d+ +\| \d+\.\d/);
     assert.match(await Deno.readTextFile(`${dir}/docs/results/accuracy.svg`), /<polyline/);
     assert.match(await Deno.readTextFile(`${dir}/docs/results/tokens.svg`), /<circle/);
     // Each run folder says how it was trained, so that `copra eval --ckpt` rebuilds the right prompts.

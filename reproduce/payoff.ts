@@ -32,7 +32,7 @@ import {
   train,
 } from "@copra/train";
 import type { Tokenizer } from "@copra/tokenizer";
-import { formatDuration, markdownTable, meanSpread, percent } from "./report.ts";
+import { auditTable, formatDuration, markdownTable, meanSpread, percent } from "./report.ts";
 import { graphPanels, stackedBarChart } from "./svg.ts";
 import { progressPrinter, recipeOptions, type ReproduceOptions, resultsFile } from "./progress.ts";
 
@@ -359,11 +359,6 @@ async function writeReport(
     )
   );
   const a = context.audit;
-  const auditRow = (name: string, x: ReturnType<typeof shortcutAudit>) => [
-    name,
-    String(x.items),
-    ...[x.firstOption, x.inDegree, x.outDegree, x.depth, x.firstMention].map((v) => (v * 100).toFixed(1)),
-  ];
   const cpu = await Deno.readTextFile("/proc/cpuinfo").then((t) => t.match(/model name\s*:\s*(.*)/)?.[1], () => null);
   const lines = [
     `# ${regime.name} results${context.quick ? " (quick smoke run: sizes far too small to mean anything)" : ""}`,
@@ -416,18 +411,7 @@ async function writeReport(
     "How often a surface feature picks the right option without following an edge from the root (`shortcutAudit`; " +
     "% right, ties count ½). The No-CoT rows with 1 and 2 blocks trained from scratch are in the table above.",
     "",
-    markdownTable(
-      [
-        "split",
-        "items",
-        "first option named",
-        "higher in-degree",
-        "higher out-degree",
-        "deeper option",
-        "mentioned first",
-      ],
-      [auditRow("ID test", a.test), auditRow("OOD test", a.ood)],
-    ),
+    auditTable([["ID test", a.test], ["OOD test", a.ood]]),
     "",
     "## The superposition picture",
     "",

@@ -6,6 +6,7 @@
  */
 
 import { type Method, METHOD_TRAITS } from "@copra/curriculum";
+import type { ShortcutAudit } from "@copra/data";
 import type { EpochMetrics } from "@copra/train";
 
 /** Scores of one model on one evaluation set. */
@@ -28,6 +29,10 @@ export interface Score {
 export interface RunResult {
   /** Method (curriculum). */
   method: string;
+  /** The row's name when it is a variant of the method (e.g. an audit row with fewer blocks); default the method. */
+  label?: string;
+  /** Trained the whole budget from fresh weights (not from the CoT checkpoint). */
+  fromScratch?: boolean;
   /** Seed of initialisation and training. */
   seed: number;
   /** Metrics of every epoch (held-out set). */
@@ -54,10 +59,15 @@ export function percent(xs: number[]): string {
   return xs.length > 1 ? `${(mean * 100).toFixed(1)} ± ${(spread * 100).toFixed(1)}` : (mean * 100).toFixed(1);
 }
 
-/** Runs grouped by method, in first-seen order. */
+/** A run's row in the tables: its label, or its method. */
+export function rowName(run: RunResult): string {
+  return run.label ?? run.method;
+}
+
+/** Runs grouped by row (method, or the variant's label), in first-seen order. */
 export function byMethod(runs: RunResult[]): Map<string, RunResult[]> {
   const groups = new Map<string, RunResult[]>();
-  for (const run of runs) groups.set(run.method, [...(groups.get(run.method) ?? []), run]);
+  for (const run of runs) groups.set(rowName(run), [...(groups.get(rowName(run)) ?? []), run]);
   return groups;
 }
 
@@ -90,7 +100,7 @@ export function resultsTable(runs: RunResult[], oodLabel = "OOD"): string {
   ];
   const rows = [...byMethod(runs)].map(([method, group]) => {
     // Only methods whose answers still write their steps have reasoning paths to check.
-    const paths = METHOD_TRAITS[method as Method]?.writesSteps
+    const paths = METHOD_TRAITS[group[0].method as Method]?.writesSteps
       ? group.map((r) => r.test.validPaths).filter((x): x is number => x !== null)
       : [];
     const prosqa = group.map((r) => r.prosqa?.accuracy).filter((x): x is number => x !== undefined);
@@ -174,4 +184,35 @@ export function markdownTable(head: string[], rows: string[][]): string {
 export function formatDuration(seconds: number): string {
   const s = Math.round(seconds);
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} m ${String(s % 60).padStart(2, "0")} s`;
+}
+
+/**
+ * The shortcut audit as a markdown table, one row per split: how often each surface feature picks the right option
+ * (`shortcutAudit` of @copra/data; % right, ties count ½).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { auditTable } from "./report.ts";
+ * const a = { items: 2, firstOption: 0.5, inDegree: 1, outDegree: 0.25, depth: 0.5, firstMention: 0 };
+ * assert.match(auditTable([["ID test", a]]), /\| ID test \| 2 +\| 50\.0 .*\| 100\.0 .*\| 25\.0 /);
+ * ```
+ */
+export function auditTable(splits: [string, ShortcutAudit][]): string {
+  return markdownTable(
+    [
+      "split",
+      "items",
+      "first option named",
+      "higher in-degree",
+      "higher out-degree",
+      "deeper option",
+      "mentioned first",
+    ],
+    splits.map(([name, x]) => [
+      name,
+      String(x.items),
+      ...[x.firstOption, x.inDegree, x.outDegree, x.depth, x.firstMention].map((v) => (v * 100).toFixed(1)),
+    ]),
+  );
 }

@@ -40,8 +40,11 @@ export interface Regime {
     clipNorm: number;
     optimizerReset: OptimizerReset;
   };
-  /** Methods to train, each with its seeds. */
-  runs: { method: Method; seeds: number[] }[];
+  /**
+   * Methods to train, each with its seeds. `label` names a variant row (default: the method); `nLayer` overrides the
+   * model's blocks; `fromScratch` trains the whole budget from fresh weights (the shortcut audit's rows).
+   */
+  runs: { method: Method; seeds: number[]; label?: string; nLayer?: number; fromScratch?: boolean }[];
 }
 
 /**
@@ -101,6 +104,8 @@ export const COCONUT_NANO: Regime = {
     { method: "pause-as-thought", seeds: [0] },
     { method: "no-curriculum", seeds: [0] },
     { method: "no-thought", seeds: [0] },
+    { method: "no-cot", label: "no-cot 1 block (audit)", seeds: [0], nLayer: 1, fromScratch: true },
+    { method: "no-cot", label: "no-cot 2 blocks (audit)", seeds: [0], nLayer: 2, fromScratch: true },
   ],
 };
 
@@ -138,7 +143,7 @@ export const COCONUT_NANO_QUICK: Regime = {
   sizes: { train: 64, valid: 16, test: 16, ood: 16, prosqa: 16 },
   model: { preset: "nano", overrides: { ...COCONUT_NANO.model.overrides, n_layer: 1, n_embd: 24, n_head: 2 } },
   recipe: { ...COCONUT_NANO.recipe, cotEpochs: 2, epochsPerStage: 1, maxLatentStage: 1 },
-  runs: COCONUT_NANO.runs.map((r) => ({ method: r.method, seeds: [r.seeds[0]] })),
+  runs: COCONUT_NANO.runs.map((r) => ({ ...r, seeds: [r.seeds[0]] })),
 };
 
 /**
