@@ -37,3 +37,4 @@ export * from "./regime.ts";
 export * from "./superposition.ts";
 export * from "./tool_eval.ts";
 export * from "./checkpoint_source.ts";
+export * from "./parallel.ts";

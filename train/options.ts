@@ -65,6 +65,12 @@ export interface TrainOptions {
    * (fresh, `initialParams`, a resumed run's) get a fresh one, added to that same record.
    */
   switchWeight?: number;
+  /**
+   * Threads that compute each batch's gradients (data parallelism over Deno workers, each with its own backend):
+   * the batch is cut into this many shards and their gradients summed in shard order, so a run is bitwise
+   * reproducible for a given count (not across counts: the sums round differently). Default 1.
+   */
+  threads?: number;
 }
 
 /** What the trainer reports while it works. */
@@ -120,6 +126,7 @@ export function checkTrainOptions(o: TrainOptions): void {
   integer("evalItems", o.evalItems, 0, true);
   integer("maxNewTokens", o.maxNewTokens, 1, true);
   integer("warmupSteps", o.warmupSteps, 0, true);
+  integer("threads", o.threads, 1, true);
   if (!(Number.isFinite(o.lr) && o.lr > 0)) fail("lr", "a finite number > 0", o.lr);
   if (!(Number.isFinite(o.weightDecay) && o.weightDecay >= 0)) {
     fail("weightDecay", "a finite number ≥ 0", o.weightDecay);

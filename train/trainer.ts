@@ -23,7 +23,7 @@ import {
   tokenizeRecord,
 } from "@copra/curriculum";
 import { type CoconutItem, stepAlternatives } from "@copra/data";
-import { type LatentBatch, latentForward } from "@copra/infer";
+import { latentForward } from "@copra/infer";
 import {
   AdamW,
   causalLmLoss,
@@ -35,8 +35,6 @@ import {
   initSwitch,
   loadOptimizerState,
   nonFiniteParams,
-  switchLogits,
-  switchLoss,
   useBackend,
   valueAndGrads,
   warmupCosineLr,
@@ -52,6 +50,7 @@ import {
   writeCheckpoint,
 } from "./run.ts";
 import { TrainingDivergedError } from "./diverged.ts";
+import { batchTensors, GradientPool, shardLoss } from "./parallel.ts";
 import { RunError } from "./errors.ts";
 import { checkTrainOptions, type TrainEvent, type TrainOptions } from "./options.ts";
 import { evaluate } from "./evaluate.ts";
@@ -191,6 +190,10 @@ export async function train(
   });
 
   let lastFiniteLoss: number | null = metrics.at(-1)?.trainLoss ?? null;
+  const threads = options.threads ?? 1;
+  const pool = threads > 1
+    ? await GradientPool.start(threads, options.model, params, { backend: options.backend, switchWeight })
+    : null;
   try {
     for (let epoch = firstEpoch; epoch < options.epochs; epoch++) {
       const t0 = performance.now();
@@ -220,24 +223,29 @@ export async function train(
         pending = null;
         pendingCount = 0;
         if (!Number.isFinite(norm)) throw diverged(step, "gradient norm", norm);
+        await pool?.sync(params);
       };
       for (let step = 0; step < stepsPerEpoch; step++) {
         const chunk = examples.slice(step * options.batchSize, (step + 1) * options.batchSize);
-        const batch = collate(chunk, ids.eos);
-        const tensors = toTensors(batch);
         const dropoutSeed = rng.nextUint32();
-        const { value, grads } = valueAndGrads(params, () => {
-          const out = latentForward(params, options.model, tensors, {
-            training: { seed: dropoutSeed },
-            thoughts: switchWeight > 0,
-          });
-          const lm = causalLmLoss(out.logits, tensors.labels, tensors.weights, batch.setTargets);
-          if (switchWeight === 0 || !batch.stopLabels) return lm;
-          const stop = switchLoss(switchLogits(params, out.thoughts!), batch.stopLabels);
-          return tf.add(lm, tf.mul(stop, switchWeight)) as tf.Scalar;
-        });
-        const loss = (await value.data())[0];
-        tf.dispose([value, ...Object.values(tensors).filter((t) => t instanceof tf.Tensor)]);
+        let loss: number, grads: Record<string, tf.Tensor>;
+        if (pool) {
+          // One shard per thread, as even as the chunk allows; shard s gets dropout seed dropoutSeed + s.
+          const shards = shardsOf(chunk, pool.threads).map((s) => collate(s, ids.eos));
+          ({ loss, grads } = await pool.step(params, shards, dropoutSeed));
+          tokens += shards.reduce((n, b) => n + b.attentionMask.flat().reduce((a, x) => a + x, 0), 0);
+        } else {
+          const batch = collate(chunk, ids.eos);
+          const tensors = batchTensors(batch);
+          const out = valueAndGrads(
+            params,
+            () => shardLoss(params, options.model, batch, tensors, { lm: 1, stop: 1 }, switchWeight, dropoutSeed),
+          );
+          loss = (await out.value.data())[0];
+          grads = out.grads;
+          tf.dispose([out.value, ...Object.values(tensors).filter((t) => t instanceof tf.Tensor)]);
+          tokens += batch.attentionMask.flat().reduce((a, b) => a + b, 0);
+        }
         if (!Number.isFinite(loss)) {
           tf.dispose([...Object.values(grads), ...Object.values(pending ?? {})]);
           throw diverged(step, "loss", loss);
@@ -254,7 +262,6 @@ export async function train(
         if (pendingCount === micro || step === stepsPerEpoch - 1) await flush(step);
         lossSum += loss;
         lossCount++;
-        tokens += batch.attentionMask.flat().reduce((a, b) => a + b, 0);
         onEvent({
           type: "step",
           epoch,
@@ -322,26 +329,15 @@ export async function train(
       onEvent({ type: "checkpoint", epoch, path });
     }
   } catch (error) {
+    pool?.close();
     optimizer.dispose();
     if (params !== options.initialParams) disposeParams(params);
     throw error;
   }
+  pool?.close();
   optimizer.dispose();
   onEvent({ type: "done", metrics, params });
   return { metrics, params };
-}
-
-/** A collated batch as tensors, labels included. */
-function toTensors(batch: ReturnType<typeof collate>): LatentBatch & { labels: tf.Tensor2D; weights?: tf.Tensor2D } {
-  const B = batch.ids.length, T = batch.ids[0]?.length ?? 0;
-  return {
-    ids: tf.tensor2d(batch.ids.flat(), [B, T], "int32"),
-    attentionMask: tf.tensor2d(batch.attentionMask.flat(), [B, T], "int32"),
-    positionIds: tf.tensor2d(batch.positionIds.flat(), [B, T], "int32"),
-    latentPositions: batch.latentPositions,
-    labels: tf.tensor2d(batch.labels.flat(), [B, T], "int32"),
-    ...(batch.weights ? { weights: tf.tensor2d(batch.weights.flat(), [B, T]) } : {}),
-  };
 }
 
 /**
@@ -364,7 +360,7 @@ async function validationLoss(
   for (let i = 0; i < records.length; i += batchSize) {
     const examples = records.slice(i, i + batchSize).map((r) => buildExample(r, stage, answerOnly, ids, rng));
     const batch = collate(examples, ids.eos);
-    const tensors = toTensors(batch);
+    const tensors = batchTensors(batch);
     const loss = tf.tidy(() =>
       causalLmLoss(latentForward(params, config, tensors).logits, tensors.labels, undefined, batch.setTargets)
     );
@@ -373,4 +369,16 @@ async function validationLoss(
     tf.dispose([loss, tensors.ids, tensors.attentionMask, tensors.positionIds, tensors.labels]);
   }
   return total / count;
+}
+
+/** `items` cut into `n` contiguous shards as even as possible (the first ones one longer); empty shards dropped. */
+function shardsOf<T>(items: readonly T[], n: number): T[][] {
+  const out: T[][] = [];
+  let at = 0;
+  for (let s = 0; s < n; s++) {
+    const size = Math.floor(items.length / n) + (s < items.length % n ? 1 : 0);
+    if (size > 0) out.push(items.slice(at, at + size));
+    at += size;
+  }
+  return out;
 }

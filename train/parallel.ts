@@ -1,0 +1,270 @@
+/**
+ * Data parallelism over Deno workers: each training batch is cut into one shard per thread, the main thread computes
+ * shard 0 and each worker (its own tfjs-wasm instance, its own copy of the weights) one other shard; the gradients
+ * are summed in shard order, so a run is bitwise reproducible for a given thread count. Each shard's loss is scaled
+ * by its share of the batch's normalizer (labelled tokens for the language-model loss, labelled thoughts for the
+ * switch), so the sum is the gradient of the whole batch's loss. After each update the main thread sends the new
+ * weights to the workers.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import type { Batch } from "@copra/curriculum";
+import { type LatentBatch, latentForward } from "@copra/infer";
+import {
+  type BackendName,
+  causalLmLoss,
+  type GPT2Config,
+  type GPT2Params,
+  type Scalar,
+  switchLogits,
+  switchLoss,
+  valueAndGrads,
+} from "@copra/model";
+
+/** How much of the batch's loss each shard carries: its share of each loss's normalizer. */
+export interface ShardWeights {
+  /** Language-model loss: labelled (weighted) tokens after the first position, plus set targets, per shard / all. */
+  lm: number[];
+  /** Switch loss: labelled thoughts per shard / all. */
+  stop: number[];
+}
+
+/**
+ * Each shard's share of the batch's normalizers, so that Σ shareₛ · lossₛ is the loss of the shards taken as one
+ * batch (each shard's loss being a mean over its own labels).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shardWeights } from "@copra/train";
+ * const shard = (labels: number[][]) => ({ ids: labels, labels, attentionMask: labels, positionIds: labels, latentPositions: [] });
+ * // Labels after the first position count: 2 in the first shard, 1 in the second.
+ * const w = shardWeights([shard([[-100, 5, 6]]), shard([[-100, -100, 7]])]);
+ * assert.deepEqual(w.lm, [2 / 3, 1 / 3]);
+ * assert.deepEqual(w.stop, [0, 0]);
+ * ```
+ */
+export function shardWeights(batches: readonly Batch[]): ShardWeights {
+  const lm = batches.map((b) => {
+    let n = 0;
+    b.labels.forEach((row, r) => {
+      for (let t = 1; t < row.length; t++) if (row[t] !== -100) n += b.weights ? b.weights[r][t] : 1;
+    });
+    return n + (b.setTargets?.length ?? 0);
+  });
+  const stop = batches.map((b) => (b.stopLabels ?? []).flat().filter((y) => y === 0 || y === 1).length);
+  const share = (xs: number[]) => {
+    const total = xs.reduce((a, b) => a + b, 0);
+    return xs.map((x) => (total > 0 ? x / total : 0));
+  };
+  return { lm: share(lm), stop: share(stop) };
+}
+
+/** A batch's arrays as the tensors `latentForward` and the losses take. */
+export function batchTensors(batch: Batch): LatentBatch & { labels: tf.Tensor2D; weights?: tf.Tensor2D } {
+  const B = batch.ids.length, T = batch.ids[0]?.length ?? 0;
+  return {
+    ids: tf.tensor2d(batch.ids.flat(), [B, T], "int32"),
+    attentionMask: tf.tensor2d(batch.attentionMask.flat(), [B, T], "int32"),
+    positionIds: tf.tensor2d(batch.positionIds.flat(), [B, T], "int32"),
+    latentPositions: batch.latentPositions,
+    labels: tf.tensor2d(batch.labels.flat(), [B, T], "int32"),
+    ...(batch.weights ? { weights: tf.tensor2d(batch.weights.flat(), [B, T]) } : {}),
+  };
+}
+
+/** One shard's share of the training loss: `lm` · its language-model loss + `stop` · `switchWeight` · its switch loss. */
+export function shardLoss(
+  params: GPT2Params,
+  config: GPT2Config,
+  batch: Batch,
+  tensors: ReturnType<typeof batchTensors>,
+  share: { lm: number; stop: number },
+  switchWeight: number,
+  dropoutSeed: number,
+): Scalar {
+  const out = latentForward(params, config, tensors, { training: { seed: dropoutSeed }, thoughts: switchWeight > 0 });
+  const lm = tf.mul(causalLmLoss(out.logits, tensors.labels, tensors.weights, batch.setTargets), share.lm);
+  if (switchWeight === 0 || !batch.stopLabels) return lm as Scalar;
+  const stop = switchLoss(switchLogits(params, out.thoughts!), batch.stopLabels);
+  return tf.add(lm, tf.mul(stop, share.stop * switchWeight)) as Scalar;
+}
+
+/** What a worker is told. */
+export type WorkerRequest =
+  | {
+    type: "init";
+    config: GPT2Config;
+    backend: BackendName;
+    switchWeight: number;
+    params: Record<string, { shape: number[]; data: Float32Array }>;
+  }
+  | { type: "params"; params: Record<string, Float32Array> }
+  | { type: "step"; batch: Batch; share: { lm: number; stop: number }; seed: number };
+
+/** What a worker answers. */
+export type WorkerReply =
+  | { type: "ready" }
+  | { type: "grads"; loss: number; grads: Record<string, Float32Array> }
+  | { type: "error"; message: string };
+
+/** A worker and the replies it owes, in order. */
+interface Helper {
+  worker: Worker;
+  waiting: { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void }[];
+}
+
+/**
+ * Workers that compute gradients of batch shards alongside the main thread. Start one with
+ * {@link GradientPool.start}, call {@link GradientPool.step} per batch (its shards) and {@link GradientPool.sync}
+ * after each update, and {@link GradientPool.close} at the end.
+ */
+export class GradientPool {
+  readonly #helpers: Helper[];
+  readonly #config: GPT2Config;
+  readonly #switchWeight: number;
+
+  private constructor(helpers: Helper[], config: GPT2Config, switchWeight: number) {
+    this.#helpers = helpers;
+    this.#config = config;
+    this.#switchWeight = switchWeight;
+  }
+
+  /**
+   * Starts `threads - 1` workers holding copies of `params` (the main thread is the first thread).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { disposeParams, gpt2Config, initParams, useBackend } from "@copra/model";
+   * import { GradientPool } from "@copra/train";
+   * await useBackend("cpu");
+   * const config = gpt2Config("nano", { vocab_size: 16, n_layer: 1, n_positions: 16 });
+   * const params = initParams(config, { seed: 0 });
+   * const pool = await GradientPool.start(2, config, params, { backend: "cpu" });
+   * assert.equal(pool.threads, 2);
+   * pool.close();
+   * disposeParams(params);
+   * ```
+   */
+  static async start(
+    threads: number,
+    config: GPT2Config,
+    params: GPT2Params,
+    options: { backend: BackendName; switchWeight?: number },
+  ): Promise<GradientPool> {
+    const switchWeight = options.switchWeight ?? 0;
+    const weights: Record<string, { shape: number[]; data: Float32Array }> = {};
+    for (const [name, p] of Object.entries(params)) {
+      weights[name] = { shape: p.shape, data: await p.data() as Float32Array };
+    }
+    const helpers: Helper[] = [];
+    const pool = new GradientPool(helpers, config, switchWeight);
+    try {
+      for (let i = 1; i < threads; i++) {
+        const worker = new Worker(new URL("./grad_worker.ts", import.meta.url), { type: "module" });
+        const helper: Helper = { worker, waiting: [] };
+        worker.onmessage = (e: MessageEvent<WorkerReply>) => {
+          const next = helper.waiting.shift();
+          if (!next) return;
+          if (e.data.type === "error") next.reject(new Error(`training worker ${i}: ${e.data.message}`));
+          else next.resolve(e.data);
+        };
+        worker.onerror = (e: ErrorEvent) => {
+          e.preventDefault();
+          for (const w of helper.waiting.splice(0)) w.reject(new Error(`training worker ${i} failed: ${e.message}`));
+        };
+        helpers.push(helper);
+      }
+      const init: WorkerRequest = { type: "init", config, backend: options.backend, switchWeight, params: weights };
+      await Promise.all(helpers.map((h) => pool.#ask(h, init)));
+    } catch (error) {
+      pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  /** Threads in use (the main thread included). */
+  get threads(): number {
+    return this.#helpers.length + 1;
+  }
+
+  #ask(helper: Helper, request: WorkerRequest): Promise<WorkerReply> {
+    return new Promise((resolve, reject) => {
+      helper.waiting.push({ resolve, reject });
+      helper.worker.postMessage(request);
+    });
+  }
+
+  /**
+   * The loss and gradients of a batch given as shards (at most `threads`): shard 0 here, the others on the workers,
+   * summed in shard order. Shard s uses dropout seed `seed + s`.
+   */
+  async step(
+    params: GPT2Params,
+    shards: readonly Batch[],
+    seed: number,
+  ): Promise<{ loss: number; grads: Record<string, tf.Tensor> }> {
+    if (shards.length > this.threads || shards.length === 0) {
+      throw new Error(`GradientPool.step: ${shards.length} shards for ${this.threads} threads`);
+    }
+    const share = shardWeights(shards);
+    const replies = shards.slice(1).map((batch, i) =>
+      this.#ask(this.#helpers[i], {
+        type: "step",
+        batch,
+        share: { lm: share.lm[i + 1], stop: share.stop[i + 1] },
+        seed: seed + i + 1,
+      })
+    );
+    const tensors = batchTensors(shards[0]);
+    const here = valueAndGrads(
+      params,
+      () =>
+        shardLoss(
+          params,
+          this.#config,
+          shards[0],
+          tensors,
+          { lm: share.lm[0], stop: share.stop[0] },
+          this.#switchWeight,
+          seed,
+        ),
+    );
+    tf.dispose(Object.values(tensors).filter((t) => t instanceof tf.Tensor));
+    let loss = (await here.value.data())[0];
+    here.value.dispose();
+    let grads = here.grads;
+    for (const reply of await Promise.all(replies)) {
+      if (reply.type !== "grads") throw new Error(`GradientPool.step: unexpected reply ${reply.type}`);
+      loss += reply.loss;
+      const sum: Record<string, tf.Tensor> = {};
+      for (const [name, g] of Object.entries(grads)) {
+        const other = reply.grads[name];
+        sum[name] = other ? tf.tidy(() => tf.add(g, tf.tensor(other, g.shape))) : g.clone();
+      }
+      tf.dispose(Object.values(grads));
+      grads = sum;
+    }
+    return { loss, grads };
+  }
+
+  /** Sends the current weights to every worker (after an update). */
+  async sync(params: GPT2Params): Promise<void> {
+    if (this.#helpers.length === 0) return;
+    const data: Record<string, Float32Array> = {};
+    for (const [name, p] of Object.entries(params)) data[name] = await p.data() as Float32Array;
+    await Promise.all(this.#helpers.map((h) => this.#ask(h, { type: "params", params: data })));
+  }
+
+  /** Stops the workers. */
+  close(): void {
+    for (const h of this.#helpers) {
+      h.worker.terminate();
+      for (const w of h.waiting.splice(0)) w.reject(new Error("the gradient pool was closed"));
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { buildExample, collate, curriculumConfig, specialIds, tokenizeRecord } from "@copra/curriculum";
+import { generateProsQA, PROSQA_CONCEPTS, PROSQA_PERSONS } from "@copra/data";
+import { disposeParams, initParams, initSwitch, useBackend, valueAndGrads } from "@copra/model";
+import { Rng } from "@copra/random";
+import {
+  batchTensors,
+  buildTokenizer,
+  GradientPool,
+  latestCheckpoint,
+  modelConfigFor,
+  readCheckpoint,
+  shardLoss,
+  train,
+  type TrainOptions,
+} from "./mod.ts";
+
+await useBackend("cpu");
+
+const small = { nodes: [6, 9] as [number, number], nodesMean: 7, minHops: 2, maxHops: 3 };
+const curriculum = curriculumConfig({ method: "coconut", maxLatentStage: 2, epochsPerStage: 1, uniformProb: 0.3 });
+const trainItems = generateProsQA({ n: 8, seed: 1, ...small });
+const validItems = generateProsQA({ n: 2, seed: 2, ...small });
+const tokenizer = buildTokenizer([...trainItems, ...validItems], [...PROSQA_PERSONS, ...PROSQA_CONCEPTS]);
+// No dropout: with it, each shard draws its own masks (seed + s) and no split can equal the whole batch.
+const model = modelConfigFor("nano", tokenizer, trainItems, curriculum, {
+  n_layer: 1,
+  n_embd: 24,
+  n_head: 2,
+  resid_pdrop: 0,
+  embd_pdrop: 0,
+  attn_pdrop: 0,
+});
+
+async function close(a: tf.Tensor, b: tf.Tensor, what: string): Promise<void> {
+  const [x, y] = [await a.data(), await b.data()];
+  let worst = 0;
+  for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]) / (Math.abs(y[i]) + 1e-6));
+  const scale = Math.max(...Array.from(y, Math.abs));
+  assert.ok(
+    worst < 1e-3 || x.every((v, i) => Math.abs(v - y[i]) < 1e-6 * scale + 1e-9),
+    `${what}: relative difference ${worst}`,
+  );
+}
+
+Deno.test("GradientPool: two shards (main + a worker) give the whole batch's loss and gradients, switch included", async () => {
+  const ids = specialIds(tokenizer);
+  const rng = new Rng(3);
+  const examples = trainItems.slice(0, 5).map((it) =>
+    buildExample(tokenizeRecord(tokenizer, it), 2, curriculum, ids, rng)
+  );
+  const params = { ...initParams(model, { seed: 0 }), ...initSwitch(model) };
+  const whole = collate(examples, ids.eos);
+  const tensors = batchTensors(whole);
+  const single = valueAndGrads(params, () => shardLoss(params, model, whole, tensors, { lm: 1, stop: 1 }, 0.5, 7));
+  const pool = await GradientPool.start(2, model, params, { backend: "cpu", switchWeight: 0.5 });
+  try {
+    // Uneven shards (3 + 2 rows): each shard's loss is a mean over its own labels, so the weights matter.
+    const { loss, grads } = await pool.step(params, [
+      collate(examples.slice(0, 3), ids.eos),
+      collate(examples.slice(3), ids.eos),
+    ], 7);
+    const want = (await single.value.data())[0];
+    assert.ok(Math.abs(loss - want) < 1e-5 * Math.abs(want), `loss ${loss} vs ${want}`);
+    assert.deepEqual(Object.keys(grads).sort(), Object.keys(single.grads).sort());
+    assert.ok("coconut_switch.weight" in grads);
+    for (const name of Object.keys(grads)) await close(grads[name], single.grads[name], name);
+    tf.dispose(Object.values(grads));
+  } finally {
+    pool.close();
+    tf.dispose([
+      single.value,
+      ...Object.values(single.grads),
+      ...Object.values(tensors).filter((t) => t instanceof tf.Tensor),
+    ]);
+    disposeParams(params);
+  }
+});
+
+const options = async (out: string, epochs: number, resume = false): Promise<TrainOptions> => ({
+  curriculum,
+  model,
+  tokenizer,
+  epochs,
+  batchSize: 4,
+  effectiveBatch: 4,
+  lr: 3e-3,
+  weightDecay: 0.01,
+  clipNorm: 1,
+  seed: 5,
+  backend: "cpu",
+  out: await out,
+  resume,
+  maxNewTokens: 4,
+  threads: 2,
+  switchWeight: 1,
+});
+
+/** The last checkpoint's weights file, as a digest (comparing the bytes themselves makes a failure's diff huge). */
+async function weights(dir: string): Promise<string> {
+  const bytes = await Deno.readFile(`${(await latestCheckpoint(dir))!.path}/model.safetensors`);
+  return Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)), (b) => b.toString(16)).join("");
+}
+
+Deno.test("threads 2: the same run twice is bitwise the same, and a resumed run ends on the same weights", async () => {
+  const a = await Deno.makeTempDir(), b = await Deno.makeTempDir(), c = await Deno.makeTempDir();
+  disposeParams((await train(trainItems, validItems, await options(a, 2))).params);
+  disposeParams((await train(trainItems, validItems, await options(b, 2))).params);
+  assert.equal(await weights(a), await weights(b), "two runs with 2 threads");
+  disposeParams((await train(trainItems, validItems, await options(c, 1))).params);
+  disposeParams((await train(trainItems, validItems, await options(c, 2, true))).params);
+  assert.equal(await weights(c), await weights(a), "1 epoch + resume vs 2 epochs straight");
+  // Threads change the rounding of the sums, not the training: one thread ends close by.
+  const d = await Deno.makeTempDir();
+  disposeParams((await train(trainItems, validItems, { ...await options(d, 2), threads: 1 })).params);
+  const [x, y] = [
+    (await readCheckpoint((await latestCheckpoint(a))!.path)).params,
+    (await readCheckpoint((await latestCheckpoint(d))!.path)).params,
+  ];
+  await close(x["wte.weight"], y["wte.weight"], "wte.weight after 2 epochs, 2 threads vs 1");
+  disposeParams(x);
+  disposeParams(y);
+  for (const dir of [a, b, c, d]) await Deno.remove(dir, { recursive: true });
+});
