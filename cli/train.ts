@@ -94,6 +94,7 @@ export interface TrainCli extends TaskFlags {
   supervision: "rest" | "next-step" | "frontier";
   epochsPerDifficulty: number;
   switch?: number;
+  threads?: number;
 }
 
 /** Options that may be given with `--resume` (the rest come back from the run's run.json). */
@@ -291,6 +292,10 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
   if (model.vocab_size !== tokenizer.vocabSize) {
     throw new Error(`model vocab_size ${model.vocab_size} ≠ the tokenizer's ${tokenizer.vocabSize} (${limit})`);
   }
+  const threads = cli.threads ?? (cli.backend === "webgpu" ? 1 : navigator.hardwareConcurrency);
+  if (threads > 1 && cli.backend === "webgpu") {
+    throw new Error(`--threads ${threads}: the webgpu backend trains on one thread (its GPU); use --threads 1`);
+  }
   const backend = await useBackend(cli.backend);
 
   console.log(
@@ -299,7 +304,7 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
   console.log(
     `model ${cli.preset} (${model.n_layer}×${model.n_embd}, vocab ${model.vocab_size}), ${epochs} epochs, backend ${cli.backend}${
       backend.blas ? " + OpenBLAS" : ""
-    }, run ${out} (pid ${Deno.pid})`,
+    }, ${threads} thread${threads === 1 ? "" : "s"}, run ${out} (pid ${Deno.pid})`,
   );
 
   // 4. Train; run.json is written once the trainer has started (weights loaded, nothing left to check).
@@ -312,8 +317,9 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
         model,
         data: source,
         evalData: cli.evalData ?? null,
-        numerics: { backend: cli.backend, blas: backend.blas?.library ?? null },
-        options: { ...values, out: undefined, resume: undefined, config: undefined },
+        numerics: { backend: cli.backend, blas: backend.blas?.library ?? null, threads },
+        // The thread count is kept (a resumed run is bitwise the same only with the same count).
+        options: { ...values, threads, out: undefined, resume: undefined, config: undefined },
       });
       if (e.removedPartials.length > 0) {
         console.log(`removed ${e.removedPartials.length} unfinished checkpoint folder(s) of a killed run`);
@@ -348,6 +354,7 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
     lrSchedule: cli.lrSchedule,
     warmupSteps: cli.warmup,
     switchWeight: cli.switch ?? 0,
+    threads,
   }, render);
   disposeParams(params);
   if (metrics.length === 0) return;
@@ -452,6 +459,12 @@ export function addTrainCommand(p: Command): void {
     .option("--weight-decay <wd>", "AdamW weight decay", num("--weight-decay", { min: 0 }), 0.01)
     .option("--clip-norm <x>", "gradient-norm clip (0: none)", num("--clip-norm", { min: 0 }), 1)
     .addOption(backendOption())
+    .option(
+      "--threads <n>",
+      "threads computing each batch's gradients (Deno workers; default: every core, 1 on webgpu). A run is bitwise " +
+        "reproducible for a given count",
+      int("--threads", 1, 256),
+    )
     .option("--seed <n>", "seed of data, initialisation and training", int("--seed", 0, 2 ** 32 - 1), 0)
     .option("--out <dir>", "run folder (default runs/<method>-<time>)")
     .option("--resume", "continue from the latest checkpoint in --out")
