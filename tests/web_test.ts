@@ -28,6 +28,7 @@ interface PageRun {
   graphNodes: number;
   offsite: string[];
   errors: string[];
+  stats: string;
 }
 
 /** `copra generate --json` on the demo checkpoint. */
@@ -104,6 +105,7 @@ async function runPage(page: Page, url: string): Promise<PageRun> {
       graphNodes: nodes.length,
       offsite: [],
       errors: [],
+      stats: document.getElementById("stats")!.textContent ?? "",
     };
   }).then((r) => ({ ...r, offsite, errors }));
 }
@@ -148,17 +150,24 @@ Deno.test({
       await page.close();
 
       // wasm, explicitly: the same ids.
+      let wasmStats = auto.stats;
       if (!auto.backend.startsWith("wasm")) {
         const wasmPage = await browser.newPage();
         const wasm = await runPage(wasmPage, `${base}&backend=wasm`);
         assert.match(wasm.backend, /^wasm/);
         assert.deepEqual(wasm.ids, expected.ids, "wasm: answer ids differ from copra generate");
         assert.equal(wasm.rows, expected.thoughts);
+        wasmStats = wasm.stats;
         await wasmPage.close();
       }
       await Deno.writeTextFile(
         `${shots}/explorer.json`,
-        JSON.stringify({ backend: auto.backend, answer: auto.answer, thoughts: auto.rows }, null, 1) + "\n",
+        JSON.stringify(
+          { backend: auto.backend, answer: auto.answer, thoughts: auto.rows, stats: auto.stats, wasmStats },
+          null,
+          1,
+        ) +
+          "\n",
       );
     } finally {
       await browser.close();
