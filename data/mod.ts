@@ -18,23 +18,6 @@
  * @module
  */
 
-export * from "./arith.ts";
-export * from "./errors.ts";
-export * from "./format.ts";
-export * from "./prontoqa.ts";
-export { generateProsQA, PROSQA_CONCEPTS, PROSQA_PERSONS } from "./prosqa.ts";
-export type { ProsQAOptions } from "./prosqa.ts";
-export {
-  classifyFirstStep,
-  classifyPath,
-  hasGraphKeys,
-  longestDepths,
-  parseProsQAQuestion,
-  prosqaStats,
-  shortestPaths,
-} from "./prosqa_graph.ts";
-export type { Distances, FirstStepClass, ParsedProsQA, PathClass, ProsQAStats } from "./prosqa_graph.ts";
-export * from "./score.ts";
-export * from "./audit.ts";
-export * from "./stats.ts";
-export * from "./symbolic.ts";
+// Everything a browser can run, and the file functions that need Deno.
+export * from "./browser.ts";
+export { loadDataset, saveDataset } from "./format.ts";

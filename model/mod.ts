@@ -29,26 +29,8 @@
 
 import "./deno_host.ts";
 
-export * from "./backend.ts";
-export * from "./checkpoint.ts";
-export * from "./config.ts";
-export * from "./errors.ts";
-export * from "./gpt.ts";
-export * from "./kernels/attention.ts";
-export * from "./kernels/custom_op.ts";
-export * from "./kernels/gelu.ts";
-export * from "./kernels/layer_norm.ts";
-export * from "./kernels/rope.ts";
-export * from "./loss.ts";
-export * from "./ops.ts";
-export * from "./optim.ts";
+// Everything a browser can run, and what needs Deno: checkpoint folders, optimizer-state files, OpenBLAS.
+export * from "./browser.ts";
+export { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 export * from "./optim_state.ts";
-export * from "./grads.ts";
-export * from "./params.ts";
-export * from "./safetensors.ts";
-export * from "./schedule.ts";
-export * from "./switch.ts";
-
-export * from "./tensors.ts";
-export * from "./tidy.ts";
 export * from "./blas.ts";

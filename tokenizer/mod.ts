@@ -27,19 +27,8 @@
  * @module
  */
 
-export * from "./bpe.ts";
-export * from "./byte_level.ts";
-export * from "./errors.ts";
-export { loadGpt2Files, parseGpt2Files } from "./gpt2_files.ts";
-export type { Gpt2FilesOptions } from "./gpt2_files.ts";
-export * from "./hf_json.ts";
+// Everything a browser can run, and the file functions that need Deno.
+export * from "./browser.ts";
+export { loadGpt2Files } from "./gpt2_files.ts";
+export { loadTokenizerJson, saveTokenizerJson } from "./hf_json.ts";
 export * from "./io.ts";
-export * from "./pretokenize.ts";
-export * from "./tokenizer.ts";
-export * from "./options.ts";
-export * from "./special_tokens.ts";
-export { trainBpe } from "./train_bpe.ts";
-export type { TrainBpeOptions } from "./train_bpe.ts";
-export * from "./train_word_level.ts";
-export * from "./word_level.ts";
-export * from "./vocabulary.ts";

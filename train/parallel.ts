@@ -20,6 +20,8 @@ import {
   type Scalar,
   switchLogits,
   switchLoss,
+  type Tensor,
+  type Tensor2D,
   valueAndGrads,
 } from "@copra/model";
 
@@ -62,8 +64,20 @@ export function shardWeights(batches: readonly Batch[]): ShardWeights {
   return { lm: share(lm), stop: share(stop) };
 }
 
-/** A batch's arrays as the tensors `latentForward` and the losses take. */
-export function batchTensors(batch: Batch): LatentBatch & { labels: tf.Tensor2D; weights?: tf.Tensor2D } {
+/**
+ * A batch's arrays as the tensors `latentForward` and the losses take (dispose them after use).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { batchTensors } from "@copra/train";
+ * const t = batchTensors({ ids: [[1, 2]], labels: [[-100, 2]], attentionMask: [[1, 1]], positionIds: [[0, 1]], latentPositions: [[]] });
+ * assert.deepEqual(t.ids.shape, [1, 2]);
+ * assert.equal(t.weights, undefined);
+ * t.ids.dispose(); t.labels.dispose(); t.attentionMask.dispose(); t.positionIds.dispose();
+ * ```
+ */
+export function batchTensors(batch: Batch): LatentBatch & { labels: Tensor2D; weights?: Tensor2D } {
   const B = batch.ids.length, T = batch.ids[0]?.length ?? 0;
   return {
     ids: tf.tensor2d(batch.ids.flat(), [B, T], "int32"),
@@ -75,7 +89,23 @@ export function batchTensors(batch: Batch): LatentBatch & { labels: tf.Tensor2D;
   };
 }
 
-/** One shard's share of the training loss: `lm` · its language-model loss + `stop` · `switchWeight` · its switch loss. */
+/**
+ * One shard's share of the training loss: `lm` · its language-model loss + `stop` · `switchWeight` · its switch loss.
+ * With shares of 1 it is the whole batch's loss, as the trainer computes it on one thread.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { gpt2Config, initParams } from "@copra/model";
+ * import { batchTensors, shardLoss } from "@copra/train";
+ * const config = gpt2Config("nano", { vocab_size: 8, n_layer: 1, n_positions: 8 });
+ * const params = initParams(config, { seed: 0 });
+ * const batch = { ids: [[1, 2, 3]], labels: [[-100, 2, 3]], attentionMask: [[1, 1, 1]], positionIds: [[0, 1, 2]], latentPositions: [[]] };
+ * const full = shardLoss(params, config, batch, batchTensors(batch), { lm: 1, stop: 1 }, 0, 0);
+ * const half = shardLoss(params, config, batch, batchTensors(batch), { lm: 0.5, stop: 1 }, 0, 0);
+ * assert.ok(Math.abs(half.dataSync()[0] - full.dataSync()[0] / 2) < 1e-6);
+ * ```
+ */
 export function shardLoss(
   params: GPT2Params,
   config: GPT2Config,
@@ -120,6 +150,25 @@ interface Helper {
  * Workers that compute gradients of batch shards alongside the main thread. Start one with
  * {@link GradientPool.start}, call {@link GradientPool.step} per batch (its shards) and {@link GradientPool.sync}
  * after each update, and {@link GradientPool.close} at the end.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { disposeParams, gpt2Config, initParams, useBackend } from "@copra/model";
+ * import { GradientPool } from "@copra/train";
+ * await useBackend("cpu");
+ * const config = gpt2Config("nano", { vocab_size: 8, n_layer: 1, n_positions: 8, resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 });
+ * const params = initParams(config, { seed: 0 });
+ * const shard = (ids: number[]) => ({ ids: [ids], labels: [[-100, ...ids.slice(1)]], attentionMask: [ids.map(() => 1)], positionIds: [ids.map((_, i) => i)], latentPositions: [[]] });
+ * const pool = await GradientPool.start(2, config, params, { backend: "cpu" });
+ * const { loss, grads } = await pool.step(params, [shard([1, 2, 3]), shard([4, 5, 6])], 0); // one shard here, one on the worker
+ * assert.ok(Number.isFinite(loss) && "wte.weight" in grads);
+ * await pool.sync(params); // after an optimizer step
+ * pool.close();
+ * tf.dispose(Object.values(grads));
+ * disposeParams(params);
+ * ```
  */
 export class GradientPool {
   readonly #helpers: Helper[];
@@ -201,13 +250,20 @@ export class GradientPool {
 
   /**
    * The loss and gradients of a batch given as shards (at most `threads`): shard 0 here, the others on the workers,
-   * summed in shard order. Shard s uses dropout seed `seed + s`.
+   * summed in shard order. Shard s uses dropout seed `seed + s`. (Example: {@link GradientPool}.)
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { GradientPool } from "@copra/train";
+   * assert.equal(typeof GradientPool.prototype.step, "function");
+   * ```
    */
   async step(
     params: GPT2Params,
     shards: readonly Batch[],
     seed: number,
-  ): Promise<{ loss: number; grads: Record<string, tf.Tensor> }> {
+  ): Promise<{ loss: number; grads: Record<string, Tensor> }> {
     if (shards.length > this.threads || shards.length === 0) {
       throw new Error(`GradientPool.step: ${shards.length} shards for ${this.threads} threads`);
     }
@@ -241,7 +297,7 @@ export class GradientPool {
     for (const reply of await Promise.all(replies)) {
       if (reply.type !== "grads") throw new Error(`GradientPool.step: unexpected reply ${reply.type}`);
       loss += reply.loss;
-      const sum: Record<string, tf.Tensor> = {};
+      const sum: Record<string, Tensor> = {};
       for (const [name, g] of Object.entries(grads)) {
         const other = reply.grads[name];
         sum[name] = other ? tf.tidy(() => tf.add(g, tf.tensor(other, g.shape))) : g.clone();
@@ -252,7 +308,16 @@ export class GradientPool {
     return { loss, grads };
   }
 
-  /** Sends the current weights to every worker (after an update). */
+  /**
+   * Sends the current weights to every worker (after an update). (Example: {@link GradientPool}.)
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { GradientPool } from "@copra/train";
+   * assert.equal(typeof GradientPool.prototype.sync, "function");
+   * ```
+   */
   async sync(params: GPT2Params): Promise<void> {
     if (this.#helpers.length === 0) return;
     const data: Record<string, Float32Array> = {};
@@ -260,7 +325,16 @@ export class GradientPool {
     await Promise.all(this.#helpers.map((h) => this.#ask(h, { type: "params", params: data })));
   }
 
-  /** Stops the workers. */
+  /**
+   * Stops the workers; a step still waiting on one is rejected. (Example: {@link GradientPool}.)
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { GradientPool } from "@copra/train";
+   * assert.equal(typeof GradientPool.prototype.close, "function");
+   * ```
+   */
   close(): void {
     for (const h of this.#helpers) {
       h.worker.terminate();
