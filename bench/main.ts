@@ -15,6 +15,7 @@ import { benchGenerate } from "./generate.ts";
 import { benchSession } from "./session.ts";
 import { benchTokenizer } from "./tokenizer.ts";
 import { benchTrainStep } from "./train_step.ts";
+import { benchTrainThreads } from "./train_threads.ts";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
@@ -35,6 +36,7 @@ const BENCHES: Record<string, () => Promise<object>> = {
   "checkpoint-torch": () => benchCheckpointTorch(),
   "generate": () => benchGenerate(),
   "session": () => benchSession(),
+  "train-threads": () => benchTrainThreads({ steps: values.steps ? Number(values.steps) : undefined }),
   "train-step": () =>
     benchTrainStep({
       preset: values.preset as PresetName | undefined,
@@ -83,6 +85,11 @@ const HEADLINES: Record<string, (r: Record<string, unknown>) => [string, string,
     `new turn ${r.turn_ms} ms after ${r.history_positions} positions (early turns ${r.early_turn_ms} ms)`,
     `recomputing the history ${r.recompute_ms} ms`,
     `recompute/turn ${r.recompute_over_turn}`,
+  ],
+  "train-threads": (r) => [
+    `${r.threads_ms} ms per update on ${r.threads} threads`,
+    `${r.one_thread_ms} ms on one thread`,
+    `${r.speedup}×`,
   ],
   "checkpoint-torch": (
     r,

@@ -292,7 +292,11 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
   if (model.vocab_size !== tokenizer.vocabSize) {
     throw new Error(`model vocab_size ${model.vocab_size} ≠ the tokenizer's ${tokenizer.vocabSize} (${limit})`);
   }
-  const threads = cli.threads ?? (cli.backend === "webgpu" ? 1 : navigator.hardwareConcurrency);
+  // Default: every core, at most 8 and at least two examples per shard (more threads cost more than they give).
+  const threads = cli.threads ??
+    (cli.backend === "webgpu"
+      ? 1
+      : Math.max(1, Math.min(navigator.hardwareConcurrency, 8, Math.floor(cli.batchSize / 2))));
   if (threads > 1 && cli.backend === "webgpu") {
     throw new Error(`--threads ${threads}: the webgpu backend trains on one thread (its GPU); use --threads 1`);
   }
@@ -461,8 +465,8 @@ export function addTrainCommand(p: Command): void {
     .addOption(backendOption())
     .option(
       "--threads <n>",
-      "threads computing each batch's gradients (Deno workers; default: every core, 1 on webgpu). A run is bitwise " +
-        "reproducible for a given count",
+      "threads computing each batch's gradients (Deno workers; default: every core up to 8, with at least 2 examples " +
+        "per thread; 1 on webgpu). A run is bitwise reproducible for a given count",
       int("--threads", 1, 256),
     )
     .option("--seed <n>", "seed of data, initialisation and training", int("--seed", 0, 2 ** 32 - 1), 0)
