@@ -140,6 +140,15 @@ Deno.test("train → eval → generate from the command line on a tiny run", asy
   assert.equal(resumed.code, 0, resumed.out);
   assert.match(resumed.out, /resuming after epoch 2/);
   assert.match(resumed.out, /24 train \/ 4 held-out items/);
+  // The thread count is kept in run.json and resumed with; a run saved before --threads resumes on one thread.
+  const saved = JSON.parse(await Deno.readTextFile(`${run}/run.json`));
+  assert.equal(saved.options.threads, saved.numerics.threads);
+  assert.match(resumed.out, new RegExp(`, ${saved.options.threads} threads?,`));
+  delete saved.options.threads;
+  await Deno.writeTextFile(`${run}/run.json`, JSON.stringify(saved));
+  const older = await copra("train", "--out", run, "--resume");
+  assert.equal(older.code, 0, older.out);
+  assert.match(older.out, /, 1 thread,/);
   await Deno.writeTextFile(
     `${dir}/test.json`,
     JSON.stringify([{ question: "Is Tom a wumpus or yumpus?", steps: [], answer: "Tom is a wumpus." }]),

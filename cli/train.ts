@@ -154,6 +154,8 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
       );
     }
     applyOptionFile(command, values, run.options, `${out}/run.json`, ["config", "resume", "out"]);
+    // Runs saved before --threads existed trained on one thread: resume them so, to end on the same weights.
+    if ((run.options as Record<string, unknown>).threads === undefined) cli.threads = 1;
   } else {
     await checkNewRunFolder(out);
   }
