@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import type { BackendName, PresetName } from "@copra/model";
 import { benchCheckpointTorch } from "./checkpoint_torch.ts";
 import { benchCoconutStep } from "./coconut_step.ts";
+import { benchDecode } from "./decode.ts";
 import { benchGenerate } from "./generate.ts";
 import { benchSession } from "./session.ts";
 import { benchTokenizer } from "./tokenizer.ts";
@@ -35,6 +36,7 @@ const BENCHES: Record<string, () => Promise<object>> = {
     benchCoconutStep({ steps: values.steps ? Number(values.steps) : undefined, profile: values.profile }),
   "checkpoint-torch": () => benchCheckpointTorch(),
   "generate": () => benchGenerate(),
+  "decode": () => benchDecode(),
   "session": () => benchSession(),
   "train-threads": () => benchTrainThreads({ steps: values.steps ? Number(values.steps) : undefined }),
   "train-step": () =>
@@ -85,6 +87,11 @@ const HEADLINES: Record<string, (r: Record<string, unknown>) => [string, string,
     `new turn ${r.turn_ms} ms after ${r.history_positions} positions (early turns ${r.early_turn_ms} ms)`,
     `recomputing the history ${r.recompute_ms} ms`,
     `recompute/turn ${r.recompute_over_turn}`,
+  ],
+  "decode": (r) => [
+    `${r.batch1_ms} ms/token at batch 1, ${r.batch32_ms} at batch 32`,
+    `torch ${r.torch_batch1_ms ?? "—"} / ${r.torch_batch32_ms ?? "—"} (1 thread)`,
+    `${r.ratio_batch1 ?? "—"} / ${r.ratio_batch32 ?? "—"}`,
   ],
   "train-threads": (r) => [
     `${r.threads_ms} ms per update on ${r.threads} threads`,

@@ -13,6 +13,9 @@ Subcommands
                        time forward+backward+Adam steps on random ids; prints one JSON line {"torch_ms": ...}
   logits DIR IDS       load a checkpoint folder (config.json + model.safetensors, e.g. saved by copra) and
                        print the logits for IDS (a JSON list of lists) as one JSON line
+  decode [--preset nano] [--batch 1] [--prompt 64] [--new 64] [--threads 1]
+                       time greedy decoding with the KV cache (prompt pass, then one position per token);
+                       prints {"torch_ms_per_token": ...}; --threads 0 keeps PyTorch's default thread count
   hf-layout OUT_DIR    write a full-size GPT-2 124M checkpoint in the Hugging Face hub layout (random
                        weights, attention-mask buffers included) for checkpoint-loading checks
 """
@@ -176,6 +179,33 @@ def coconut_step(preset, steps, batch, seq, thoughts, vocab):
             times.append((time.perf_counter() - t0) * 1000)
     times.sort()
     print(json.dumps({"torch_ms": times[len(times) // 2], "torch": torch.__version__, "threads": 1}))
+
+
+def decode(preset, batch, prompt, new, threads):
+    """Median ms per generated token of greedy decoding with a KV cache (random weights, no <eos>)."""
+    if threads > 0:
+        torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    V, P, C, L, H = PRESETS[preset]
+    p = {k: 0.02 * torch.randn(s) for k, s in param_shapes(V, P, C, L).items()}
+    times = []
+    with torch.no_grad():
+        for r in range(5):
+            ids = torch.randint(0, V, (batch, prompt))
+            t0 = time.perf_counter()
+            positions = torch.arange(prompt).unsqueeze(0).expand(batch, prompt)
+            _, logits, past = forward_cached(p, L, H, p["wte.weight"][ids], positions)
+            nxt = logits[:, -1].argmax(-1)
+            for k in range(new - 1):
+                pos = torch.full((batch, 1), prompt + k, dtype=torch.long)
+                _, logits, past = forward_cached(p, L, H, p["wte.weight"][nxt].unsqueeze(1), pos, past)
+                nxt = logits[:, -1].argmax(-1)
+            nxt.tolist()
+            if r >= 1:
+                times.append((time.perf_counter() - t0) * 1000 / new)
+    times.sort()
+    print(json.dumps({"torch_ms_per_token": times[len(times) // 2], "torch": torch.__version__,
+                      "threads": torch.get_num_threads()}))
 
 
 def causal_lm_loss(logits, labels):
@@ -413,6 +443,12 @@ def main():
     cs.add_argument("--seq", type=int, default=280)
     cs.add_argument("--thoughts", type=int, default=6)
     cs.add_argument("--vocab", type=int, default=256)
+    d = sub.add_parser("decode")
+    d.add_argument("--preset", default="nano", choices=sorted(PRESETS))
+    d.add_argument("--batch", type=int, default=1)
+    d.add_argument("--prompt", type=int, default=64)
+    d.add_argument("--new", type=int, default=64)
+    d.add_argument("--threads", type=int, default=1)
     h = sub.add_parser("hf-layout")
     h.add_argument("out_dir")
     args = ap.parse_args()
@@ -422,6 +458,8 @@ def main():
         coconut_step(args.preset, args.steps, args.batch, args.seq, args.thoughts, args.vocab)
     elif args.cmd == "logits":
         logits_of_checkpoint(args.dir, args.ids)
+    elif args.cmd == "decode":
+        decode(args.preset, args.batch, args.prompt, args.new, args.threads)
     elif args.cmd == "train-step":
         train_step(args.preset, args.steps, args.batch, args.seq, args.device)
     else:
