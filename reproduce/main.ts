@@ -57,7 +57,7 @@ import {
 import { lineChart, scatterChart } from "./svg.ts";
 import { type PayoffOptions, reproducePayoff } from "./payoff.ts";
 import { reproduceTools } from "./tools.ts";
-import { progressPrinter, recipeOptions } from "./progress.ts";
+import { progressPrinter, recipeOptions, runFolder, startRunFolder } from "./progress.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -199,18 +199,13 @@ async function trainAndScore(spec: Regime["runs"][number], seed: number): Promis
   const overrides = { ...regime.model.overrides, ...(spec.nLayer ? { n_layer: spec.nLayer } : {}) };
   let model = modelConfigFor(regime.model.preset, tokenizer, everything, curriculum, overrides);
   if (model.n_positions < 512) model = { ...model, n_positions: 512 };
-  const out = `${runsDir}/${name.replace(/[^a-z0-9]+/g, "-").replace(/-+$/, "")}-s${seed}`;
-  await Deno.remove(out, { recursive: true }).catch(() => {});
-  // What `copra eval --ckpt <run>` and `copra generate` need to rebuild the prompts of the method.
-  await Deno.mkdir(out, { recursive: true });
-  await Deno.writeTextFile(
-    `${out}/run.json`,
-    JSON.stringify(
-      { curriculum, preset: regime.model.preset, model, data: `deno task reproduce: ${regime.name}` },
-      null,
-      1,
-    ),
-  );
+  const out = runFolder(runsDir, name, seed);
+  await startRunFolder(out, {
+    curriculum,
+    preset: regime.model.preset,
+    model,
+    data: `deno task reproduce: ${regime.name}`,
+  });
   // CoT from scratch through both phases; every other method from the CoT checkpoint at the end of phase one,
   // starting its curriculum at stage 1 (epoch numbers are the curriculum's: epochsPerStage … ).
   const { cotEpochs, epochsPerStage } = regime.recipe;

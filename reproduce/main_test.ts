@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { runFolder } from "./progress.ts";
 
 const main = new URL("./main.ts", import.meta.url).pathname;
 const run = async (args: string[]) => {
@@ -25,7 +26,7 @@ Deno.test("reproduce --quick: trains every method, writes the table and both plo
     // The shortcut audit: No-CoT with 1 and 2 blocks from scratch (the whole budget), and the feature table.
     for (const [row, blocks] of [["no-cot 1 block (audit)", 1], ["no-cot 2 blocks (audit)", 2]] as const) {
       assert.match(md, new RegExp(`^\\| ${row.replace(/[()]/g, "\\$&")} \\| 1 \\| `, "m"), row);
-      const folder = `${dir}/${row.replace(/[^a-z0-9]+/g, "-").replace(/-+$/, "")}-s0`;
+      const folder = runFolder(dir, row, 0);
       assert.equal(JSON.parse(await Deno.readTextFile(`${folder}/run.json`)).model.n_layer, blocks);
       assert.equal(
         JSON.parse(await Deno.readTextFile(`${folder}/metrics.jsonl`).then((t) => t.split("\n")[0])).epoch,

@@ -34,7 +34,14 @@ import {
 import type { Tokenizer } from "@copra/tokenizer";
 import { auditTable, formatDuration, markdownTable, meanSpread, percent } from "./report.ts";
 import { graphPanels, stackedBarChart } from "./svg.ts";
-import { progressPrinter, recipeOptions, type ReproduceOptions, resultsFile } from "./progress.ts";
+import {
+  progressPrinter,
+  recipeOptions,
+  type ReproduceOptions,
+  resultsFile,
+  runFolder,
+  startRunFolder,
+} from "./progress.ts";
 
 /** Scores of one model on one split under one way of choosing the number of thoughts. */
 interface PayoffScore {
@@ -162,14 +169,13 @@ async function trainAndScore(
   const curriculum = curriculumOf(regime, spec.method);
   const overrides = { ...regime.model.overrides, ...(spec.nLayer ? { n_layer: spec.nLayer } : {}) };
   const model = modelConfigFor(regime.model.preset, tokenizer, everything, curriculum, overrides);
-  const slug = label.replace(/[^a-z0-9]+/g, "-").replace(/-+$/, "");
-  const out = `${runsDir}/${slug}-s${seed}`;
-  await Deno.remove(out, { recursive: true }).catch(() => {});
-  await Deno.mkdir(out, { recursive: true });
-  await Deno.writeTextFile(
-    `${out}/run.json`,
-    JSON.stringify({ curriculum, preset: regime.model.preset, model, data: `deno task reproduce: ${regime.name}` }),
-  );
+  const out = runFolder(runsDir, label, seed);
+  await startRunFolder(out, {
+    curriculum,
+    preset: regime.model.preset,
+    model,
+    data: `deno task reproduce: ${regime.name}`,
+  });
   const { cotEpochs, epochsPerStage, maxLatentStage } = regime.recipe;
   const extra = (maxLatentStage + 1) * epochsPerStage;
   const fromCot = spec.method !== "cot" && !spec.fromScratch;

@@ -1,7 +1,7 @@
 // deno-lint-ignore-file no-console
 /**
- * What the reproductions share when they train a run: the recipe's optimizer settings as trainer options, and a
- * one-line progress printer for the trainer's events.
+ * What the reproductions share when they train a run: the run's folder and its run.json, the recipe's optimizer
+ * settings as trainer options, and a one-line progress printer for the trainer's events.
  *
  * @module
  */
@@ -83,4 +83,30 @@ export function resultsFile<R extends { label: string; seed: number }>(
       await Deno.writeTextFile(path, JSON.stringify({ fingerprint, runs: sorted }) + "\n");
     },
   };
+}
+
+/**
+ * The folder of one run of a reproduction: its label made file-safe, then the seed (`no-cot 1 block (audit)`, 0 →
+ * `no-cot-1-block-audit-s0`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runFolder } from "./progress.ts";
+ * assert.equal(runFolder("runs/r", "no-cot 1 block (audit)", 0), "runs/r/no-cot-1-block-audit-s0");
+ * assert.equal(runFolder("runs/r", "cot + calc", 2), "runs/r/cot-calc-s2");
+ * ```
+ */
+export function runFolder(runsDir: string, label: string, seed: number): string {
+  return `${runsDir}/${label.replace(/[^a-z0-9]+/g, "-").replace(/-+$/, "")}-s${seed}`;
+}
+
+/**
+ * Empties a run's folder (a reproduction owns it) and writes its `run.json`: what `copra eval --ckpt` and
+ * `copra generate` need to rebuild the method's prompts.
+ */
+export async function startRunFolder(out: string, run: Record<string, unknown>): Promise<void> {
+  await Deno.remove(out, { recursive: true }).catch(() => {});
+  await Deno.mkdir(out, { recursive: true });
+  await Deno.writeTextFile(`${out}/run.json`, JSON.stringify(run, null, 1));
 }

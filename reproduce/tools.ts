@@ -27,7 +27,14 @@ import {
   train,
 } from "@copra/train";
 import { formatDuration, markdownTable, percent } from "./report.ts";
-import { progressPrinter, recipeOptions, type ReproduceOptions, resultsFile } from "./progress.ts";
+import {
+  progressPrinter,
+  recipeOptions,
+  type ReproduceOptions,
+  resultsFile,
+  runFolder,
+  startRunFolder,
+} from "./progress.ts";
 
 /** One trained model of the tools table. */
 interface ToolsRun {
@@ -75,7 +82,6 @@ export async function reproduceTools(options: ToolsOptions): Promise<void> {
   if (options.fresh) await Deno.remove(resultsPath).catch(() => {});
   const rank = (r: ToolsRun) => regime.runs.findIndex((x) => x.label === r.label) * 1000 + r.seed;
   const { finished, add } = resultsFile<ToolsRun>(resultsPath, fingerprint, rank);
-  const slug = (label: string, seed: number) => `${label.replace(/[^a-z0-9]+/g, "-").replace(/-+$/, "")}-s${seed}`;
   for (const spec of regime.runs) {
     if (options.only && !options.only.has(spec.label)) continue;
     for (const seed of spec.seeds) {
@@ -93,17 +99,17 @@ export async function reproduceTools(options: ToolsOptions): Promise<void> {
         toolResults: spec.toolResults,
       });
       const model = modelConfigFor(regime.model.preset, tokenizer, everything, curriculum, regime.model.overrides);
-      const out = `${runsDir}/${slug(spec.label, seed)}`;
-      await Deno.remove(out, { recursive: true }).catch(() => {});
-      await Deno.mkdir(out, { recursive: true });
-      await Deno.writeTextFile(
-        `${out}/run.json`,
-        JSON.stringify({ curriculum, preset: regime.model.preset, model, data: `deno task reproduce: ${regime.name}` }),
-      );
+      const out = runFolder(runsDir, spec.label, seed);
+      await startRunFolder(out, {
+        curriculum,
+        preset: regime.model.preset,
+        model,
+        data: `deno task reproduce: ${regime.name}`,
+      });
       const { cotEpochs, epochsPerStage, maxLatentStage } = regime.recipe;
       let initialParams: GPT2Params | undefined;
       if (spec.from) {
-        const path = `${runsDir}/${slug(spec.from, seed)}/checkpoint-${cotEpochs - 1}`;
+        const path = `${runFolder(runsDir, spec.from, seed)}/checkpoint-${cotEpochs - 1}`;
         initialParams = (await readCheckpoint(path).catch((error) => {
           throw new Error(
             `${spec.label} seed ${seed} starts from ${path} (${error.message}): train "${spec.from}" first`,

@@ -57,6 +57,34 @@ export interface SuperpositionOptions {
 }
 
 /**
+ * Splits a thought's probe mass on the graph's nodes (node → probability, each token counted once) by the nodes'
+ * distance from the root against `hop`, the distance the thought stands for; what is on no node is `other`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { splitMass } from "@copra/train";
+ * const distance = new Map([[0, 0], [1, 1], [2, 2]]); // node 3: unreachable
+ * assert.deepEqual(splitMass(new Map([[1, 0.5], [2, 0.25], [0, 0.125], [3, 0.0625]]), distance, 1), {
+ *   frontier: 0.5, later: 0.25, earlier: 0.125, unreachable: 0.0625, other: 0.0625,
+ * });
+ * ```
+ */
+export function splitMass(
+  probe: ReadonlyMap<number, number>,
+  distance: ReadonlyMap<number, number>,
+  hop: number,
+): ThoughtMass {
+  const mass: ThoughtMass = { frontier: 0, later: 0, earlier: 0, unreachable: 0, other: 0 };
+  for (const [node, p] of probe) {
+    const d = distance.get(node);
+    mass[d === undefined ? "unreachable" : d === hop ? "frontier" : d > hop ? "later" : "earlier"] += p;
+  }
+  mass.other = Math.max(0, 1 - mass.frontier - mass.later - mass.earlier - mass.unreachable);
+  return mass;
+}
+
+/**
  * Distances from `root` along directed `edges` (breadth-first); unreachable nodes are absent.
  *
  * @example
@@ -170,20 +198,17 @@ export async function superposition(
           probs.dispose();
           const i = batch[t.row], g = graphs[i];
           const byNode = new Map<number, number>();
-          const mass: ThoughtMass = { frontier: 0, later: 0, earlier: 0, unreachable: 0, other: 0 };
-          const counted = new Set<number>(); // two nodes sharing a token count it once
+          const once = new Map<number, number>(); // two nodes sharing a token count it once
+          const counted = new Set<number>();
           for (const v of g.nodes) {
             const token = g.token.get(v)!;
             byNode.set(v, p[token]);
             if (counted.has(token)) continue;
             counted.add(token);
-            const d = g.distance.get(v), hop = Math.floor(t.index / c) + 1; // thought k stands in for step ⌊k/c⌋
-            const kind = d === undefined ? "unreachable" : d === hop ? "frontier" : d > hop ? "later" : "earlier";
-            mass[kind] += p[token];
+            once.set(v, p[token]);
           }
-          mass.other = Math.max(0, 1 - mass.frontier - mass.later - mass.earlier - mass.unreachable);
           perItem[i].nodes.push(byNode);
-          perItem[i].mass.push(mass);
+          perItem[i].mass.push(splitMass(once, g.distance, Math.floor(t.index / c) + 1)); // thought k ↔ step ⌊k/c⌋
         },
       });
     }

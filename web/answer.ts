@@ -6,6 +6,8 @@
  * @module
  */
 
+import { isCorrect } from "@copra/data/browser";
+
 /** The answer box inside `host`. */
 export class AnswerView {
   readonly #text: HTMLElement;
@@ -43,9 +45,10 @@ export class AnswerView {
 
   /** Ends the run: the verdict against `expected` (when known) and the numbers. */
   done(expected: string | null, stats: { thoughts: number; ms: number; backend: string; reason: string }): void {
-    const said = (this.#text.textContent ?? "").replace(/^\s*###\s*/, "").trim();
+    // Scored as the evaluation scores (`isCorrect`: the text after the last "#", commas dropped).
+    const said = this.#text.textContent ?? "";
     if (expected !== null) {
-      const right = said === expected.trim();
+      const right = isCorrect(said, expected);
       this.#verdict.textContent = right ? `✓ matches ${expected}` : `✗ expected ${expected}`;
       this.#verdict.className = right ? "right" : "wrong";
     }

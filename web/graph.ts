@@ -10,38 +10,6 @@
 import { distancesFrom } from "@copra/train/browser";
 import type { QuestionGraph } from "./question.ts";
 
-/** Where a thought's probe mass lies, relative to the frontier it stands for. */
-export interface MassSplit {
-  /** On nodes at the thought's own distance from the root. */
-  frontier: number;
-  /** On nodes the root reaches later. */
-  later: number;
-  /** On nodes reached before (the root included). */
-  earlier: number;
-  /** On nodes the root cannot reach. */
-  unreachable: number;
-  /** On tokens that are not nodes. */
-  other: number;
-}
-
-/** Splits a probe (node → probability, plus the mass on non-node tokens) by distance `d` from the root. */
-export function splitMass(
-  probe: Map<number, number>,
-  otherMass: number,
-  dist: Map<number, number>,
-  d: number,
-): MassSplit {
-  const split: MassSplit = { frontier: 0, later: 0, earlier: 0, unreachable: 0, other: otherMass };
-  for (const [node, p] of probe) {
-    const k = dist.get(node);
-    if (k === undefined) split.unreachable += p;
-    else if (k === d) split.frontier += p;
-    else if (k > d) split.later += p;
-    else split.earlier += p;
-  }
-  return split;
-}
-
 const SVG = "http://www.w3.org/2000/svg";
 
 function el(name: string, attrs: Record<string, string | number>, text?: string): SVGElement {

@@ -13,9 +13,15 @@
 import { METHOD_TRAITS, specialIds } from "@copra/curriculum/browser";
 import { Session } from "@copra/infer/browser";
 import { disposeParams, hasSwitch, useBackend } from "@copra/model/browser";
-import { distancesFrom, openCheckpoint, type OpenedCheckpoint } from "@copra/train/browser";
+import {
+  distancesFrom,
+  openCheckpoint,
+  type OpenedCheckpoint,
+  splitMass,
+  type ThoughtMass,
+} from "@copra/train/browser";
 import { AnswerView } from "./answer.ts";
-import { drawGraph, splitMass } from "./graph.ts";
+import { drawGraph } from "./graph.ts";
 import { newQuestion, nodeOfToken, type QuestionGraph, readQuestion, type Task } from "./question.ts";
 import { ThoughtsView } from "./thoughts.ts";
 
@@ -145,7 +151,7 @@ async function run(): Promise<void> {
           index: event.index,
           top: event.top.slice(0, 5),
           stop: event.stop,
-          split: undefined as ReturnType<typeof splitMass> | undefined,
+          split: undefined as ThoughtMass | undefined,
           ms: performance.now() - last,
         };
         last = performance.now();
@@ -155,10 +161,9 @@ async function run(): Promise<void> {
             const n = nodeOfToken(graph, t.text);
             if (n !== null) mass.set(n, (mass.get(n) ?? 0) + t.probability);
           }
-          const onNodes = [...mass.values()].reduce((a, b) => a + b, 0);
           const distance = Math.floor(event.index / c) + 1;
           painted[event.index] = { mass, distance };
-          row.split = splitMass(mass, Math.max(0, 1 - onNodes), dist, distance);
+          row.split = splitMass(mass, dist, distance);
         }
         thoughts.add(row);
       } else if (event.type === "token") {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { MassSplit } from "./graph.ts";
+import type { ThoughtMass } from "@copra/train/browser";
 
 /** One thought as the view shows it. */
 export interface ThoughtRow {
@@ -18,12 +18,12 @@ export interface ThoughtRow {
   /** The switch's probability that this thought is the last, when the model has a switch. */
   stop?: number;
   /** Where the probe's mass lies, for graph questions. */
-  split?: MassSplit;
+  split?: ThoughtMass;
   /** Milliseconds since the previous thought (or since the run started). */
   ms?: number;
 }
 
-const KINDS: (keyof MassSplit)[] = ["frontier", "later", "earlier", "unreachable", "other"];
+const KINDS: (keyof ThoughtMass)[] = ["frontier", "later", "earlier", "unreachable", "other"];
 
 function span(cls: string, text: string): HTMLSpanElement {
   const s = document.createElement("span");
