@@ -56,7 +56,7 @@ if (import.meta.main) {
     console.error(
       unknown.length > 0
         ? `copra web: unknown argument ${unknown[0]}; use --port N or --no-build`
-        : `copra web: --port ${args[at + 1]}: give a port number 0–65535`,
+        : `copra web: --port ${args[at + 1] ?? "(missing)"}: give a port number 0–65535`,
     );
     Deno.exit(1);
   }
