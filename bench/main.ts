@@ -13,6 +13,7 @@ import { benchCheckpointTorch } from "./checkpoint_torch.ts";
 import { benchCoconutStep } from "./coconut_step.ts";
 import { benchDecode } from "./decode.ts";
 import { benchGenerate } from "./generate.ts";
+import { benchProducts } from "./products.ts";
 import { benchSession } from "./session.ts";
 import { benchTokenizer } from "./tokenizer.ts";
 import { benchTrainStep } from "./train_step.ts";
@@ -38,6 +39,7 @@ const BENCHES: Record<string, () => Promise<object>> = {
   "generate": () => benchGenerate(),
   "decode": () => benchDecode(),
   "session": () => benchSession(),
+  "products": () => benchProducts({ steps: values.steps ? Number(values.steps) : undefined }),
   "train-threads": () => benchTrainThreads({ steps: values.steps ? Number(values.steps) : undefined }),
   "train-step": () =>
     benchTrainStep({

@@ -309,7 +309,7 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
   );
   console.log(
     `model ${cli.preset} (${model.n_layer}×${model.n_embd}, vocab ${model.vocab_size}), ${epochs} epochs, backend ${cli.backend}${
-      backend.blas ? " + OpenBLAS" : ""
+      backend.products === "blas" ? " + OpenBLAS" : backend.products ? ` (${backend.products} products)` : ""
     }, ${threads} thread${threads === 1 ? "" : "s"}, run ${out} (pid ${Deno.pid})`,
   );
 
@@ -323,7 +323,12 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
         model,
         data: source,
         evalData: cli.evalData ?? null,
-        numerics: { backend: cli.backend, blas: backend.blas?.library ?? null, threads },
+        numerics: {
+          backend: cli.backend,
+          blas: backend.blas?.library ?? null,
+          products: backend.products ?? null,
+          threads,
+        },
         // The thread count is kept (a resumed run is bitwise the same only with the same count).
         options: { ...values, threads, out: undefined, resume: undefined, config: undefined },
       });

@@ -15,6 +15,8 @@ import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
 import type { BlasInfo } from "./blas.ts";
+import { enableWasmGemm } from "./kernels/gemm.ts";
+import { availableProducts, type ProductsPath, productsPath, useProducts } from "./products.ts";
 import { ModelError } from "./errors.ts";
 import { host } from "./host.ts";
 import { wasmHeap } from "./wasm_heap.ts";
@@ -32,6 +34,11 @@ export interface BackendInfo {
   threads?: number;
   /** wasm: the BLAS library matrix products run in (see `enableBlas`), or null for tfjs's own kernel. */
   blas?: BlasInfo | null;
+  /**
+   * wasm: where matrix products run — `"blas"` (OpenBLAS, see `blas`), `"simd-fma"` or `"simd"` (copra's wasm
+   * SIMD kernel: the default without OpenBLAS) or `"tfjs"` (tfjs's own kernel). See {@link ProductsPath}.
+   */
+  products?: ProductsPath;
   /** webgpu: what the adapter says of itself. */
   adapter?: { vendor: string; architecture: string; device: string; description: string };
   /** webgpu: the limits requested from the adapter. */
@@ -50,6 +57,12 @@ export interface UseBackendOptions {
    * Default true. Once enabled it stays enabled for the process.
    */
   blas?: boolean;
+  /**
+   * wasm: where matrix products run (see {@link ProductsPath}). Default: the fastest available — `"blas"` when
+   * OpenBLAS loaded, else `"simd-fma"` where the engine has relaxed SIMD, else `"simd"`, else `"tfjs"`. A path that
+   * is not available is an error.
+   */
+  products?: ProductsPath;
 }
 
 let prodMode = false;
@@ -78,7 +91,9 @@ export async function useBackend(name: BackendName = "wasm", options: UseBackend
   }
   if (name === "wasm") {
     registerWasmFixes();
-    const blas = options.blas === false ? null : host()?.enableBlas() ?? null;
+    const wantsBlas = options.blas !== false && (options.products === undefined || options.products === "blas");
+    const loaded = wantsBlas ? host()?.enableBlas() ?? null : null;
+    enableWasmGemm();
     if (!isInitialized("wasm")) {
       const folder = options.wasmPaths ?? host()?.wasmFolder();
       if (folder === undefined) {
@@ -94,9 +109,13 @@ export async function useBackend(name: BackendName = "wasm", options: UseBackend
       setWasmPaths(folder);
     }
     await setOrThrow("wasm");
+    const available = availableProducts();
+    const fastestFirst: ProductsPath[] = wantsBlas ? ["blas", "simd-fma", "simd"] : ["simd-fma", "simd"];
+    useProducts(options.products ?? fastestFirst.find((p) => available.includes(p)) ?? "tfjs");
+    const blas = productsPath() === "blas" ? loaded : null;
     const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
     const threads = (await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT")) ? navigator.hardwareConcurrency : 1;
-    return { backend: "wasm", simd, threads, blas };
+    return { backend: "wasm", simd, threads, blas, products: productsPath() };
   }
   if (name === "webgpu") {
     registerWebGpu();

@@ -143,10 +143,11 @@ Deno.test("in a fresh process, tensors work before and after useBackend for each
 async function probe(
   flags: string[],
   wasmPaths?: string,
+  products?: string,
 ): Promise<{ json: Record<string, string | null>; err: string }> {
   const script = new URL("./testdata/backend_probe.ts", import.meta.url).pathname;
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--cached-only", ...flags, script, ...(wasmPaths ? [wasmPaths] : [])],
+    args: ["run", "--cached-only", ...flags, script, wasmPaths ?? "", ...(products ? [products] : [])],
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },
@@ -164,7 +165,7 @@ Deno.test("a missing wasm binary is named, with what to do", async () => {
   assert.doesNotMatch(err, /Aborted/, "no Emscripten abort trace");
 });
 
-Deno.test("FFI granted for OpenBLAS's path only is enough for the BLAS path; no FFI means tfjs's kernel", async () => {
+Deno.test("FFI granted for OpenBLAS's path only is enough for the BLAS path; no FFI means copra's SIMD kernel", async () => {
   const openblas = ["/usr/lib/x86_64-linux-gnu/libopenblas.so.0", "/usr/lib/aarch64-linux-gnu/libopenblas.so.0"]
     .find((path) => {
       try {
@@ -175,9 +176,13 @@ Deno.test("FFI granted for OpenBLAS's path only is enough for the BLAS path; no 
     });
   const none = await probe(["--allow-read"]);
   assert.equal(none.json.blas, null);
+  assert.equal(none.json.products, "simd-fma"); // Deno's V8 has relaxed SIMD
+  const exact = await probe(["--allow-read"], undefined, "simd");
+  assert.equal(exact.json.products, "simd");
   if (!openblas) return; // nothing more to check without the library (CI installs it when it can)
   const scoped = await probe(["--allow-read", `--allow-ffi=${openblas}`, "--allow-env=OPENBLAS_NUM_THREADS"]);
   assert.equal(scoped.json.blas, openblas);
+  assert.equal(scoped.json.products, "blas");
   const other = await probe(["--allow-read", "--allow-ffi=/usr/lib/not-blas.so"]);
   assert.equal(other.json.blas, null);
 });

@@ -9,9 +9,7 @@
  * @module
  */
 
-import { ModelError } from "./errors.ts";
-import * as tf from "@tensorflow/tfjs";
-import { wasmHeap } from "./wasm_heap.ts";
+import { addProducts, useProducts } from "./products.ts";
 
 /** What {@link enableBlas} found. */
 export interface BlasInfo {
@@ -145,72 +143,30 @@ export function blasInfo(): BlasInfo | null {
   return active;
 }
 
-/** Replaces the wasm BatchMatMul kernel, keeping the original for what BLAS does not cover. */
+/** Routes the wasm backend's products to `sgemm`, reading and writing the backend's memory through views. */
 function install(sgemm: Sgemm): void {
-  const original = tf.getKernel("BatchMatMul", "wasm");
-  if (!original) {
-    throw new ModelError({
-      source: "argument",
-      field: "BatchMatMul",
-      value: "wasm",
-      problem: "the wasm backend's kernel is not registered",
-      hint: "import @tensorflow/tfjs-backend-wasm (useBackend does) before enableBlas",
-    });
-  }
-  tf.unregisterKernel("BatchMatMul", "wasm");
-  tf.registerKernel({
-    kernelName: "BatchMatMul",
-    backendName: "wasm",
-    setupFunc: original.setupFunc,
-    disposeFunc: original.disposeFunc,
-    kernelFunc: (args) => {
-      const { inputs, attrs } = args;
-      const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-      const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
-      const ra = a.shape.length, rb = b.shape.length;
-      const batchA = a.shape.slice(0, -2), batchB = b.shape.slice(0, -2);
-      const sizeA = batchA.reduce((x, y) => x * y, 1), sizeB = batchB.reduce((x, y) => x * y, 1);
-      // Equal batch shapes, or one side without batch (size 1): anything else goes to tfjs's kernel.
-      const sameBatch = batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i]);
-      if (a.dtype !== "float32" || b.dtype !== "float32" || !(sameBatch || sizeA === 1 || sizeB === 1)) {
-        return original.kernelFunc(args);
-      }
-      const M = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
-      const K = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
-      const N = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
-      const batchShape = sizeA >= sizeB ? batchA : batchB;
-      const batch = Math.max(sizeA, sizeB);
-      const wasm = wasmHeap(args.backend);
-      const out = wasm.makeOutput([...batchShape, M, N], "float32");
-      // Views into wasm memory, taken after the output's allocation (which may grow the memory).
-      // float32 only (checked above), so the views are Float32Arrays.
-      const [A, B, C] = [a, b, out].map((t) => wasm.typedArrayFromHeap(t) as Float32Array);
-      if (M * N === 0) return out;
-      if (K === 0) {
-        C.fill(0);
-        return out;
-      }
-      const lda = transposeA ? M : K, ldb = transposeB ? K : N;
-      for (let i = 0; i < batch; i++) {
-        const ao = (sizeA === 1 ? 0 : i) * M * K, bo = (sizeB === 1 ? 0 : i) * K * N, co = i * M * N;
-        sgemm(
-          101, // row-major
-          transposeA ? 112 : 111,
-          transposeB ? 112 : 111,
-          M,
-          N,
-          K,
-          1,
-          A.subarray(ao, ao + M * K),
-          lda,
-          B.subarray(bo, bo + K * N),
-          ldb,
-          0,
-          C.subarray(co, co + M * N),
-          N,
-        );
-      }
-      return out;
-    },
+  addProducts("blas", ({ transA, transB, M, N, K, lda, ldb }, batch, tensors, heap) => {
+    // float32 only (installProducts checks), so the views are Float32Arrays.
+    const [A, B, C] = [tensors.a, tensors.b, tensors.c].map((t) => heap.typedArrayFromHeap(t) as Float32Array);
+    for (let i = 0; i < batch.count; i++) {
+      const ao = (batch.a === 1 ? 0 : i) * M * K, bo = (batch.b === 1 ? 0 : i) * K * N, co = i * M * N;
+      sgemm(
+        101, // row-major
+        transA ? 112 : 111,
+        transB ? 112 : 111,
+        M,
+        N,
+        K,
+        1,
+        A.subarray(ao, ao + M * K),
+        lda,
+        B.subarray(bo, bo + K * N),
+        ldb,
+        0,
+        C.subarray(co, co + M * N),
+        N,
+      );
+    }
   });
+  useProducts("blas");
 }

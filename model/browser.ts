@@ -36,6 +36,7 @@ export * from "./ops.ts";
 export * from "./optim.ts";
 export * from "./grads.ts";
 export * from "./params.ts";
+export { availableProducts, type ProductsPath, productsPath, useProducts } from "./products.ts";
 export * from "./safetensors.ts";
 export * from "./schedule.ts";
 export * from "./switch.ts";

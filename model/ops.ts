@@ -4,22 +4,23 @@
  * tfjs's own `matMul` gradient multiplies with `transposeA`/`transposeB` flags, which the wasm backend runs
  * 13–28× slower than an explicit `transpose` followed by a plain product (measured on these machines). These
  * wrappers compute the same values and gradients with explicit transposes there — unless the products run in
- * BLAS (`enableBlas`), which reads transposed operands natively, so the flags are kept and the copies saved.
+ * BLAS (`enableBlas`) or copra's SIMD kernel, which read transposed operands natively, so the flags are kept and
+ * the copies saved.
  *
  * @module
  */
 
 import { customOp } from "./kernels/custom_op.ts";
 import * as tf from "@tensorflow/tfjs";
-import { blasInfo } from "./blas.ts";
+import { productsPath } from "./products.ts";
 import type { Tensor } from "./tensors.ts";
 
 /**
- * Whether products with transpose flags are fast on the active backend: on wasm only when they run in BLAS
- * (which reads transposed operands natively); elsewhere tfjs's kernels handle the flags well.
+ * Whether products with transpose flags are fast on the active backend: on wasm only when they run in BLAS or
+ * copra's SIMD kernel (which read transposed operands natively); elsewhere tfjs's kernels handle the flags well.
  */
 function flagsAreFast(): boolean {
-  return tf.getBackend() !== "wasm" || blasInfo() !== null;
+  return tf.getBackend() !== "wasm" || productsPath() !== "tfjs";
 }
 
 /**
@@ -108,8 +109,8 @@ export const matMulT: (a: Tensor, b: Tensor) => Tensor = customOp<[Tensor, Tenso
 );
 
 /**
- * Sums of the columns of a tensor viewed as (rows, C): Σ over every axis but the last. With BLAS it is one
- * product ones(1, rows)·t — wasm's Sum over leading axes transposes first and is several times slower.
+ * Sums of the columns of a tensor viewed as (rows, C): Σ over every axis but the last. With BLAS or copra's
+ * SIMD kernel it is one product ones(1, rows)·t — wasm's Sum over leading axes transposes first and is several times slower.
  *
  * @example
  * ```ts
@@ -122,7 +123,7 @@ export const matMulT: (a: Tensor, b: Tensor) => Tensor = customOp<[Tensor, Tenso
 export function columnSums(t: Tensor): Tensor {
   const C = t.shape[t.shape.length - 1] as number;
   const rows = t.size / C;
-  if (tf.getBackend() === "wasm" && blasInfo() !== null) {
+  if (tf.getBackend() === "wasm" && productsPath() !== "tfjs") {
     return tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, rows]), tf.reshape(t, [rows, C])), [C]));
   }
   return tf.sum(tf.reshape(t, [rows, C]), 0);
@@ -130,7 +131,7 @@ export function columnSums(t: Tensor): Tensor {
 
 /**
  * x·w + b for x (N,C), w (C,M), b (M), with its gradient written out: dx = dy·wᵀ, dw = xᵀ·dy, db = column
- * sums of dy (one product with BLAS instead of tfjs's broadcast-add gradient).
+ * sums of dy (one product with BLAS or the SIMD kernel instead of tfjs's broadcast-add gradient).
  *
  * @example
  * ```ts

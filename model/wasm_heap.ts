@@ -16,6 +16,10 @@ export interface WasmHeap {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array;
   /** One more reference to a tensor's buffer. */
   incRef(dataId: tf.DataId): void;
+  /** Frees a tensor made with `makeOutput` that is not returned (scratch). */
+  disposeData(dataId: tf.DataId, force?: boolean): boolean;
+  /** The Emscripten module: its exports hold the backend's memory. */
+  wasm: { asm: { memory?: WebAssembly.Memory } };
 }
 
 /** The kernel's backend as a {@link WasmHeap}. */

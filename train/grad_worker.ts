@@ -23,7 +23,7 @@ const post = (reply: WorkerReply) => scope.postMessage(reply);
 
 async function handle(request: WorkerRequest): Promise<void> {
   if (request.type === "init") {
-    await useBackend(request.backend);
+    await useBackend(request.backend, request.products ? { products: request.products } : {});
     config = request.config;
     switchWeight = request.switchWeight;
     for (const [name, p] of Object.entries(request.params)) {

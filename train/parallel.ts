@@ -17,6 +17,8 @@ import {
   causalLmLoss,
   type GPT2Config,
   type GPT2Params,
+  type ProductsPath,
+  productsPath,
   type Scalar,
   switchLogits,
   switchLoss,
@@ -128,6 +130,8 @@ export type WorkerRequest =
     type: "init";
     config: GPT2Config;
     backend: BackendName;
+    /** wasm: the main thread's products path, so that every shard computes with the same arithmetic. */
+    products?: ProductsPath;
     switchWeight: number;
     params: Record<string, { shape: number[]; data: Float32Array }>;
   }
@@ -227,7 +231,15 @@ export class GradientPool {
         };
         helpers.push(helper);
       }
-      const init: WorkerRequest = { type: "init", config, backend: options.backend, switchWeight, params: weights };
+      const products = options.backend === "wasm" ? productsPath() : undefined;
+      const init: WorkerRequest = {
+        type: "init",
+        config,
+        backend: options.backend,
+        products,
+        switchWeight,
+        params: weights,
+      };
       await Promise.all(helpers.map((h) => pool.#ask(h, init)));
     } catch (error) {
       pool.close();

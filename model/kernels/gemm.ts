@@ -1,0 +1,75 @@
+/**
+ * copra's own matrix product for the wasm backend (internal to the model package): `gemm.wat`, a 4×8-tiled
+ * 128-bit SIMD kernel that works in tfjs's memory — the fast path of a fresh machine and of browsers, where
+ * OpenBLAS is not there. Two builds of it: with separate multiply and add (`"simd"`: the same bits on every engine
+ * and machine) and with relaxed SIMD's fused multiply-add (`"simd-fma"`: ~20% faster; the bits then depend on
+ * whether the CPU has FMA). See `gemm.wat` for the blocking.
+ *
+ * @module
+ */
+
+import { addProducts, type ProductRoutine } from "../products.ts";
+import type { WasmHeap } from "../wasm_heap.ts";
+import { GEMM_FMA_WASM, GEMM_WASM } from "./gemm_wasm.ts";
+
+/** The kernel's export: byte offsets into the backend's memory, leading dimensions in elements. */
+type Gemm = (
+  transA: number,
+  transB: number,
+  M: number,
+  N: number,
+  K: number,
+  a: number,
+  lda: number,
+  b: number,
+  ldb: number,
+  c: number,
+  ldc: number,
+  scratch: number,
+) => void;
+
+/** The compiled module of a base64 build, or null where the engine cannot run it (no SIMD, or no relaxed SIMD). */
+function compile(base64: string): WebAssembly.Module | null {
+  const bytes = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
+  return WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+}
+
+/** A routine running `module`'s kernel, instantiated once per backend memory. */
+function routine(module: WebAssembly.Module): ProductRoutine {
+  const instances = new WeakMap<WebAssembly.Memory, Gemm>();
+  return ({ transA, transB, M, N, K, lda, ldb }, batch, tensors, heap: WasmHeap) => {
+    const memory = heap.wasm.asm.memory!;
+    let gemm = instances.get(memory);
+    if (!gemm) {
+      gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm as Gemm;
+      instances.set(memory, gemm);
+    }
+    // scratch: B's K×8 panels and one K×4 panel of A; freed below
+    const scratch = heap.makeOutput([K * (8 * Math.ceil(N / 8) + 4)], "float32");
+    try {
+      // views taken after the scratch's allocation, which may grow the memory
+      const [A, B, C, S] = [tensors.a, tensors.b, tensors.c, scratch].map((t) => heap.typedArrayFromHeap(t).byteOffset);
+      for (let i = 0; i < batch.count; i++) {
+        const ao = (batch.a === 1 ? 0 : i) * M * K * 4, bo = (batch.b === 1 ? 0 : i) * K * N * 4;
+        gemm(+transA, +transB, M, N, K, A + ao, lda, B + bo, ldb, C + i * M * N * 4, N, S);
+      }
+    } finally {
+      heap.disposeData(scratch.dataId, true);
+    }
+  };
+}
+
+let enabled = false;
+
+/**
+ * Makes the kernel's builds available as products paths (`"simd"`, and `"simd-fma"` where the engine has relaxed
+ * SIMD); the backend's memory must not be shared (tfjs's threaded build, which copra does not load). Internal:
+ * `useBackend("wasm")` calls it.
+ */
+export function enableWasmGemm(): void {
+  if (enabled) return;
+  enabled = true;
+  const exact = compile(GEMM_WASM), fused = compile(GEMM_FMA_WASM);
+  if (exact) addProducts("simd", routine(exact));
+  if (fused) addProducts("simd-fma", routine(fused));
+}

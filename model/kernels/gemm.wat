@@ -1,0 +1,342 @@
+;; copra's matrix product for tfjs's wasm backend: C = op(A)·op(B), row-major float32, in 128-bit SIMD.
+;;
+;; The module imports the backend's own memory, so it reads its operands and writes its result where tfjs keeps
+;; them (byte offsets; no copies). `model/kernels/gemm.ts` calls it once per matrix of a batched product;
+;; `deno task build-gemm` assembles this file into `gemm_wasm.ts`.
+;;
+;; Blocking: B is first copied into K×8 panels (eight columns each, zero-padded past N, read transposed when B
+;; is); then C is computed four rows at a time, each 4×8 tile from one B panel and four rows of A — read in place
+;; when A is stored row by row, copied into a K×4 panel when it is transposed — with eight f32x4 accumulators,
+;; A's entries broadcast with load32_splat, B's eight columns as two vectors, two steps of k per loop turn. Each entry of C is Σₖ A(i,k)·B(k,j) accumulated in order of k with separate multiply and
+;; add (no fused multiply-add): the same bits on every machine.
+
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; Copies B into ceil(N/8) panels at $dst, panel p holding columns 8p..8p+7 as K rows of 8 floats:
+  ;; dst[p·8K + k·8 + jj] = B(k, 8p+jj), zero past N. B(k, j) is at b + 4·(k·ldb + j), or b + 4·(j·ldb + k) when
+  ;; transposed.
+  (func $packB (param $b i32) (param $ldb i32) (param $transB i32) (param $K i32) (param $N i32) (param $dst i32)
+    (local $j0 i32) (local $w i32) (local $k i32) (local $jj i32) (local $src i32) (local $rowStep i32)
+    (local $colStep i32)
+    ;; bytes between B(k, j) and B(k+1, j), and between B(k, j) and B(k, j+1)
+    (if (local.get $transB)
+      (then (local.set $rowStep (i32.const 4)) (local.set $colStep (i32.shl (local.get $ldb) (i32.const 2))))
+      (else (local.set $rowStep (i32.shl (local.get $ldb) (i32.const 2))) (local.set $colStep (i32.const 4))))
+    (local.set $j0 (i32.const 0))
+    (block $panels_done
+      (loop $panels
+        (br_if $panels_done (i32.ge_u (local.get $j0) (local.get $N)))
+        (local.set $w (i32.sub (local.get $N) (local.get $j0)))
+        (if (i32.gt_u (local.get $w) (i32.const 8)) (then (local.set $w (i32.const 8))))
+        (local.set $k (i32.const 0))
+        (if (i32.and (i32.eqz (local.get $transB)) (i32.eq (local.get $w) (i32.const 8)))
+          (then
+            ;; B as stored, a full panel: two vector copies per row
+            (local.set $src (i32.add (local.get $b) (i32.shl (local.get $j0) (i32.const 2))))
+            (block $done
+              (loop $rows
+                (br_if $done (i32.ge_u (local.get $k) (local.get $K)))
+                (v128.store (local.get $dst) (v128.load (local.get $src)))
+                (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $src)))
+                (local.set $src (i32.add (local.get $src) (local.get $rowStep)))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $rows))))
+          (else
+            ;; otherwise entry by entry, zeros past w
+            (block $done
+              (loop $rows
+                (br_if $done (i32.ge_u (local.get $k) (local.get $K)))
+                (local.set $src
+                  (i32.add
+                    (i32.add (local.get $b) (i32.mul (local.get $k) (local.get $rowStep)))
+                    (i32.mul (local.get $j0) (local.get $colStep))))
+                (v128.store (local.get $dst) (v128.const f32x4 0 0 0 0))
+                (v128.store offset=16 (local.get $dst) (v128.const f32x4 0 0 0 0))
+                (local.set $jj (i32.const 0))
+                (block $cols_done
+                  (loop $cols
+                    (br_if $cols_done (i32.ge_u (local.get $jj) (local.get $w)))
+                    (f32.store (i32.add (local.get $dst) (i32.shl (local.get $jj) (i32.const 2))) (f32.load (local.get $src)))
+                    (local.set $src (i32.add (local.get $src) (local.get $colStep)))
+                    (local.set $jj (i32.add (local.get $jj) (i32.const 1)))
+                    (br $cols)))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $rows)))))
+        (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))
+        (br $panels))))
+
+  ;; Copies rows i0..i0+rows-1 (rows ≤ 4) of A into a K×4 panel at $dst: dst[k·4 + r] = A(i0+r, k), zero for
+  ;; r ≥ rows. $p points at A(i0, 0); $aRow and $aK are the bytes to the next row and to the next k.
+  (func $packA (param $p i32) (param $aRow i32) (param $aK i32) (param $K i32) (param $rows i32) (param $dst i32)
+    (local $k i32) (local $r i32) (local $src i32)
+    (local.set $k (i32.const 0))
+    (if (i32.and (i32.eq (local.get $aRow) (i32.const 4)) (i32.eq (local.get $rows) (i32.const 4)))
+      (then
+        ;; A transposed: the four rows' entries of one k are adjacent
+        (block $done
+          (loop $ks
+            (br_if $done (i32.ge_u (local.get $k) (local.get $K)))
+            (v128.store (local.get $dst) (v128.load (local.get $p)))
+            (local.set $p (i32.add (local.get $p) (local.get $aK)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $ks)))
+        (return)))
+    (block $done
+      (loop $ks
+        (br_if $done (i32.ge_u (local.get $k) (local.get $K)))
+        (v128.store (local.get $dst) (v128.const f32x4 0 0 0 0))
+        (local.set $src (local.get $p))
+        (local.set $r (i32.const 0))
+        (block $rows_done
+          (loop $rs
+            (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+            (f32.store (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 2))) (f32.load (local.get $src)))
+            (local.set $src (i32.add (local.get $src) (local.get $aRow)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $rs)))
+        (local.set $p (i32.add (local.get $p) (local.get $aK)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $ks))))
+
+  ;; Writes the first w columns of a tile row (two vectors) to C at $dst: all eight with two stores, fewer one by one.
+  (func $storeRow (param $dst i32) (param $lo v128) (param $hi v128) (param $w i32)
+    (if (i32.eq (local.get $w) (i32.const 8))
+      (then
+        (v128.store (local.get $dst) (local.get $lo))
+        (v128.store offset=16 (local.get $dst) (local.get $hi))
+        (return)))
+    (if (i32.gt_u (local.get $w) (i32.const 0)) (then (f32.store offset=0 (local.get $dst) (f32x4.extract_lane 0 (local.get $lo)))))
+    (if (i32.gt_u (local.get $w) (i32.const 1)) (then (f32.store offset=4 (local.get $dst) (f32x4.extract_lane 1 (local.get $lo)))))
+    (if (i32.gt_u (local.get $w) (i32.const 2)) (then (f32.store offset=8 (local.get $dst) (f32x4.extract_lane 2 (local.get $lo)))))
+    (if (i32.gt_u (local.get $w) (i32.const 3)) (then (f32.store offset=12 (local.get $dst) (f32x4.extract_lane 3 (local.get $lo)))))
+    (if (i32.gt_u (local.get $w) (i32.const 4)) (then (f32.store offset=16 (local.get $dst) (f32x4.extract_lane 0 (local.get $hi)))))
+    (if (i32.gt_u (local.get $w) (i32.const 5)) (then (f32.store offset=20 (local.get $dst) (f32x4.extract_lane 1 (local.get $hi)))))
+    (if (i32.gt_u (local.get $w) (i32.const 6)) (then (f32.store offset=24 (local.get $dst) (f32x4.extract_lane 2 (local.get $hi))))))
+
+
+  ;; C's rows dst.. (rows ≤ 4 of them) from an A panel at $pa (K×4, see $packA) and B's panels at $panels.
+  (func $tilesPacked (param $pa i32) (param $panels i32) (param $K i32) (param $N i32)
+    (param $dst i32) (param $ldcBytes i32) (param $rows i32)
+    (local $q i32) (local $j0 i32) (local $w i32) (local $pb i32) (local $end i32) (local $d i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $pb (local.get $panels))
+    (local.set $j0 (i32.const 0))
+    (block $panels_done
+      (loop $panel
+        (br_if $panels_done (i32.ge_u (local.get $j0) (local.get $N)))
+        (local.set $w (i32.sub (local.get $N) (local.get $j0)))
+        (if (i32.gt_u (local.get $w) (i32.const 8)) (then (local.set $w (i32.const 8))))
+        (local.set $c00 (v128.const f32x4 0 0 0 0)) (local.set $c01 (v128.const f32x4 0 0 0 0)) (local.set $c10 (v128.const f32x4 0 0 0 0)) (local.set $c11 (v128.const f32x4 0 0 0 0))
+        (local.set $c20 (v128.const f32x4 0 0 0 0)) (local.set $c21 (v128.const f32x4 0 0 0 0)) (local.set $c30 (v128.const f32x4 0 0 0 0)) (local.set $c31 (v128.const f32x4 0 0 0 0))
+        (local.set $q (local.get $pa))
+        ;; two steps of k per turn, then the last one when K is odd; $pb walks the panel (32 bytes per k)
+        (local.set $end (i32.add (local.get $pb) (i32.shl (i32.shr_u (local.get $K) (i32.const 1)) (i32.const 6))))
+        (block $k_done
+          (loop $ks
+            (br_if $k_done (i32.ge_u (local.get $pb) (local.get $end)))
+              (local.set $b0 (v128.load offset=0 (local.get $pb)))
+              (local.set $b1 (v128.load offset=16 (local.get $pb)))
+              (local.set $a0 (v128.load32_splat offset=0 (local.get $q)))
+              (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+              (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+              (local.set $a1 (v128.load32_splat offset=4 (local.get $q)))
+              (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a1) (local.get $b0))))
+              (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a1) (local.get $b1))))
+              (local.set $a2 (v128.load32_splat offset=8 (local.get $q)))
+              (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a2) (local.get $b0))))
+              (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a2) (local.get $b1))))
+              (local.set $a3 (v128.load32_splat offset=12 (local.get $q)))
+              (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
+              (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
+              (local.set $b0 (v128.load offset=32 (local.get $pb)))
+              (local.set $b1 (v128.load offset=48 (local.get $pb)))
+              (local.set $a0 (v128.load32_splat offset=16 (local.get $q)))
+              (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+              (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+              (local.set $a1 (v128.load32_splat offset=20 (local.get $q)))
+              (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a1) (local.get $b0))))
+              (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a1) (local.get $b1))))
+              (local.set $a2 (v128.load32_splat offset=24 (local.get $q)))
+              (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a2) (local.get $b0))))
+              (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a2) (local.get $b1))))
+              (local.set $a3 (v128.load32_splat offset=28 (local.get $q)))
+              (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
+              (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
+            (local.set $q (i32.add (local.get $q) (i32.const 32)))
+            (local.set $pb (i32.add (local.get $pb) (i32.const 64)))
+            (br $ks)))
+        (if (i32.and (local.get $K) (i32.const 1))
+          (then
+              (local.set $b0 (v128.load offset=0 (local.get $pb)))
+              (local.set $b1 (v128.load offset=16 (local.get $pb)))
+              (local.set $a0 (v128.load32_splat offset=0 (local.get $q)))
+              (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+              (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+              (local.set $a1 (v128.load32_splat offset=4 (local.get $q)))
+              (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a1) (local.get $b0))))
+              (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a1) (local.get $b1))))
+              (local.set $a2 (v128.load32_splat offset=8 (local.get $q)))
+              (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a2) (local.get $b0))))
+              (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a2) (local.get $b1))))
+              (local.set $a3 (v128.load32_splat offset=12 (local.get $q)))
+              (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
+              (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
+            (local.set $pb (i32.add (local.get $pb) (i32.const 32)))))
+        (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $j0) (i32.const 2))))
+        (call $storeRow (local.get $d) (local.get $c00) (local.get $c01) (local.get $w))
+        (if (i32.gt_u (local.get $rows) (i32.const 1))
+          (then
+            (local.set $d (i32.add (local.get $d) (local.get $ldcBytes)))
+            (call $storeRow (local.get $d) (local.get $c10) (local.get $c11) (local.get $w))))
+        (if (i32.gt_u (local.get $rows) (i32.const 2))
+          (then
+            (local.set $d (i32.add (local.get $d) (local.get $ldcBytes)))
+            (call $storeRow (local.get $d) (local.get $c20) (local.get $c21) (local.get $w))))
+        (if (i32.gt_u (local.get $rows) (i32.const 3))
+          (then
+            (local.set $d (i32.add (local.get $d) (local.get $ldcBytes)))
+            (call $storeRow (local.get $d) (local.get $c30) (local.get $c31) (local.get $w))))
+        (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))
+        (br $panel))))
+
+  ;; The same from four rows of A read where they are (row r at $pr, k-th entry 4·k bytes on; rows past M repeat row 0).
+  (func $tilesDirect (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $panels i32) (param $K i32) (param $N i32)
+    (param $dst i32) (param $ldcBytes i32) (param $rows i32)
+    (local $q0 i32) (local $q1 i32) (local $q2 i32) (local $q3 i32) (local $j0 i32) (local $w i32) (local $pb i32) (local $end i32) (local $d i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $pb (local.get $panels))
+    (local.set $j0 (i32.const 0))
+    (block $panels_done
+      (loop $panel
+        (br_if $panels_done (i32.ge_u (local.get $j0) (local.get $N)))
+        (local.set $w (i32.sub (local.get $N) (local.get $j0)))
+        (if (i32.gt_u (local.get $w) (i32.const 8)) (then (local.set $w (i32.const 8))))
+        (local.set $c00 (v128.const f32x4 0 0 0 0)) (local.set $c01 (v128.const f32x4 0 0 0 0)) (local.set $c10 (v128.const f32x4 0 0 0 0)) (local.set $c11 (v128.const f32x4 0 0 0 0))
+        (local.set $c20 (v128.const f32x4 0 0 0 0)) (local.set $c21 (v128.const f32x4 0 0 0 0)) (local.set $c30 (v128.const f32x4 0 0 0 0)) (local.set $c31 (v128.const f32x4 0 0 0 0))
+        (local.set $q0 (local.get $p0))
+        (local.set $q1 (local.get $p1))
+        (local.set $q2 (local.get $p2))
+        (local.set $q3 (local.get $p3))
+        ;; two steps of k per turn, then the last one when K is odd; $pb walks the panel (32 bytes per k)
+        (local.set $end (i32.add (local.get $pb) (i32.shl (i32.shr_u (local.get $K) (i32.const 1)) (i32.const 6))))
+        (block $k_done
+          (loop $ks
+            (br_if $k_done (i32.ge_u (local.get $pb) (local.get $end)))
+              (local.set $b0 (v128.load offset=0 (local.get $pb)))
+              (local.set $b1 (v128.load offset=16 (local.get $pb)))
+              (local.set $a0 (v128.load32_splat (local.get $q0)))
+              (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+              (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+              (local.set $a1 (v128.load32_splat (local.get $q1)))
+              (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a1) (local.get $b0))))
+              (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a1) (local.get $b1))))
+              (local.set $a2 (v128.load32_splat (local.get $q2)))
+              (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a2) (local.get $b0))))
+              (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a2) (local.get $b1))))
+              (local.set $a3 (v128.load32_splat (local.get $q3)))
+              (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
+              (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
+              (local.set $b0 (v128.load offset=32 (local.get $pb)))
+              (local.set $b1 (v128.load offset=48 (local.get $pb)))
+              (local.set $a0 (v128.load32_splat offset=4 (local.get $q0)))
+              (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+              (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+              (local.set $a1 (v128.load32_splat offset=4 (local.get $q1)))
+              (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a1) (local.get $b0))))
+              (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a1) (local.get $b1))))
+              (local.set $a2 (v128.load32_splat offset=4 (local.get $q2)))
+              (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a2) (local.get $b0))))
+              (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a2) (local.get $b1))))
+              (local.set $a3 (v128.load32_splat offset=4 (local.get $q3)))
+              (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
+              (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
+            (local.set $q0 (i32.add (local.get $q0) (i32.const 8)))
+            (local.set $q1 (i32.add (local.get $q1) (i32.const 8)))
+            (local.set $q2 (i32.add (local.get $q2) (i32.const 8)))
+            (local.set $q3 (i32.add (local.get $q3) (i32.const 8)))
+            (local.set $pb (i32.add (local.get $pb) (i32.const 64)))
+            (br $ks)))
+        (if (i32.and (local.get $K) (i32.const 1))
+          (then
+              (local.set $b0 (v128.load offset=0 (local.get $pb)))
+              (local.set $b1 (v128.load offset=16 (local.get $pb)))
+              (local.set $a0 (v128.load32_splat (local.get $q0)))
+              (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
+              (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
+              (local.set $a1 (v128.load32_splat (local.get $q1)))
+              (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a1) (local.get $b0))))
+              (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a1) (local.get $b1))))
+              (local.set $a2 (v128.load32_splat (local.get $q2)))
+              (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a2) (local.get $b0))))
+              (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a2) (local.get $b1))))
+              (local.set $a3 (v128.load32_splat (local.get $q3)))
+              (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
+              (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
+            (local.set $pb (i32.add (local.get $pb) (i32.const 32)))))
+        (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $j0) (i32.const 2))))
+        (call $storeRow (local.get $d) (local.get $c00) (local.get $c01) (local.get $w))
+        (if (i32.gt_u (local.get $rows) (i32.const 1))
+          (then
+            (local.set $d (i32.add (local.get $d) (local.get $ldcBytes)))
+            (call $storeRow (local.get $d) (local.get $c10) (local.get $c11) (local.get $w))))
+        (if (i32.gt_u (local.get $rows) (i32.const 2))
+          (then
+            (local.set $d (i32.add (local.get $d) (local.get $ldcBytes)))
+            (call $storeRow (local.get $d) (local.get $c20) (local.get $c21) (local.get $w))))
+        (if (i32.gt_u (local.get $rows) (i32.const 3))
+          (then
+            (local.set $d (i32.add (local.get $d) (local.get $ldcBytes)))
+            (call $storeRow (local.get $d) (local.get $c30) (local.get $c31) (local.get $w))))
+        (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))
+        (br $panel))))
+
+  ;; C (M×N, row stride ldc) = op(A)·op(B), op(A) M×K, op(B) K×N. A(i, k) is at a + 4·(i·lda + k), or
+  ;; a + 4·(k·lda + i) when transA; B likewise with ldb. $scratch: room for 4·K·(8·ceil(N/8) + 4) bytes.
+  (func (export "gemm")
+    (param $transA i32) (param $transB i32) (param $M i32) (param $N i32) (param $K i32)
+    (param $a i32) (param $lda i32) (param $b i32) (param $ldb i32) (param $c i32) (param $ldc i32)
+    (param $scratch i32)
+    (local $aRow i32) (local $i i32) (local $rows i32) (local $apack i32) (local $p i32) (local $ldcBytes i32)
+    (local.set $ldcBytes (i32.shl (local.get $ldc) (i32.const 2)))
+    (call $packB (local.get $b) (local.get $ldb) (local.get $transB) (local.get $K) (local.get $N) (local.get $scratch))
+    ;; the A panel follows B's panels (32·K bytes each)
+    (local.set $apack
+      (i32.add (local.get $scratch)
+        (i32.mul (i32.shl (local.get $K) (i32.const 5)) (i32.shr_u (i32.add (local.get $N) (i32.const 7)) (i32.const 3)))))
+    ;; bytes between A(i, k) and A(i+1, k)
+    (local.set $aRow (if (result i32) (local.get $transA) (then (i32.const 4)) (else (i32.shl (local.get $lda) (i32.const 2)))))
+    (local.set $i (i32.const 0))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.ge_u (local.get $i) (local.get $M)))
+        (local.set $rows (i32.sub (local.get $M) (local.get $i)))
+        (if (i32.gt_u (local.get $rows) (i32.const 4)) (then (local.set $rows (i32.const 4))))
+        (local.set $p (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRow))))
+        (if (local.get $transA)
+          (then
+            (call $packA (local.get $p) (i32.const 4) (i32.shl (local.get $lda) (i32.const 2)) (local.get $K)
+              (local.get $rows) (local.get $apack))
+            (call $tilesPacked (local.get $apack) (local.get $scratch) (local.get $K) (local.get $N)
+              (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldcBytes))) (local.get $ldcBytes) (local.get $rows)))
+          (else
+            (call $tilesDirect
+              (local.get $p)
+              (select (i32.add (local.get $p) (local.get $aRow)) (local.get $p) (i32.gt_u (local.get $rows) (i32.const 1)))
+              (select (i32.add (local.get $p) (i32.shl (local.get $aRow) (i32.const 1))) (local.get $p)
+                (i32.gt_u (local.get $rows) (i32.const 2)))
+              (select (i32.add (local.get $p) (i32.mul (local.get $aRow) (i32.const 3))) (local.get $p)
+                (i32.gt_u (local.get $rows) (i32.const 3)))
+              (local.get $scratch) (local.get $K) (local.get $N)
+              (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldcBytes))) (local.get $ldcBytes) (local.get $rows))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $blocks))))
+)

@@ -1,0 +1,183 @@
+/**
+ * The wasm backend's matrix product, replaced (internal to `@copra/model`). tfjs's own `BatchMatMul` runs batched
+ * and transposed products at 1–2 GFLOP/s on these machines, so copra registers one kernel that hands each product
+ * to a routine chosen at run time: OpenBLAS through FFI where the host allows it (`blas.ts`), else copra's own
+ * wasm SIMD kernel (`kernels/gemm.ts`), else tfjs's. The routines read and write the backend's memory in place;
+ * what they do not cover (int32 products, broadcast batch shapes, mismatched shapes) stays with tfjs.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { ModelError } from "./errors.ts";
+import { type WasmHeap, wasmHeap } from "./wasm_heap.ts";
+
+/**
+ * Where the wasm backend's matrix products run: `"blas"` (the system's OpenBLAS through FFI), `"simd-fma"`
+ * (copra's wasm SIMD kernel with relaxed fused multiply-add), `"simd"` (the same kernel with separate multiply
+ * and add: the same bits on every machine and engine), `"tfjs"` (tfjs's own kernel).
+ */
+export type ProductsPath = "blas" | "simd-fma" | "simd" | "tfjs";
+
+/** One product of a batch, as a routine gets it: op(A)·op(B) → C, row-major, leading dimensions in elements. */
+export interface ProductCall {
+  /** A is stored transposed (K×M). */
+  transA: boolean;
+  /** B is stored transposed (N×K). */
+  transB: boolean;
+  /** Rows of op(A) and C. */
+  M: number;
+  /** Columns of op(B) and C. */
+  N: number;
+  /** Columns of op(A), rows of op(B). */
+  K: number;
+  /** Row stride of A as stored. */
+  lda: number;
+  /** Row stride of B as stored. */
+  ldb: number;
+}
+
+/**
+ * A routine for a whole batched product: it gets the call's shape, the batch (matrices of C, of A and of B — 1
+ * when shared) and the three tensors, and writes C through the heap (taking its views after any allocation).
+ */
+export type ProductRoutine = (
+  call: ProductCall,
+  batch: { count: number; a: number; b: number },
+  tensors: { a: tf.TensorInfo; b: tf.TensorInfo; c: tf.TensorInfo },
+  heap: WasmHeap,
+) => void;
+
+const routines = new Map<Exclude<ProductsPath, "tfjs">, ProductRoutine>();
+let active: ProductsPath = "tfjs";
+let installed = false;
+
+/**
+ * Where the wasm backend's products run now (other backends use their own kernels).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { productsPath } from "@copra/model";
+ * assert.ok(["blas", "simd-fma", "simd", "tfjs"].includes(productsPath()));
+ * ```
+ */
+export function productsPath(): ProductsPath {
+  return active;
+}
+
+/**
+ * The paths this process can use: `"tfjs"` always, `"simd"` where the engine has wasm SIMD, `"simd-fma"` where
+ * it also has relaxed SIMD, `"blas"` once OpenBLAS is loaded (`useBackend("wasm")` loads it when permitted).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { availableProducts, useBackend } from "@copra/model";
+ * await useBackend("wasm");
+ * assert.ok(availableProducts().includes("tfjs"));
+ * ```
+ */
+export function availableProducts(): ProductsPath[] {
+  return [...routines.keys(), "tfjs"];
+}
+
+/**
+ * Sends the wasm backend's products to `path` from now on (for comparing paths in one process; `useBackend`
+ * picks the fastest available). Throws a ModelError naming the available paths when `path` is not one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { productsPath, useBackend, useProducts } from "@copra/model";
+ * await useBackend("wasm");
+ * const before = productsPath();
+ * useProducts("tfjs");
+ * assert.deepEqual(await tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).array(), [[11]]);
+ * useProducts(before);
+ * ```
+ */
+export function useProducts(path: ProductsPath): void {
+  if (path !== "tfjs" && !routines.has(path)) {
+    throw new ModelError({
+      source: "argument",
+      field: "products",
+      value: path,
+      problem: "this matrix-product path is not available in this process",
+      hint: `use one of ${availableProducts().join(", ")} (blas needs OpenBLAS and --allow-ffi; simd-fma an engine ` +
+        "with relaxed SIMD)",
+    });
+  }
+  active = path;
+}
+
+/** Makes `routine` available as `name` (internal: `enableBlas` and `enableWasmGemm` call it). */
+export function addProducts(name: Exclude<ProductsPath, "tfjs">, routine: ProductRoutine): void {
+  install();
+  routines.set(name, routine);
+}
+
+/** Registers the dispatching BatchMatMul once, keeping tfjs's kernel for what the routines do not cover. */
+function install(): void {
+  if (installed) return;
+  const original = tf.getKernel("BatchMatMul", "wasm");
+  if (!original) {
+    throw new ModelError({
+      source: "argument",
+      field: "BatchMatMul",
+      value: "wasm",
+      problem: "the wasm backend's kernel is not registered",
+      hint: "import @tensorflow/tfjs-backend-wasm (useBackend does) before adding a product routine",
+    });
+  }
+  installed = true;
+  tf.unregisterKernel("BatchMatMul", "wasm");
+  tf.registerKernel({
+    kernelName: "BatchMatMul",
+    backendName: "wasm",
+    setupFunc: original.setupFunc,
+    disposeFunc: original.disposeFunc,
+    kernelFunc: (args) => {
+      const routine = active === "tfjs" ? undefined : routines.get(active);
+      const { inputs, attrs } = args;
+      const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+      const ra = a.shape.length, rb = b.shape.length;
+      const batchA = a.shape.slice(0, -2), batchB = b.shape.slice(0, -2);
+      const sizeA = batchA.reduce((x, y) => x * y, 1), sizeB = batchB.reduce((x, y) => x * y, 1);
+      // Equal batch shapes, or one side without batch (size 1): anything else goes to tfjs's kernel.
+      const sameBatch = batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i]);
+      const M = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+      const K = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+      const N = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+      const kB = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+      if (
+        !routine || a.dtype !== "float32" || b.dtype !== "float32" || !(sameBatch || sizeA === 1 || sizeB === 1) ||
+        K !== kB // tfjs's kernel throws its error for mismatched shapes
+      ) {
+        return original.kernelFunc(args);
+      }
+      const batchShape = sizeA >= sizeB ? batchA : batchB;
+      const count = Math.max(sizeA, sizeB);
+      const heap = wasmHeap(args.backend);
+      const c = heap.makeOutput([...batchShape, M, N], "float32");
+      if (M * N === 0) return c;
+      if (K === 0) {
+        heap.typedArrayFromHeap(c).fill(0);
+        return c;
+      }
+      const call = {
+        transA: transposeA,
+        transB: transposeB,
+        M,
+        N,
+        K,
+        lda: transposeA ? M : K,
+        ldb: transposeB ? K : N,
+      };
+      routine(call, { count, a: sizeA, b: sizeB }, { a, b, c }, heap);
+      return c;
+    },
+  });
+}
