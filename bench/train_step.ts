@@ -3,12 +3,16 @@
  * (forward + backward + Adam update, reading the loss) of a GPT-2 preset on random ids, median over `steps`
  * after 3 warm-up steps; and, when a python3 with torch is found, the same step of the repository's PyTorch
  * reference (`bench/torch_gpt2.py train-step`, one thread) in the same run. Default: the tiny configuration
- * of DESIGN.md §5 (V 256, T 64, C 128, H 4, L 2, B 16, Adam lr 3e-4).
+ * of DESIGN.md §5 (V 256, T 64, C 128, H 4, L 2, B 16, Adam lr 3e-4). With `--backend webgpu` the line also
+ * has `gpu`: what one more step asked of the GPU (dispatches, pipelines compiled after warm-up, bytes read back and
+ * uploaded, programs with an output of B·(T−1)·V entries or more — the logits that have a label; see `gpu_counts.ts`). On wasm it has `products`, where
+ * the matrix products ran (see `ProductsPath`).
  *
  * @module
  */
 
 import { type BackendName, type PresetName, useBackend } from "@copra/model";
+import { countGpuWork, type GpuCounts } from "./gpu_counts.ts";
 import { trainRig } from "./rig.ts";
 import { kernelProfile, median, torchStepMs, type VersusTorch, versusTorch } from "./util.ts";
 
@@ -29,6 +33,10 @@ export interface TrainStepResult extends VersusTorch {
   backend: string;
   batch: number;
   seq: number;
+  /** wasm: where the matrix products ran. */
+  products?: string;
+  /** webgpu: what one step asked of the GPU. */
+  gpu?: GpuCounts;
 }
 
 /** Runs the benchmark. */
@@ -47,6 +55,9 @@ export async function benchTrainStep(options: TrainStepOptions = {}): Promise<Tr
     if (i >= 3) times.push(ms);
   }
   const profile = options.profile ? await kernelProfile(async () => void await step()) : undefined;
+  const gpu = backend === "webgpu"
+    ? await countGpuWork(async () => void await step(), batch * (seq - 1) * rig.config.vocab_size)
+    : undefined;
   rig.dispose();
   const copraMs = median(times);
 
@@ -69,6 +80,8 @@ export async function benchTrainStep(options: TrainStepOptions = {}): Promise<Tr
     backend,
     batch,
     seq,
+    ...(info.products ? { products: info.products } : {}),
     ...versusTorch(copraMs, torch, info.blas?.library ?? null, profile),
+    ...(gpu ? { gpu } : {}),
   };
 }

@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { type Method, METHOD_TRAITS, specialIds, tokenizeRecord } from "@copra/curriculum";
 import { loadDataset } from "@copra/data";
 import { type BackendName, disposeParams } from "@copra/model";
-import { evaluate } from "@copra/train";
+import { evaluate, type Evaluation, GradientPool } from "@copra/train";
 import { inferenceOptions, int } from "./options.ts";
 import { loadForInference, thoughtsMode } from "./inference.ts";
 import { fixed, ProgressBar, table } from "./render.ts";
@@ -24,6 +24,7 @@ interface EvalCli {
   batchSize: number;
   maxNewTokens: number;
   backend: BackendName;
+  threads?: number;
 }
 
 async function evalCommand(cli: EvalCli): Promise<void> {
@@ -46,14 +47,35 @@ async function evalCommand(cli: EvalCli): Promise<void> {
     disposeParams(params);
     throw error;
   }
-  const bar = new ProgressBar("eval", items.length);
-  const result = await evaluate(params, config, records, items, curriculum, specialIds(tokenizer), tokenizer, {
-    batchSize: cli.batchSize,
-    maxNewTokens: cli.maxNewTokens,
-    thoughts,
-    maxThoughts: cli.maxThoughts,
-    progress: (done) => bar.update(done, ""),
-  });
+  // Default: every core, at most 8 and at most one per batch; the GPU backend answers on one thread.
+  const batches = Math.ceil(items.length / cli.batchSize);
+  const threads = cli.threads ??
+    (cli.backend === "webgpu" ? 1 : Math.max(1, Math.min(navigator.hardwareConcurrency, 8, batches)));
+  if (threads > 1 && cli.backend === "webgpu") {
+    disposeParams(params);
+    throw new Error(`--threads ${threads}: the webgpu backend answers on one thread (its GPU); use --threads 1`);
+  }
+  let pool: GradientPool | null = null;
+  try {
+    pool = threads > 1 ? await GradientPool.start(threads, config, params, { backend: cli.backend }) : null;
+  } catch (error) {
+    disposeParams(params);
+    throw error;
+  }
+  const bar = new ProgressBar(`eval (${threads} thread${threads === 1 ? "" : "s"})`, items.length);
+  let result: Evaluation;
+  try {
+    result = await evaluate(params, config, records, items, curriculum, specialIds(tokenizer), tokenizer, {
+      batchSize: cli.batchSize,
+      maxNewTokens: cli.maxNewTokens,
+      thoughts,
+      maxThoughts: cli.maxThoughts,
+      progress: (done) => bar.update(done, ""),
+      lanes: pool?.lanes(),
+    });
+  } finally {
+    pool?.close();
+  }
   bar.finish();
   console.log(
     table([
@@ -121,5 +143,11 @@ export function addEvalCommand(p: Command): void {
     .addOption(maxThoughts)
     .addOption(maxNewTokens)
     .addOption(backend)
+    .option(
+      "--threads <n>",
+      "threads answering batches (default: every core, at most 8 and one per batch; 1 on webgpu). The answers are " +
+        "the same for any count",
+      int("--threads", 1, 256),
+    )
     .action((o) => evalCommand(o as EvalCli));
 }

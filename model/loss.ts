@@ -5,6 +5,7 @@
  */
 
 import { customOp } from "./kernels/custom_op.ts";
+import { XENT_GRAD_KERNEL } from "./kernels/xent_webgpu.ts";
 import * as tf from "@tensorflow/tfjs";
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from "./tensors.ts";
 
@@ -67,7 +68,8 @@ export function crossEntropy(logits: Tensor3D, labels: Tensor2D, weights?: Tenso
  * Σ weightᵢ·(logsumexp(xᵢ) − xᵢ[labelᵢ]) over rows of x (N,V), with its gradient written out:
  * dx = weight·softmax(x) − scatter(weight at (i, labelᵢ)). The label terms are gathered and scattered by index:
  * no (N,V) one-hot in the forward pass, and no gather gradient (tfjs's UnsortedSegmentSum, which WebGPU runs over
- * every output element: 20 s for GPT-2's 2048×50,257 logits on an H200).
+ * every output element: 20 s for GPT-2's 2048×50,257 logits on an H200). On WebGPU the gradient is one WGSL pass
+ * (`kernels/xent_webgpu.ts`).
  */
 function sparseSoftmaxCrossEntropy(x: Tensor, labels: Tensor, weight: Tensor, V: number): Tensor {
   const op = customOp<[Tensor]>(([sx], save) => {
@@ -83,6 +85,10 @@ function sparseSoftmaxCrossEntropy(x: Tensor, labels: Tensor, weight: Tensor, V:
       gradFunc: (dy, [x0, lse0, labels0, weight0]) => {
         const n = x0.shape[0] as number;
         const w = tf.mul(weight0, dy); // (N)
+        if (tf.getKernel(XENT_GRAD_KERNEL, tf.getBackend())) {
+          // one pass over the logits (WebGPU); the same arithmetic per entry as the composite below
+          return tf.engine().runKernel(XENT_GRAD_KERNEL, { x: x0, lse: lse0, labels: labels0, w }) as Tensor;
+        }
         const probs = tf.exp(tf.sub(x0, lse0)); // softmax (N,V)
         const at = tf.stack([tf.range(0, n, 1, "int32"), labels0], 1) as tf.Tensor2D; // (N,2)
         return tf.sub(tf.mul(probs, tf.reshape(w, [n, 1])), tf.scatterND(at, w, [n, V]));
@@ -161,11 +167,17 @@ export function causalLmLoss(
   targets: readonly SetTarget[] = [],
 ): Scalar {
   return tf.tidy(() => {
-    const [B, T, V] = logits.shape;
-    const shiftedLogits = tf.slice(logits, [0, 0, 0], [B, T - 1, V]);
-    const shiftedLabels = tf.slice(labels, [0, 1], [B, T - 1]) as Tensor2D;
-    const shiftedWeights = weights === undefined ? undefined : tf.slice(weights, [0, 1], [B, T - 1]) as Tensor2D;
-    const ce = crossEntropy(shiftedLogits, shiftedLabels, shiftedWeights);
+    const [B, T] = logits.shape;
+    // The labels move one position left (the last position gets IGNORE_INDEX), not the logits: slicing the (B,T,V)
+    // logits and padding their gradient back would be two more passes over the largest tensor of the step.
+    const shiftedLabels = tf.concat([
+      tf.slice(labels, [0, 1], [B, T - 1]),
+      tf.fill([B, 1], IGNORE_INDEX, "int32"),
+    ], 1) as Tensor2D;
+    const shiftedWeights = weights === undefined
+      ? undefined
+      : tf.concat([tf.slice(weights, [0, 1], [B, T - 1]), tf.zeros([B, 1])], 1) as Tensor2D;
+    const ce = crossEntropy(logits, shiftedLabels, shiftedWeights);
     if (targets.length === 0) return ce;
     const counted = tf.cast(tf.notEqual(shiftedLabels, IGNORE_INDEX), "float32");
     const w = tf.sum(shiftedWeights === undefined ? counted : tf.mul(counted, shiftedWeights)); // Σ wₜ

@@ -18,6 +18,7 @@ import {
 import { generate } from "@copra/infer/browser";
 import type { GPT2Config, GPT2Params } from "@copra/model/browser";
 import type { Tokenizer } from "@copra/tokenizer/browser";
+import type { GenerateLane } from "./parallel.ts";
 
 /** Options of {@link evaluate}. */
 export interface EvaluateOptions {
@@ -35,6 +36,12 @@ export interface EvaluateOptions {
   maxThoughts?: number;
   /** Called after each batch. */
   progress?: (done: number, total: number) => void;
+  /**
+   * More places to generate batches (the workers of a `GradientPool`: its `lanes()`): batches are
+   * handed in order to whichever of the main thread and the lanes is free. The results are those of the main
+   * thread alone (the same batches, the same arithmetic); `msPerAnswer` stays per batch.
+   */
+  lanes?: readonly GenerateLane[];
 }
 
 /** What {@link evaluate} measured. */
@@ -118,22 +125,26 @@ export async function evaluate(
     if (group) group.push(i);
     else groups.set(k, [i]);
   }
+  // The batches, in order; each lane (the main thread first) takes the next one when it is free.
+  const jobs: { k: number | undefined; batch: number[] }[] = [];
   for (const [k, members] of groups) {
-    for (let b = 0; b < members.length; b += batchSize) {
-      const batch = members.slice(b, b + batchSize);
+    for (let b = 0; b < members.length; b += batchSize) jobs.push({ k, batch: members.slice(b, b + batchSize) });
+  }
+  const local: GenerateLane = { generate: (prompts, opts) => generate(params, config, prompts, opts) };
+  const lanes = [local, ...(options.lanes ?? [])];
+  const laneOptions = { eosId: ids.eos, maxNewTokens, ...(auto ? { switch: {} } : {}) };
+  let next = 0;
+  const work = async (lane: GenerateLane) => {
+    while (next < jobs.length) {
+      const { k, batch } = jobs[next++];
       const prompts = batch.map((i) => buildPrompt(records[i], curriculum, ids, k));
       const t0 = performance.now();
-      const results = await generate(params, config, prompts, {
-        eosId: ids.eos,
-        maxNewTokens,
-        decode: (out) => tokenizer.decode(out, { skipSpecial: true }),
-        ...(auto ? { switch: {} } : {}),
-      });
+      const results = await lane.generate(prompts, laneOptions);
       ms += performance.now() - t0;
       for (const [j, r] of results.entries()) {
         const i = batch[j];
-        outputs[i] = r.text;
-        right[i] = isCorrect(r.text, items[i].answer);
+        outputs[i] = tokenizer.decode(r.ids, { skipSpecial: true });
+        right[i] = isCorrect(outputs[i], items[i].answer);
         if (right[i]) correct++;
         tokens += r.generatedTokens;
         thoughts += r.thoughts;
@@ -142,7 +153,8 @@ export async function evaluate(
       done += batch.length;
       options.progress?.(done, records.length);
     }
-  }
+  };
+  await Promise.all(lanes.map(work));
   const n = Math.max(records.length, 1);
   /** The share of outputs in each class. */
   const shares = <K extends string>(classify: (item: CoconutItem, text: string) => K) => {

@@ -1,11 +1,12 @@
 /**
  * A training worker of {@link GradientPool} (internal): holds a copy of the weights on its own tfjs backend and
- * answers each shard with its scaled loss and gradients. Requests are handled one at a time, in order.
+ * answers each shard with its scaled loss and gradients, and each generation batch with its results. Requests are handled one at a time, in order.
  *
  * @module
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { generate } from "@copra/infer";
 import { type GPT2Config, type GPT2Params, useBackend, valueAndGrads } from "@copra/model";
 import { batchTensors, shardLoss, type WorkerReply, type WorkerRequest } from "./parallel.ts";
 
@@ -35,6 +36,8 @@ async function handle(request: WorkerRequest): Promise<void> {
       tf.tidy(() => (params[name] as tf.Variable).assign(tf.tensor(data, params[name].shape)));
     }
     post({ type: "ready" });
+  } else if (request.type === "generate") {
+    post({ type: "generated", results: await generate(params, config!, request.prompts, request.options) });
   } else {
     const tensors = batchTensors(request.batch);
     const { value, grads } = valueAndGrads(

@@ -11,7 +11,13 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { Batch } from "@copra/curriculum";
-import { type LatentBatch, latentForward } from "@copra/infer";
+import {
+  type GenerateOptions,
+  type Generation,
+  type GenerationPrompt,
+  type LatentBatch,
+  latentForward,
+} from "@copra/infer";
 import {
   type BackendName,
   causalLmLoss,
@@ -136,13 +142,27 @@ export type WorkerRequest =
     params: Record<string, { shape: number[]; data: Float32Array }>;
   }
   | { type: "params"; params: Record<string, Float32Array> }
-  | { type: "step"; batch: Batch; share: { lm: number; stop: number }; seed: number };
+  | { type: "step"; batch: Batch; share: { lm: number; stop: number }; seed: number }
+  | { type: "generate"; prompts: GenerationPrompt[]; options: LaneOptions };
 
 /** What a worker answers. */
 export type WorkerReply =
   | { type: "ready" }
   | { type: "grads"; loss: number; grads: Record<string, Float32Array> }
+  | { type: "generated"; results: Generation[] }
   | { type: "error"; message: string };
+
+/** What a generation lane is asked: {@link GenerateOptions} without the callbacks (they cannot cross threads). */
+export type LaneOptions = Pick<GenerateOptions, "eosId" | "maxNewTokens" | "switch">;
+
+/**
+ * A place where a batch of prompts can be generated with the current weights: a worker of a
+ * {@link GradientPool} (see {@link GradientPool.lanes}). Results have no `text` (decode them where the tokenizer is).
+ */
+export interface GenerateLane {
+  /** Greedy generation of one batch, as `generate` does it on the main thread. */
+  generate(prompts: GenerationPrompt[], options: LaneOptions): Promise<Generation[]>;
+}
 
 /** A worker and the replies it owes, in order. */
 interface Helper {
@@ -251,6 +271,37 @@ export class GradientPool {
   /** Threads in use (the main thread included). */
   get threads(): number {
     return this.#helpers.length + 1;
+  }
+
+  /**
+   * One generation lane per worker, with the weights of the last {@link GradientPool.sync} (or of the start):
+   * `evaluate` spreads its batches over them and the main thread (`lanes` option).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { disposeParams, gpt2Config, initParams, useBackend } from "@copra/model";
+   * import { GradientPool } from "@copra/train";
+   * await useBackend("cpu");
+   * const config = gpt2Config("nano", { vocab_size: 8, n_layer: 1, n_positions: 16 });
+   * const params = initParams(config, { seed: 0 });
+   * const pool = await GradientPool.start(2, config, params, { backend: "cpu" });
+   * const [lane] = pool.lanes();
+   * const prompt = { ids: [1, 2, 3], positionIds: [0, 1, 2], latentPositions: [] };
+   * const [result] = await lane.generate([prompt], { eosId: 0, maxNewTokens: 2 });
+   * assert.ok(result.generatedTokens <= 2);
+   * pool.close();
+   * disposeParams(params);
+   * ```
+   */
+  lanes(): GenerateLane[] {
+    return this.#helpers.map((helper, i) => ({
+      generate: async (prompts, options) => {
+        const reply = await this.#ask(helper, { type: "generate", prompts, options });
+        if (reply.type !== "generated") throw new Error(`training worker ${i + 1}: unexpected reply ${reply.type}`);
+        return reply.results;
+      },
+    }));
   }
 
   #ask(helper: Helper, request: WorkerRequest): Promise<WorkerReply> {

@@ -7,6 +7,7 @@ import { Rng } from "@copra/random";
 import {
   batchTensors,
   buildTokenizer,
+  evaluate,
   GradientPool,
   latestCheckpoint,
   modelConfigFor,
@@ -122,4 +123,53 @@ Deno.test("threads 2: the same run twice is bitwise the same, and a resumed run 
   disposeParams(x);
   disposeParams(y);
   for (const dir of [a, b, c, d]) await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("evaluate on the main thread and a worker's lane gives the main thread's answers, with the synced weights", async () => {
+  const items = generateProsQA({ n: 6, seed: 5, ...small });
+  const records = items.map((it) => tokenizeRecord(tokenizer, it));
+  // Loud MLPs: at initialisation the residual stream is mostly the last token's embedding, which the tied head
+  // decodes back to that (special) token whatever the weights — every answer "" — so the blocks' outputs are
+  // scaled up until they decide the answer.
+  const sharp = (seed: number) => {
+    const p = initParams(model, { seed });
+    for (const name of Object.keys(p).filter((n) => n.endsWith("mlp.c_proj.weight"))) {
+      const w = p[name];
+      p[name] = tf.mul(w, 50) as typeof w;
+      w.dispose();
+    }
+    return p;
+  };
+  const params = sharp(3);
+  const options = { batchSize: 2, maxNewTokens: 6, thoughts: 2 };
+  const ids = specialIds(tokenizer);
+  const alone = await evaluate(params, model, records, items, curriculum, ids, tokenizer, options);
+  // A pool started from other weights answers differently until it is synced.
+  const other = sharp(4);
+  const pool = await GradientPool.start(2, model, other, { backend: "cpu" });
+  try {
+    let lanes = 0;
+    const counted = pool.lanes().map((lane) => ({
+      generate: (...args: Parameters<typeof lane.generate>) => (lanes++, lane.generate(...args)),
+    }));
+    const stale = await evaluate(params, model, records, items, curriculum, ids, tokenizer, {
+      ...options,
+      lanes: counted,
+    });
+    assert.ok(lanes > 0, "the worker answered some batches");
+    assert.notDeepEqual(stale.outputs, alone.outputs);
+    await pool.sync(params);
+    const both = await evaluate(params, model, records, items, curriculum, ids, tokenizer, {
+      ...options,
+      lanes: counted,
+    });
+    assert.deepEqual(both.outputs, alone.outputs);
+    assert.equal(both.accuracy, alone.accuracy);
+    assert.equal(both.thoughts, alone.thoughts);
+    assert.deepEqual(both.byHops, alone.byHops);
+  } finally {
+    pool.close();
+    disposeParams(params);
+    disposeParams(other);
+  }
 });

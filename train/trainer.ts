@@ -297,6 +297,8 @@ export async function train(
           maxNewTokens: options.maxNewTokens ?? 64,
           thoughts: thoughtsAtStage(curriculum, stage),
           progress: (done, total) => onEvent({ type: "evaluate", epoch, done, total }),
+          // the pool's workers hold this epoch's weights (synced after every update)
+          lanes: pool?.lanes(),
         },
       );
       const epochMetrics: EpochMetrics = {
