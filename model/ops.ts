@@ -80,7 +80,7 @@ export const matMul: (a: Tensor, b: Tensor) => Tensor = customOp<[Tensor, Tensor
     return {
       value: tf.matMul(a, b),
       // d(a@b)/da = dy @ bᵀ, d(a@b)/db = aᵀ @ dy
-      gradFunc: (dy, [sa, sb]) => [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)],
+      gradFunc: (dy, [sa, sb]) => [timesTransposed(dy, sb), transposedTimes(sa, dy)],
     };
   },
 );
@@ -101,9 +101,9 @@ export const matMulT: (a: Tensor, b: Tensor) => Tensor = customOp<[Tensor, Tenso
   ([a, b], save) => {
     save([a, b]);
     return {
-      value: tf.matMul(a, swapLast(b)),
+      value: timesTransposed(a, b),
       // d(a@bᵀ)/da = dy @ b, d(a@bᵀ)/db = dyᵀ @ a
-      gradFunc: (dy, [sa, sb]) => [tf.matMul(dy, sb), tf.matMul(swapLast(dy), sa)],
+      gradFunc: (dy, [sa, sb]) => [tf.matMul(dy, sb), transposedTimes(dy, sa)],
     };
   },
 );
