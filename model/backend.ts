@@ -16,6 +16,7 @@ import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
 import type { BlasInfo } from "./blas.ts";
 import { enableWasmGemm } from "./kernels/gemm.ts";
+import { registerGeluWebGpu } from "./kernels/gelu_webgpu.ts";
 import { registerXentGradWebGpu } from "./kernels/xent_webgpu.ts";
 import { availableProducts, type ProductsPath, productsPath, useProducts } from "./products.ts";
 import { ModelError } from "./errors.ts";
@@ -246,6 +247,7 @@ function registerWebGpu(): void {
   if (webgpuRegistered) return;
   webgpuRegistered = true;
   registerXentGradWebGpu();
+  registerGeluWebGpu();
   if (tf.findBackendFactory("webgpu") !== null) tf.removeBackend("webgpu");
   tf.registerBackend("webgpu", async () => {
     const gpu = (navigator as unknown as { gpu?: GPU }).gpu;

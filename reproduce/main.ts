@@ -33,6 +33,7 @@ import {
   COCONUT_NANO_QUICK,
   evaluate,
   extraEpochsOf,
+  type GenerateLane,
   modelConfigFor,
   readCheckpoint,
   type Regime,
@@ -57,7 +58,7 @@ import {
 import { lineChart, scatterChart } from "./svg.ts";
 import { type PayoffOptions, reproducePayoff } from "./payoff.ts";
 import { reproduceTools } from "./tools.ts";
-import { progressPrinter, recipeOptions, runFolder, startRunFolder } from "./progress.ts";
+import { progressPrinter, recipeOptions, runFolder, startRunFolder, withScoringLanes } from "./progress.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -70,8 +71,17 @@ const { values } = parseArgs({
     docs: { type: "string" },
     prosqa: { type: "string" },
     fresh: { type: "boolean" },
+    threads: { type: "string" },
   },
 });
+
+// Threads training each run: 1 by default (the documented tables' numerics; other counts round differently).
+// Scoring uses every core whatever this is (its answers do not depend on the count).
+const threads = values.threads === undefined ? 1 : Number(values.threads);
+if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+  console.error(`--threads ${JSON.stringify(values.threads)}: expected a whole number from 1 to 256`);
+  Deno.exit(2);
+}
 
 const regimeName = values.regime ?? "coconut-nano";
 // The symbolic-graph table (payoff.ts) and the calculator demonstration (tools.ts) have their own runs and reports.
@@ -87,6 +97,7 @@ if (regimeName in OWN_REPORTS) {
     only: values.only ? new Set(values.only.split(",")) : null,
     seeds: values.seeds ? new Set(values.seeds.split(",").map(Number)) : null,
     fresh: values.fresh === true,
+    threads,
   });
   Deno.exit(0);
 }
@@ -233,23 +244,26 @@ async function trainAndScore(spec: Regime["runs"][number], seed: number): Promis
     ...recipeOptions(regime.recipe),
     seed,
     backend: "wasm",
+    threads,
     out,
     maxNewTokens: 48,
   }, progressPrinter(`${name} s${seed}`));
   const trainSeconds = (performance.now() - t0) / 1000;
   const thoughts = thoughtsAtStage(curriculum, regime.recipe.maxLatentStage + 1);
-  const score = (items: CoconutItem[]) => scoreOn(params, model, curriculum, items, thoughts, tokenizer);
-  const result: RunResult = {
-    method,
-    ...(label ? { label } : {}),
-    ...(spec.fromScratch ? { fromScratch: true } : {}),
-    seed,
-    epochs: metrics,
-    trainSeconds,
-    test: await score(testItems),
-    ood: await score(oodItems),
-    prosqa: prosqaItems ? await score(prosqaItems) : null,
-  };
+  const result: RunResult = await withScoringLanes(model, params, async (lanes) => {
+    const score = (items: CoconutItem[]) => scoreOn(params, model, curriculum, items, thoughts, tokenizer, lanes);
+    return {
+      method,
+      ...(label ? { label } : {}),
+      ...(spec.fromScratch ? { fromScratch: true } : {}),
+      seed,
+      epochs: metrics,
+      trainSeconds,
+      test: await score(testItems),
+      ood: await score(oodItems),
+      prosqa: prosqaItems ? await score(prosqaItems) : null,
+    };
+  });
   disposeParams(params);
   console.log(
     `${name} s${seed}: test ${(result.test.accuracy * 100).toFixed(1)}%, OOD ${
@@ -269,12 +283,14 @@ async function scoreOn(
   items: CoconutItem[],
   thoughts: number,
   tok: Tokenizer,
+  lanes: GenerateLane[],
 ): Promise<Score> {
   const records = items.map((it) => tokenizeRecord(tok, it));
   const r = await evaluate(params, model, records, items, curriculum, specialIds(tok), tok, {
     batchSize: 32,
     maxNewTokens: 64,
     thoughts,
+    lanes,
   });
   return {
     items: items.length,

@@ -41,6 +41,7 @@ import {
   resultsFile,
   runFolder,
   startRunFolder,
+  withScoringLanes,
 } from "./progress.ts";
 
 /** Scores of one model on one split under one way of choosing the number of thoughts. */
@@ -115,7 +116,7 @@ export async function reproducePayoff(options: PayoffOptions): Promise<void> {
         validItems,
         testItems,
         oodItems,
-      });
+      }, options.threads);
       await add(result);
     }
   }
@@ -164,6 +165,7 @@ async function trainAndScore(
   tokenizer: Tokenizer,
   everything: CoconutItem[],
   data: { trainItems: SymbolicItem[]; validItems: SymbolicItem[]; testItems: SymbolicItem[]; oodItems: SymbolicItem[] },
+  threads: number,
 ): Promise<PayoffRun> {
   const label = spec.label ?? spec.method;
   const curriculum = curriculumOf(regime, spec.method);
@@ -204,32 +206,37 @@ async function trainAndScore(
     switchWeight: thinks ? regime.recipe.switchWeight : 0,
     seed,
     backend: "wasm",
+    threads,
     out,
     maxNewTokens: 16,
   }, progressPrinter(`${label} s${seed}`, 50));
   const trainSeconds = (performance.now() - t0) / 1000;
-  const score = async (items: SymbolicItem[], thoughts: number | "hops" | "auto" | undefined, max?: number) => {
-    const records = items.map((it) => tokenizeRecord(tokenizer, it));
-    const r = await evaluate(params, model, records, items, curriculum, specialIds(tokenizer), tokenizer, {
-      batchSize: 32,
-      maxNewTokens: 16,
-      thoughts,
-      maxThoughts: max,
-    });
-    return { accuracy: r.accuracy, tokens: r.meanTokens, thoughts: r.thoughts, byHops: r.byHops };
-  };
-  const result: PayoffRun = { label, method: spec.method, seed, epochs: metrics, trainSeconds, test: {}, ood: {} };
-  const fixed = maxLatentStage * regime.recipe.thoughtsPerStep;
-  result.test.fixed = await score(data.testItems, thinks || spec.method === "pause-as-thought" ? fixed : undefined);
-  result.ood.fixed = await score(data.oodItems, thinks || spec.method === "pause-as-thought" ? fixed : undefined);
-  if (thinks) {
-    result.test.hops = await score(data.testItems, "hops");
-    result.ood.hops = await score(data.oodItems, "hops");
-    if (hasSwitch(params)) {
-      result.test.switch = await score(data.testItems, "auto", regime.recipe.maxThoughtsOod);
-      result.ood.switch = await score(data.oodItems, "auto", regime.recipe.maxThoughtsOod);
+  const result: PayoffRun = await withScoringLanes(model, params, async (lanes) => {
+    const score = async (items: SymbolicItem[], thoughts: number | "hops" | "auto" | undefined, max?: number) => {
+      const records = items.map((it) => tokenizeRecord(tokenizer, it));
+      const r = await evaluate(params, model, records, items, curriculum, specialIds(tokenizer), tokenizer, {
+        batchSize: 32,
+        maxNewTokens: 16,
+        thoughts,
+        maxThoughts: max,
+        lanes,
+      });
+      return { accuracy: r.accuracy, tokens: r.meanTokens, thoughts: r.thoughts, byHops: r.byHops };
+    };
+    const result: PayoffRun = { label, method: spec.method, seed, epochs: metrics, trainSeconds, test: {}, ood: {} };
+    const fixed = maxLatentStage * regime.recipe.thoughtsPerStep;
+    result.test.fixed = await score(data.testItems, thinks || spec.method === "pause-as-thought" ? fixed : undefined);
+    result.ood.fixed = await score(data.oodItems, thinks || spec.method === "pause-as-thought" ? fixed : undefined);
+    if (thinks) {
+      result.test.hops = await score(data.testItems, "hops");
+      result.ood.hops = await score(data.oodItems, "hops");
+      if (hasSwitch(params)) {
+        result.test.switch = await score(data.testItems, "auto", regime.recipe.maxThoughtsOod);
+        result.ood.switch = await score(data.oodItems, "auto", regime.recipe.maxThoughtsOod);
+      }
     }
-  }
+    return result;
+  });
   disposeParams(params);
   console.log(
     `${label} s${seed}: test ${(result.test.fixed.accuracy * 100).toFixed(1)}%, OOD ${

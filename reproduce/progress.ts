@@ -1,12 +1,13 @@
 // deno-lint-ignore-file no-console
 /**
  * What the reproductions share when they train a run: the run's folder and its run.json, the recipe's optimizer
- * settings as trainer options, and a one-line progress printer for the trainer's events.
+ * settings as trainer options, a one-line progress printer for the trainer's events, and scoring on every core.
  *
  * @module
  */
 
-import type { Regime, TrainEvent, TrainOptions } from "@copra/train";
+import type { GPT2Config, GPT2Params } from "@copra/model";
+import { type GenerateLane, GradientPool, type Regime, type TrainEvent, type TrainOptions } from "@copra/train";
 import { formatDuration } from "./report.ts";
 
 /** The optimizer part of a regime's recipe, as the trainer's options (no gradient accumulation). */
@@ -58,6 +59,27 @@ export interface ReproduceOptions {
   only: Set<string> | null;
   seeds: Set<number> | null;
   fresh: boolean;
+  /** Threads training each run (`--threads`; default 1, the numerics of the documented tables). */
+  threads: number;
+}
+
+/**
+ * Runs `score` with generation lanes on every core but one (at most 7 workers) holding `params`: scoring spreads
+ * its batches over them and gives the answers of one thread, so the tables do not depend on the machine.
+ */
+export async function withScoringLanes<T>(
+  model: GPT2Config,
+  params: GPT2Params,
+  score: (lanes: GenerateLane[]) => Promise<T>,
+): Promise<T> {
+  const threads = Math.max(1, Math.min(navigator.hardwareConcurrency, 8));
+  if (threads === 1) return await score([]);
+  const pool = await GradientPool.start(threads, model, params, { backend: "wasm" });
+  try {
+    return await score(pool.lanes());
+  } finally {
+    pool.close();
+  }
 }
 
 /**

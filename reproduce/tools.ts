@@ -127,6 +127,7 @@ export async function reproduceTools(options: ToolsOptions): Promise<void> {
         ...recipeOptions(regime.recipe),
         seed,
         backend: "wasm",
+        threads: options.threads,
         out,
         maxNewTokens: 40,
       }, progressPrinter(`${spec.label} s${seed}`, 50));

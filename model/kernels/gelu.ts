@@ -7,8 +7,9 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor } from "../tensors.ts";
 import { customOp } from "./custom_op.ts";
+import { GELU_A, GELU_GRAD_KERNEL, GELU_K, GELU_SIGMOID_KERNEL } from "./gelu_webgpu.ts";
 
-const K = 2 * Math.sqrt(2 / Math.PI), A = 0.044715;
+const K = GELU_K, A = GELU_A;
 
 /**
  * GPT-2's GELU: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as x·σ(z) with z = 2·√(2/π)·(x + 0.044715·x³)
@@ -25,12 +26,16 @@ const K = 2 * Math.sqrt(2 / Math.PI), A = 0.044715;
  * ```
  */
 export const geluNew: (x: Tensor) => Tensor = customOp<[Tensor]>(([x], save) => {
-  const x2 = tf.square(x);
-  const s = tf.sigmoid(tf.mul(tf.mul(x, tf.add(tf.mul(x2, A), 1)), K)); // σ(k·x·(1 + a·x²))
+  // WebGPU: one pass each way (kernels/gelu_webgpu.ts); elsewhere the composites below.
+  const fused = tf.getKernel(GELU_SIGMOID_KERNEL, tf.getBackend()) !== undefined;
+  const s = fused
+    ? tf.engine().runKernel(GELU_SIGMOID_KERNEL, { x }) as Tensor
+    : tf.sigmoid(tf.mul(tf.mul(x, tf.add(tf.mul(tf.square(x), A), 1)), K)); // σ(k·x·(1 + a·x²))
   save([x, s]);
   return {
     value: tf.mul(x, s),
     gradFunc: (dy, [sx, ss]) => {
+      if (fused) return tf.engine().runKernel(GELU_GRAD_KERNEL, { dy, x: sx, s: ss }) as Tensor;
       const dz = tf.mul(tf.add(tf.mul(tf.square(sx), 3 * A), 1), K); // dz/dx = k·(1 + 3a·x²)
       const ds = tf.mul(tf.mul(ss, tf.sub(1, ss)), tf.mul(sx, dz));
       return tf.mul(dy, tf.add(ss, ds));

@@ -1,8 +1,11 @@
+import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
+import { GELU_SIGMOID_KERNEL } from "./gelu_webgpu.ts";
 import { geluNew, useBackend } from "../mod.ts";
 import { same } from "../testdata/autodiff.ts";
 
-for (const backend of ["cpu", "wasm"] as const) {
+// webgpu runs the two WGSL kernels of gelu_webgpu.ts (one pass each way) instead of the composites.
+for (const backend of ["cpu", "wasm", "webgpu"] as const) {
   Deno.test(`${backend}: geluNew equals autodiff of 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`, async () => {
     await useBackend(backend);
     const x = tf.randomNormal([4, 16], 0, 2, "float32", 1);
@@ -13,5 +16,6 @@ for (const backend of ["cpu", "wasm"] as const) {
       );
     await same(geluNew, plain, [x], 1e-5);
     x.dispose();
+    assert.equal(tf.getKernel(GELU_SIGMOID_KERNEL, backend) !== undefined, backend === "webgpu");
   });
 }
