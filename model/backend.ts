@@ -16,6 +16,8 @@ import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
 import type { BlasInfo } from "./blas.ts";
 import { enableWasmGemm } from "./kernels/gemm.ts";
+import { registerAdamWWebGpu } from "./kernels/adamw_webgpu.ts";
+import { registerAttentionWebGpu } from "./kernels/attention_webgpu.ts";
 import { registerGeluWebGpu } from "./kernels/gelu_webgpu.ts";
 import { registerXentGradWebGpu } from "./kernels/xent_webgpu.ts";
 import { availableProducts, type ProductsPath, productsPath, useProducts } from "./products.ts";
@@ -248,6 +250,8 @@ function registerWebGpu(): void {
   webgpuRegistered = true;
   registerXentGradWebGpu();
   registerGeluWebGpu();
+  registerAttentionWebGpu();
+  registerAdamWWebGpu();
   if (tf.findBackendFactory("webgpu") !== null) tf.removeBackend("webgpu");
   tf.registerBackend("webgpu", async () => {
     const gpu = (navigator as unknown as { gpu?: GPU }).gpu;

@@ -166,8 +166,10 @@ export class AdamW {
     tf.tidy(() => {
       // PyTorch's clip_grad_norm_: scale by max/(norm + 1e-6) when that is below 1.
       const scale = this.#clipNorm === null ? null : tf.minimum(tf.div(this.#clipNorm, tf.add(gradNorm, 1e-6)), 1);
-      const fused = tf.getBackend() === "wasm";
-      if (fused) registerAdamWKernel();
+      if (tf.getBackend() === "wasm") registerAdamWKernel();
+      // wasm: one pass over the heap per parameter; webgpu: three WGSL passes (kernels/adamw_webgpu.ts)
+      const fused = tf.getKernel("CopraAdamW", tf.getBackend()) !== undefined;
+      const unclipped = fused ? scale ?? tf.scalar(1) : null; // one scalar for every parameter (an upload on WebGPU)
       // The composite path's numbers as scalars made once per update, not once per use and parameter (each is an
       // upload on WebGPU: 7 per parameter before). The same float32 values as the numbers themselves.
       const k = fused ? null! : {
@@ -183,11 +185,11 @@ export class AdamW {
       for (const name of names) {
         const p = this.#params[name], m = this.#m[name], v = this.#v[name];
         if (fused) {
-          // One pass over the wasm heap per parameter instead of a dozen kernels.
+          // One kernel per parameter instead of a dozen.
           const decay = this.#decays(name) && this.#weightDecay > 0 ? 1 - lr * this.#weightDecay : 1;
           const [p1, m1, v1] = tf.engine().runKernel(
             "CopraAdamW",
-            { p, m, v, g: grads[name], scale: scale ?? tf.scalar(1) } as unknown as tf.NamedTensorMap,
+            { p, m, v, g: grads[name], scale: unclipped } as unknown as tf.NamedTensorMap,
             { decay, beta1: this.#beta1, beta2: this.#beta2, eps: this.#eps, step: lr / bc1, bc2sqrt: Math.sqrt(bc2) },
           ) as unknown as Tensor[];
           m.assign(m1);

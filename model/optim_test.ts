@@ -16,8 +16,19 @@ import {
   warmupCosineLr,
 } from "./mod.ts";
 
-Deno.test("AdamW: two steps on one weight equal the update worked out by hand", async () => {
-  await useBackend("cpu");
+// cpu: the composite update; wasm and webgpu: the CopraAdamW kernels (adamw_wasm.ts, adamw_webgpu.ts).
+for (const backend of ["cpu", "wasm", "webgpu"] as const) {
+  Deno.test(`${backend}: AdamW: two steps on one weight equal the update worked out by hand`, async () => {
+    await useBackend(backend);
+    try {
+      await twoStepsByHand();
+    } finally {
+      await useBackend("wasm");
+    }
+  });
+}
+
+async function twoStepsByHand(): Promise<void> {
   const params = { w: tf.variable(tf.scalar(1)) };
   const lr = 0.1, wd = 0.5, b1 = 0.9, b2 = 0.999, eps = 1e-8;
   const opt = new AdamW(params, { lr, weightDecay: wd });
@@ -30,7 +41,8 @@ Deno.test("AdamW: two steps on one weight equal the update worked out by hand", 
     w = w - (lr / (1 - b1 ** t)) * m / (Math.sqrt(v) / Math.sqrt(1 - b2 ** t) + eps);
     assert.ok(Math.abs((await params.w.data())[0] - w) < 1e-6, `step ${t}`);
   }
-});
+  opt.dispose();
+}
 
 Deno.test("AdamW: the schedule sets each step's rate; decays() exempts parameters", async () => {
   await useBackend("cpu");

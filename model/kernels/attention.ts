@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { timesTransposed, transposedTimes } from "../ops.ts";
 import type { Tensor } from "../tensors.ts";
+import { MASKED_SOFTMAX_KERNEL, SOFTMAX_GRAD_KERNEL } from "./attention_webgpu.ts";
 import { customOp } from "./custom_op.ts";
 
 /**
@@ -29,8 +30,12 @@ import { customOp } from "./custom_op.ts";
  * ```
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, scale: number, keep?: Tensor): Tensor {
+  // WebGPU without dropout: the softmax and its gradient as one pass each (kernels/attention_webgpu.ts).
+  const fused = !keep && tf.getKernel(MASKED_SOFTMAX_KERNEL, tf.getBackend()) !== undefined;
   const op = customOp<[Tensor, Tensor, Tensor]>(([sq, sk, sv], save) => {
-    const s = tf.softmax(tf.add(tf.mul(timesTransposed(sq, sk), scale), bias), -1); // (B,H,T,K)
+    const s = fused
+      ? tf.engine().runKernel(MASKED_SOFTMAX_KERNEL, { x: timesTransposed(sq, sk), bias }, { scale }) as Tensor
+      : tf.softmax(tf.add(tf.mul(timesTransposed(sq, sk), scale), bias), -1); // (B,H,T,K)
     const p = keep ? tf.mul(s, keep) : s;
     // Saved tensors outlive the forward pass's tidy scope; the dropout multiplier is needed backwards too.
     save(keep ? [sq, sk, sv, s, keep] : [sq, sk, sv, s]);
@@ -39,6 +44,12 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, scale: 
       gradFunc: (dout, [q0, k0, v0, s0, keep0]) => {
         const p0 = keep0 ? tf.mul(s0, keep0) : s0;
         const dv = transposedTimes(p0, dout);
+        if (fused) {
+          const dsScaled = tf.engine().runKernel(SOFTMAX_GRAD_KERNEL, { dp: timesTransposed(dout, v0), s: s0 }, {
+            scale,
+          }) as Tensor;
+          return [tf.matMul(dsScaled, k0), transposedTimes(dsScaled, q0), dv];
+        }
         let dp = timesTransposed(dout, v0);
         if (keep0) dp = tf.mul(dp, keep0);
         const ds = tf.mul(s0, tf.sub(dp, tf.sum(tf.mul(dp, s0), -1, true)));

@@ -1,4 +1,6 @@
+import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
+import { MASKED_SOFTMAX_KERNEL } from "./attention_webgpu.ts";
 import { attention, useBackend } from "../mod.ts";
 import { same } from "../testdata/autodiff.ts";
 
@@ -19,4 +21,30 @@ for (const backend of ["cpu", "wasm"] as const) {
     await same((a, b, c) => attention(a, b, c, bias, 0.5, keep), plain, [q, k, v], 1e-5);
     tf.dispose([q, k, v, bias, keep]);
   });
+}
+
+// Without dropout, webgpu runs the softmax and its gradient as WGSL passes (attention_webgpu.ts).
+for (const backend of ["cpu", "wasm", "webgpu"] as const) {
+  for (const maskBatch of [1, 2]) {
+    Deno.test(`${backend}: attention without dropout, mask batch ${maskBatch}, equals autodiff`, async () => {
+      await useBackend(backend);
+      const [B, H, T, K, D] = [2, 3, 4, 5, 4];
+      const q = tf.randomNormal([B, H, T, D], 0, 1, "float32", 6);
+      const k = tf.randomNormal([B, H, K, D], 0, 1, "float32", 7);
+      const v = tf.randomNormal([B, H, K, D], 0, 1, "float32", 8);
+      // a causal-like mask that differs between the batch's rows when it has two
+      const bias = tf.tensor4d(
+        Array.from({ length: maskBatch * T * K }, (_, i) => {
+          const [b, t, j] = [Math.floor(i / (T * K)), Math.floor(i / K) % T, i % K];
+          return j > t + 1 + b ? -1e9 : 0;
+        }),
+        [maskBatch, 1, T, K],
+      );
+      const plain = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+        tf.matMul(tf.softmax(tf.add(tf.mul(tf.matMul(a, b, false, true), 0.7), bias), -1), c);
+      await same((a, b, c) => attention(a, b, c, bias, 0.7), plain, [q, k, v], 1e-5);
+      tf.dispose([q, k, v, bias]);
+      assert.equal(tf.getKernel(MASKED_SOFTMAX_KERNEL, backend) !== undefined, backend === "webgpu");
+    });
+  }
 }
