@@ -19,6 +19,7 @@ import { enableWasmGemm } from "./kernels/gemm.ts";
 import { registerAdamWWebGpu } from "./kernels/adamw_webgpu.ts";
 import { registerAttentionWebGpu } from "./kernels/attention_webgpu.ts";
 import { registerGeluWebGpu } from "./kernels/gelu_webgpu.ts";
+import { registerLayerNormWebGpu } from "./kernels/layer_norm_webgpu.ts";
 import { registerXentGradWebGpu } from "./kernels/xent_webgpu.ts";
 import { availableProducts, type ProductsPath, productsPath, useProducts } from "./products.ts";
 import { ModelError } from "./errors.ts";
@@ -252,6 +253,7 @@ function registerWebGpu(): void {
   registerGeluWebGpu();
   registerAttentionWebGpu();
   registerAdamWWebGpu();
+  registerLayerNormWebGpu();
   if (tf.findBackendFactory("webgpu") !== null) tf.removeBackend("webgpu");
   tf.registerBackend("webgpu", async () => {
     const gpu = (navigator as unknown as { gpu?: GPU }).gpu;

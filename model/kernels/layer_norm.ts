@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { columnSums } from "../ops.ts";
 import type { Tensor, Tensor3D } from "../tensors.ts";
 import { customOp } from "./custom_op.ts";
+import { LAYER_NORM_DY_XHAT_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from "./layer_norm_webgpu.ts";
 
 /**
  * LayerNorm over the last axis (biased variance, as PyTorch), with its gradient written out: fewer kernels and
@@ -33,6 +34,18 @@ function layerNormOp(eps: number): (x: Tensor, w: Tensor, b: Tensor) => Tensor {
   let op = layerNormOps.get(eps);
   if (op) return op;
   op = customOp<[Tensor, Tensor, Tensor]>(([x, w, b], save) => {
+    if (tf.getKernel(LAYER_NORM_KERNEL, tf.getBackend())) {
+      // WebGPU: one row pass forward, two backward (kernels/layer_norm_webgpu.ts); x is saved, not x̂ and rstd.
+      save([x, w]);
+      return {
+        value: tf.engine().runKernel(LAYER_NORM_KERNEL, { x, w, b }, { eps }) as Tensor,
+        gradFunc: (dy, [sx, sw]) => {
+          const dx = tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy, x: sx, w: sw }, { eps }) as Tensor;
+          const dyXhat = tf.engine().runKernel(LAYER_NORM_DY_XHAT_KERNEL, { dy, x: sx }, { eps }) as Tensor;
+          return [dx, columnSums(dyXhat), columnSums(dy)];
+        },
+      };
+    }
     const centered = tf.sub(x, tf.mean(x, -1, true));
     const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), -1, true), eps));
     const xhat = tf.mul(centered, rstd);

@@ -1,8 +1,11 @@
+import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
+import { LAYER_NORM_KERNEL } from "./layer_norm_webgpu.ts";
 import { layerNorm, useBackend } from "../mod.ts";
 import { same } from "../testdata/autodiff.ts";
 
-for (const backend of ["cpu", "wasm"] as const) {
+// webgpu runs the row kernels of layer_norm_webgpu.ts instead of the composites.
+for (const backend of ["cpu", "wasm", "webgpu"] as const) {
   Deno.test(`${backend}: layerNorm equals autodiff of (x − mean)/√(var + ε)·w + b`, async () => {
     await useBackend(backend);
     const x = tf.randomNormal([2, 3, 8], 1, 2, "float32", 1);
@@ -13,5 +16,6 @@ for (const backend of ["cpu", "wasm"] as const) {
     };
     await same((a, ww, bb) => layerNorm(a, ww, bb, 1e-5), plain, [x, w, b], 1e-4);
     tf.dispose([x, w, b]);
+    assert.equal(tf.getKernel(LAYER_NORM_KERNEL, backend) !== undefined, backend === "webgpu");
   });
 }
