@@ -39,6 +39,8 @@ export * from "./params.ts";
 export { availableProducts, type ProductsPath, productsPath, useProducts } from "./products.ts";
 export * from "./safetensors.ts";
 export * from "./schedule.ts";
+export * from "./torch_checkpoint.ts";
+export * from "./torch_pickle.ts";
 export * from "./switch.ts";
 export * from "./tensors.ts";
 export * from "./tidy.ts";
