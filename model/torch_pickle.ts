@@ -11,21 +11,23 @@
  * @module
  */
 
-/** A pickle that cannot be read: truncated, malformed, or naming a global outside the allowed list. */
+/**
+ * A pickle that cannot be read: truncated, malformed, or naming a global outside the allowed list.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PickleError } from "@copra/model";
+ * const error = new PickleError("data.pkl", 3, "unexpected end");
+ * assert.equal(error.offset, 3);
+ * assert.equal(error.message, "data.pkl: byte 3: unexpected end");
+ * ```
+ */
 export class PickleError extends Error {
   /** Byte offset in the pickle where reading stopped. */
   readonly offset: number;
 
-  /**
-   * An error at byte `offset` of the pickle named `source`.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { PickleError } from "@copra/model";
-   * assert.equal(new PickleError("data.pkl", 3, "unexpected end").offset, 3);
-   * ```
-   */
+  /** An error at byte `offset` of the pickle named `source`. */
   constructor(source: string, offset: number, problem: string) {
     super(`${source}: byte ${offset}: ${problem}`);
     this.name = "PickleError";
