@@ -31,6 +31,13 @@ async function evalCommand(cli: EvalCli): Promise<void> {
   const all = await loadDataset(cli.data);
   if (all.length === 0) throw new Error(`${cli.data}: no items to evaluate (the file holds an empty array)`);
   const items = all.slice(0, cli.limit);
+  // Default: every core, at most 8 and at most one per batch; the GPU backend answers on one thread.
+  const batches = Math.ceil(items.length / cli.batchSize);
+  const threads = cli.threads ??
+    (cli.backend === "webgpu" ? 1 : Math.max(1, Math.min(navigator.hardwareConcurrency, 8, batches)));
+  if (threads > 1 && cli.backend === "webgpu") {
+    throw new Error(`--threads ${threads}: the webgpu backend answers on one thread (its GPU); use --threads 1`);
+  }
   const { params, config, tokenizer, curriculum, path } = await loadForInference(cli.ckpt, cli.method, cli.backend);
   const records = items.map((it) => tokenizeRecord(tokenizer, it));
   let unk = -1;
@@ -46,14 +53,6 @@ async function evalCommand(cli: EvalCli): Promise<void> {
   } catch (error) {
     disposeParams(params);
     throw error;
-  }
-  // Default: every core, at most 8 and at most one per batch; the GPU backend answers on one thread.
-  const batches = Math.ceil(items.length / cli.batchSize);
-  const threads = cli.threads ??
-    (cli.backend === "webgpu" ? 1 : Math.max(1, Math.min(navigator.hardwareConcurrency, 8, batches)));
-  if (threads > 1 && cli.backend === "webgpu") {
-    disposeParams(params);
-    throw new Error(`--threads ${threads}: the webgpu backend answers on one thread (its GPU); use --threads 1`);
   }
   let pool: GradientPool | null = null;
   try {

@@ -16,6 +16,7 @@ import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
 import type { BlasInfo } from "./blas.ts";
 import { enableWasmGemm } from "./kernels/gemm.ts";
+import { registerAdamWKernel } from "./kernels/adamw_wasm.ts";
 import { registerAdamWWebGpu } from "./kernels/adamw_webgpu.ts";
 import { registerAttentionWebGpu } from "./kernels/attention_webgpu.ts";
 import { registerGeluWebGpu } from "./kernels/gelu_webgpu.ts";
@@ -165,6 +166,7 @@ function registerWasmFixes(): void {
   wasmFixed = true;
   registerSplitV();
   registerIdentity();
+  registerAdamWKernel();
   if (tf.getKernel("UnsortedSegmentSum", "wasm") !== undefined) return;
   tf.registerKernel({
     kernelName: "UnsortedSegmentSum",

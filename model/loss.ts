@@ -7,6 +7,7 @@
 import { customOp } from "./kernels/custom_op.ts";
 import { XENT_GRAD_KERNEL } from "./kernels/xent_webgpu.ts";
 import * as tf from "@tensorflow/tfjs";
+import { hasKernel } from "./kernels/webgpu_program.ts";
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from "./tensors.ts";
 
 /**
@@ -85,7 +86,7 @@ function sparseSoftmaxCrossEntropy(x: Tensor, labels: Tensor, weight: Tensor, V:
       gradFunc: (dy, [x0, lse0, labels0, weight0]) => {
         const n = x0.shape[0] as number;
         const w = tf.mul(weight0, dy); // (N)
-        if (tf.getKernel(XENT_GRAD_KERNEL, tf.getBackend())) {
+        if (hasKernel(XENT_GRAD_KERNEL)) {
           // one pass over the logits (WebGPU); the same arithmetic per entry as the composite below
           return tf.engine().runKernel(XENT_GRAD_KERNEL, { x: x0, lse: lse0, labels: labels0, w }) as Tensor;
         }

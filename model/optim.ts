@@ -6,10 +6,10 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { hasKernel } from "./kernels/webgpu_program.ts";
 import { ModelError } from "./errors.ts";
 import type { GPT2Params } from "./params.ts";
 import { constantLr, type LrSchedule } from "./schedule.ts";
-import { registerAdamWKernel } from "./kernels/adamw_wasm.ts";
 import type { Scalar, Tensor, Variable } from "./tensors.ts";
 
 /** Options of {@link AdamW}. Defaults are Coconut's: lr 1e-4, β 0.9/0.999, ε 1e-8, weight decay 0.01. */
@@ -166,13 +166,27 @@ export class AdamW {
     tf.tidy(() => {
       // PyTorch's clip_grad_norm_: scale by max/(norm + 1e-6) when that is below 1.
       const scale = this.#clipNorm === null ? null : tf.minimum(tf.div(this.#clipNorm, tf.add(gradNorm, 1e-6)), 1);
-      if (tf.getBackend() === "wasm") registerAdamWKernel();
-      // wasm: one pass over the heap per parameter; webgpu: three WGSL passes (kernels/adamw_webgpu.ts)
-      const fused = tf.getKernel("CopraAdamW", tf.getBackend()) !== undefined;
-      const unclipped = fused ? scale ?? tf.scalar(1) : null; // one scalar for every parameter (an upload on WebGPU)
-      // The composite path's numbers as scalars made once per update, not once per use and parameter (each is an
-      // upload on WebGPU: 7 per parameter before). The same float32 values as the numbers themselves.
-      const k = fused ? null! : {
+      if (hasKernel("CopraAdamW")) {
+        // wasm: one pass over the heap per parameter; webgpu: three WGSL passes (kernels/adamw_webgpu.ts)
+        const unclipped = scale ?? tf.scalar(1); // one scalar for every parameter (an upload on WebGPU)
+        const step = lr / bc1, bc2sqrt = Math.sqrt(bc2);
+        for (const name of names) {
+          const p = this.#params[name], m = this.#m[name], v = this.#v[name];
+          const decay = this.#decays(name) && this.#weightDecay > 0 ? 1 - lr * this.#weightDecay : 1;
+          const [p1, m1, v1] = tf.engine().runKernel(
+            "CopraAdamW",
+            { p, m, v, g: grads[name], scale: unclipped } as unknown as tf.NamedTensorMap,
+            { decay, beta1: this.#beta1, beta2: this.#beta2, eps: this.#eps, step, bc2sqrt },
+          ) as unknown as Tensor[];
+          m.assign(m1);
+          v.assign(v1);
+          p.assign(p1);
+        }
+        return;
+      }
+      // The composite's numbers as scalars made once per update, not once per use and parameter (each is an upload
+      // on WebGPU: 7 per parameter before). The same float32 values as the numbers themselves.
+      const k = {
         decay: tf.scalar(1 - lr * this.#weightDecay),
         beta1: tf.scalar(this.#beta1),
         oneMinusBeta1: tf.scalar(1 - this.#beta1),
@@ -184,19 +198,6 @@ export class AdamW {
       };
       for (const name of names) {
         const p = this.#params[name], m = this.#m[name], v = this.#v[name];
-        if (fused) {
-          // One kernel per parameter instead of a dozen.
-          const decay = this.#decays(name) && this.#weightDecay > 0 ? 1 - lr * this.#weightDecay : 1;
-          const [p1, m1, v1] = tf.engine().runKernel(
-            "CopraAdamW",
-            { p, m, v, g: grads[name], scale: unclipped } as unknown as tf.NamedTensorMap,
-            { decay, beta1: this.#beta1, beta2: this.#beta2, eps: this.#eps, step: lr / bc1, bc2sqrt: Math.sqrt(bc2) },
-          ) as unknown as Tensor[];
-          m.assign(m1);
-          v.assign(v1);
-          p.assign(p1);
-          continue;
-        }
         const g = scale ? tf.mul(grads[name], scale) : grads[name];
         const decayed = this.#decays(name) && this.#weightDecay > 0 ? tf.mul(p, k.decay) : p;
         m.assign(tf.add(tf.mul(m, k.beta1), tf.mul(g, k.oneMinusBeta1)));

@@ -19,17 +19,34 @@ export interface TorchTensor {
   data: Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
 }
 
-const BYTES: Record<TorchDtype, number> = {
-  float32: 4,
-  float16: 2,
-  bfloat16: 2,
-  float64: 8,
-  int64: 8,
-  int32: 4,
-  int16: 2,
-  int8: 1,
-  uint8: 1,
-  bool: 1,
+/** How each element type is stored and where copra puts its values. */
+interface Layout {
+  /** Bytes per element in the file. */
+  bytes: number;
+  /** The array the values go to. */
+  array: (n: number) => TorchTensor["data"];
+  /** The element at byte `at` (little-endian). */
+  read: (view: DataView, at: number) => number;
+}
+
+/** bfloat16 → float32: the 16 bits are the float's high half. */
+const bf16Bits = new Uint32Array(1), bf16Float = new Float32Array(bf16Bits.buffer);
+
+const LAYOUTS: Record<TorchDtype, Layout> = {
+  float32: { bytes: 4, array: (n) => new Float32Array(n), read: (v, at) => v.getFloat32(at, true) },
+  float16: { bytes: 2, array: (n) => new Float32Array(n), read: (v, at) => halfToFloat(v.getUint16(at, true)) },
+  bfloat16: {
+    bytes: 2,
+    array: (n) => new Float32Array(n),
+    read: (v, at) => (bf16Bits[0] = v.getUint16(at, true) << 16, bf16Float[0]),
+  },
+  float64: { bytes: 8, array: (n) => new Float64Array(n), read: (v, at) => v.getFloat64(at, true) },
+  int64: { bytes: 8, array: (n) => new Float64Array(n), read: (v, at) => Number(v.getBigInt64(at, true)) },
+  int32: { bytes: 4, array: (n) => new Int32Array(n), read: (v, at) => v.getInt32(at, true) },
+  int16: { bytes: 2, array: (n) => new Int16Array(n), read: (v, at) => v.getInt16(at, true) },
+  int8: { bytes: 1, array: (n) => new Int8Array(n), read: (v, at) => v.getInt8(at) },
+  uint8: { bytes: 1, array: (n) => new Uint8Array(n), read: (v, at) => v.getUint8(at) },
+  bool: { bytes: 1, array: (n) => new Uint8Array(n), read: (v, at) => v.getUint8(at) },
 };
 
 /** IEEE half → float. */
@@ -93,7 +110,7 @@ export function readTorchCheckpoint(bytes: Uint8Array, source: string): Map<stri
 function materialize(ref: TorchTensorRef, raw: Uint8Array | undefined, what: string): TorchTensor {
   const { dtype, numel } = ref.storage;
   if (!raw) throw new PickleError(what, 0, `its storage data/${ref.storage.key} is missing from the archive`);
-  if (raw.length < numel * BYTES[dtype]) {
+  if (raw.length < numel * LAYOUTS[dtype].bytes) {
     throw new PickleError(what, 0, `storage data/${ref.storage.key} has ${raw.length} bytes for ${numel} ${dtype}s`);
   }
   const size = ref.shape.reduce((a, b) => a * b, 1);
@@ -101,46 +118,14 @@ function materialize(ref: TorchTensorRef, raw: Uint8Array | undefined, what: str
   const last = ref.offset + ref.shape.reduce((a, d, i) => a + (d > 0 ? (d - 1) * ref.stride[i] : 0), 0);
   if (size > 0 && last >= numel) throw new PickleError(what, 0, "its view reaches past the end of its storage");
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const read = (i: number): number => {
-    const at = i * BYTES[dtype];
-    switch (dtype) {
-      case "float32":
-        return view.getFloat32(at, true);
-      case "float16":
-        return halfToFloat(view.getUint16(at, true));
-      case "bfloat16":
-        return new Float32Array(new Uint32Array([view.getUint16(at, true) << 16]).buffer)[0];
-      case "float64":
-        return view.getFloat64(at, true);
-      case "int64":
-        return Number(view.getBigInt64(at, true));
-      case "int32":
-        return view.getInt32(at, true);
-      case "int16":
-        return view.getInt16(at, true);
-      case "int8":
-        return view.getInt8(at);
-      default:
-        return view.getUint8(at);
-    }
-  };
-  const data = dtype === "float32" || dtype === "float16" || dtype === "bfloat16"
-    ? new Float32Array(size)
-    : dtype === "float64" || dtype === "int64"
-    ? new Float64Array(size)
-    : dtype === "int32"
-    ? new Int32Array(size)
-    : dtype === "int16"
-    ? new Int16Array(size)
-    : dtype === "int8"
-    ? new Int8Array(size)
-    : new Uint8Array(size);
+  const { bytes, read } = LAYOUTS[dtype];
+  const data = LAYOUTS[dtype].array(size);
   // Walk the view in row-major order.
   const index = new Array(ref.shape.length).fill(0);
   for (let n = 0; n < size; n++) {
     let at = ref.offset;
     for (let d = 0; d < index.length; d++) at += index[d] * ref.stride[d];
-    data[n] = read(at);
+    data[n] = read(view, at * bytes);
     for (let d = index.length - 1; d >= 0; d--) {
       if (++index[d] < ref.shape[d]) break;
       index[d] = 0;

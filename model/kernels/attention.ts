@@ -5,6 +5,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { hasKernel } from "./webgpu_program.ts";
 import { timesTransposed, transposedTimes } from "../ops.ts";
 import type { Tensor } from "../tensors.ts";
 import { MASKED_SOFTMAX_KERNEL, SOFTMAX_GRAD_KERNEL } from "./attention_webgpu.ts";
@@ -31,7 +32,7 @@ import { customOp } from "./custom_op.ts";
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, scale: number, keep?: Tensor): Tensor {
   // WebGPU without dropout: the softmax and its gradient as one pass each (kernels/attention_webgpu.ts).
-  const fused = !keep && tf.getKernel(MASKED_SOFTMAX_KERNEL, tf.getBackend()) !== undefined;
+  const fused = !keep && hasKernel(MASKED_SOFTMAX_KERNEL);
   const op = customOp<[Tensor, Tensor, Tensor]>(([sq, sk, sv], save) => {
     const s = fused
       ? tf.engine().runKernel(MASKED_SOFTMAX_KERNEL, { x: timesTransposed(sq, sk), bias }, { scale }) as Tensor

@@ -5,6 +5,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { hasKernel } from "./webgpu_program.ts";
 import type { Tensor } from "../tensors.ts";
 import { customOp } from "./custom_op.ts";
 import { GELU_A, GELU_GRAD_KERNEL, GELU_K, GELU_SIGMOID_KERNEL } from "./gelu_webgpu.ts";
@@ -27,7 +28,7 @@ const K = GELU_K, A = GELU_A;
  */
 export const geluNew: (x: Tensor) => Tensor = customOp<[Tensor]>(([x], save) => {
   // WebGPU: one pass each way (kernels/gelu_webgpu.ts); elsewhere the composites below.
-  const fused = tf.getKernel(GELU_SIGMOID_KERNEL, tf.getBackend()) !== undefined;
+  const fused = hasKernel(GELU_SIGMOID_KERNEL);
   const s = fused
     ? tf.engine().runKernel(GELU_SIGMOID_KERNEL, { x }) as Tensor
     : tf.sigmoid(tf.mul(tf.mul(x, tf.add(tf.mul(tf.square(x), A), 1)), K)); // σ(k·x·(1 + a·x²))

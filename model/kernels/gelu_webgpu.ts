@@ -7,8 +7,8 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs";
-import { webgpu_util } from "@tensorflow/tfjs-backend-webgpu";
+import type * as tf from "@tensorflow/tfjs";
+import { registerWebGpuKernel, runEntries, type Uniform } from "./webgpu_program.ts";
 
 /** GELU's constants: z = GELU_K·x·(1 + GELU_A·x²) (GELU_K = 2·√(2/π), the tanh form's √(2/π) doubled for σ). */
 export const GELU_K: number = 2 * Math.sqrt(2 / Math.PI);
@@ -20,85 +20,33 @@ export const GELU_SIGMOID_KERNEL = "CopraGeluSigmoid";
 /** The backward kernel's name (inputs dy, x, s = the forward's σ; output dx). */
 export const GELU_GRAD_KERNEL = "CopraGeluGrad";
 
-/** An elementwise program over `variableNames`, as tfjs-backend-webgpu's `runWebGPUProgram` expects it. */
-class ElementwiseProgram {
-  outputShape: number[];
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [128, 1, 1];
-  size = true;
-  uniforms = "k : f32, a : f32,";
-
-  constructor(
-    readonly variableNames: string[],
-    readonly shaderKey: string,
-    readonly body: string,
-    shape: number[],
-  ) {
-    this.outputShape = shape;
-    this.dispatchLayout = webgpu_util.flatDispatchLayout(shape);
-    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, shape, this.workgroupSize);
-  }
-
-  getUserCode(): string {
-    return `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          ${this.body}
-        }
-      }
-    `;
-  }
-}
-
-/** The slice of tfjs-backend-webgpu's backend the kernels call. */
-interface ProgramRunner {
-  runWebGPUProgram(
-    program: ElementwiseProgram,
-    inputs: tf.TensorInfo[],
-    dtype: tf.DataType,
-    uniforms: { type: string; data: number[] }[],
-  ): tf.TensorInfo;
-}
-
-let registered = false;
+const CONSTANTS: Uniform[] = [{ name: "k", type: "f32", value: GELU_K }, { name: "a", type: "f32", value: GELU_A }];
 
 /** Registers both kernels for the webgpu backend (once). */
 export function registerGeluWebGpu(): void {
-  if (registered) return;
-  registered = true;
-  const constants = [{ type: "float32", data: [GELU_K] }, { type: "float32", data: [GELU_A] }];
-  tf.registerKernel({
-    kernelName: GELU_SIGMOID_KERNEL,
-    backendName: "webgpu",
-    kernelFunc: ({ inputs, backend }) => {
-      const { x } = inputs as Record<string, tf.TensorInfo>;
-      const program = new ElementwiseProgram(
-        ["x"],
-        "copra_gelu_sigmoid",
-        `let v = x[index];
+  registerWebGpuKernel(GELU_SIGMOID_KERNEL, ({ inputs, backend }) => {
+    const { x } = inputs as Record<string, tf.TensorInfo>;
+    return runEntries(backend, {
+      key: "gelu_sigmoid",
+      inputs: { x },
+      shape: x.shape,
+      uniforms: CONSTANTS,
+      body: `let v = x[index];
           let z = v * (v * v * uniforms.a + 1.0) * uniforms.k;
           result[index] = 1.0 / (1.0 + exp(-z));`,
-        x.shape,
-      );
-      return (backend as unknown as ProgramRunner).runWebGPUProgram(program, [x], "float32", constants);
-    },
+    });
   });
-  tf.registerKernel({
-    kernelName: GELU_GRAD_KERNEL,
-    backendName: "webgpu",
-    kernelFunc: ({ inputs, backend }) => {
-      const { dy, x, s } = inputs as Record<string, tf.TensorInfo>;
-      const program = new ElementwiseProgram(
-        ["dy", "x", "s"],
-        "copra_gelu_grad",
-        `let v = x[index];
+  registerWebGpuKernel(GELU_GRAD_KERNEL, ({ inputs, backend }) => {
+    const { dy, x, s } = inputs as Record<string, tf.TensorInfo>;
+    return runEntries(backend, {
+      key: "gelu_grad",
+      inputs: { dy, x, s },
+      shape: x.shape,
+      uniforms: CONSTANTS,
+      body: `let v = x[index];
           let sv = s[index];
           let dz = (v * v * (3.0 * uniforms.a) + 1.0) * uniforms.k;
           result[index] = dy[index] * (sv + sv * (1.0 - sv) * (v * dz));`,
-        x.shape,
-      );
-      return (backend as unknown as ProgramRunner).runWebGPUProgram(program, [dy, x, s], "float32", constants);
-    },
+    });
   });
 }

@@ -5,6 +5,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { hasKernel } from "./webgpu_program.ts";
 import { columnSums } from "../ops.ts";
 import type { Tensor, Tensor3D } from "../tensors.ts";
 import { customOp } from "./custom_op.ts";
@@ -34,7 +35,7 @@ function layerNormOp(eps: number): (x: Tensor, w: Tensor, b: Tensor) => Tensor {
   let op = layerNormOps.get(eps);
   if (op) return op;
   op = customOp<[Tensor, Tensor, Tensor]>(([x, w, b], save) => {
-    if (tf.getKernel(LAYER_NORM_KERNEL, tf.getBackend())) {
+    if (hasKernel(LAYER_NORM_KERNEL)) {
       // WebGPU: one row pass forward, two backward (kernels/layer_norm_webgpu.ts); x is saved, not x̂ and rstd.
       save([x, w]);
       return {

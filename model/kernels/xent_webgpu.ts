@@ -8,76 +8,30 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs";
-import { webgpu_util } from "@tensorflow/tfjs-backend-webgpu";
+import type * as tf from "@tensorflow/tfjs";
+import { registerWebGpuKernel, runEntries } from "./webgpu_program.ts";
 
 /** The kernel's name (its inputs: x (N,V) float32, lse (N,1) float32, labels (N) int32, w (N) float32). */
 export const XENT_GRAD_KERNEL = "CopraSoftmaxXentGrad";
 
-/** The program, in the shape tfjs-backend-webgpu's `runWebGPUProgram` expects. */
-class SoftmaxXentGradProgram {
-  variableNames = ["x", "lse", "labels", "w"];
-  outputShape: number[];
-  shaderKey = "copra_softmax_xent_grad";
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [128, 1, 1];
-  size = true;
-  uniforms = "vocab : i32,";
-
-  constructor(N: number, V: number) {
-    this.outputShape = [N, V];
-    this.dispatchLayout = webgpu_util.flatDispatchLayout(this.outputShape);
-    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, this.outputShape, this.workgroupSize);
-  }
-
-  getUserCode(): string {
-    // One thread per entry: its row's log-sum-exp, weight and label, read once per entry from small arrays.
-    return `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          let row = index / uniforms.vocab;
+/** Registers the kernel for the webgpu backend (once). */
+export function registerXentGradWebGpu(): void {
+  registerWebGpuKernel(XENT_GRAD_KERNEL, ({ inputs, backend }) => {
+    const { x, lse, labels, w } = inputs as Record<string, tf.TensorInfo>;
+    // One thread per entry: its row's log-sum-exp, weight and label, read from small arrays.
+    return runEntries(backend, {
+      key: "softmax_xent_grad",
+      inputs: { x, lse, labels, w },
+      shape: x.shape,
+      uniforms: [{ name: "vocab", type: "i32", value: x.shape[1] }],
+      body: `let row = index / uniforms.vocab;
           let col = index - row * uniforms.vocab;
           let weight = w[row];
           var g = exp(x[index] - lse[row]) * weight;
           if (labels[row] == col) {
             g = g - weight;
           }
-          result[index] = g;
-        }
-      }
-    `;
-  }
-}
-
-/** The slice of tfjs-backend-webgpu's backend the kernel calls. */
-interface ProgramRunner {
-  runWebGPUProgram(
-    program: SoftmaxXentGradProgram,
-    inputs: tf.TensorInfo[],
-    dtype: tf.DataType,
-    uniforms: { type: string; data: number[] }[],
-  ): tf.TensorInfo;
-}
-
-let registered = false;
-
-/** Registers the kernel for the webgpu backend (once). */
-export function registerXentGradWebGpu(): void {
-  if (registered) return;
-  registered = true;
-  tf.registerKernel({
-    kernelName: XENT_GRAD_KERNEL,
-    backendName: "webgpu",
-    kernelFunc: ({ inputs, backend }) => {
-      const { x, lse, labels, w } = inputs as Record<string, tf.TensorInfo>;
-      const [N, V] = x.shape;
-      return (backend as unknown as ProgramRunner).runWebGPUProgram(
-        new SoftmaxXentGradProgram(N, V),
-        [x, lse, labels, w],
-        "float32",
-        [{ type: "int32", data: [V] }],
-      );
-    },
+          result[index] = g;`,
+    });
   });
 }
