@@ -60,20 +60,29 @@ import { type PayoffOptions, reproducePayoff } from "./payoff.ts";
 import { reproduceTools } from "./tools.ts";
 import { progressPrinter, recipeOptions, runFolder, startRunFolder, withScoringLanes } from "./progress.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    quick: { type: "boolean" },
-    regime: { type: "string" },
-    only: { type: "string" },
-    seeds: { type: "string" },
-    runs: { type: "string" },
-    docs: { type: "string" },
-    prosqa: { type: "string" },
-    fresh: { type: "boolean" },
-    threads: { type: "string" },
-  },
-});
+/** The command line; a malformed one (an unknown option, a missing value) is one message and exit code 2. */
+function commandLine() {
+  try {
+    return parseArgs({
+      args: Deno.args,
+      options: {
+        quick: { type: "boolean" },
+        regime: { type: "string" },
+        only: { type: "string" },
+        seeds: { type: "string" },
+        runs: { type: "string" },
+        docs: { type: "string" },
+        prosqa: { type: "string" },
+        fresh: { type: "boolean" },
+        threads: { type: "string" },
+      },
+    });
+  } catch (error) {
+    console.error(`deno task reproduce: ${(error as Error).message}`);
+    Deno.exit(2);
+  }
+}
+const { values } = commandLine();
 
 // Threads training each run: 1 by default (the documented tables' numerics; other counts round differently).
 // Scoring uses every core whatever this is (its answers do not depend on the count).
