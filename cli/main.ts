@@ -17,6 +17,8 @@ import { Command } from "commander";
 import { addChatCommand } from "./chat.ts";
 import { addDataCommand } from "./data.ts";
 import { addEvalCommand } from "./eval.ts";
+import { addExportCommand } from "./export.ts";
+import { addImportCommand } from "./import.ts";
 import { addGenerateCommand } from "./generate.ts";
 import { addTrainCommand } from "./train.ts";
 
@@ -32,6 +34,8 @@ export function program(): Command {
   addGenerateCommand(p);
   addChatCommand(p);
   addDataCommand(p);
+  addExportCommand(p);
+  addImportCommand(p);
   return p;
 }
 

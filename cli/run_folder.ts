@@ -42,16 +42,18 @@ async function checkWritable(dir: string): Promise<void> {
 }
 
 /**
- * Checks `--out` for a new run: it must not exist yet or be an empty folder, so that no file of another run, or
- * of the user, is ever overwritten, appended to or deleted.
+ * Checks `--out` for a new run (or an export, an import): it must not exist yet or be an empty folder, so that no
+ * file of another run, or of the user, is ever overwritten, appended to or deleted.
  */
-export async function checkNewRunFolder(out: string): Promise<void> {
+export async function checkNewRunFolder(out: string, purpose = "trains a new run"): Promise<void> {
   const found = await entries(out);
   if (found !== null && found.length > 0) {
     const shown = found.slice(0, 5).join(", ") + (found.length > 5 ? `, … (${found.length} entries)` : "");
-    const resume = found.includes("run.json") ? "to continue that run add --resume; " : "";
+    const resume = found.includes("run.json") && purpose === "trains a new run"
+      ? "to continue that run add --resume; "
+      : "";
     throw new Error(
-      `--out ${out}: the folder is not empty (${shown}); copra trains a new run only into a new or empty folder: ` +
+      `--out ${out}: the folder is not empty (${shown}); copra ${purpose} only into a new or empty folder: ` +
         `${resume}otherwise pick a new --out`,
     );
   }

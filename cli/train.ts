@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Command, Option } from "commander";
+import { Command, Option } from "commander";
 import {
   type CurriculumConfig,
   curriculumConfig,
@@ -67,6 +67,7 @@ export interface TrainCli extends TaskFlags {
   maxLatentStage: number;
   c: number;
   uniformProb: number;
+  padLatentToMax?: boolean;
   batchSize: number;
   effectiveBatch?: number;
   lr: number;
@@ -113,6 +114,83 @@ async function readJsonFile(file: string, what: string): Promise<unknown> {
   } catch (error) {
     throw new Error(`${what} ${file}: is not valid JSON (${(error as Error).message})`);
   }
+}
+
+/** The curriculum of a run's options, and its epochs (default: through every stage). */
+export function runCurriculum(cli: TrainCli): { curriculum: CurriculumConfig; epochs: number } {
+  const curriculum = curriculumConfig({
+    method: cli.method,
+    thoughtsPerStep: cli.c,
+    maxLatentStage: cli.maxLatentStage,
+    epochsPerStage: cli.epochsPerStage,
+    uniformProb: cli.uniformProb,
+    padLatentToMax: cli.padLatentToMax ?? false,
+    optimizerReset: cli.optimizerReset,
+    questionLossWeight: cli.questionLoss,
+    toolResults: cli.toolResults,
+    epochsPerDifficulty: cli.epochsPerDifficulty,
+    supervision: cli.supervision,
+  });
+  const epochs = cli.epochs ??
+    (METHOD_TRAITS[cli.method].stages === "curriculum"
+      ? (curriculum.maxLatentStage + 2) * curriculum.epochsPerStage // stages 0..max, then the final stage
+      : curriculum.epochsPerStage * 2);
+  return { curriculum, epochs };
+}
+
+/**
+ * The complete options of a run from its saved `run.json` options (the rest at their defaults), checked as
+ * `copra train` checks them; `file` names the source in errors.
+ */
+export function trainOptionsFrom(saved: Record<string, unknown>, file: string): TrainCli {
+  const program = new Command();
+  addTrainCommand(program);
+  const command = program.commands.find((c) => c.name() === "train")!;
+  const values: Record<string, unknown> = { ...command.opts() };
+  applyOptionFile(command, values, saved, file, ["config", "resume", "out"]);
+  return values as unknown as TrainCli;
+}
+
+/** The items a run trains and evaluates on: `--data` (held-out split: `--eval-data` or its last 10%), or generated. */
+export async function runData(cli: TrainCli): Promise<{
+  trainItems: CoconutItem[];
+  validItems: CoconutItem[];
+  groups: { file: string; items: readonly CoconutItem[]; offset: number }[];
+  source: string;
+}> {
+  let trainItems: CoconutItem[], validItems: CoconutItem[], source: string;
+  let groups: { file: string; items: readonly CoconutItem[]; offset: number }[];
+  if (cli.data) {
+    trainItems = await loadDataset(cli.data);
+    const total = trainItems.length;
+    validItems = cli.evalData ? await loadDataset(cli.evalData) : trainItems.splice(Math.floor(total * 0.9));
+    if (trainItems.length === 0) {
+      throw new Error(
+        `${cli.data}: ${total} item${total === 1 ? "" : "s"}, and the held-out split (its last 10%) took ` +
+          `${total === 1 ? "it" : "them all"}; give more items, or the held-out items with --eval-data`,
+      );
+    }
+    if (validItems.length === 0) {
+      throw new Error(`${cli.evalData ?? cli.data}: no held-out items; give more items or --eval-data`);
+    }
+    groups = [
+      { file: cli.data, items: trainItems, offset: 0 },
+      { file: cli.evalData ?? cli.data, items: validItems, offset: cli.evalData ? 0 : trainItems.length },
+    ];
+    source = cli.data;
+  } else {
+    const task = prosqaTask(DEFAULT_TASK, cli);
+    trainItems = generateProsQA({ n: cli.trainItems, seed: cli.seed, ...task });
+    validItems = generateProsQA({ n: cli.evalItems, seed: cli.seed + 1_000_003, ...task });
+    source = `generated ProsQA-style (${task.nodes!.join("–")} nodes, ${task.minHops}–${task.maxHops} hops${
+      cli.maxChildren ? `, ≤${cli.maxChildren} children per node` : ""
+    }${cli.optionDecoys ? `, ≤${cli.optionDecoys} decoy parents per option` : ""}${
+      cli.matchDepth ? ", depth-matched negatives" : ""
+    })`;
+    groups = [];
+  }
+  validItems = validItems.slice(0, cli.evalItems);
+  return { trainItems, validItems, groups, source };
 }
 
 /** The first item longer than `limit` tokens, as an error naming its file and index. */
@@ -169,22 +247,7 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
   if (cli.effectiveBatch !== undefined && cli.effectiveBatch < cli.batchSize) {
     throw new Error(`--effective-batch ${cli.effectiveBatch} must be ≥ --batch-size ${cli.batchSize}`);
   }
-  const curriculum = curriculumConfig({
-    method: cli.method,
-    thoughtsPerStep: cli.c,
-    maxLatentStage: cli.maxLatentStage,
-    epochsPerStage: cli.epochsPerStage,
-    uniformProb: cli.uniformProb,
-    optimizerReset: cli.optimizerReset,
-    questionLossWeight: cli.questionLoss,
-    toolResults: cli.toolResults,
-    epochsPerDifficulty: cli.epochsPerDifficulty,
-    supervision: cli.supervision,
-  });
-  const epochs = cli.epochs ??
-    (METHOD_TRAITS[cli.method].stages === "curriculum"
-      ? (curriculum.maxLatentStage + 2) * curriculum.epochsPerStage // stages 0..max, then the final stage
-      : curriculum.epochsPerStage * 2);
+  const { curriculum, epochs } = runCurriculum(cli);
   if (cli.switch !== undefined && !METHOD_TRAITS[cli.method].feedsHiddenStates) {
     throw new Error(`--switch: method ${cli.method} has no continuous thoughts to stop (use coconut or no-curriculum)`);
   }
@@ -193,38 +256,7 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
   }
 
   // 2. Data: the given files, or a generated small ProsQA-style task.
-  let trainItems: CoconutItem[], validItems: CoconutItem[], source: string;
-  let groups: { file: string; items: readonly CoconutItem[]; offset: number }[];
-  if (cli.data) {
-    trainItems = await loadDataset(cli.data);
-    const total = trainItems.length;
-    validItems = cli.evalData ? await loadDataset(cli.evalData) : trainItems.splice(Math.floor(total * 0.9));
-    if (trainItems.length === 0) {
-      throw new Error(
-        `${cli.data}: ${total} item${total === 1 ? "" : "s"}, and the held-out split (its last 10%) took ` +
-          `${total === 1 ? "it" : "them all"}; give more items, or the held-out items with --eval-data`,
-      );
-    }
-    if (validItems.length === 0) {
-      throw new Error(`${cli.evalData ?? cli.data}: no held-out items; give more items or --eval-data`);
-    }
-    groups = [
-      { file: cli.data, items: trainItems, offset: 0 },
-      { file: cli.evalData ?? cli.data, items: validItems, offset: cli.evalData ? 0 : trainItems.length },
-    ];
-    source = cli.data;
-  } else {
-    const task = prosqaTask(DEFAULT_TASK, cli);
-    trainItems = generateProsQA({ n: cli.trainItems, seed: cli.seed, ...task });
-    validItems = generateProsQA({ n: cli.evalItems, seed: cli.seed + 1_000_003, ...task });
-    source = `generated ProsQA-style (${task.nodes!.join("–")} nodes, ${task.minHops}–${task.maxHops} hops${
-      cli.maxChildren ? `, ≤${cli.maxChildren} children per node` : ""
-    }${cli.optionDecoys ? `, ≤${cli.optionDecoys} decoy parents per option` : ""}${
-      cli.matchDepth ? ", depth-matched negatives" : ""
-    })`;
-    groups = [];
-  }
-  validItems = validItems.slice(0, cli.evalItems);
+  const { trainItems, validItems, groups, source } = await runData(cli);
   if (cli.supervision === "frontier") {
     for (const { file, items, offset } of groups) {
       const i = items.findIndex((it) => !Array.isArray(it.frontiers));
@@ -419,6 +451,10 @@ export function addTrainCommand(p: Command): void {
       RECIPE.maxLatentStage,
     )
     .option("--c <n>", "continuous thoughts per step", int("--c", 1), 1)
+    .option(
+      "--pad-latent-to-max",
+      "after the last stage, maxLatentStage·c thoughts even for items with fewer steps (the official ProsQA setting)",
+    )
     .option(
       "--uniform-prob <p>",
       "probability of a uniformly drawn stage per example",

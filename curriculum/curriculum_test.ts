@@ -35,7 +35,7 @@ const Q = "Is Tom a yumpus?\n", S1 = "Tom is a wumpus.\n", S2 = "Every wumpus is
 const S3 = "Every zumpus is a yumpus.\n", A = "### Tom is a yumpus.";
 const QB = "Is Bob a rompus?\n", SB = "Bob is a rompus.\n", AB = "### Bob is a rompus.";
 type Piece = string | "BOT" | "EOT" | "L" | "P" | "EOS";
-const SPECIAL: Record<string, number> = { BOT: ids.bot, EOT: ids.eot, L: ids.latent, P: ids.pause, EOS: ids.eos };
+const SPECIAL: Record<string, number> = { BOT: ids.bot, EOT: ids.eot, L: ids.latent, P: ids.pause!, EOS: ids.eos };
 /** Ids and labels of a hand-written layout; pieces listed in `ignored` get label -100. */
 function layout(pieces: Piece[], ignored: Set<Piece>) {
   const outIds: number[] = [], labels: number[] = [];

@@ -89,8 +89,8 @@ export interface SpecialIds {
   eot: number;
   /** `<|latent|>`: a thought slot. */
   latent: number;
-  /** `<pause>`. */
-  pause: number;
+  /** `<pause>`; absent when the vocabulary has none (as the official Coconut's has not): pause methods need it. */
+  pause?: number;
   /** `<|endoftext|>`: eos and pad. */
   eos: number;
 }
@@ -145,6 +145,9 @@ export interface Prompt {
  * const tok = trainWordLevel(["a b"]).withSpecialTokens(Object.values(COCONUT_TOKENS));
  * assert.equal(specialIds(tok).latent, tok.tokenId("<|latent|>"));
  * assert.throws(() => specialIds(trainWordLevel(["a"])), /withSpecialTokens/);
+ * // The official Coconut vocabulary has no <pause>: fine for every method but the pause ones.
+ * const official = trainWordLevel(["a b"]).withSpecialTokens(["<|start-latent|>", "<|end-latent|>", "<|latent|>"]);
+ * assert.equal(specialIds(official).pause, undefined);
  * ```
  */
 export function specialIds(tokenizer: Tokenizer): SpecialIds {
@@ -162,9 +165,22 @@ export function specialIds(tokenizer: Tokenizer): SpecialIds {
     bot: id(COCONUT_TOKENS.startLatent),
     eot: id(COCONUT_TOKENS.endLatent),
     latent: id(COCONUT_TOKENS.latent),
-    pause: id(COCONUT_TOKENS.pause),
+    ...(tokenizer.specialTokens.some((t) => t.content === COCONUT_TOKENS.pause)
+      ? { pause: id(COCONUT_TOKENS.pause) }
+      : {}),
     eos: id(END_OF_TEXT),
   };
+}
+
+/** The `<pause>` id, for the methods that need it. */
+function pauseId(ids: SpecialIds): number {
+  if (ids.pause === undefined) {
+    throw new CurriculumError(
+      "tokenizer",
+      `has no ${COCONUT_TOKENS.pause} token, which the pause methods need; add it with tokenizer.withSpecialTokens`,
+    );
+  }
+  return ids.pause;
 }
 
 /**
@@ -318,7 +334,7 @@ export function buildExample(
         ? [steps.length, (config.padLatentToMax ? max : Math.min(steps.length, max)) * c]
         : [stage, stage * c];
       slots = config.method === "pause-as-thought" ? "pause" : "latent";
-      hidden.push(ids.bot, ...new Array(n).fill(slots === "pause" ? ids.pause : ids.latent), ids.eot);
+      hidden.push(ids.bot, ...new Array(n).fill(slots === "pause" ? pauseId(ids) : ids.latent), ids.eot);
       shown = supervised(steps.slice(skip));
       break;
     }
@@ -332,7 +348,7 @@ export function buildExample(
     case "no-cot":
       break;
     case "pause-token":
-      hidden.push(...new Array(config.pauseTokens).fill(ids.pause));
+      hidden.push(...new Array(config.pauseTokens).fill(pauseId(ids)));
       break;
     case "icot": {
       const cot = steps.flat();
@@ -433,8 +449,8 @@ export function buildPrompt(
   let tail: number[] = [];
   if (config.method === "coconut" || config.method === "no-curriculum") {
     tail = [ids.bot, ...new Array(k).fill(ids.latent), ids.eot];
-  } else if (config.method === "pause-as-thought") tail = [ids.bot, ...new Array(k).fill(ids.pause), ids.eot];
-  else if (config.method === "pause-token") tail = new Array(config.pauseTokens).fill(ids.pause);
+  } else if (config.method === "pause-as-thought") tail = [ids.bot, ...new Array(k).fill(pauseId(ids)), ids.eot];
+  else if (config.method === "pause-token") tail = new Array(config.pauseTokens).fill(pauseId(ids));
   const tokens = [...q, ...tail];
   const latentPositions = tokens.map((t, i) => (i >= q.length && t === ids.latent ? i : -1)).filter((i) => i >= 0);
   return { ids: tokens, positionIds: tokens.map((_, i) => i), latentPositions };

@@ -39,6 +39,7 @@ export * from "./params.ts";
 export { availableProducts, type ProductsPath, productsPath, useProducts } from "./products.ts";
 export * from "./safetensors.ts";
 export * from "./schedule.ts";
+export * from "./official.ts";
 export * from "./torch_checkpoint.ts";
 export * from "./torch_pickle.ts";
 export * from "./switch.ts";

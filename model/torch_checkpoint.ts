@@ -142,8 +142,11 @@ export interface TorchTensorInput {
   data: Float32Array;
 }
 
-/** Bytes of a protocol-2 pickle of an ordered dict of float32 tensors, one storage per tensor (keys "0", "1", …). */
-function stateDictPickle(entries: [string, TorchTensorInput][]): Uint8Array {
+/**
+ * Bytes of a protocol-2 pickle of an ordered dict of float32 tensors; `storage[i]` is the storage key ("0", "1", …)
+ * of entry i, shared by entries that share their values (tied weights, as `torch.save` writes them).
+ */
+function stateDictPickle(entries: [string, TorchTensorInput][], storage: number[], sizes: number[]): Uint8Array {
   const out: number[] = [];
   const encoder = new TextEncoder();
   const op = (...b: number[]) => out.push(...b);
@@ -172,9 +175,9 @@ function stateDictPickle(entries: [string, TorchTensorInput][]): Uint8Array {
     op(0x28); // MARK (the persistent id)
     str("storage");
     global("torch", "FloatStorage");
-    str(String(i));
+    str(String(storage[i]));
     str("cpu");
-    int(t.data.length);
+    int(sizes[storage[i]]);
     op(0x74, 0x51); // TUPLE BINPERSID
     int(0); // storage offset
     tuple(t.shape);
@@ -191,6 +194,7 @@ function stateDictPickle(entries: [string, TorchTensorInput][]): Uint8Array {
 /**
  * A PyTorch checkpoint of float32 tensors, as `torch.save(state_dict)` writes it (zip archive, `<name>/data.pkl`,
  * one raw little-endian storage per tensor under `<name>/data/`, `version`, `byteorder`); `torch.load` reads it.
+ * Entries given the same `data` array (tied weights) share one storage, as they do in a saved PyTorch model.
  *
  * @example
  * ```ts
@@ -202,20 +206,24 @@ function stateDictPickle(entries: [string, TorchTensorInput][]): Uint8Array {
  */
 export function writeTorchCheckpoint(tensors: Map<string, TorchTensorInput>, name = "archive"): Uint8Array {
   const entries = [...tensors];
-  for (const [key, t] of entries) {
+  // One storage per distinct values array: tensors given the same array (tied weights) share it, as in torch.save.
+  const storages: Float32Array[] = [];
+  const storage = entries.map(([key, t]) => {
     const size = t.shape.reduce((a, b) => a * b, 1);
     if (size !== t.data.length) {
       throw new RangeError(`${key}: shape [${t.shape}] holds ${size} values, not ${t.data.length}`);
     }
-  }
+    const shared = storages.indexOf(t.data);
+    return shared >= 0 ? shared : storages.push(t.data) - 1;
+  });
   const files: Record<string, [Uint8Array, { level: 0 }]> = {
-    [`${name}/data.pkl`]: [stateDictPickle(entries), { level: 0 }],
+    [`${name}/data.pkl`]: [stateDictPickle(entries, storage, storages.map((d) => d.length)), { level: 0 }],
     [`${name}/byteorder`]: [new TextEncoder().encode("little"), { level: 0 }],
   };
-  for (const [i, [, t]] of entries.entries()) {
-    const le = new Uint8Array(t.data.length * 4);
+  for (const [i, data] of storages.entries()) {
+    const le = new Uint8Array(data.length * 4);
     const view = new DataView(le.buffer);
-    t.data.forEach((v, j) => view.setFloat32(j * 4, v, true));
+    data.forEach((v, j) => view.setFloat32(j * 4, v, true));
     files[`${name}/data/${i}`] = [le, { level: 0 }];
   }
   files[`${name}/version`] = [new TextEncoder().encode("3\n"), { level: 0 }];

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { zipSync } from "fflate";
+import { unzipSync, zipSync } from "fflate";
 import { findTorchPython } from "../bench/util.ts";
 import { PickleError, readPickle, readTorchCheckpoint, writeTorchCheckpoint } from "./mod.ts";
 
@@ -21,6 +21,14 @@ Deno.test("a checkpoint written by copra reads back: keys in order, shapes, valu
     assert.deepEqual(Array.from(back.get(key)!.data), Array.from(t.data));
   }
   assert.throws(() => writeTorchCheckpoint(new Map([["x", { shape: [3], data: new Float32Array(2) }]])), /holds 3/);
+  // Tensors given one array share one storage file; different arrays, even with equal values, do not.
+  const w = new Float32Array([1, 2]);
+  const files = Object.keys(
+    unzipSync(writeTorchCheckpoint(
+      new Map([["a", { shape: [2], data: w }], ["b", { shape: [2], data: w }], ["c", { shape: [2], data: w.slice() }]]),
+    )),
+  );
+  assert.deepEqual(files.filter((f) => f.includes("/data/")).sort(), ["archive/data/0", "archive/data/1"]);
 });
 
 Deno.test(
@@ -61,19 +69,24 @@ torch.save(sd, "${dir}/torch.pt")
       assert.deepEqual(Array.from(got.get("bf16")!.data), [1.5, -3]);
       assert.deepEqual(Array.from(got.get("ids")!.data), [1, -2, 3, 2 ** 40]);
       // copra → PyTorch
+      const tied = new Float32Array([1, 2, 3, 4, 5, 6.25]);
       const mine = new Map([
-        ["a.weight", { shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6.25]) }],
+        ["a.weight", { shape: [2, 3], data: tied }],
         ["a.bias", { shape: [3], data: new Float32Array([-1, 0, 1e-7]) }],
+        ["head.weight", { shape: [2, 3], data: tied }], // tied to a.weight: one storage, as torch.save writes it
       ]);
       await Deno.writeFile(`${dir}/copra.pt`, writeTorchCheckpoint(mine));
       const loaded = await run(`
 import torch, json
 sd = torch.load("${dir}/copra.pt")
-print(json.dumps({k: {"shape": list(v.shape), "dtype": str(v.dtype), "data": v.flatten().tolist()} for k, v in sd.items()}))
+tied = sd["a.weight"].data_ptr() == sd["head.weight"].data_ptr()
+print(json.dumps({"tied": tied, **{k: {"shape": list(v.shape), "dtype": str(v.dtype), "data": v.flatten().tolist()} for k, v in sd.items()}}))
 `);
       assert.equal(loaded.code, 0, new TextDecoder().decode(loaded.stderr));
       const json = JSON.parse(new TextDecoder().decode(loaded.stdout).trim().split("\n").at(-1)!);
-      assert.deepEqual(Object.keys(json), ["a.weight", "a.bias"]);
+      assert.deepEqual(Object.keys(json), ["tied", "a.weight", "a.bias", "head.weight"]);
+      assert.equal(json.tied, true, "tied tensors share one storage in PyTorch");
+      delete json.tied;
       for (const [key, value] of mine) {
         assert.deepEqual(json[key].shape, value.shape);
         assert.equal(json[key].dtype, "torch.float32");

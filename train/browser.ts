@@ -16,6 +16,7 @@
 export * from "./checkpoint_source.ts";
 export * from "./diverged.ts";
 export * from "./errors.ts";
+export * from "./official_args.ts";
 export * from "./evaluate.ts";
 export * from "./regime.ts";
 export * from "./setup.ts";

@@ -37,4 +37,5 @@ export * from "./regime.ts";
 export * from "./superposition.ts";
 export * from "./tool_eval.ts";
 export * from "./checkpoint_source.ts";
+export * from "./official_args.ts";
 export * from "./parallel.ts";

@@ -60,6 +60,7 @@ export interface TrainingState {
  * Writes the checkpoint of `epoch` into `<out>/checkpoint-<epoch>/` and returns its path. The files go into a
  * temporary folder that is renamed into place at the end, so a crash never leaves a half-written checkpoint. An
  * existing `checkpoint-<epoch>/` is never replaced (it may hold files copra did not write): that is an error.
+ * Without an optimizer and a state (null) the checkpoint holds weights only: readable by everything but `--resume`.
  *
  * @example
  * ```ts
@@ -88,8 +89,8 @@ export async function writeCheckpoint(
   params: GPT2Params,
   config: GPT2Config,
   tokenizer: Tokenizer,
-  optimizer: AdamW,
-  state: TrainingState,
+  optimizer: AdamW | null,
+  state: TrainingState | null,
 ): Promise<string> {
   const final = `${out}/checkpoint-${epoch}`;
   if (await exists(final)) {
@@ -106,8 +107,8 @@ export async function writeCheckpoint(
   try {
     await saveCheckpoint(temporary, params, config);
     await saveTokenizerJson(`${temporary}/tokenizer.json`, tokenizer);
-    await saveOptimizerState(`${temporary}/optimizer.safetensors`, optimizer);
-    await Deno.writeTextFile(`${temporary}/state.json`, JSON.stringify(state, null, 1) + "\n");
+    if (optimizer) await saveOptimizerState(`${temporary}/optimizer.safetensors`, optimizer);
+    if (state) await Deno.writeTextFile(`${temporary}/state.json`, JSON.stringify(state, null, 1) + "\n");
     await Deno.rename(temporary, final);
   } catch (error) {
     await Deno.remove(temporary, { recursive: true }).catch(() => {});

@@ -1,0 +1,216 @@
+// deno-lint-ignore-file no-console
+/**
+ * `copra export`: hand a run to the official PyTorch Coconut code (`--to coconut`), or its weights to anything
+ * that reads Hugging Face's GPT-2 (`--to hf`).
+ *
+ *   --to hf       <out>/config.json, model.safetensors, tokenizer.json, tokenizer_config.json
+ *   --to coconut  <out>/hf/ (the above: model_id), <out>/<name>/checkpoint_<epochs done> (torch.save layout, the
+ *                 official module's keys), <out>/data/{train,valid}.json, <out>/args.yaml (the official schema)
+ *
+ * Everything is written into a temporary folder beside `--out` and renamed into place at the end.
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { type CurriculumConfig, curriculumConfig } from "@copra/curriculum";
+import { validateDataset } from "@copra/data";
+import {
+  CHECKPOINT_FILES,
+  configToJson,
+  disposeParams,
+  type GPT2Config,
+  type GPT2Params,
+  nonFiniteParams,
+  officialModuleFor,
+  officialStateDict,
+  paramsToSafetensors,
+  useBackend,
+  writeTorchCheckpoint,
+} from "@copra/model";
+import { stringifyTokenizer, type Tokenizer } from "@copra/tokenizer";
+import { formatOfficialArgs, latestCheckpoint, readCheckpoint, readTrainingState, toOfficialArgs } from "@copra/train";
+import { int, oneOf } from "./options.ts";
+import { checkNewRunFolder, readRunJson } from "./run_folder.ts";
+import { runCurriculum, runData, trainOptionsFrom } from "./train.ts";
+
+interface ExportCli {
+  ckpt: string;
+  to: "coconut" | "hf";
+  out: string;
+  gpus: number;
+  name?: string;
+  at?: string;
+}
+
+/** `tokenizer_config.json`: Hugging Face's generic fast tokenizer reads `tokenizer.json` (BPE or word level). */
+export function tokenizerConfigJson(tokenizer: Tokenizer, config: GPT2Config): string {
+  const has = (t: string) => tokenizer.specialTokens.some((s) => s.content === t);
+  const json: Record<string, unknown> = {
+    tokenizer_class: "PreTrainedTokenizerFast",
+    model_max_length: config.n_positions,
+    bos_token: "<|endoftext|>",
+    eos_token: "<|endoftext|>",
+    pad_token: "<|endoftext|>",
+  };
+  if (has("<unk>")) json.unk_token = "<unk>";
+  return JSON.stringify(json, null, 2) + "\n";
+}
+
+/** The files of a Hugging Face GPT-2 folder for a checkpoint. */
+async function hfFiles(
+  params: GPT2Params,
+  config: GPT2Config,
+  tokenizer: Tokenizer,
+): Promise<Record<string, Uint8Array | string>> {
+  return {
+    [CHECKPOINT_FILES.config]: configToJson(config),
+    [CHECKPOINT_FILES.weights]: await paramsToSafetensors(params, { format: "pt" }),
+    "tokenizer.json": stringifyTokenizer(tokenizer),
+    "tokenizer_config.json": tokenizerConfigJson(tokenizer, config),
+  };
+}
+
+/** Writes `files` (paths relative to `out`) into a folder beside `out`, then renames it to `out`. */
+async function writeFolder(out: string, files: Record<string, Uint8Array | string>): Promise<void> {
+  const temporary = `${out.replace(/\/+$/, "")}.${crypto.randomUUID().slice(0, 8)}.partial`;
+  try {
+    for (const [path, data] of Object.entries(files)) {
+      const full = `${temporary}/${path}`;
+      await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
+      if (typeof data === "string") await Deno.writeTextFile(full, data);
+      else await Deno.writeFile(full, data);
+    }
+    await Deno.rename(temporary, out); // replaces `out` only when it is an empty folder (checked before)
+  } catch (error) {
+    await Deno.remove(temporary, { recursive: true }).catch(() => {});
+    throw error;
+  }
+}
+
+async function exportCommand(cli: ExportCli): Promise<void> {
+  // 1. Every input checked before anything is written.
+  await checkNewRunFolder(cli.out, "exports");
+  if (cli.name !== undefined && !/^[\w.-]+$/.test(cli.name)) {
+    throw new Error(`--name ${JSON.stringify(cli.name)}: use letters, digits, ".", "_" and "-" (it names a folder)`);
+  }
+  const latest = await latestCheckpoint(cli.ckpt);
+  const path = latest?.path ?? cli.ckpt;
+  const runFolder = latest ? cli.ckpt : `${cli.ckpt}/..`;
+  let curriculum: CurriculumConfig | null = null, options: Record<string, unknown> | null = null;
+  if (cli.to === "coconut") {
+    const run = await readRunJson(runFolder);
+    curriculum = curriculumConfig(run.curriculum as Parameters<typeof curriculumConfig>[0]);
+    options = run.options;
+    if (officialModuleFor(curriculum.method) === null) {
+      throw new Error(
+        `${runFolder}/run.json: method ${curriculum.method} has no counterpart in the official Coconut code (it has ` +
+          "coconut, cot, no-cot and no-thought); --to hf exports the weights alone",
+      );
+    }
+  }
+  await useBackend("wasm");
+  const { params, config, tokenizer } = await readCheckpoint(path);
+  try {
+    const bad = await nonFiniteParams(params);
+    if (bad.length > 0) {
+      throw new Error(`${path}/model.safetensors: ${bad.slice(0, 3).join(", ")} hold NaN or infinite values`);
+    }
+    if (config.position_embedding_type !== "absolute") {
+      throw new Error(
+        `${path}/config.json: position_embedding_type "${config.position_embedding_type}": Hugging Face's GPT-2 ` +
+          "(and the official Coconut code) has learned absolute positions only; train with --positions absolute",
+      );
+    }
+    if (cli.to === "hf") {
+      await writeFolder(cli.out, await hfFiles(params, config, tokenizer));
+      console.log(`exported ${path} → ${cli.out} (Hugging Face GPT-2: GPT2LMHeadModel.from_pretrained reads it)`);
+      return;
+    }
+
+    // 2. --to coconut: the official run's folder.
+    const saved = trainOptionsFrom(options!, `${runFolder}/run.json`);
+    const { epochs } = runCurriculum(saved);
+    const { trainItems, validItems } = await runData(saved);
+    const state = await readTrainingState(path).catch(() => null);
+    const done = state ? state.epoch + 1 : 0;
+    const name = cli.name ?? (resolve(runFolder).split("/").pop() || "copra");
+    const at = (cli.at ?? resolve(cli.out)).replace(/\/+$/, "");
+    const module = officialModuleFor(curriculum!.method)!;
+    const checkpoint = `${name}/checkpoint_${done}`;
+    const { args, differences } = toOfficialArgs(
+      {
+        curriculum: curriculum!,
+        epochs,
+        seed: saved.seed,
+        lr: saved.lr,
+        weightDecay: saved.weightDecay,
+        batchSize: saved.batchSize,
+        effectiveBatch: saved.effectiveBatch,
+        lrSchedule: saved.lrSchedule,
+        clipNorm: saved.clipNorm,
+        switchWeight: saved.switch ?? 0,
+      },
+      {
+        name,
+        savePath: at,
+        modelId: `${at}/hf`,
+        trainPath: `${at}/data/train.json`,
+        valPath: `${at}/data/valid.json`,
+        loadModelPath: `${at}/${checkpoint}`,
+        resume: done,
+        gpus: cli.gpus,
+      },
+    );
+    if (state === null) {
+      differences.unshift(`${path} has no state.json (weights only): the official run starts at epoch 0`);
+    }
+    const files: Record<string, Uint8Array | string> = {};
+    for (const [file, data] of Object.entries(await hfFiles(params, config, tokenizer))) files[`hf/${file}`] = data;
+    files[checkpoint] = writeTorchCheckpoint(await officialStateDict(params, config, module));
+    // The data files as saveDataset writes them (the official loader reads the same format).
+    files["data/train.json"] = JSON.stringify(validateDataset(trainItems), null, 1) + "\n";
+    files["data/valid.json"] = JSON.stringify(validateDataset(validItems), null, 1) + "\n";
+    const command = `torchrun --nnodes 1 --nproc_per_node ${cli.gpus} run.py ${at}/args.yaml`;
+    files["args.yaml"] = formatOfficialArgs(args, [
+      `Exported by copra from ${resolve(path)} (${done} of ${epochs} epochs done, method ${curriculum!.method}).`,
+      `Run it from a checkout of facebookresearch/coconut:  ${command}`,
+      "run.py finds checkpoint_" + done + " under save_path/name and continues from it.",
+      ...(differences.length > 0
+        ? ["What the official code does differently:", ...differences.map((d) => `- ${d}`)]
+        : []),
+    ]);
+    await writeFolder(cli.out, files);
+    console.log(`exported ${path} → ${cli.out}`);
+    console.log(`  args.yaml        the official schema (method ${curriculum!.method}, resume ${done} of ${epochs})`);
+    console.log(`  ${checkpoint.padEnd(16)} ${module === "coconut" ? "Coconut" : "GPT2LMHeadModel"} state dict`);
+    console.log(`  hf/              model_id: config, weights, tokenizer (${tokenizer.vocabSize} ids)`);
+    console.log(`  data/            ${trainItems.length} training and ${validItems.length} validation items`);
+    for (const d of differences) console.log(`  note: ${d}`);
+    console.log(`run: ${command}`);
+  } finally {
+    disposeParams(params);
+  }
+}
+
+/** Adds `copra export` to the program. */
+export function addExportCommand(p: Command): void {
+  p.command("export")
+    .description("hand a run to the official PyTorch Coconut code (--to coconut) or to Hugging Face (--to hf)")
+    .requiredOption("--ckpt <dir>", "run folder (its latest checkpoint) or checkpoint folder")
+    .requiredOption("--to <target>", "coconut (the official code's run folder) or hf", oneOf("--to", ["coconut", "hf"]))
+    .requiredOption("--out <dir>", "a new or empty folder")
+    .option(
+      "--gpus <n>",
+      "--to coconut: GPUs of the official run (the run's batch is split across them)",
+      int("--gpus", 1),
+      1,
+    )
+    .option("--name <name>", "--to coconut: the official run's name (default: the run folder's)")
+    .option(
+      "--at <dir>",
+      "--to coconut: where --out will be on the machine that runs the official code (default: here)",
+    )
+    .action((o) => exportCommand(o as ExportCli));
+}
