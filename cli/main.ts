@@ -1,6 +1,7 @@
 // deno-lint-ignore-file no-console
 /**
- * The `copra` command: `train`, `eval`, `generate`, `chat` and `data generate|stats|convert`, each with `--help`.
+ * The `copra` command: `train`, `eval`, `generate`, `chat`, `data generate|stats|convert`, `export` and `import`,
+ * each with `--help`.
  *
  *   deno task train                               # the default small ProsQA-style Coconut run
  *   deno task copra train --method cot --data train.json --eval-data valid.json
@@ -9,6 +10,8 @@
  *   deno task copra chat --ckpt runs/<name> --show-thoughts --tools calc
  *   deno task copra data generate prosqa --n 1000 --seed 1 --out train.json
  *   deno task copra data stats ../shared/data/prosqa_valid.json
+ *   deno task copra export --ckpt runs/<name> --to coconut --out runs/<name>-official --gpus 4
+ *   deno task copra import --from coconut <dir>/checkpoint_50 --args <dir>/args.yaml --out runs/<name>-back
  *
  * @module
  */

@@ -212,6 +212,27 @@ Deno.test(
         assert.equal(hfConfig.vocab_size, tokenizer.vocabSize);
         assert.equal(hfConfig.model_type, "gpt2");
         assert.equal(JSON.parse(await Deno.readTextFile(`${out}/hf/tokenizer_config.json`)).eos_token, "<|endoftext|>");
+        // And back: the export imports to the very bytes of the run's weights, config and tokenizer.
+        const back = `${dir}/${method}/back`;
+        const imported = await copra(
+          dir,
+          "import",
+          "--from",
+          "coconut",
+          args.load_model_path,
+          "--args",
+          `${out}/args.yaml`,
+          "--out",
+          back,
+        );
+        assert.equal(imported.code, 0, imported.out);
+        for (const file of ["model.safetensors", "config.json", "tokenizer.json"]) {
+          assert.deepEqual(
+            await Deno.readFile(`${back}/checkpoint-2/${file}`),
+            await Deno.readFile(`${dir}/${method}/run/checkpoint-2/${file}`),
+            `${method}: ${file} differs after export and import`,
+          );
+        }
       }
     } finally {
       await Deno.remove(dir, { recursive: true });

@@ -355,3 +355,23 @@ Deno.test("tool results as input: the tokens a calculator writes carry no label,
   );
   assert.throws(() => curriculumConfig({ method: "cot", toolResults: "tool" as "input" }), /toolResults/);
 });
+
+Deno.test("a vocabulary without <pause> (the official Coconut's) builds every method but the pause ones", () => {
+  const official = trainWordLevel([item, short].flatMap(recordTexts)).withSpecialTokens([
+    COCONUT_TOKENS.startLatent,
+    COCONUT_TOKENS.endLatent,
+    COCONUT_TOKENS.latent,
+  ]);
+  const oids = specialIds(official);
+  assert.equal(oids.pause, undefined);
+  const rec = tokenizeRecord(official, item);
+  for (const method of METHODS) {
+    const config = curriculumConfig({ method, maxLatentStage: 2 });
+    const build = () => [buildExample(rec, 1, config, oids, new Rng(0)), buildPrompt(rec, config, oids)];
+    if (method.startsWith("pause")) assert.throws(build, /tokenizer: has no <pause> token/, method);
+    else {
+      // The same example as with <pause> in the vocabulary (the ids below it are the same).
+      assert.deepEqual(build()[0], buildExample(tokenizeRecord(tok, item), 1, config, ids, new Rng(0)), method);
+    }
+  }
+});

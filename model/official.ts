@@ -101,7 +101,9 @@ export async function officialStateDict(
 }
 
 /** Key parts added by DDP/FSDP wrappers and torch.compile, not part of the module's own names. */
-const WRAPPERS = /(^|\.)(module|_fsdp_wrapped_module|_orig_mod)\./g;
+const WRAPPERS = /(?<=^|\.)(module|_fsdp_wrapped_module|_orig_mod)\./g;
+/** The element types of weights (float16 and bfloat16 arrive as float32 values). */
+const FLOATS = new Set(["float32", "float16", "bfloat16", "float64"]);
 /** Attention-mask buffers of older Hugging Face versions. */
 const BUFFER = /(^|\.)h\.\d+\.attn\.(bias|masked_bias)$/;
 
@@ -118,7 +120,7 @@ const BUFFER = /(^|\.)h\.\d+\.attn\.(bias|masked_bias)$/;
  * ```
  */
 export function officialModuleOf(keys: Iterable<string>): OfficialModule {
-  for (const key of keys) if (key.replace(WRAPPERS, "$1").startsWith("base_causallm.")) return "coconut";
+  for (const key of keys) if (key.replace(WRAPPERS, "").startsWith("base_causallm.")) return "coconut";
   return "causallm";
 }
 
@@ -148,9 +150,9 @@ export function paramsFromOfficial(
   const kept = new Map<string, SafeTensor>();
   let embedding: { key: string; data: Float32Array } | undefined;
   for (const [key, t] of tensors) {
-    const name = key.replace(WRAPPERS, "$1");
+    const name = key.replace(WRAPPERS, "");
     if (BUFFER.test(name)) continue;
-    if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) {
+    if (!FLOATS.has(t.dtype)) {
       throw new ModelError({
         source,
         field: key,
@@ -158,7 +160,7 @@ export function paramsFromOfficial(
         problem: "is not a floating-point tensor, so not a GPT-2 weight",
       });
     }
-    const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
+    const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as Float64Array);
     if (name === "embedding.weight") embedding = { key, data };
     else kept.set(name, { dtype: "F32", shape: t.shape, values: data });
   }
@@ -202,7 +204,7 @@ export function officialSizes(
 ): { vocab_size: number; n_positions: number; n_embd: number; n_layer: number } {
   let wte: number[] | undefined, wpe: number[] | undefined, layers = 0;
   for (const [key, t] of tensors) {
-    const name = key.replace(WRAPPERS, "$1").replace(/^base_causallm\./, "").replace(/^transformer\./, "");
+    const name = key.replace(WRAPPERS, "").replace(/^base_causallm\./, "").replace(/^transformer\./, "");
     if (name === "wte.weight") wte = t.shape;
     else if (name === "wpe.weight") wpe = t.shape;
     const block = /^h\.(\d+)\./.exec(name);
