@@ -95,6 +95,9 @@ async function exportCommand(cli: ExportCli): Promise<void> {
   if (cli.name !== undefined && !/^[\w.-]+$/.test(cli.name)) {
     throw new Error(`--name ${JSON.stringify(cli.name)}: use letters, digits, ".", "_" and "-" (it names a folder)`);
   }
+  if (!await Deno.stat(cli.ckpt).then((s) => s.isDirectory, () => false)) {
+    throw new Error(`--ckpt ${cli.ckpt}: no such folder (a run folder, or one of its checkpoint-<epoch> folders)`);
+  }
   const latest = await latestCheckpoint(cli.ckpt);
   const path = latest?.path ?? cli.ckpt;
   const runFolder = latest ? cli.ckpt : `${cli.ckpt}/..`;

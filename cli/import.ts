@@ -130,7 +130,10 @@ async function importCommand(file: string, cli: ImportCli): Promise<void> {
   // 1. Every input read and checked before anything is written.
   await checkNewRunFolder(cli.out, "imports");
   const epochMatch = /checkpoint_(\d+)$/.exec(file);
-  const args = cli.args ? parseOfficialArgs(await Deno.readTextFile(cli.args), cli.args) : null;
+  const argsText = cli.args === undefined ? null : await Deno.readTextFile(cli.args).catch((error) => {
+    throw new Error(`--args ${cli.args}: cannot be read (${(error as Error).message})`);
+  });
+  const args = argsText === null ? null : parseOfficialArgs(argsText, cli.args!);
   if (args && !epochMatch) {
     throw new Error(`${file}: not named checkpoint_<epoch> as run.py names them, so the epoch to resume is unknown`);
   }

@@ -340,6 +340,19 @@ Deno.test("import refuses hostile, truncated and mislabelled files, and writes n
       ["checkpoint_2", /checkpoint_2/],
       ["checkpoint_3", /checkpoint_3/],
     ];
+    const noArgs = await copra(
+      dir,
+      "import",
+      "--from",
+      "coconut",
+      `${dir}/checkpoint_3`,
+      "--args",
+      `${dir}/none.yaml`,
+      "--out",
+      `${dir}/out`,
+    );
+    assert.equal(noArgs.code, 1);
+    assert.match(noArgs.out, /--args .*none\.yaml: cannot be read/);
     for (const [name, message] of cases) {
       const result = await copra(
         dir,
@@ -371,6 +384,9 @@ Deno.test("export refuses what the official code cannot run, before writing anyt
     const { params } = await makeRun(dir, "coconut", tokenizer, 1);
     disposeParams(params);
     const run = JSON.parse(await Deno.readTextFile(`${dir}/run/run.json`));
+    const missing = await copra(dir, "export", "--ckpt", `${dir}/nothing`, "--to", "hf", "--out", `${dir}/out`);
+    assert.equal(missing.code, 1);
+    assert.match(missing.out, /--ckpt .*nothing: no such folder/);
     const attempts: [string[], RegExp, () => Promise<void>][] = [
       [["--to", "coconut", "--gpus", "3"], /gpus.*divides.*8/, async () => {}],
       [["--to", "torch"], /--to must be one of coconut, hf/, async () => {}],
