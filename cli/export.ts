@@ -45,7 +45,7 @@ interface ExportCli {
 }
 
 /** `tokenizer_config.json`: Hugging Face's generic fast tokenizer reads `tokenizer.json` (BPE or word level). */
-export function tokenizerConfigJson(tokenizer: Tokenizer, config: GPT2Config): string {
+function tokenizerConfigJson(tokenizer: Tokenizer, config: GPT2Config): string {
   const has = (t: string) => tokenizer.specialTokens.some((s) => s.content === t);
   const json: Record<string, unknown> = {
     tokenizer_class: "PreTrainedTokenizerFast",
@@ -103,7 +103,13 @@ async function exportCommand(cli: ExportCli): Promise<void> {
   const runFolder = latest ? cli.ckpt : `${cli.ckpt}/..`;
   let curriculum: CurriculumConfig | null = null, options: Record<string, unknown> | null = null;
   if (cli.to === "coconut") {
-    const run = await readRunJson(runFolder);
+    const run = await readRunJson(runFolder, ["curriculum"]);
+    if (typeof run.options !== "object" || run.options === null || Array.isArray(run.options)) {
+      throw new Error(
+        `${runFolder}/run.json: has no "options" (a run of deno task reproduce, or an import without --args), so its ` +
+          "recipe and data are unknown; --to coconut needs a run of copra train — --to hf exports the weights alone",
+      );
+    }
     curriculum = curriculumConfig(run.curriculum as Parameters<typeof curriculumConfig>[0]);
     options = run.options;
     if (officialModuleFor(curriculum.method) === null) {

@@ -233,14 +233,14 @@ async function importCommand(file: string, cli: ImportCli): Promise<void> {
         threads: 1,
         maxNewTokens: /gsm/.test(args.val_path) ? 64 : 128,
       }
-      : {};
+      : null;
     writeRunJson(cli.out, {
       curriculum: { ...curriculum },
       model: config,
       data: data?.train ?? null,
       evalData: data?.valid ?? null,
       imported: { from: "coconut", file: resolve(file), args: cli.args ? resolve(cli.args) : null, epochsDone: done },
-      options,
+      ...(options ? { options } : {}),
     });
     console.log(`imported ${file} (${module === "coconut" ? "Coconut" : "GPT2LMHeadModel"}) → ${cli.out}`);
     console.log(`  checkpoint-${epoch}/  weights, config, tokenizer (${tokenizer.vocabSize} ids) from ${source.from}`);

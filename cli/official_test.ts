@@ -10,8 +10,10 @@ import {
   gpt2Config,
   type GPT2Params,
   initParams,
+  officialStateDict,
   serializeSafetensors,
   useBackend,
+  writeTorchCheckpoint,
 } from "@copra/model";
 import { Rng } from "@copra/random";
 import { COCONUT_TOKENS, type Tokenizer } from "@copra/tokenizer";
@@ -422,6 +424,61 @@ Deno.test("export refuses what the official code cannot run, before writing anyt
       await Deno.readFile(`${dir}/hf/model.safetensors`),
       await Deno.readFile(`${dir}/run/checkpoint-0/model.safetensors`),
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("import without --args holds the weights only: eval reads it; --resume and export --to coconut say why not", async () => {
+  await useBackend("wasm");
+  const dir = await Deno.makeTempDir();
+  try {
+    const tokenizer = (await loadGpt2()).withSpecialTokens(Object.values(COCONUT_TOKENS));
+    await Deno.mkdir(`${dir}/run`, { recursive: true });
+    const { params, config } = await makeRun(dir, "coconut", tokenizer, 1);
+    const hf = await copra(dir, "export", "--ckpt", `${dir}/run`, "--to", "hf", "--out", `${dir}/hf`);
+    assert.equal(hf.code, 0, hf.out);
+    await Deno.writeFile(
+      `${dir}/checkpoint_1`,
+      writeTorchCheckpoint(await officialStateDict(params, config, "coconut")),
+    );
+    disposeParams(params);
+    const imported = await copra(
+      dir,
+      "import",
+      "--from",
+      "coconut",
+      `${dir}/checkpoint_1`,
+      "--model",
+      `${dir}/hf`,
+      "--out",
+      `${dir}/w`,
+    );
+    assert.equal(imported.code, 0, imported.out);
+    assert.match(imported.out, /weights only/);
+    assert.deepEqual(
+      await Deno.readFile(`${dir}/w/checkpoint-0/model.safetensors`),
+      await Deno.readFile(`${dir}/run/checkpoint-0/model.safetensors`),
+    );
+    const scored = await copra(
+      dir,
+      "eval",
+      "--ckpt",
+      `${dir}/w`,
+      "--data",
+      `${dir}/items.json`,
+      "--limit",
+      "2",
+      "--max-new-tokens",
+      "4",
+    );
+    assert.equal(scored.code, 0, scored.out);
+    const resumed = await copra(dir, "train", "--resume", "--out", `${dir}/w`);
+    assert.equal(resumed.code, 1);
+    assert.match(resumed.out, /imported without --args, so it holds weights only/);
+    const again = await copra(dir, "export", "--ckpt", `${dir}/w`, "--to", "coconut", "--out", `${dir}/x`);
+    assert.equal(again.code, 1);
+    assert.match(again.out, /has no "options"/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -89,6 +89,12 @@ export async function readRunJson(
   }
   const run = json as Partial<RunJson>;
   for (const key of needs) {
+    if (key === "options" && run?.options === undefined && run?.imported !== undefined) {
+      throw new Error(
+        `${file}: imported without --args, so it holds weights only (eval, generate, chat); to train on, import ` +
+          "the checkpoint again with the official run's args.yaml (copra import --args)",
+      );
+    }
     if (typeof run?.[key] !== "object" || run[key] === null || Array.isArray(run[key])) {
       throw new Error(`${file}: "${key}": missing or not an object; the file is damaged`);
     }
@@ -105,6 +111,6 @@ export async function checkResumeFolder(out: string | undefined): Promise<RunJso
 }
 
 /** Writes `<out>/run.json` atomically (a temporary file renamed into place). */
-export function writeRunJson(out: string, run: RunJson): void {
+export function writeRunJson(out: string, run: Omit<RunJson, "options"> & { options?: RunJson["options"] }): void {
   writeFileAtomicSync(`${out}/run.json`, JSON.stringify(run, null, 1) + "\n");
 }
