@@ -24,6 +24,12 @@ import { GPT2_HF_TOKENIZER_JSON, loadGpt2 } from "../reference/gpt2.ts";
 const root = new URL("../", import.meta.url).pathname;
 const python = await findTorchPython();
 const skip = python ? "" : " — skipped: no python3 with torch (apt-get install python3-torch)";
+/** PyYAML, which the official run.py reads args.yaml with (Debian's python3-yaml). */
+const pyyaml = python !== null &&
+  (await new Deno.Command(python, { args: ["-c", "import yaml"], stdout: "null", stderr: "null" }).output()).code === 0;
+const skipYaml = pyyaml
+  ? ""
+  : " — skipped: no python3 with torch and yaml (apt-get install python3-torch python3-yaml)";
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
 
 /** Runs `copra …` in a subprocess (read everywhere, write only under `write`). */
@@ -126,8 +132,8 @@ async function makeRun(dir: string, method: "coconut" | "cot", tokenizer: Tokeni
 }
 
 Deno.test(
-  `export --to coconut: PyTorch loads the official module strictly and computes copra's logits; args.yaml is the official schema${skip}`,
-  { ignore: python === null },
+  `export --to coconut: PyTorch loads the official module strictly and computes copra's logits; args.yaml is the official schema${skipYaml}`,
+  { ignore: !pyyaml },
   async () => {
     await useBackend("wasm");
     const dir = await Deno.makeTempDir();
