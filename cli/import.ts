@@ -28,6 +28,7 @@ import {
   type PresetName,
   readTorchCheckpoint,
   resizeVocab,
+  type TorchTensor,
   useBackend,
 } from "@copra/model";
 import { Rng } from "@copra/random";
@@ -142,10 +143,13 @@ async function importCommand(file: string, cli: ImportCli): Promise<void> {
   if (args && done > args.num_epochs) {
     throw new Error(`${file}: epoch ${done} is past num_epochs ${args.num_epochs} of ${cli.args}`);
   }
-  const bytes = await Deno.readFile(file).catch((error) => {
-    throw new Error(`${file}: cannot be read (${(error as Error).message})`);
-  });
-  const tensors = readTorchCheckpoint(bytes, file);
+  // The file's bytes are not kept: only the tensors read from them, until the parameters are built.
+  let tensors: Map<string, TorchTensor> | null = readTorchCheckpoint(
+    await Deno.readFile(file).catch((error) => {
+      throw new Error(`${file}: cannot be read (${(error as Error).message})`);
+    }),
+    file,
+  );
   const module = officialModuleOf(tensors.keys());
   const official = args ? fromOfficialArgs(args, cli.gpus) : null;
   if (official && (module === "coconut") !== (official.curriculum.method === "coconut")) {
@@ -181,6 +185,7 @@ async function importCommand(file: string, cli: ImportCli): Promise<void> {
   }
   await useBackend("wasm");
   const params: GPT2Params = paramsFromOfficial(tensors, config, file);
+  tensors = null; // the values now live in the parameters
   try {
     const bad = await nonFiniteParams(params);
     if (bad.length > 0) throw new Error(`${file}: ${bad.slice(0, 3).join(", ")} hold NaN or infinite values`);
