@@ -5,7 +5,9 @@
  *
  *   --to hf       <out>/config.json, model.safetensors, tokenizer.json, tokenizer_config.json
  *   --to coconut  <out>/hf/ (the above: model_id), <out>/<name>/checkpoint_<epochs done> (torch.save layout, the
- *                 official module's keys), <out>/data/{train,valid}.json, <out>/args.yaml (the official schema)
+ *                 official module's keys), <out>/data/{train,valid}.json, <out>/args.yaml (the official schema);
+ *                 with --model-id openai-community/gpt2, no hf/: model_id names the hub's GPT-2 and the checkpoint
+ *                 keeps exactly the rows of its vocabulary (50257, plus Coconut's three for coconut runs)
  *
  * Everything is written into a temporary folder beside `--out` and renamed into place at the end.
  *
@@ -23,13 +25,16 @@ import {
   type GPT2Config,
   type GPT2Params,
   nonFiniteParams,
+  type OfficialModule,
   officialModuleFor,
   officialStateDict,
   paramsToSafetensors,
+  type PresetName,
+  PRESETS,
   useBackend,
   writeTorchCheckpoint,
 } from "@copra/model";
-import { stringifyTokenizer, type Tokenizer } from "@copra/tokenizer";
+import { COCONUT_TOKENS, stringifyTokenizer, type Tokenizer } from "@copra/tokenizer";
 import { formatOfficialArgs, latestCheckpoint, readCheckpoint, readTrainingState, toOfficialArgs } from "@copra/train";
 import { int, oneOf } from "./options.ts";
 import { checkNewRunFolder, readRunJson } from "./run_folder.ts";
@@ -42,6 +47,69 @@ interface ExportCli {
   gpus: number;
   name?: string;
   at?: string;
+  modelId?: string;
+}
+
+/** Hugging Face hub ids of GPT-2 that `--model-id` may name, and the copra preset with their sizes. */
+const HUB_IDS: Record<string, PresetName> = {
+  "openai-community/gpt2": "gpt2",
+  "gpt2": "gpt2",
+  "openai-community/gpt2-medium": "gpt2-medium",
+  "gpt2-medium": "gpt2-medium",
+};
+
+/** GPT-2's vocabulary: 50257 tokens, `<|endoftext|>` last; a few ids anyone can check against the hub's files. */
+const GPT2_IDS: [string, number][] = [["Ġthe", 262], [",", 11], [".", 13], ["<|endoftext|>", 50256]];
+
+/** The id of `token`, or null when the vocabulary has none. */
+function idOf(tokenizer: Tokenizer, token: string): number | null {
+  try {
+    return tokenizer.tokenId(token);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The rows of the official vocabulary when model_id is a GPT-2 hub id: GPT-2's 50257 tokens, then (Coconut runs,
+ * which run.py resizes) the three Coconut tokens in the official order. Throws unless the run's model is that
+ * architecture and its vocabulary GPT-2's with those tokens at those ids.
+ */
+function hubVocabRows(
+  id: string,
+  config: GPT2Config,
+  tokenizer: Tokenizer,
+  module: OfficialModule,
+  path: string,
+): number {
+  const preset = PRESETS[HUB_IDS[id]];
+  const fields: (keyof GPT2Config)[] = [
+    "n_embd",
+    "n_layer",
+    "n_head",
+    "n_positions",
+    "n_inner",
+    "activation_function",
+    "layer_norm_epsilon",
+  ];
+  const differs = fields.filter((f) => config[f] !== preset[f]);
+  if (differs.length > 0) {
+    throw new Error(
+      `--model-id ${id}: ${path}/config.json differs from that model in ${
+        differs.map((f) => `${f} (${config[f]} here, ${preset[f]} there)`).join(", ")
+      }; leave --model-id out to ship the architecture in hf/`,
+    );
+  }
+  const official = [COCONUT_TOKENS.startLatent, COCONUT_TOKENS.endLatent, COCONUT_TOKENS.latent];
+  const gpt2 = GPT2_IDS.every(([token, id]) => idOf(tokenizer, token) === id) &&
+    official.every((token, i) => idOf(tokenizer, token) === 50257 + i);
+  if (!gpt2) {
+    throw new Error(
+      `--model-id ${id}: ${path}/tokenizer.json is not GPT-2's vocabulary with ${official.join(", ")} at ` +
+        "50257–50259 (train with --tokenizer <GPT-2's files>); leave --model-id out to ship the vocabulary in hf/",
+    );
+  }
+  return module === "coconut" ? 50260 : 50257;
 }
 
 /** `tokenizer_config.json`: Hugging Face's generic fast tokenizer reads `tokenizer.json` (BPE or word level). */
@@ -95,6 +163,15 @@ async function exportCommand(cli: ExportCli): Promise<void> {
   if (cli.name !== undefined && !/^[\w.-]+$/.test(cli.name)) {
     throw new Error(`--name ${JSON.stringify(cli.name)}: use letters, digits, ".", "_" and "-" (it names a folder)`);
   }
+  if (cli.modelId !== undefined && (cli.to !== "coconut" || !(cli.modelId in HUB_IDS))) {
+    throw new Error(
+      cli.to !== "coconut"
+        ? "--model-id goes with --to coconut"
+        : `--model-id ${cli.modelId}: copra checks the architecture against GPT-2's hub ids only (${
+          Object.keys(HUB_IDS).join(", ")
+        }); leave it out to ship the model's own folder as hf/`,
+    );
+  }
   if (!await Deno.stat(cli.ckpt).then((s) => s.isDirectory, () => false)) {
     throw new Error(`--ckpt ${cli.ckpt}: no such folder (a run folder, or one of its checkpoint-<epoch> folders)`);
   }
@@ -147,6 +224,7 @@ async function exportCommand(cli: ExportCli): Promise<void> {
     const name = cli.name ?? (resolve(runFolder).split("/").pop() || "copra");
     const at = (cli.at ?? resolve(cli.out)).replace(/\/+$/, "");
     const module = officialModuleFor(curriculum!.method)!;
+    const rows = cli.modelId ? hubVocabRows(cli.modelId, config, tokenizer, module, path) : config.vocab_size;
     const checkpoint = `${name}/checkpoint_${done}`;
     const { args, differences } = toOfficialArgs(
       {
@@ -164,7 +242,7 @@ async function exportCommand(cli: ExportCli): Promise<void> {
       {
         name,
         savePath: at,
-        modelId: `${at}/hf`,
+        modelId: cli.modelId ?? `${at}/hf`,
         trainPath: `${at}/data/train.json`,
         valPath: `${at}/data/valid.json`,
         loadModelPath: `${at}/${checkpoint}`,
@@ -172,12 +250,20 @@ async function exportCommand(cli: ExportCli): Promise<void> {
         gpus: cli.gpus,
       },
     );
+    if (rows < config.vocab_size) {
+      differences.push(
+        `vocabulary: ${cli.modelId}'s (${rows} ids); the run's ${config.vocab_size - rows} later ids (copra's ` +
+          "<pause>, unused by this method) are left out",
+      );
+    }
     if (state === null) {
       differences.unshift(`${path} has no state.json (weights only): the official run starts at epoch 0`);
     }
     const files: Record<string, Uint8Array | string> = {};
-    for (const [file, data] of Object.entries(await hfFiles(params, config, tokenizer))) files[`hf/${file}`] = data;
-    files[checkpoint] = writeTorchCheckpoint(await officialStateDict(params, config, module));
+    if (!cli.modelId) {
+      for (const [file, data] of Object.entries(await hfFiles(params, config, tokenizer))) files[`hf/${file}`] = data;
+    }
+    files[checkpoint] = writeTorchCheckpoint(await officialStateDict(params, config, module, { vocabSize: rows }));
     // The data files as saveDataset writes them (the official loader reads the same format).
     files["data/train.json"] = JSON.stringify(validateDataset(trainItems), null, 1) + "\n";
     files["data/valid.json"] = JSON.stringify(validateDataset(validItems), null, 1) + "\n";
@@ -194,7 +280,11 @@ async function exportCommand(cli: ExportCli): Promise<void> {
     console.log(`exported ${path} → ${cli.out}`);
     console.log(`  args.yaml        the official schema (method ${curriculum!.method}, resume ${done} of ${epochs})`);
     console.log(`  ${checkpoint.padEnd(16)} ${module === "coconut" ? "Coconut" : "GPT2LMHeadModel"} state dict`);
-    console.log(`  hf/              model_id: config, weights, tokenizer (${tokenizer.vocabSize} ids)`);
+    console.log(
+      cli.modelId
+        ? `  model_id         ${cli.modelId} (the hub's files on the GPU machine; ${rows} ids)`
+        : `  hf/              model_id: config, weights, tokenizer (${tokenizer.vocabSize} ids)`,
+    );
     console.log(`  data/            ${trainItems.length} training and ${validItems.length} validation items`);
     for (const d of differences) console.log(`  note: ${d}`);
     console.log(`run: ${command}`);
@@ -220,6 +310,11 @@ export function addExportCommand(p: Command): void {
     .option(
       "--at <dir>",
       "--to coconut: where --out will be on the machine that runs the official code (default: here)",
+    )
+    .option(
+      "--model-id <id>",
+      "--to coconut: name GPT-2 on the Hugging Face hub (openai-community/gpt2) as model_id instead of shipping hf/ " +
+        "(the run must be that architecture with GPT-2's vocabulary)",
     )
     .action((o) => exportCommand(o as ExportCli));
 }

@@ -17,7 +17,14 @@ import {
 } from "@copra/model";
 import { Rng } from "@copra/random";
 import { COCONUT_TOKENS, type Tokenizer } from "@copra/tokenizer";
-import { formatOfficialArgs, OFFICIAL_ARGS_KEYS, readCheckpoint, toOfficialArgs, writeCheckpoint } from "@copra/train";
+import {
+  formatOfficialArgs,
+  OFFICIAL_ARGS_KEYS,
+  parseOfficialArgs,
+  readCheckpoint,
+  toOfficialArgs,
+  writeCheckpoint,
+} from "@copra/train";
 import { findTorchPython } from "../bench/util.ts";
 import { GPT2_HF_TOKENIZER_JSON, loadGpt2 } from "../reference/gpt2.ts";
 
@@ -397,6 +404,13 @@ Deno.test("export refuses what the official code cannot run, before writing anyt
     assert.match(missing.out, /--ckpt .*nothing: no such folder/);
     const attempts: [string[], RegExp, () => Promise<void>][] = [
       [["--to", "coconut", "--gpus", "3"], /gpus.*divides.*8/, async () => {}],
+      [["--to", "coconut", "--model-id", "my/gpt"], /--model-id my\/gpt: .*GPT-2's hub ids only/, async () => {}],
+      [["--to", "hf", "--model-id", "gpt2"], /--model-id goes with --to coconut/, async () => {}],
+      [
+        ["--to", "coconut", "--model-id", "openai-community/gpt2"],
+        /--model-id openai-community\/gpt2: .*differs from that model in n_embd \(32 here, 768 there\), n_layer/,
+        async () => {},
+      ],
       [["--to", "torch"], /--to must be one of coconut, hf/, async () => {}],
       [["--to", "coconut"], /pause-as-thought has no counterpart/, async () => {
         await Deno.writeTextFile(
@@ -489,3 +503,49 @@ Deno.test("import without --args holds the weights only: eval reads it; --resume
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test(
+  `export --model-id openai-community/gpt2: GPT-2 124M with the hub's vocabulary loads strictly in PyTorch and gives copra's logits${skip}`,
+  { ignore: python === null },
+  async () => {
+    await useBackend("wasm");
+    const dir = await Deno.makeTempDir();
+    try {
+      const tokenizer = (await loadGpt2()).withSpecialTokens(Object.values(COCONUT_TOKENS)); // <pause> at 50260
+      const config = gpt2Config("gpt2", { vocab_size: tokenizer.vocabSize });
+      const params = initParams(config, { seed: 5 });
+      const state = { epoch: 0, stage: 0, rng: new Rng(0).state(), metrics: [], seed: 0 };
+      await writeCheckpoint(`${dir}/run`, 0, params, config, tokenizer, null, state);
+      const items = generateProsQA({ n: 10, seed: 5, nodes: [5, 6], minHops: 2, maxHops: 2 });
+      await Deno.writeTextFile(`${dir}/items.json`, JSON.stringify(items));
+      const curriculum = curriculumConfig({ method: "coconut" });
+      const options = { method: "coconut", data: `${dir}/items.json`, positions: "absolute", epochs: 40 };
+      await Deno.writeTextFile(`${dir}/run/run.json`, JSON.stringify({ curriculum, options, model: config }));
+      const out = `${dir}/export`;
+      const exported = await copra(
+        dir,
+        ...["export", "--ckpt", `${dir}/run`, "--to", "coconut", "--model-id", "openai-community/gpt2", "--out", out],
+      );
+      assert.equal(exported.code, 0, exported.out);
+      assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name).sort(), ["args.yaml", "data", "run"]); // no hf/
+      const args = parseOfficialArgs(await Deno.readTextFile(`${out}/args.yaml`), "args.yaml");
+      assert.equal(args.model_id, "openai-community/gpt2");
+      assert.match(
+        await Deno.readTextFile(`${out}/args.yaml`),
+        /# - vocabulary: openai-community\/gpt2's \(50260 ids\)/,
+      );
+      const ids = [prompt(tokenizer)];
+      const torch = await torchCoconut(
+        ...["logits", `${out}/run/checkpoint_1`, "--heads", "12", "--latent-id", "50259", "--ids", JSON.stringify(ids)],
+      );
+      const logits = torch.logits as number[][][];
+      assert.equal(logits[0][0].length, 50260); // run.py's vocabulary: GPT-2's and the three Coconut tokens
+      const mine = (await copraLogits(params, config, ids, 50259)).map((row) => row.map((v) => v.slice(0, 50260)));
+      disposeParams(params);
+      const diff = maxDiff(mine, logits);
+      assert.ok(diff < 1e-4, `copra and PyTorch logits differ by ${diff}`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

@@ -58,6 +58,8 @@ export function officialModuleFor(method: string): OfficialModule | null {
  * The official state dict of a copra model, ready for {@link writeTorchCheckpoint}: keys in the order PyTorch
  * lists them, the LM head (and, for `"coconut"`, `embedding.weight`) sharing wte's values. Tensors that are not
  * GPT-2's (the learned switch) are left out; rotary models are refused (Hugging Face's GPT-2 has a position table).
+ * `vocabSize` keeps only the first rows of the token embeddings, for an official vocabulary that ends earlier
+ * (GPT-2's 50257 tokens and the three Coconut tokens, without copra's `<pause>`).
  *
  * @example
  * ```ts
@@ -68,6 +70,8 @@ export function officialModuleFor(method: string): OfficialModule | null {
  * const sd = await officialStateDict(params, config, "coconut");
  * assert.equal([...sd.keys()][0], "base_causallm.transformer.wte.weight");
  * assert.equal(sd.get("embedding.weight")!.data, sd.get("base_causallm.lm_head.weight")!.data);
+ * const trimmed = await officialStateDict(params, config, "causallm", { vocabSize: 17 });
+ * assert.deepEqual(trimmed.get("lm_head.weight")!.shape, [17, 48]);
  * disposeParams(params);
  * ```
  */
@@ -75,6 +79,7 @@ export async function officialStateDict(
   params: GPT2Params,
   config: GPT2Config,
   module: OfficialModule,
+  options: { vocabSize?: number } = {},
 ): Promise<Map<string, TorchTensorInput>> {
   if (config.position_embedding_type !== "absolute") {
     throw new ModelError({
@@ -94,7 +99,21 @@ export async function officialStateDict(
     }
     out.set(`${prefix}transformer.${name}`, { shape: [...shape], data: (await p.data()) as Float32Array });
   }
-  const wte = out.get(`${prefix}transformer.wte.weight`)!;
+  let wte = out.get(`${prefix}transformer.wte.weight`)!;
+  const rows = options.vocabSize ?? config.vocab_size;
+  if (!Number.isInteger(rows) || rows < 1 || rows > config.vocab_size) {
+    throw new ModelError({
+      source: "argument",
+      field: "vocabSize",
+      value: rows,
+      problem: `must be a whole number from 1 to the model's ${config.vocab_size} token rows`,
+    });
+  }
+  if (rows < config.vocab_size) {
+    // The official vocabulary ends earlier: the rows after it (tokens it does not have) are left out.
+    wte = { shape: [rows, config.n_embd], data: wte.data.subarray(0, rows * config.n_embd) };
+    out.set(`${prefix}transformer.wte.weight`, wte);
+  }
   out.set(`${prefix}lm_head.weight`, wte);
   if (module === "coconut") out.set("embedding.weight", wte);
   return out;
