@@ -58,6 +58,19 @@ Deno.test("the official state dict: Coconut's and GPT2LMHeadModel's keys in PyTo
     );
     const plain = await officialStateDict(params, absolute, "causallm");
     assert.deepEqual([...plain.keys()], officialKeys(""));
+    // An official vocabulary that ends earlier keeps the first rows, still one array for the tied tensors.
+    const trimmed = await officialStateDict(params, absolute, "coconut", { vocabSize: 10 });
+    const rows = trimmed.get("base_causallm.transformer.wte.weight")!;
+    assert.deepEqual(rows.shape, [10, 8]);
+    assert.deepEqual(Array.from(rows.data), Array.from((await params["wte.weight"].data()).slice(0, 80)));
+    assert.equal(trimmed.get("embedding.weight")!.data, rows.data);
+    assert.equal(trimmed.get("base_causallm.lm_head.weight")!.data, rows.data);
+    for (const bad of [0, 13, 2.5]) {
+      await assert.rejects(
+        officialStateDict(params, absolute, "coconut", { vocabSize: bad }),
+        /vocabSize.*1 to the model's 12/,
+      );
+    }
     await assert.rejects(
       officialStateDict(params, { ...config, position_embedding_type: "rotary" }, "coconut"),
       /position_embedding_type.*absolute/,
