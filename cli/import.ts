@@ -10,7 +10,7 @@
  * @module
  */
 
-import { dirname, resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { type CurriculumConfig, curriculumConfig, stageOfEpoch } from "@copra/curriculum";
 import { loadDataset } from "@copra/data";
@@ -84,12 +84,17 @@ async function modelSource(
   cli: ImportCli,
   args: OfficialArgs | null,
 ): Promise<{ config: GPT2Config | PresetName; tokenizer: Tokenizer; from: string }> {
-  const folder = cli.model ??
-    (args && await isFolder(resolve(dirname(cli.args!), args.model_id))
-      ? resolve(dirname(cli.args!), args.model_id)
-      : args && await isFolder(args.model_id)
-      ? args.model_id
-      : undefined);
+  // model_id as written (beside args.yaml, or here), else the hf/ of a copra export copied elsewhere since.
+  let folder = cli.model;
+  if (folder === undefined && args) {
+    const beside = dirname(cli.args!);
+    for (const candidate of [resolve(beside, args.model_id), args.model_id, resolve(beside, "hf")]) {
+      if (await isFile(`${candidate}/config.json`)) {
+        folder = candidate;
+        break;
+      }
+    }
+  }
   if (folder !== undefined) {
     const configPath = `${folder}/config.json`;
     if (!await isFile(configPath)) {
@@ -120,9 +125,13 @@ async function modelSource(
 /** A data path of args.yaml: relative to the file, else to the working folder; `--data` overrides. */
 async function dataPath(given: string | undefined, args: OfficialArgs, key: "train_path" | "val_path", file: string) {
   if (given !== undefined) return given;
-  for (const path of [resolve(dirname(file), args[key]), args[key]]) if (await isFile(path)) return path;
+  // As written (beside args.yaml, or here), else in the data/ of a copra export copied elsewhere since.
+  const beside = dirname(file);
+  for (const path of [resolve(beside, args[key]), args[key], resolve(beside, "data", basename(args[key]))]) {
+    if (await isFile(path)) return path;
+  }
   throw new Error(
-    `${file}: ${key} "${args[key]}": no such file (looked beside args.yaml and here); give ` +
+    `${file}: ${key} "${args[key]}": no such file (looked beside args.yaml, here and in its data/); give ` +
       `${key === "train_path" ? "--data" : "--eval-data"} <file>`,
   );
 }

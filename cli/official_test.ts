@@ -248,6 +248,18 @@ Deno.test(
             `${method}: ${file} differs after export and import`,
           );
         }
+        // The export folder moved since (copied back from the GPU machine): model_id and the data are found in it.
+        await Deno.rename(out, `${dir}/${method}/moved`);
+        const moved = await copra(
+          dir,
+          ...["import", "--from", "coconut", `${dir}/${method}/moved/run/checkpoint_3`, "--args"],
+          ...[`${dir}/${method}/moved/args.yaml`, "--out", `${dir}/${method}/back2`],
+        );
+        assert.equal(moved.code, 0, moved.out);
+        assert.deepEqual(
+          await Deno.readFile(`${dir}/${method}/back2/checkpoint-2/model.safetensors`),
+          await Deno.readFile(`${dir}/${method}/run/checkpoint-2/model.safetensors`),
+        );
       }
     } finally {
       await Deno.remove(dir, { recursive: true });
