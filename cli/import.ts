@@ -57,7 +57,6 @@ const HUB: Record<string, PresetName> = {
 };
 
 const isFile = (path: string) => Deno.stat(path).then((s) => s.isFile, () => false);
-const isFolder = (path: string) => Deno.stat(path).then((s) => s.isDirectory, () => false);
 
 /** The official tokens the code adds (in its order), when a vocabulary lacks them. */
 function withCoconutTokens(tokenizer: Tokenizer): Tokenizer {
