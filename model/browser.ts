@@ -22,7 +22,13 @@
 
 export * from "./backend.ts";
 export type { BlasInfo } from "./blas.ts";
-export { CHECKPOINT_FILES, paramsFromSafetensors, paramsToSafetensors } from "./checkpoint.ts";
+export {
+  CHECKPOINT_FILES,
+  gpt2ParamName,
+  isAttentionBuffer,
+  paramsFromSafetensors,
+  paramsToSafetensors,
+} from "./checkpoint.ts";
 export * from "./config.ts";
 export * from "./errors.ts";
 export * from "./gpt.ts";

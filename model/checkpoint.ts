@@ -7,8 +7,9 @@
  * same shape, same layout; `lm_head.weight` is tied to `wte.weight` and not stored, exactly as in the `gpt2`
  * checkpoint on the Hugging Face hub, so `GPT2LMHeadModel.from_pretrained(folder)` loads what copra saves.
  * Reading accepts the prefixes `transformer.` (HF `GPT2LMHeadModel`) and `base_causallm.` (the official
- * Coconut code's wrapper), ignores the attention-mask buffers (`h.N.attn.bias`, `h.N.attn.masked_bias`), and
- * checks a stored `lm_head.weight` against `wte.weight`.
+ * Coconut code's wrapper) and what DDP/FSDP and torch.compile add to keys, ignores the attention-mask buffers
+ * (`h.N.attn.bias`, `h.N.attn.masked_bias`), and checks a stored `lm_head.weight` (and the official wrapper's
+ * `embedding.weight`) against `wte.weight`.
  *
  * @module
  */
@@ -36,7 +37,49 @@ export const CHECKPOINT_FILES: { readonly weights: "model.safetensors"; readonly
   config: "config.json",
 };
 
+/** Attention-mask buffers of older Hugging Face versions: not parameters. */
 const BUFFER = /^h\.\d+\.attn\.(bias|masked_bias)$/;
+/** Key parts added by DDP/FSDP wrappers and torch.compile, not part of the module's own names. */
+const WRAPPERS = /(?<=^|\.)(module|_fsdp_wrapped_module|_orig_mod)\./g;
+/** Stored copies of `wte.weight` (copra's head is tied), with what each is. */
+const TIED: Record<string, string> = {
+  "lm_head.weight": "differs from wte.weight, but copra's LM head is tied to the token embeddings",
+  "embedding.weight":
+    "differs from the wrapped model's wte.weight, but it is the same tensor in the official Coconut (the file was " +
+    "edited or is not a Coconut checkpoint)",
+};
+
+/**
+ * The GPT-2 parameter name of a state-dict key: without what wrappers add (`module.`, `_fsdp_wrapped_module.`,
+ * `_orig_mod.`) and without the prefixes of Hugging Face's `GPT2LMHeadModel` (`transformer.`) and of the official
+ * Coconut module (`base_causallm.`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { gpt2ParamName } from "@copra/model";
+ * assert.equal(gpt2ParamName("module.base_causallm.transformer.h.0._fsdp_wrapped_module.ln_1.weight"), "h.0.ln_1.weight");
+ * assert.equal(gpt2ParamName("base_causallm.lm_head.weight"), "lm_head.weight");
+ * ```
+ */
+export function gpt2ParamName(key: string): string {
+  return key.replace(WRAPPERS, "").replace(/^base_causallm\./, "").replace(/^transformer\./, "");
+}
+
+/**
+ * Whether a state-dict key is an attention-mask buffer of older Hugging Face versions (not a parameter).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isAttentionBuffer } from "@copra/model";
+ * assert.equal(isAttentionBuffer("transformer.h.3.attn.masked_bias"), true);
+ * assert.equal(isAttentionBuffer("transformer.h.3.attn.c_attn.bias"), false);
+ * ```
+ */
+export function isAttentionBuffer(key: string): boolean {
+  return BUFFER.test(gpt2ParamName(key));
+}
 
 /**
  * Builds a parameter record for `config` from a parsed safetensors file, the learned switch's two tensors
@@ -63,12 +106,12 @@ export function paramsFromSafetensors(
   const shapes = paramShapes(config);
   const optional = switchShapes(config); // the learned switch, when the run trained one
   const found = new Map<string, { key: string; shape: number[]; values: Float32Array }>();
-  let lmHead: { key: string; values: Float32Array } | undefined;
+  const tied: { name: string; key: string; values: Float32Array }[] = [];
   for (const [key, tensor] of file.tensors) {
-    const name = key.replace(/^base_causallm\./, "").replace(/^transformer\./, "");
+    const name = gpt2ParamName(key);
     if (BUFFER.test(name)) continue;
-    if (name === "lm_head.weight") {
-      lmHead = { key, values: tensor.values };
+    if (name in TIED) {
+      tied.push({ name, key, values: tensor.values });
       continue;
     }
     if (!(name in shapes) && !(name in optional)) {
@@ -102,15 +145,10 @@ export function paramsFromSafetensors(
       });
     }
   }
-  if (lmHead) {
-    const wte = found.get("wte.weight")!.values;
-    if (lmHead.values.length !== wte.length || lmHead.values.some((x, i) => x !== wte[i])) {
-      throw new ModelError({
-        source,
-        field: lmHead.key,
-        value: lmHead.values.length,
-        problem: "differs from wte.weight, but copra's LM head is tied to the token embeddings",
-      });
+  const wte = found.get("wte.weight")!.values;
+  for (const copy of tied) {
+    if (copy.values.length !== wte.length || copy.values.some((x, i) => x !== wte[i])) {
+      throw new ModelError({ source, field: copy.key, value: copy.values.length, problem: TIED[copy.name] });
     }
   }
   const params: GPT2Params = {};

@@ -16,7 +16,7 @@
  */
 
 import type { GPT2Config } from "./config.ts";
-import { paramsFromSafetensors } from "./checkpoint.ts";
+import { gpt2ParamName, isAttentionBuffer, paramsFromSafetensors } from "./checkpoint.ts";
 import { ModelError } from "./errors.ts";
 import { type GPT2Params, paramShapes } from "./params.ts";
 import type { SafeTensor } from "./safetensors.ts";
@@ -119,12 +119,8 @@ export async function officialStateDict(
   return out;
 }
 
-/** Key parts added by DDP/FSDP wrappers and torch.compile, not part of the module's own names. */
-const WRAPPERS = /(?<=^|\.)(module|_fsdp_wrapped_module|_orig_mod)\./g;
 /** The element types of weights (float16 and bfloat16 arrive as float32 values). */
 const FLOATS = new Set(["float32", "float16", "bfloat16", "float64"]);
-/** Attention-mask buffers of older Hugging Face versions. */
-const BUFFER = /(^|\.)h\.\d+\.attn\.(bias|masked_bias)$/;
 
 /**
  * The module a state dict belongs to: `"coconut"` when its keys start with `base_causallm.` (as the official
@@ -139,7 +135,8 @@ const BUFFER = /(^|\.)h\.\d+\.attn\.(bias|masked_bias)$/;
  * ```
  */
 export function officialModuleOf(keys: Iterable<string>): OfficialModule {
-  for (const key of keys) if (key.replace(WRAPPERS, "").startsWith("base_causallm.")) return "coconut";
+  // Behind what wrappers add (`module.base_causallm.…`) too; GPT-2's own names never hold the segment.
+  for (const key of keys) if (/(?:^|\.)base_causallm\./.test(key)) return "coconut";
   return "causallm";
 }
 
@@ -166,11 +163,10 @@ export function paramsFromOfficial(
   config: GPT2Config,
   source: string,
 ): GPT2Params {
+  // paramsFromSafetensors maps the names and checks the tied copies; here only the element types are converted.
   const kept = new Map<string, SafeTensor>();
-  let embedding: { key: string; data: Float32Array } | undefined;
   for (const [key, t] of tensors) {
-    const name = key.replace(WRAPPERS, "");
-    if (BUFFER.test(name)) continue;
+    if (isAttentionBuffer(key)) continue;
     if (!FLOATS.has(t.dtype)) {
       throw new ModelError({
         source,
@@ -180,28 +176,9 @@ export function paramsFromOfficial(
       });
     }
     const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as Float64Array);
-    if (name === "embedding.weight") embedding = { key, data };
-    else kept.set(name, { dtype: "F32", shape: t.shape, values: data });
-  }
-  if (embedding) {
-    const wte = kept.get("base_causallm.transformer.wte.weight") ?? kept.get("transformer.wte.weight");
-    if (wte === undefined || !sameValues(wte.values, embedding.data)) {
-      throw new ModelError({
-        source,
-        field: embedding.key,
-        value: embedding.data.length,
-        problem: "differs from the wrapped model's wte.weight, but it is the same tensor in the official Coconut",
-        hint: "the file was edited or is not a Coconut checkpoint",
-      });
-    }
+    kept.set(key, { dtype: "F32", shape: t.shape, values: data });
   }
   return paramsFromSafetensors({ tensors: kept, metadata: {} }, config, source);
-}
-
-function sameValues(a: Float32Array, b: Float32Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**
@@ -223,7 +200,7 @@ export function officialSizes(
 ): { vocab_size: number; n_positions: number; n_embd: number; n_layer: number } {
   let wte: number[] | undefined, wpe: number[] | undefined, layers = 0;
   for (const [key, t] of tensors) {
-    const name = key.replace(WRAPPERS, "").replace(/^base_causallm\./, "").replace(/^transformer\./, "");
+    const name = gpt2ParamName(key);
     if (name === "wte.weight") wte = t.shape;
     else if (name === "wpe.weight") wpe = t.shape;
     const block = /^h\.(\d+)\./.exec(name);
