@@ -11,6 +11,47 @@ import yaml from "js-yaml";
 import { type CurriculumConfig, curriculumConfig, type Method, type OptimizerReset } from "@copra/curriculum";
 import { RunError } from "./errors.ts";
 
+/** What a key of `args.yaml` holds: its type, the least whole number where run.py counts, its default when absent. */
+interface ArgSpec {
+  type: "string" | "boolean" | "number";
+  /** A whole number of at least this. */
+  whole?: number;
+  /** What run.py does without the key (keys without one must be there). */
+  absent?: string | boolean | number;
+}
+
+/** The official keys in the order of its example files, each with what it holds. */
+const ARGS: Record<keyof OfficialArgs, ArgSpec> = {
+  project: { type: "string", absent: "coconut" },
+  save_path: { type: "string" },
+  name: { type: "string" },
+  only_eval: { type: "boolean", absent: false },
+  coconut: { type: "boolean" },
+  cot: { type: "boolean" },
+  no_thoughts: { type: "boolean", absent: false },
+  no_cot: { type: "boolean", absent: false },
+  c_thought: { type: "number", whole: 0 },
+  epochs_per_stage: { type: "number", whole: 1 },
+  max_latent_stage: { type: "number", whole: 0 },
+  pad_latent_to_max: { type: "boolean", absent: false },
+  save_only_improve: { type: "boolean", absent: false },
+  uniform_prob: { type: "number", absent: 0 },
+  model_id: { type: "string" },
+  load_model_path: { type: "string", absent: "None" },
+  seed: { type: "number", whole: 0 },
+  resume: { type: "number", whole: 0, absent: 0 },
+  bf16: { type: "boolean", absent: false },
+  train_path: { type: "string" },
+  val_path: { type: "string" },
+  reset_optimizer: { type: "boolean", absent: true },
+  batch_size_training: { type: "number", whole: 1 },
+  debug: { type: "boolean", absent: false },
+  gradient_accumulation_steps: { type: "number", whole: 1, absent: 1 },
+  num_epochs: { type: "number", whole: 1 },
+  lr: { type: "number" },
+  weight_decay: { type: "number" },
+};
+
 /**
  * Every key of the official `args.yaml`, in the order of its example files (`args/prosqa_coconut.yaml`).
  *
@@ -22,36 +63,7 @@ import { RunError } from "./errors.ts";
  * assert.equal(OFFICIAL_ARGS_KEYS.length, 28);
  * ```
  */
-export const OFFICIAL_ARGS_KEYS: readonly (keyof OfficialArgs)[] = [
-  "project",
-  "save_path",
-  "name",
-  "only_eval",
-  "coconut",
-  "cot",
-  "no_thoughts",
-  "no_cot",
-  "c_thought",
-  "epochs_per_stage",
-  "max_latent_stage",
-  "pad_latent_to_max",
-  "save_only_improve",
-  "uniform_prob",
-  "model_id",
-  "load_model_path",
-  "seed",
-  "resume",
-  "bf16",
-  "train_path",
-  "val_path",
-  "reset_optimizer",
-  "batch_size_training",
-  "debug",
-  "gradient_accumulation_steps",
-  "num_epochs",
-  "lr",
-  "weight_decay",
-];
+export const OFFICIAL_ARGS_KEYS: readonly (keyof OfficialArgs)[] = Object.keys(ARGS) as (keyof OfficialArgs)[];
 
 /** The official `args.yaml`: one run of `torchrun … run.py args.yaml`. */
 export interface OfficialArgs {
@@ -112,44 +124,6 @@ export interface OfficialArgs {
   /** AdamW weight decay. */
   weight_decay: number;
 }
-
-/** Which keys hold which type. */
-const NUMBERS = new Set<keyof OfficialArgs>([
-  "c_thought",
-  "epochs_per_stage",
-  "max_latent_stage",
-  "uniform_prob",
-  "seed",
-  "resume",
-  "batch_size_training",
-  "gradient_accumulation_steps",
-  "num_epochs",
-  "lr",
-  "weight_decay",
-]);
-const BOOLEANS = new Set<keyof OfficialArgs>([
-  "only_eval",
-  "coconut",
-  "cot",
-  "no_thoughts",
-  "no_cot",
-  "pad_latent_to_max",
-  "save_only_improve",
-  "bf16",
-  "reset_optimizer",
-  "debug",
-]);
-/** Keys that must be whole numbers, with their least value. */
-const WHOLE: Partial<Record<keyof OfficialArgs, number>> = {
-  c_thought: 0,
-  epochs_per_stage: 1,
-  max_latent_stage: 0,
-  seed: 0,
-  resume: 0,
-  batch_size_training: 1,
-  gradient_accumulation_steps: 1,
-  num_epochs: 1,
-};
 
 /** A {@link RunError}; `hint` optional. */
 function runError(file: string, field: string, problem: string, value?: unknown, hint = ""): RunError {
@@ -218,40 +192,21 @@ export function parseOfficialArgs(text: string, source: string): OfficialArgs {
   const args: Record<string, unknown> = {};
   const missing: string[] = []; // reported after the values that are there but wrong
   for (const key of OFFICIAL_ARGS_KEYS) {
-    let value = record[key];
-    if (!(key in record)) {
-      // Keys an older or hand-written file may leave out: what run.py does without them.
-      const defaults: Partial<Record<keyof OfficialArgs, unknown>> = {
-        project: "coconut",
-        only_eval: false,
-        no_thoughts: false,
-        no_cot: false,
-        save_only_improve: false,
-        uniform_prob: 0,
-        load_model_path: "None",
-        resume: 0,
-        bf16: false,
-        reset_optimizer: true,
-        debug: false,
-        gradient_accumulation_steps: 1,
-        pad_latent_to_max: false,
-      };
-      if (!(key in defaults)) {
-        missing.push(key);
-        continue;
-      }
-      value = defaults[key];
+    const spec = ARGS[key];
+    let value = key in record ? record[key] : spec.absent;
+    if (value === undefined) {
+      missing.push(key);
+      continue;
     }
-    if (BOOLEANS.has(key)) {
+    if (spec.type === "boolean") {
       if (typeof value !== "boolean") throw runError(source, key, "must be True or False", value);
-    } else if (NUMBERS.has(key)) {
+    } else if (spec.type === "number") {
       if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) value = Number(value);
       if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
         throw runError(source, key, "must be a number ≥ 0", value);
       }
-      const least = WHOLE[key];
-      if (least !== undefined && (!Number.isInteger(value) || value < least)) {
-        throw runError(source, key, `must be a whole number ≥ ${least}`, value);
+      if (spec.whole !== undefined && (!Number.isInteger(value) || value < spec.whole)) {
+        throw runError(source, key, `must be a whole number ≥ ${spec.whole}`, value);
       }
     } else if (typeof value !== "string") {
       if (value === null && key === "load_model_path") value = "None";
