@@ -17,24 +17,22 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { type CurriculumConfig, curriculumConfig } from "@copra/curriculum";
-import { validateDataset } from "@copra/data";
+import { saveDataset } from "@copra/data";
 import {
-  CHECKPOINT_FILES,
-  configToJson,
   disposeParams,
+  GPT2_HUB_PRESETS,
   type GPT2Config,
   type GPT2Params,
   nonFiniteParams,
   type OfficialModule,
   officialModuleFor,
   officialStateDict,
-  paramsToSafetensors,
-  type PresetName,
   PRESETS,
+  saveCheckpoint,
   useBackend,
   writeTorchCheckpoint,
 } from "@copra/model";
-import { COCONUT_TOKENS, stringifyTokenizer, type Tokenizer } from "@copra/tokenizer";
+import { COCONUT_TOKENS, saveTokenizerJson, type Tokenizer } from "@copra/tokenizer";
 import { formatOfficialArgs, latestCheckpoint, readCheckpoint, readTrainingState, toOfficialArgs } from "@copra/train";
 import { int, oneOf } from "./options.ts";
 import { checkNewRunFolder, readRunJson } from "./run_folder.ts";
@@ -49,14 +47,6 @@ interface ExportCli {
   at?: string;
   modelId?: string;
 }
-
-/** Hugging Face hub ids of GPT-2 that `--model-id` may name, and the copra preset with their sizes. */
-const HUB_IDS: Record<string, PresetName> = {
-  "openai-community/gpt2": "gpt2",
-  "gpt2": "gpt2",
-  "openai-community/gpt2-medium": "gpt2-medium",
-  "gpt2-medium": "gpt2-medium",
-};
 
 /** GPT-2's vocabulary: 50257 tokens, `<|endoftext|>` last; a few ids anyone can check against the hub's files. */
 const GPT2_IDS: [string, number][] = [["Ġthe", 262], [",", 11], [".", 13], ["<|endoftext|>", 50256]];
@@ -82,7 +72,7 @@ function hubVocabRows(
   module: OfficialModule,
   path: string,
 ): number {
-  const preset = PRESETS[HUB_IDS[id]];
+  const preset = PRESETS[GPT2_HUB_PRESETS[id]];
   const fields: (keyof GPT2Config)[] = [
     "n_embd",
     "n_layer",
@@ -126,30 +116,19 @@ function tokenizerConfigJson(tokenizer: Tokenizer, config: GPT2Config): string {
   return JSON.stringify(json, null, 2) + "\n";
 }
 
-/** The files of a Hugging Face GPT-2 folder for a checkpoint. */
-async function hfFiles(
-  params: GPT2Params,
-  config: GPT2Config,
-  tokenizer: Tokenizer,
-): Promise<Record<string, Uint8Array | string>> {
-  return {
-    [CHECKPOINT_FILES.config]: configToJson(config),
-    [CHECKPOINT_FILES.weights]: await paramsToSafetensors(params, { format: "pt" }),
-    "tokenizer.json": stringifyTokenizer(tokenizer),
-    "tokenizer_config.json": tokenizerConfigJson(tokenizer, config),
-  };
+/** Writes a Hugging Face GPT-2 folder (config, weights, tokenizer and its config) for a checkpoint into `dir`. */
+async function writeHfFolder(dir: string, params: GPT2Params, config: GPT2Config, tokenizer: Tokenizer) {
+  await saveCheckpoint(dir, params, config);
+  await saveTokenizerJson(`${dir}/tokenizer.json`, tokenizer);
+  await Deno.writeTextFile(`${dir}/tokenizer_config.json`, tokenizerConfigJson(tokenizer, config));
 }
 
-/** Writes `files` (paths relative to `out`) into a folder beside `out`, then renames it to `out`. */
-async function writeFolder(out: string, files: Record<string, Uint8Array | string>): Promise<void> {
+/** Runs `write` on a new folder beside `out`, then renames that folder to `out`; on failure removes it. */
+async function writeFolder(out: string, write: (dir: string) => Promise<void>): Promise<void> {
   const temporary = `${out.replace(/\/+$/, "")}.${crypto.randomUUID().slice(0, 8)}.partial`;
   try {
-    for (const [path, data] of Object.entries(files)) {
-      const full = `${temporary}/${path}`;
-      await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
-      if (typeof data === "string") await Deno.writeTextFile(full, data);
-      else await Deno.writeFile(full, data);
-    }
+    await Deno.mkdir(temporary);
+    await write(temporary);
     await Deno.rename(temporary, out); // replaces `out` only when it is an empty folder (checked before)
   } catch (error) {
     await Deno.remove(temporary, { recursive: true }).catch(() => {});
@@ -163,14 +142,17 @@ async function exportCommand(cli: ExportCli): Promise<void> {
   if (cli.name !== undefined && !/^[\w.-]+$/.test(cli.name)) {
     throw new Error(`--name ${JSON.stringify(cli.name)}: use letters, digits, ".", "_" and "-" (it names a folder)`);
   }
-  if (cli.modelId !== undefined && (cli.to !== "coconut" || !(cli.modelId in HUB_IDS))) {
+  if (cli.modelId !== undefined && (cli.to !== "coconut" || !(cli.modelId in GPT2_HUB_PRESETS))) {
     throw new Error(
       cli.to !== "coconut"
         ? "--model-id goes with --to coconut"
         : `--model-id ${cli.modelId}: copra checks the architecture against GPT-2's hub ids only (${
-          Object.keys(HUB_IDS).join(", ")
+          Object.keys(GPT2_HUB_PRESETS).join(", ")
         }); leave it out to ship the model's own folder as hf/`,
     );
+  }
+  if (cli.at !== undefined && !/^\/./.test(cli.at)) {
+    throw new Error(`--at ${JSON.stringify(cli.at)}: must be an absolute path (args.yaml's paths are absolute)`);
   }
   if (!await Deno.stat(cli.ckpt).then((s) => s.isDirectory, () => false)) {
     throw new Error(`--ckpt ${cli.ckpt}: no such folder (a run folder, or one of its checkpoint-<epoch> folders)`);
@@ -210,7 +192,7 @@ async function exportCommand(cli: ExportCli): Promise<void> {
       );
     }
     if (cli.to === "hf") {
-      await writeFolder(cli.out, await hfFiles(params, config, tokenizer));
+      await writeFolder(cli.out, (dir) => writeHfFolder(dir, params, config, tokenizer));
       console.log(`exported ${path} → ${cli.out} (Hugging Face GPT-2: GPT2LMHeadModel.from_pretrained reads it)`);
       return;
     }
@@ -219,7 +201,9 @@ async function exportCommand(cli: ExportCli): Promise<void> {
     const saved = trainOptionsFrom(options!, `${runFolder}/run.json`);
     const { epochs } = runCurriculum(saved);
     const { trainItems, validItems } = await runData(saved);
-    const state = await readTrainingState(path).catch(() => null);
+    // No state.json: weights only (epoch 0). A damaged one is an error, not "weights only".
+    const hasState = await Deno.stat(`${path}/state.json`).then(() => true, () => false);
+    const state = hasState ? await readTrainingState(path) : null;
     const done = state ? state.epoch + 1 : 0;
     const name = cli.name ?? (resolve(runFolder).split("/").pop() || "copra");
     const at = (cli.at ?? resolve(cli.out)).replace(/\/+$/, "");
@@ -259,16 +243,8 @@ async function exportCommand(cli: ExportCli): Promise<void> {
     if (state === null) {
       differences.unshift(`${path} has no state.json (weights only): the official run starts at epoch 0`);
     }
-    const files: Record<string, Uint8Array | string> = {};
-    if (!cli.modelId) {
-      for (const [file, data] of Object.entries(await hfFiles(params, config, tokenizer))) files[`hf/${file}`] = data;
-    }
-    files[checkpoint] = writeTorchCheckpoint(await officialStateDict(params, config, module, { vocabSize: rows }));
-    // The data files as saveDataset writes them (the official loader reads the same format).
-    files["data/train.json"] = JSON.stringify(validateDataset(trainItems), null, 1) + "\n";
-    files["data/valid.json"] = JSON.stringify(validateDataset(validItems), null, 1) + "\n";
     const command = `torchrun --nnodes 1 --nproc_per_node ${cli.gpus} run.py ${at}/args.yaml`;
-    files["args.yaml"] = formatOfficialArgs(args, [
+    const yaml = formatOfficialArgs(args, [
       `Exported by copra from ${resolve(path)} (${done} of ${epochs} epochs done, method ${curriculum!.method}).`,
       `Run it from a checkout of facebookresearch/coconut:  ${command}`,
       "run.py finds checkpoint_" + done + " under save_path/name and continues from it.",
@@ -276,7 +252,17 @@ async function exportCommand(cli: ExportCli): Promise<void> {
         ? ["What the official code does differently:", ...differences.map((d) => `- ${d}`)]
         : []),
     ]);
-    await writeFolder(cli.out, files);
+    await writeFolder(cli.out, async (dir) => {
+      if (!cli.modelId) await writeHfFolder(`${dir}/hf`, params, config, tokenizer);
+      await Deno.mkdir(`${dir}/${name}`);
+      const sd = await officialStateDict(params, config, module, { vocabSize: rows });
+      await Deno.writeFile(`${dir}/${checkpoint}`, writeTorchCheckpoint(sd));
+      // The official loader reads copra's data format.
+      await Deno.mkdir(`${dir}/data`);
+      await saveDataset(`${dir}/data/train.json`, trainItems);
+      await saveDataset(`${dir}/data/valid.json`, validItems);
+      await Deno.writeTextFile(`${dir}/args.yaml`, yaml);
+    });
     console.log(`exported ${path} → ${cli.out}`);
     console.log(`  args.yaml        the official schema (method ${curriculum!.method}, resume ${done} of ${epochs})`);
     console.log(`  ${checkpoint.padEnd(16)} ${module === "coconut" ? "Coconut" : "GPT2LMHeadModel"} state dict`);

@@ -17,6 +17,7 @@ import { loadDataset } from "@copra/data";
 import {
   AdamW,
   disposeParams,
+  GPT2_HUB_PRESETS,
   type GPT2Config,
   gpt2Config,
   type GPT2Params,
@@ -32,10 +33,11 @@ import {
   useBackend,
 } from "@copra/model";
 import { Rng } from "@copra/random";
-import { COCONUT_TOKENS, loadGpt2Files, loadTokenizerJson, type Tokenizer } from "@copra/tokenizer";
+import { COCONUT_TOKENS, type Tokenizer } from "@copra/tokenizer";
 import { fromOfficialArgs, type OfficialArgs, parseOfficialArgs, writeCheckpoint } from "@copra/train";
 import { int, oneOf } from "./options.ts";
 import { checkNewRunFolder, writeRunJson } from "./run_folder.ts";
+import { loadTokenizer } from "./train.ts";
 
 interface ImportCli {
   from: "coconut";
@@ -48,14 +50,6 @@ interface ImportCli {
   out: string;
 }
 
-/** Hugging Face hub ids of GPT-2 and the copra preset with their sizes. */
-const HUB: Record<string, PresetName> = {
-  "gpt2": "gpt2",
-  "openai-community/gpt2": "gpt2",
-  "gpt2-medium": "gpt2-medium",
-  "openai-community/gpt2-medium": "gpt2-medium",
-};
-
 const isFile = (path: string) => Deno.stat(path).then((s) => s.isFile, () => false);
 
 /** The official tokens the code adds (in its order), when a vocabulary lacks them. */
@@ -65,14 +59,6 @@ function withCoconutTokens(tokenizer: Tokenizer): Tokenizer {
     !have.has(t)
   );
   return missing.length > 0 ? tokenizer.withSpecialTokens(missing) : tokenizer;
-}
-
-/** A tokenizer from `--tokenizer`: a tokenizer.json, or a folder with GPT-2's encoder.json + vocab.bpe. */
-async function readTokenizer(path: string): Promise<Tokenizer> {
-  if (path.endsWith(".json")) return await loadTokenizerJson(path);
-  if (await isFile(`${path}/tokenizer.json`)) return await loadTokenizerJson(`${path}/tokenizer.json`);
-  if (await isFile(`${path}/encoder.json`)) return await loadGpt2Files(`${path}/encoder.json`, `${path}/vocab.bpe`);
-  throw new Error(`--tokenizer ${path}: not a tokenizer.json, nor a folder with tokenizer.json or encoder.json`);
 }
 
 /**
@@ -100,10 +86,10 @@ async function modelSource(
       throw new Error(`${configPath}: missing; --model (or model_id) must be a Hugging Face model folder`);
     }
     const config = parseConfigJson(await Deno.readTextFile(configPath), configPath);
-    const tokenizer = cli.tokenizer ? await readTokenizer(cli.tokenizer) : await readTokenizer(folder);
+    const tokenizer = cli.tokenizer ? await loadTokenizer(cli.tokenizer) : await loadTokenizer(folder);
     return { config, tokenizer, from: folder };
   }
-  const hub = args ? HUB[args.model_id] : undefined;
+  const hub = args ? GPT2_HUB_PRESETS[args.model_id] : undefined;
   if (hub === undefined) {
     throw new Error(
       args
@@ -118,7 +104,7 @@ async function modelSource(
         "vocab.bpe, or a tokenizer.json>",
     );
   }
-  return { config: hub, tokenizer: await readTokenizer(cli.tokenizer), from: args!.model_id };
+  return { config: hub, tokenizer: await loadTokenizer(cli.tokenizer), from: args!.model_id };
 }
 
 /** A data path of args.yaml: relative to the file, else to the working folder; `--data` overrides. */

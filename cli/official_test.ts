@@ -418,6 +418,8 @@ Deno.test("export refuses what the official code cannot run, before writing anyt
       [["--to", "coconut", "--gpus", "3"], /gpus.*divides.*8/, async () => {}],
       [["--to", "coconut", "--model-id", "my/gpt"], /--model-id my\/gpt: .*GPT-2's hub ids only/, async () => {}],
       [["--to", "hf", "--model-id", "gpt2"], /--model-id goes with --to coconut/, async () => {}],
+      [["--to", "coconut", "--at", ""], /--at "": must be an absolute path/, async () => {}],
+      [["--to", "coconut", "--at", "cluster/x"], /--at "cluster\/x": must be an absolute path/, async () => {}],
       [
         ["--to", "coconut", "--model-id", "openai-community/gpt2"],
         /--model-id openai-community\/gpt2: .*differs from that model in n_embd \(32 here, 768 there\), n_layer/,

@@ -407,9 +407,14 @@ export async function trainCommand(cli: TrainCli, command: Command): Promise<voi
   console.log(`  deno task eval --ckpt ${out} --data <file.json>`);
 }
 
-/** A tokenizer from a Hugging Face tokenizer.json, or from a folder holding GPT-2's encoder.json and vocab.bpe. */
-async function loadTokenizer(path: string): Promise<Tokenizer> {
+/**
+ * A tokenizer from a Hugging Face tokenizer.json, or a folder holding one (a Hugging Face model folder), or a
+ * folder holding GPT-2's encoder.json and vocab.bpe.
+ */
+export async function loadTokenizer(path: string): Promise<Tokenizer> {
   if (path.endsWith(".json")) return await loadTokenizerJson(path);
+  const json = `${path}/tokenizer.json`;
+  if (await Deno.stat(json).then((s) => s.isFile, () => false)) return await loadTokenizerJson(json);
   return await loadGpt2Files(`${path}/encoder.json`, `${path}/vocab.bpe`);
 }
 

@@ -15,12 +15,30 @@
  * @module
  */
 
-import type { GPT2Config } from "./config.ts";
+import type { GPT2Config, PresetName } from "./config.ts";
 import { gpt2ParamName, isAttentionBuffer, paramsFromSafetensors } from "./checkpoint.ts";
 import { ModelError } from "./errors.ts";
 import { type GPT2Params, paramShapes } from "./params.ts";
 import type { SafeTensor } from "./safetensors.ts";
 import type { TorchTensor, TorchTensorInput } from "./torch_checkpoint.ts";
+
+/**
+ * GPT-2 on the Hugging Face hub, as the official `args.yaml` names it in `model_id`, with the copra preset of the
+ * same sizes (the official code's default is `openai-community/gpt2`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { GPT2_HUB_PRESETS, PRESETS } from "@copra/model";
+ * assert.equal(PRESETS[GPT2_HUB_PRESETS["openai-community/gpt2"]].n_layer, 12);
+ * ```
+ */
+export const GPT2_HUB_PRESETS: Readonly<Record<string, PresetName>> = {
+  "openai-community/gpt2": "gpt2",
+  "gpt2": "gpt2",
+  "openai-community/gpt2-medium": "gpt2-medium",
+  "gpt2-medium": "gpt2-medium",
+};
 
 /**
  * Which module of the official code a state dict belongs to: the `Coconut` wrapper or a plain causal LM.
