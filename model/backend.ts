@@ -21,6 +21,7 @@ import { registerAdamWWebGpu } from "./kernels/adamw_webgpu.ts";
 import { registerAttentionWebGpu } from "./kernels/attention_webgpu.ts";
 import { registerGeluWebGpu } from "./kernels/gelu_webgpu.ts";
 import { registerLayerNormWebGpu } from "./kernels/layer_norm_webgpu.ts";
+import { registerMatMulWebGpu } from "./kernels/matmul_webgpu.ts";
 import { registerXentGradWebGpu } from "./kernels/xent_webgpu.ts";
 import { availableProducts, type ProductsPath, productsPath, useProducts } from "./products.ts";
 import { ModelError } from "./errors.ts";
@@ -256,6 +257,7 @@ function registerWebGpu(): void {
   registerAttentionWebGpu();
   registerAdamWWebGpu();
   registerLayerNormWebGpu();
+  registerMatMulWebGpu();
   if (tf.findBackendFactory("webgpu") !== null) tf.removeBackend("webgpu");
   tf.registerBackend("webgpu", async () => {
     const gpu = (navigator as unknown as { gpu?: GPU }).gpu;

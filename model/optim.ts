@@ -161,7 +161,7 @@ export class AdamW {
     const bc1 = 1 - this.#beta1 ** t, bc2 = 1 - this.#beta2 ** t;
     // Pairwise adds, not addN: WebGPU's addN gives 0 with many inputs (seen with tfjs 4.22 on Mesa).
     const gradNorm = tf.tidy(() =>
-      tf.sqrt(names.map((n) => tf.sum(tf.square(grads[n]))).reduce((a, b) => tf.add(a, b), tf.scalar(0))) as Scalar
+      tf.sqrt(names.map((n) => squaredSum(grads[n])).reduce((a, b) => tf.add(a, b), tf.scalar(0))) as Scalar
     );
     tf.tidy(() => {
       // PyTorch's clip_grad_norm_: scale by max/(norm + 1e-6) when that is below 1.
@@ -324,4 +324,13 @@ function checkRange(field: string, value: number): number {
     throw new ModelError({ source: "argument", field, value, problem: "must be in [0, 1)" });
   }
   return value;
+}
+
+/**
+ * Σ g² of one gradient. On WebGPU tfjs reduces a whole tensor to one number in a single workgroup (29 ms for
+ * GPT-2's `wte` gradient on an H200), so a matrix is summed by rows first (one workgroup per row) and then once.
+ */
+function squaredSum(g: Tensor): Tensor {
+  const squares = tf.square(g);
+  return squares.rank >= 2 && tf.getBackend() === "webgpu" ? tf.sum(tf.sum(squares, -1)) : tf.sum(squares);
 }

@@ -2,6 +2,7 @@
 # Prepares what bench/gpu/run.sh carries to a GPU machine with no network (run here, from the repo root):
 #   .gpu/deno.xz                 the Deno binary, compressed
 #   .gpu/train_step_gpu.js       the WebGPU train-step with tfjs and copra bundled into one file
+#   .gpu/profile_gpu.js          where that step's GPU time goes (bench/gpu/profile_gpu.ts), bundled the same way
 #   .gl/*.deb                    the Vulkan loader (libvulkan1) and GL/EGL libraries, unpacked there
 # Both folders are ignored by git (.git/info/exclude) and travel with `carry`.
 set -euo pipefail
@@ -12,6 +13,7 @@ grep -qx '/.gl/' .git/info/exclude 2>/dev/null || echo '/.gl/' >> .git/info/excl
 DENO="$(command -v deno)"
 xz -T2 -6 -c "$(readlink -f "$DENO")" > .gpu/deno.xz
 deno bundle --platform deno --minify -o .gpu/train_step_gpu.js bench/gpu/train_step_gpu.ts
+deno bundle --platform deno --minify -o .gpu/profile_gpu.js bench/gpu/profile_gpu.ts
 if [ ! -d .gl ] || ! ls .gl/*.deb >/dev/null 2>&1; then
   mkdir -p .gl /tmp/amd64/partial
   o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'

@@ -1,6 +1,6 @@
 /**
- * Attention's softmax as WGSL passes on the WebGPU backend (internal to the model package), one thread per row of
- * the (B,H,T,K) scores:
+ * Attention's softmax as WGSL passes on the WebGPU backend (internal to the model package), one workgroup per row
+ * of the (B,H,T,K) scores:
  * - `CopraMaskedSoftmax`: s = softmax(x·scale + bias) from the raw products x = q·kᵀ and the additive mask bias
  *   (B or 1, 1, T, K) — the composite's scale, mask and softmax passes in one;
  * - `CopraSoftmaxGrad`: ds·scale = s ⊙ (dp − Σₖ dp ⊙ s)·scale — the composite's product, sum, difference, product and
@@ -11,7 +11,7 @@
  */
 
 import type * as tf from "@tensorflow/tfjs";
-import { registerWebGpuKernel, runRows } from "./webgpu_program.ts";
+import { forEachColumn, registerWebGpuKernel, runRows } from "./webgpu_program.ts";
 
 /** The forward kernel's name (inputs x (B,H,T,K), bias (B|1,1,T,K); attr scale). */
 export const MASKED_SOFTMAX_KERNEL = "CopraMaskedSoftmax";
@@ -37,19 +37,17 @@ export function registerAttentionWebGpu(): void {
           let t = row % uniforms.queries;
           let b = row / (uniforms.heads * uniforms.queries);
           let maskBase = ((b % uniforms.biasBatch) * uniforms.queries + t) * uniforms.width;
-          var m = -3.402823e+38;
-          for (var j = 0; j < uniforms.width; j++) {
-            m = max(m, x[base + j] * uniforms.scale + bias[maskBase + j]);
-          }
-          var total = 0.0;
-          for (var j = 0; j < uniforms.width; j++) {
-            let e = exp(x[base + j] * uniforms.scale + bias[maskBase + j] - m);
-            result[base + j] = e;
-            total = total + e;
-          }
-          for (var j = 0; j < uniforms.width; j++) {
-            result[base + j] = result[base + j] / total;
-          }`,
+          var part = -3.402823e+38;
+          ${forEachColumn("part = max(part, x[base + j] * uniforms.scale + bias[maskBase + j]);")}
+          let m = rowMax(part);
+          var sum = 0.0;
+          ${
+        forEachColumn(`let e = exp(x[base + j] * uniforms.scale + bias[maskBase + j] - m);
+              result[base + j] = e;
+              sum = sum + e;`)
+      }
+          let total = rowSum(sum);
+          ${forEachColumn("result[base + j] = result[base + j] / total;")}`,
     });
   });
   registerWebGpuKernel(SOFTMAX_GRAD_KERNEL, ({ inputs, attrs, backend }) => {
@@ -59,13 +57,10 @@ export function registerAttentionWebGpu(): void {
       inputs: { dp, s },
       shape: dp.shape,
       uniforms: [{ name: "scale", type: "f32", value: (attrs as { scale: number }).scale }],
-      body: `var dot = 0.0;
-          for (var j = 0; j < uniforms.width; j++) {
-            dot = dot + dp[base + j] * s[base + j];
-          }
-          for (var j = 0; j < uniforms.width; j++) {
-            result[base + j] = s[base + j] * (dp[base + j] - dot) * uniforms.scale;
-          }`,
+      body: `var part = 0.0;
+          ${forEachColumn("part = part + dp[base + j] * s[base + j];")}
+          let dot = rowSum(part);
+          ${forEachColumn("result[base + j] = s[base + j] * (dp[base + j] - dot) * uniforms.scale;")}`,
     });
   });
 }
