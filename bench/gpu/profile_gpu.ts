@@ -5,7 +5,7 @@
  * 1. the adapter, and whether it has `timestamp-query` (asked for here, on the bench's device only);
  * 2. the cost of one small dispatch (a chain of tiny adds, then one read);
  * 3. each matrix product of the step at its real shape, copra's tiled WGSL product against tfjs's own program
- *    (GFLOP/s, ten products then one read);
+ *    (wall ms per product over ten products then one read; GPU ms and GFLOP/s of one product by timestamps);
  * 4. the training step (median wall ms) with either product;
  * 5. one step under `tf.profile`, every program timed by timestamps: GPU ms summed by kernel and by kernel and
  *    shape, most first.
@@ -77,6 +77,10 @@ async function perCall(f: () => tf.Tensor, n: number): Promise<number> {
   console.log(JSON.stringify({ part: "dispatch", us_per_dispatch: Math.round((ms / 500) * 1000 * 10) / 10 }));
 }
 
+// copra's product as planned by default (several waves of workgroups before a product runs whole), with a
+// plan that splits k only below one wave of 256 workgroups, and tfjs's own program
+const VARIANTS: [string, boolean, number][] = [["copra", true, 1024], ["copra_fill256", true, 256], ["tfjs", false, 0]];
+
 // 3. the step's products at their shapes (B·T rows, C = n_embd, V = vocab, H heads of D)
 const BT = batch * seq, C = config.n_embd, V = config.vocab_size, H = config.n_head, D = C / H;
 const products: [string, number[], number[], boolean, boolean][] = [
@@ -97,20 +101,27 @@ for (const [name, as, bs, ta, tb] of products) {
   const n = tb ? bs[bs.length - 2] : bs[bs.length - 1];
   const flops = 2 * (as.length === 3 ? as[0] : 1) * m * n * k;
   const row: Record<string, unknown> = { part: "product", name, m, n, k };
-  for (const tiled of [true, false]) {
-    useTiledMatMulWebGpu(tiled);
+  for (const [who, tiled, fill] of VARIANTS) {
+    useTiledMatMulWebGpu(tiled, fill);
     const ms = await perCall(() => tf.matMul(a, b, ta, tb), 10);
-    row[tiled ? "copra_ms" : "tfjs_ms"] = Math.round(ms * 100) / 100;
-    row[tiled ? "copra_gflops" : "tfjs_gflops"] = Math.round(flops / ms / 1e6);
+    row[`${who}_ms`] = Math.round(ms * 100) / 100;
+    if (timestamps) {
+      // the GPU's own time for the product's programs (the wall figure above includes the host's share)
+      const profile = await tf.profile(() => tf.matMul(a, b, ta, tb));
+      const gpu = profile.kernels.reduce((sum, k) => sum + (Number(k.kernelTimeMs) || 0), 0);
+      tf.dispose(profile.result as tf.Tensor);
+      row[`${who}_gpu_ms`] = Math.round(gpu * 100) / 100;
+      row[`${who}_gflops`] = Math.round(flops / gpu / 1e6);
+    }
   }
   useTiledMatMulWebGpu(true);
   tf.dispose([a, b]);
   console.log(JSON.stringify(row));
 }
 
-// 4. the step, with either product
-for (const tiled of [true, false]) {
-  useTiledMatMulWebGpu(tiled);
+// 4. the step, with each product
+for (const [who, tiled, fill] of VARIANTS) {
+  useTiledMatMulWebGpu(tiled, fill);
   const times: number[] = [];
   let loss = NaN;
   for (let i = 0; i < 5; i++) {
@@ -119,9 +130,7 @@ for (const tiled of [true, false]) {
     loss = r.loss;
   }
   times.sort((x, y) => x - y);
-  console.log(
-    JSON.stringify({ part: "step", products: tiled ? "copra" : "tfjs", ms: Math.round(times[1] * 10) / 10, loss }),
-  );
+  console.log(JSON.stringify({ part: "step", products: who, ms: Math.round(times[1] * 10) / 10, loss }));
 }
 useTiledMatMulWebGpu(true);
 

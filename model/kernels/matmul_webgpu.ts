@@ -9,12 +9,15 @@
  * block of sums in registers, with both operands staged through workgroup memory in 8-deep slices laid out so
  * that every thread reads them as `vec4`s. Transposed operands are read in place (the flags choose the load
  * pattern; the loads stay coalesced either way), the edges are bounds-checked at the loads, and the batch is
- * the third dispatch dimension (a batch of 1 broadcasts).
+ * the third dispatch dimension (a batch of 1 broadcasts). A product with a long shared dimension and too few
+ * output tiles to fill the GPU (the LM head's input gradient, k = 50,257; the weights' gradients, k = B·T)
+ * is split along k into partial products, summed by one more pass.
  *
  * @module
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { runEntries } from "./webgpu_program.ts";
 
 /** Outputs per workgroup side for the two tilings (threads are always 16×16). */
 const TILES = [128, 64] as const;
@@ -35,21 +38,46 @@ export interface ProductShape {
   k: number;
 }
 
+/** How {@link registerMatMulWebGpu}'s kernel runs a product. */
+export interface MatMulPlan {
+  /** Outputs per workgroup side (128 or 64), or 0 where tfjs's own program is kept. */
+  tile: 0 | 128 | 64;
+  /** Partial products along k (1: none), summed afterwards. */
+  splits: number;
+  /** The k entries of each partial product (a multiple of the slice depth). */
+  chunk: number;
+}
+
 /**
- * The tile side (128 or 64) this kernel uses for a product, or 0 where tfjs's own program is kept (a small
- * output, where split-K or small tiles fill the GPU better, or a product with fewer than 16 rows or columns,
- * such as one position's logits, which tfjs runs as a vector product).
+ * Workgroups a product should have before it runs whole: several waves of a large GPU (an H200 holds ~264 of
+ * these 256-thread workgroups at once), so that the last, partly filled wave costs little.
+ */
+const FILL = 1024;
+let fill = FILL;
+/** The least k a partial product is given. */
+const MIN_CHUNK = 256;
+
+/**
+ * How a product is run: 128-wide tiles where they make several waves of workgroups; below that, 128-wide tiles
+ * over partial products along k when k is long enough to split; else 128-wide tiles if they at least fill the
+ * GPU once, 64-wide tiles if not. tfjs's own program is kept for a small output (where its split-K or small
+ * tiles fill the GPU better) and for a product with fewer than 16 rows or columns (one position's logits, which
+ * tfjs runs as a vector product).
  *
  * @example
  * ```ts ignore
- * matMulTile({ batch: 1, m: 2048, n: 50257, k: 768 }); // 128: GPT-2's LM head on 8 × 256 positions
+ * matMulPlan({ batch: 1, m: 2048, n: 50257, k: 768 }); // { tile: 128, splits: 1, chunk: 768 }: GPT-2's LM head
  * ```
  */
-export function matMulTile({ batch, m, n }: ProductShape): 0 | 128 | 64 {
-  if (m * n < MIN_OUTPUTS || m < 16 || n < 16) return 0;
-  const workgroups = (tile: number) => batch * Math.ceil(m / tile) * Math.ceil(n / tile);
-  // Two workgroups for each of a large GPU's ~128 cores before the bigger tile pays.
-  return workgroups(TILES[0]) >= 256 ? TILES[0] : TILES[1];
+export function matMulPlan({ batch, m, n, k }: ProductShape, workgroups: number = fill): MatMulPlan {
+  const whole = (tile: 0 | 128 | 64): MatMulPlan => ({ tile, splits: 1, chunk: Math.ceil(k / BK) * BK });
+  if (m * n < MIN_OUTPUTS || m < 16 || n < 16) return whole(0);
+  const tiles = batch * Math.ceil(m / TILES[0]) * Math.ceil(n / TILES[0]);
+  if (tiles >= workgroups) return whole(128);
+  const splits = Math.min(Math.ceil(workgroups / tiles), Math.floor(k / MIN_CHUNK));
+  if (splits < 2) return whole(tiles >= workgroups / 4 ? 128 : 64);
+  const chunk = Math.ceil(k / splits / BK) * BK;
+  return { tile: 128, splits: Math.ceil(k / chunk), chunk };
 }
 
 /** The WGSL of one tiling and pair of transpose flags (inputs `A`, `B`; output `result`). */
@@ -138,16 +166,21 @@ export function matMulSource(tile: 128 | 64, transposeA: boolean, transposeB: bo
       let t = i32(localIndex);
       let tx = i32(localId.x);
       let ty = i32(localId.y);
-      let b = i32(workgroupId.z);
+      // the third dimension runs over the partial products of each batch entry: z = split·batch + b
+      let b = i32(workgroupId.z) % uniforms.batch;
+      let split = i32(workgroupId.z) / uniforms.batch;
       offA = select(b, 0, uniforms.batchA == 1) * uniforms.M * uniforms.K;
       offB = select(b, 0, uniforms.batchB == 1) * uniforms.K * uniforms.N;
-      offC = b * uniforms.M * uniforms.N;
+      offC = i32(workgroupId.z) * uniforms.M * uniforms.N;
+      let kBegin = split * uniforms.chunk;
       let row0tile = i32(workgroupId.y) * ${tile};
       let col0tile = i32(workgroupId.x) * ${tile};
       let row0 = row0tile + ty * 4;
       let col0 = col0tile + tx * 4;
       ${sums.join("\n      ")}
-      for (var k0 = 0; k0 < uniforms.K; k0 += ${BK}) {
+      // the same trip count in every workgroup (barriers inside); the last split loads zeros past K
+      for (var step = 0; step < uniforms.chunk; step += ${BK}) {
+        let k0 = kBegin + step;
         ${loadA}
         ${loadB}
         workgroupBarrier();
@@ -165,7 +198,7 @@ export function matMulSource(tile: 128 | 64, transposeA: boolean, transposeB: bo
 /** The program object tfjs-backend-webgpu compiles and dispatches. */
 class MatMulProgram {
   readonly variableNames: string[] = ["A", "B"];
-  readonly uniforms = "M : i32, N : i32, K : i32, batchA : i32, batchB : i32,";
+  readonly uniforms = "M : i32, N : i32, K : i32, batchA : i32, batchB : i32, batch : i32, chunk : i32,";
   readonly outputShape: number[];
   readonly dispatchLayout = { x: [2], y: [1], z: [0] };
   readonly dispatch: [number, number, number];
@@ -173,9 +206,9 @@ class MatMulProgram {
   readonly shaderKey: string;
   readonly #source: string;
 
-  constructor(shape: ProductShape, tile: 128 | 64, transposeA: boolean, transposeB: boolean) {
-    this.outputShape = [shape.batch, shape.m, shape.n];
-    this.dispatch = [Math.ceil(shape.n / tile), Math.ceil(shape.m / tile), shape.batch];
+  constructor(shape: ProductShape, tile: 128 | 64, splits: number, transposeA: boolean, transposeB: boolean) {
+    this.outputShape = [splits * shape.batch, shape.m, shape.n];
+    this.dispatch = [Math.ceil(shape.n / tile), Math.ceil(shape.m / tile), splits * shape.batch];
     this.shaderKey = `copra_matmul_${tile}_${transposeA}_${transposeB}`;
     this.#source = matMulSource(tile, transposeA, transposeB);
   }
@@ -200,20 +233,22 @@ let registered = false;
 let enabled = true;
 
 /**
- * Turns the tiled product on or off (on by default) — for benchmarks that time it against tfjs's own program.
+ * Turns the tiled product on or off (on by default), and sets the workgroups a product should have before it
+ * runs whole (see {@link matMulPlan}) — for benchmarks that time it against tfjs's own program and itself.
  *
  * @example
  * ```ts ignore
  * useTiledMatMulWebGpu(false); // tfjs's BatchMatMul from here on
  * ```
  */
-export function useTiledMatMulWebGpu(on: boolean): void {
+export function useTiledMatMulWebGpu(on: boolean, workgroups: number = FILL): void {
   enabled = on;
+  fill = workgroups;
 }
 
 /**
  * Replaces tfjs's `BatchMatMul` on webgpu by one that runs {@link matMulSource}'s program for products with
- * enough output ({@link matMulTile}) and tfjs's own kernel for the rest (once).
+ * enough output ({@link matMulPlan}) and tfjs's own kernel for the rest (once).
  */
 export function registerMatMulWebGpu(): void {
   if (registered) return;
@@ -239,16 +274,32 @@ export function registerMatMulWebGpu(): void {
         (batchA === batchB ? outerA.length === outerB.length : batchA === 1 || batchB === 1);
       const batch = Math.max(batchA, batchB);
       const shape = { batch, m, n, k };
-      const tile = simple && enabled ? matMulTile(shape) : 0;
-      if (tile === 0 || k === 0) return original.kernelFunc(args);
+      const { tile, splits, chunk } = matMulPlan(shape);
+      if (!simple || !enabled || tile === 0 || k === 0) return original.kernelFunc(args);
       const backend = args.backend as Runner;
       const outer = outerA.length >= outerB.length ? outerA : outerB;
       const out = backend.runWebGPUProgram(
-        new MatMulProgram(shape, tile, transposeA, transposeB),
+        new MatMulProgram(shape, tile, splits, transposeA, transposeB),
         [a, b],
         "float32",
-        [m, n, k, batchA, batchB].map((v) => ({ type: "int32", data: [v] })),
+        [m, n, k, batchA, batchB, batch, chunk].map((v) => ({ type: "int32", data: [v] })),
       );
+      if (splits > 1) {
+        const parts = out;
+        const total = runEntries(backend, {
+          key: "matmul_splits",
+          inputs: { parts },
+          shape: [batch, m, n],
+          uniforms: [{ name: "splits", type: "i32", value: splits }],
+          body: `var sum = 0.0;
+            for (var p = 0; p < uniforms.splits; p++) {
+              sum = sum + parts[p * uniforms.size + index];
+            }
+            result[index] = sum;`,
+        });
+        backend.disposeData(parts.dataId);
+        return { dataId: total.dataId, shape: [...outer, m, n], dtype: "float32" };
+      }
       // The program writes [batch, m, n]; the result keeps the operands' leading dimensions.
       return { dataId: out.dataId, shape: [...outer, m, n], dtype: "float32" };
     },
