@@ -56,6 +56,10 @@ const SYMBOLS = {
     ],
     result: "void",
   },
+  cblas_sgemv: {
+    parameters: ["i32", "i32", "i32", "i32", "f32", "buffer", "i32", "buffer", "i32", "f32", "buffer", "i32"],
+    result: "void",
+  },
 } as const;
 
 type Sgemm = (
@@ -73,6 +77,21 @@ type Sgemm = (
   beta: number,
   c: Float32Array,
   ldc: number,
+) => void;
+
+type Sgemv = (
+  order: number,
+  trans: number,
+  m: number,
+  n: number,
+  alpha: number,
+  a: Float32Array,
+  lda: number,
+  x: Float32Array,
+  incX: number,
+  beta: number,
+  y: Float32Array,
+  incY: number,
 ) => void;
 
 let active: BlasInfo | null = null;
@@ -121,7 +140,7 @@ export function enableBlas(options: BlasOptions = {}): BlasInfo | null {
     } catch {
       // not OpenBLAS, or no thread control: leave it to the library
     }
-    install(lib.symbols.cblas_sgemm as unknown as Sgemm);
+    install(lib.symbols.cblas_sgemm as unknown as Sgemm, lib.symbols.cblas_sgemv as unknown as Sgemv);
     active = { library: path, threads: threadsSet };
     return active;
   }
@@ -143,13 +162,28 @@ export function blasInfo(): BlasInfo | null {
   return active;
 }
 
-/** Routes the wasm backend's products to `sgemm`, reading and writing the backend's memory through views. */
-function install(sgemm: Sgemm): void {
+/**
+ * Routes the wasm backend's products to `sgemm`, reading and writing the backend's memory through views. A product
+ * with one row or one column goes to `sgemv` instead: OpenBLAS's `sgemm` packs the whole other operand first, which
+ * for one decoded position's logits (1×C times C×50,257) cost three times the product itself.
+ */
+function install(sgemm: Sgemm, sgemv: Sgemv): void {
   addProducts("blas", ({ transA, transB, M, N, K, lda, ldb }, batch, tensors, heap) => {
     // float32 only (installProducts checks), so the views are Float32Arrays.
     const [A, B, C] = [tensors.a, tensors.b, tensors.c].map((t) => heap.typedArrayFromHeap(t) as Float32Array);
     for (let i = 0; i < batch.count; i++) {
       const ao = (batch.a === 1 ? 0 : i) * M * K, bo = (batch.b === 1 ? 0 : i) * K * N, co = i * M * N;
+      const a = A.subarray(ao, ao + M * K), b = B.subarray(bo, bo + K * N), c = C.subarray(co, co + M * N);
+      // One row of A (or one column of B) is K contiguous floats however it is stored.
+      if (M === 1) {
+        // cᵀ = op(B)ᵀ·a: B (N×K) as stored when transposed, else (K×N) read transposed
+        sgemv(101, transB ? 111 : 112, transB ? N : K, transB ? K : N, 1, b, ldb, a, 1, 0, c, 1);
+        continue;
+      }
+      if (N === 1) {
+        sgemv(101, transA ? 112 : 111, transA ? K : M, transA ? M : K, 1, a, lda, b, 1, 0, c, 1);
+        continue;
+      }
       sgemm(
         101, // row-major
         transA ? 112 : 111,
