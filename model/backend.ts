@@ -166,6 +166,7 @@ function registerWasmFixes(): void {
   if (wasmFixed) return;
   wasmFixed = true;
   registerSplitV();
+  registerGatherV2();
   registerIdentity();
   registerAdamWKernel();
   if (tf.getKernel("UnsortedSegmentSum", "wasm") !== undefined) return;
@@ -225,12 +226,54 @@ function registerSplitV(): void {
   });
 }
 
+/**
+ * Replaces the wasm backend's GatherV2 (index arithmetic per element: 9 ms to look up 1,024 rows of 128, 118 ms for
+ * GPT-2's 2,048 rows of 768) by row copies on the wasm heap, for gathers without batch dimensions. An index outside
+ * the axis is an error, as on the cpu backend, instead of a read past the table.
+ */
+function registerGatherV2(): void {
+  replaceWasmKernel("GatherV2", (original) => (args) => {
+    const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+    const { axis, batchDims } = args.attrs as unknown as { axis: number; batchDims: number };
+    if (batchDims !== 0 || x.dtype === "string") return original.kernelFunc(args);
+    const wasm = wasmHeap(args.backend);
+    const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+    const size = x.shape[ax];
+    const outer = x.shape.slice(0, ax).reduce((a, b) => a * b, 1);
+    const inner = x.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
+    const out = wasm.makeOutput([...x.shape.slice(0, ax), ...indices.shape, ...x.shape.slice(ax + 1)], x.dtype);
+    // Views taken after the allocation (which may grow the wasm memory).
+    const src = wasm.typedArrayFromHeap(x), ids = wasm.typedArrayFromHeap(indices), dst = wasm.typedArrayFromHeap(out);
+    for (let i = 0; i < ids.length; i++) {
+      const index = ids[i] as number;
+      if (!(index >= 0 && index < size)) {
+        wasm.disposeData(out.dataId);
+        throw new Error(`GatherV2: the index value ${index} is not in [0, ${size - 1}]`);
+      }
+    }
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < ids.length; i++) {
+        const from = (o * size + (ids[i] as number)) * inner;
+        dst.set(src.subarray(from, from + inner), (o * ids.length + i) * inner);
+      }
+    }
+    return out;
+  });
+}
+
 /** Swaps a wasm kernel for copra's own; `make` gets tfjs's original, for the cases it still serves. */
 function replaceWasmKernel(name: string, make: (original: tf.KernelConfig) => tf.KernelFunc): void {
   const original = tf.getKernel(name, "wasm");
   if (!original) return;
   tf.unregisterKernel(name, "wasm");
-  tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc: make(original) });
+  // tfjs's setup binds the original's wasm functions, which the cases it still serves need
+  tf.registerKernel({
+    kernelName: name,
+    backendName: "wasm",
+    kernelFunc: make(original),
+    setupFunc: original.setupFunc,
+    disposeFunc: original.disposeFunc,
+  });
 }
 
 /**

@@ -55,6 +55,28 @@ Deno.test("wasm's UnsortedSegmentSum (gradient of gather) equals the cpu referen
   for (let i = 0; i < cpu.length; i++) assert.deepEqual(wasm[i], cpu[i]);
 });
 
+Deno.test("wasm's GatherV2 (row copies on the heap) equals the cpu reference on every axis and dtype", async () => {
+  const run = () => {
+    const x = tf.reshape(tf.range(0, 2 * 3 * 5, 1, "float32"), [2, 3, 5]);
+    const table = tf.reshape(tf.range(0, 12, 1, "int32"), [4, 3]);
+    const ids = tf.tensor2d([[2, 0], [2, 1]], [2, 2], "int32");
+    const batched = tf.tensor2d([[1, 0], [2, 2]], [2, 2], "int32");
+    return [
+      tf.gather(table, ids), // axis 0 of an int32 table, 2-D indices: (2, 2, 3)
+      tf.gather(x, tf.tensor1d([2, 2, 0, 1], "int32"), 1), // a middle axis: (2, 4, 5)
+      tf.gather(x, tf.tensor1d([4, 0], "int32"), 2), // the last axis: (2, 3, 2)
+      tf.gather(x, batched, 1, 1), // batch dimensions: tfjs's own kernel
+    ];
+  };
+  const [wasm, cpu] = [await on("wasm", run), await on("cpu", run)];
+  assert.deepEqual([...cpu[0]], [6, 7, 8, 0, 1, 2, 6, 7, 8, 3, 4, 5]);
+  for (let i = 0; i < cpu.length; i++) assert.deepEqual([...wasm[i]], [...cpu[i]], `output ${i}`);
+  await useBackend("wasm");
+  const table = tf.ones([4, 3]), bad = tf.tensor1d([1, 4], "int32");
+  assert.throws(() => tf.gather(table, bad), /GatherV2: the index value 4 is not in \[0, 3\]/);
+  tf.dispose([table, bad]);
+});
+
 Deno.test("wasm's SplitV (row copies on the heap) equals the cpu reference on every axis, sizes and dtypes", async () => {
   const run = () => {
     const x = tf.reshape(tf.range(0, 2 * 3 * 12, 1, "float32"), [2, 3, 12]);
