@@ -17,6 +17,7 @@ import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
 import type { BlasInfo } from "./blas.ts";
 import { enableWasmGemm } from "./kernels/gemm.ts";
 import { registerAdamWKernel } from "./kernels/adamw_wasm.ts";
+import { registerXentWasm } from "./kernels/xent_wasm.ts";
 import { registerAdamWWebGpu } from "./kernels/adamw_webgpu.ts";
 import { registerAttentionWebGpu } from "./kernels/attention_webgpu.ts";
 import { registerGeluWebGpu } from "./kernels/gelu_webgpu.ts";
@@ -169,6 +170,7 @@ function registerWasmFixes(): void {
   registerGatherV2();
   registerIdentity();
   registerAdamWKernel();
+  registerXentWasm();
   if (tf.getKernel("UnsortedSegmentSum", "wasm") !== undefined) return;
   tf.registerKernel({
     kernelName: "UnsortedSegmentSum",

@@ -6,6 +6,7 @@
 
 import { customOp } from "./kernels/custom_op.ts";
 import { XENT_GRAD_KERNEL } from "./kernels/xent_webgpu.ts";
+import { ROW_LSE_KERNEL } from "./kernels/xent_wasm.ts";
 import * as tf from "@tensorflow/tfjs";
 import { hasKernel } from "./kernels/webgpu_program.ts";
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from "./tensors.ts";
@@ -70,13 +71,18 @@ export function crossEntropy(logits: Tensor3D, labels: Tensor2D, weights?: Tenso
  * dx = weight·softmax(x) − scatter(weight at (i, labelᵢ)). The label terms are gathered and scattered by index:
  * no (N,V) one-hot in the forward pass, and no gather gradient (tfjs's UnsortedSegmentSum, which WebGPU runs over
  * every output element: 20 s for GPT-2's 2048×50,257 logits on an H200). On WebGPU the gradient is one WGSL pass
- * (`kernels/xent_webgpu.ts`).
+ * (`kernels/xent_webgpu.ts`); on wasm the log-sum-exp and the gradient are one SIMD pass each (`kernels/xent_wasm.ts`).
  */
 function sparseSoftmaxCrossEntropy(x: Tensor, labels: Tensor, weight: Tensor, V: number): Tensor {
   const op = customOp<[Tensor]>(([sx], save) => {
     const N = sx.shape[0] as number;
-    const m = tf.max(sx, 1, true); // (N,1)
-    const lse = tf.add(m, tf.log(tf.sum(tf.exp(tf.sub(sx, m)), 1, true))); // (N,1)
+    // log-sum-exp per row (N,1); on wasm one SIMD pass that skips rows of weight 0 (kernels/xent_wasm.ts)
+    const lse = hasKernel(ROW_LSE_KERNEL)
+      ? tf.engine().runKernel(ROW_LSE_KERNEL, { x: sx, w: weight }) as Tensor
+      : tf.tidy(() => {
+        const m = tf.max(sx, 1, true);
+        return tf.add(m, tf.log(tf.sum(tf.exp(tf.sub(sx, m)), 1, true)));
+      });
     const index = tf.add(tf.mul(tf.range(0, N, 1, "int32"), tf.scalar(V, "int32")), labels); // flat index of each label
     const picked = tf.gather(tf.reshape(sx, [N * V]), index); // (N)
     // Saved tensors outlive the caller's tidy scope; labels and weights are needed backwards too.
@@ -87,7 +93,7 @@ function sparseSoftmaxCrossEntropy(x: Tensor, labels: Tensor, weight: Tensor, V:
         const n = x0.shape[0] as number;
         const w = tf.mul(weight0, dy); // (N)
         if (hasKernel(XENT_GRAD_KERNEL)) {
-          // one pass over the logits (WebGPU); the same arithmetic per entry as the composite below
+          // one pass over the logits (WebGPU, wasm); the same arithmetic per entry as the composite below
           return tf.engine().runKernel(XENT_GRAD_KERNEL, { x: x0, lse: lse0, labels: labels0, w }) as Tensor;
         }
         const probs = tf.exp(tf.sub(x0, lse0)); // softmax (N,V)

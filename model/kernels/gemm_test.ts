@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { availableProducts, productsPath, useBackend, useProducts } from "../mod.ts";
 import { assembleGemm, fusedSource, gemmModuleText, MULTIPLY_ADDS } from "./gemm_build.ts";
 
-Deno.test("the shipped gemm bytes are those of gemm.wat (run `deno task build-gemm` after editing it)", async () => {
+Deno.test("the shipped gemm bytes are those of gemm.wat (run `deno task build-wasm` after editing it)", async () => {
   const shipped = await Deno.readTextFile(new URL("./gemm_wasm.ts", import.meta.url));
   assert.ok(shipped === gemmModuleText(await assembleGemm(false), await assembleGemm(true)), "gemm_wasm.ts is stale");
   const source = await Deno.readTextFile(new URL("./gemm.wat", import.meta.url));
