@@ -243,16 +243,14 @@ function registerGatherV2(): void {
     const size = x.shape[ax];
     const outer = x.shape.slice(0, ax).reduce((a, b) => a * b, 1);
     const inner = x.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
-    const out = wasm.makeOutput([...x.shape.slice(0, ax), ...indices.shape, ...x.shape.slice(ax + 1)], x.dtype);
-    // Views taken after the allocation (which may grow the wasm memory).
-    const src = wasm.typedArrayFromHeap(x), ids = wasm.typedArrayFromHeap(indices), dst = wasm.typedArrayFromHeap(out);
-    for (let i = 0; i < ids.length; i++) {
-      const index = ids[i] as number;
+    for (const index of wasm.typedArrayFromHeap(indices)) {
       if (!(index >= 0 && index < size)) {
-        wasm.disposeData(out.dataId);
         throw new Error(`GatherV2: the index value ${index} is not in [0, ${size - 1}]`);
       }
     }
+    const out = wasm.makeOutput([...x.shape.slice(0, ax), ...indices.shape, ...x.shape.slice(ax + 1)], x.dtype);
+    // Views taken after the allocation (which may grow the wasm memory).
+    const src = wasm.typedArrayFromHeap(x), ids = wasm.typedArrayFromHeap(indices), dst = wasm.typedArrayFromHeap(out);
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < ids.length; i++) {
         const from = (o * size + (ids[i] as number)) * inner;

@@ -9,7 +9,7 @@
  */
 
 import { addProducts, type ProductRoutine } from "../products.ts";
-import type { WasmHeap } from "../wasm_heap.ts";
+import { compileWasm, wasmExports, type WasmHeap } from "../wasm_heap.ts";
 import { GEMM_FMA_WASM, GEMM_WASM } from "./gemm_wasm.ts";
 
 /** The kernel's export: byte offsets into the backend's memory, leading dimensions in elements. */
@@ -28,22 +28,10 @@ type Gemm = (
   scratch: number,
 ) => void;
 
-/** The compiled module of a base64 build, or null where the engine cannot run it (no SIMD, or no relaxed SIMD). */
-function compile(base64: string): WebAssembly.Module | null {
-  const bytes = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
-  return WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-}
-
 /** A routine running `module`'s kernel, instantiated once per backend memory. */
 function routine(module: WebAssembly.Module): ProductRoutine {
-  const instances = new WeakMap<WebAssembly.Memory, Gemm>();
   return ({ transA, transB, M, N, K, lda, ldb }, batch, tensors, heap: WasmHeap) => {
-    const memory = heap.wasm.asm.memory!;
-    let gemm = instances.get(memory);
-    if (!gemm) {
-      gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm as Gemm;
-      instances.set(memory, gemm);
-    }
+    const gemm = wasmExports(module, heap).gemm as Gemm;
     // scratch: B's K×8 panels and one K×4 panel of A; freed below
     const scratch = heap.makeOutput([K * (8 * Math.ceil(N / 8) + 4)], "float32");
     try {
@@ -69,7 +57,7 @@ let enabled = false;
 export function enableWasmGemm(): void {
   if (enabled) return;
   enabled = true;
-  const exact = compile(GEMM_WASM), fused = compile(GEMM_FMA_WASM);
+  const exact = compileWasm(GEMM_WASM), fused = compileWasm(GEMM_FMA_WASM);
   if (exact) addProducts("simd", routine(exact));
   if (fused) addProducts("simd-fma", routine(fused));
 }

@@ -17,7 +17,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { runEntries } from "./webgpu_program.ts";
+import { runEntries, type WebGpuRunner } from "./webgpu_program.ts";
 
 /** Outputs per workgroup side for the two tilings (threads are always 16×16). */
 const TILES = [128, 64] as const;
@@ -218,17 +218,6 @@ class MatMulProgram {
   }
 }
 
-/** The slice of tfjs-backend-webgpu's backend the kernel calls. */
-interface Runner {
-  runWebGPUProgram(
-    program: MatMulProgram,
-    inputs: tf.TensorInfo[],
-    dtype: tf.DataType,
-    uniforms: { type: string; data: number[] }[],
-  ): tf.TensorInfo;
-  disposeData(dataId: tf.DataId): void;
-}
-
 let registered = false;
 let enabled = true;
 
@@ -272,13 +261,13 @@ export function registerMatMulWebGpu(): void {
       // Only batches that agree or where one side is a single matrix; tfjs handles other broadcasts.
       const simple = a.dtype === "float32" && b.dtype === "float32" && k === kb &&
         (batchA === batchB ? outerA.length === outerB.length : batchA === 1 || batchB === 1);
+      if (!simple || !enabled || k === 0) return original.kernelFunc(args);
       const batch = Math.max(batchA, batchB);
       const shape = { batch, m, n, k };
       const { tile, splits, chunk } = matMulPlan(shape);
-      if (!simple || !enabled || tile === 0 || k === 0) return original.kernelFunc(args);
-      const backend = args.backend as Runner;
-      const outer = outerA.length >= outerB.length ? outerA : outerB;
-      const out = backend.runWebGPUProgram(
+      if (tile === 0) return original.kernelFunc(args);
+      const backend = args.backend as WebGpuRunner;
+      let out = backend.runWebGPUProgram(
         new MatMulProgram(shape, tile, splits, transposeA, transposeB),
         [a, b],
         "float32",
@@ -286,7 +275,7 @@ export function registerMatMulWebGpu(): void {
       );
       if (splits > 1) {
         const parts = out;
-        const total = runEntries(backend, {
+        out = runEntries(backend, {
           key: "matmul_splits",
           inputs: { parts },
           shape: [batch, m, n],
@@ -298,9 +287,9 @@ export function registerMatMulWebGpu(): void {
             result[index] = sum;`,
         });
         backend.disposeData(parts.dataId);
-        return { dataId: total.dataId, shape: [...outer, m, n], dtype: "float32" };
       }
       // The program writes [batch, m, n]; the result keeps the operands' leading dimensions.
+      const outer = outerA.length >= outerB.length ? outerA : outerB;
       return { dataId: out.dataId, shape: [...outer, m, n], dtype: "float32" };
     },
   });

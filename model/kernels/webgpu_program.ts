@@ -137,18 +137,19 @@ class Program {
   }
 }
 
-/** The slice of tfjs-backend-webgpu's backend the kernels call. */
-interface ProgramRunner {
+/** The slice of tfjs-backend-webgpu's backend copra's kernels call (a program: its fields and `getUserCode`). */
+export interface WebGpuRunner {
   runWebGPUProgram(
-    program: Program,
+    program: { getUserCode(): string },
     inputs: tf.TensorInfo[],
     dtype: tf.DataType,
     uniforms: { type: string; data: number[] }[],
   ): tf.TensorInfo;
+  disposeData(dataId: tf.DataId): void;
 }
 
 function run(backend: unknown, spec: ProgramSpec, mode: "entries" | "rows", uniforms: Uniform[]): tf.TensorInfo {
-  return (backend as ProgramRunner).runWebGPUProgram(
+  return (backend as WebGpuRunner).runWebGPUProgram(
     new Program(spec, mode, uniforms),
     Object.values(spec.inputs),
     "float32",

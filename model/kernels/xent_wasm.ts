@@ -10,7 +10,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { type WasmHeap, wasmHeap } from "../wasm_heap.ts";
+import { compileWasm, wasmExports, type WasmHeap, wasmHeap } from "../wasm_heap.ts";
 import { XENT_WASM } from "./xent_wasm_bytes.ts";
 import { XENT_GRAD_KERNEL } from "./xent_webgpu.ts";
 
@@ -29,19 +29,9 @@ let registered = false;
 export function registerXentWasm(): void {
   if (registered) return;
   registered = true;
-  const bytes = Uint8Array.from(atob(XENT_WASM), (ch) => ch.charCodeAt(0));
-  if (!WebAssembly.validate(bytes)) return; // no wasm SIMD: the composites stay
-  const module = new WebAssembly.Module(bytes);
-  const instances = new WeakMap<WebAssembly.Memory, Xent>();
-  const xent = (heap: WasmHeap): Xent => {
-    const memory = heap.wasm.asm.memory!;
-    let found = instances.get(memory);
-    if (!found) {
-      found = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Xent;
-      instances.set(memory, found);
-    }
-    return found;
-  };
+  const module = compileWasm(XENT_WASM);
+  if (!module) return; // no wasm SIMD: the composites stay
+  const xent = (heap: WasmHeap) => wasmExports(module, heap) as unknown as Xent;
   const at = (heap: WasmHeap, t: tf.TensorInfo) => heap.typedArrayFromHeap(t).byteOffset;
   tf.registerKernel({
     kernelName: ROW_LSE_KERNEL,
