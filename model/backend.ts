@@ -18,6 +18,7 @@ import type { BlasInfo } from "./blas.ts";
 import { enableWasmGemm } from "./kernels/gemm.ts";
 import { registerAdamWKernel } from "./kernels/adamw_wasm.ts";
 import { registerXentWasm } from "./kernels/xent_wasm.ts";
+import { registerFusedWasm } from "./kernels/fused_wasm.ts";
 import { registerAdamWWebGpu } from "./kernels/adamw_webgpu.ts";
 import { registerAttentionWebGpu } from "./kernels/attention_webgpu.ts";
 import { registerGeluWebGpu } from "./kernels/gelu_webgpu.ts";
@@ -171,6 +172,7 @@ function registerWasmFixes(): void {
   registerIdentity();
   registerAdamWKernel();
   registerXentWasm();
+  registerFusedWasm();
   if (tf.getKernel("UnsortedSegmentSum", "wasm") !== undefined) return;
   tf.registerKernel({
     kernelName: "UnsortedSegmentSum",

@@ -23,7 +23,8 @@ for (const backend of ["cpu", "wasm"] as const) {
   });
 }
 
-// Without dropout, webgpu runs the softmax and its gradient as WGSL passes (attention_webgpu.ts).
+// Without dropout, webgpu runs the softmax and its gradient as WGSL passes (attention_webgpu.ts), wasm as SIMD row
+// loops (fused.wat; 5 and 150 keys leave a tail past its 4 lanes).
 for (const backend of ["cpu", "wasm", "webgpu"] as const) {
   // keys below and above the 64 threads a WebGPU row kernel gives each row
   for (const [maskBatch, K] of [[1, 5], [2, 5], [2, 150]]) {
@@ -45,7 +46,7 @@ for (const backend of ["cpu", "wasm", "webgpu"] as const) {
         tf.matMul(tf.softmax(tf.add(tf.mul(tf.matMul(a, b, false, true), 0.7), bias), -1), c);
       await same((a, b, c) => attention(a, b, c, bias, 0.7), plain, [q, k, v], 1e-5);
       tf.dispose([q, k, v, bias]);
-      assert.equal(tf.getKernel(MASKED_SOFTMAX_KERNEL, backend) !== undefined, backend === "webgpu");
+      assert.equal(tf.getKernel(MASKED_SOFTMAX_KERNEL, backend) !== undefined, backend !== "cpu");
     });
   }
 }

@@ -1,0 +1,126 @@
+/**
+ * The GPT block's fused row and elementwise kernels on the wasm backend (internal to the model package), in wasm
+ * SIMD (`fused.wat`) over the backend's memory, registered under the names of their WGSL twins so that
+ * `layer_norm.ts`, `attention.ts` and `gelu.ts` take one path for both:
+ * - `CopraLayerNorm` (x, w, b; eps) and `CopraLayerNormGrads` (dy, x, w; eps → dx and dy·x̂, one pass for both);
+ * - `CopraMaskedSoftmax` (x, bias; scale) and `CopraSoftmaxGrad` (dp, s; scale);
+ * - `CopraGeluSigmoid` (x) and `CopraGeluGrad` (dy, x, s).
+ * On CPU each composite they replace is 6–11 tfjs kernel calls and as many passes over the tensor, and at the small
+ * sizes of a decoded token or of copra's small models the calls' host overhead (~10 µs each) is most of a step.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { compileWasm, wasmExports, type WasmHeap, wasmHeap } from "../wasm_heap.ts";
+import { FUSED_WASM } from "./fused_wasm_bytes.ts";
+import { MASKED_SOFTMAX_KERNEL, SOFTMAX_GRAD_KERNEL } from "./attention_webgpu.ts";
+import { GELU_A, GELU_GRAD_KERNEL, GELU_K, GELU_SIGMOID_KERNEL } from "./gelu_webgpu.ts";
+import { LAYER_NORM_KERNEL } from "./layer_norm_webgpu.ts";
+
+/** LayerNorm's two gradients in one pass (inputs dy, x (…,C), w (C); attr eps; outputs dx and dy·x̂). */
+export const LAYER_NORM_GRADS_KERNEL = "CopraLayerNormGrads";
+
+/** The module's exports: byte offsets into the backend's memory, then sizes and constants. */
+interface Fused {
+  layer_norm(x: number, w: number, b: number, rows: number, C: number, eps: number, y: number): void;
+  layer_norm_grad(
+    dy: number,
+    x: number,
+    w: number,
+    rows: number,
+    C: number,
+    eps: number,
+    dx: number,
+    dyx: number,
+  ): void;
+  masked_softmax(
+    x: number,
+    bias: number,
+    rows: number,
+    K: number,
+    H: number,
+    T: number,
+    biasBatch: number,
+    scale: number,
+    s: number,
+  ): void;
+  softmax_grad(dp: number, s: number, rows: number, K: number, scale: number, ds: number): void;
+  gelu_sigmoid(x: number, n: number, k: number, a: number, s: number): void;
+  gelu_grad(dy: number, x: number, s: number, n: number, k: number, a: number, dx: number): void;
+}
+
+let registered = false;
+
+/** Registers the kernels for the wasm backend (once), where the engine has wasm SIMD. */
+export function registerFusedWasm(): void {
+  if (registered) return;
+  registered = true;
+  const module = compileWasm(FUSED_WASM);
+  if (!module) return; // no wasm SIMD: the composites stay
+  const fused = (heap: WasmHeap) => wasmExports(module, heap) as unknown as Fused;
+  // Offsets are taken after every allocation of the call, which may grow (and move) the memory.
+  const at = (heap: WasmHeap, t: tf.TensorInfo) => heap.typedArrayFromHeap(t).byteOffset;
+  const register = (kernelName: string, kernelFunc: tf.KernelFunc) =>
+    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
+  const last = (t: tf.TensorInfo) => t.shape[t.shape.length - 1] ?? 1;
+  const rows = (t: tf.TensorInfo) => last(t) === 0 ? 0 : tf.util.sizeFromShape(t.shape) / last(t);
+
+  register(LAYER_NORM_KERNEL, ({ inputs, attrs, backend }) => {
+    const { x, w, b } = inputs as Record<string, tf.TensorInfo>;
+    const heap = wasmHeap(backend);
+    const y = heap.makeOutput(x.shape, "float32");
+    const { eps } = attrs as { eps: number };
+    fused(heap).layer_norm(at(heap, x), at(heap, w), at(heap, b), rows(x), last(x), eps, at(heap, y));
+    return y;
+  });
+  register(LAYER_NORM_GRADS_KERNEL, ({ inputs, attrs, backend }) => {
+    const { dy, x, w } = inputs as Record<string, tf.TensorInfo>;
+    const heap = wasmHeap(backend);
+    const dx = heap.makeOutput(x.shape, "float32"), dyXhat = heap.makeOutput(x.shape, "float32");
+    const { eps } = attrs as { eps: number };
+    fused(heap).layer_norm_grad(
+      at(heap, dy),
+      at(heap, x),
+      at(heap, w),
+      rows(x),
+      last(x),
+      eps,
+      at(heap, dx),
+      at(heap, dyXhat),
+    );
+    return [dx, dyXhat];
+  });
+  register(MASKED_SOFTMAX_KERNEL, ({ inputs, attrs, backend }) => {
+    const { x, bias } = inputs as Record<string, tf.TensorInfo>;
+    const [, H, T, K] = x.shape;
+    const heap = wasmHeap(backend);
+    const s = heap.makeOutput(x.shape, "float32");
+    const { scale } = attrs as { scale: number };
+    fused(heap).masked_softmax(at(heap, x), at(heap, bias), rows(x), K, H, T, bias.shape[0], scale, at(heap, s));
+    return s;
+  });
+  register(SOFTMAX_GRAD_KERNEL, ({ inputs, attrs, backend }) => {
+    const { dp, s } = inputs as Record<string, tf.TensorInfo>;
+    const heap = wasmHeap(backend);
+    const ds = heap.makeOutput(dp.shape, "float32");
+    const { scale } = attrs as { scale: number };
+    fused(heap).softmax_grad(at(heap, dp), at(heap, s), rows(dp), last(dp), scale, at(heap, ds));
+    return ds;
+  });
+  register(GELU_SIGMOID_KERNEL, ({ inputs, backend }) => {
+    const { x } = inputs as Record<string, tf.TensorInfo>;
+    const heap = wasmHeap(backend);
+    const s = heap.makeOutput(x.shape, "float32");
+    fused(heap).gelu_sigmoid(at(heap, x), tf.util.sizeFromShape(x.shape), GELU_K, GELU_A, at(heap, s));
+    return s;
+  });
+  register(GELU_GRAD_KERNEL, ({ inputs, backend }) => {
+    const { dy, x, s } = inputs as Record<string, tf.TensorInfo>;
+    const heap = wasmHeap(backend);
+    const dx = heap.makeOutput(x.shape, "float32");
+    const n = tf.util.sizeFromShape(x.shape);
+    fused(heap).gelu_grad(at(heap, dy), at(heap, x), at(heap, s), n, GELU_K, GELU_A, at(heap, dx));
+    return dx;
+  });
+}

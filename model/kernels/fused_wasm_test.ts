@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { attention, geluNew, layerNorm, useBackend } from "../mod.ts";
+import { isCurrent, WAT_MODULES } from "./wat_build.ts";
+
+// The kernels' values and gradients are checked against autodiff of the plain formulas in layer_norm_test.ts,
+// attention_test.ts and gelu_test.ts (which run on wasm too); here what only the wasm module has.
+
+Deno.test("the shipped fused bytes are those of fused.wat (run `deno task build-wasm` after editing it)", async () => {
+  assert.ok(await isCurrent(WAT_MODULES.fused), "fused_wasm_bytes.ts is stale");
+});
+
+Deno.test("wasm: masked keys get exactly 0 attention, however large the other scores", async () => {
+  await useBackend("wasm");
+  const [T, K, D] = [3, 7, 2];
+  const q = tf.tensor4d(Float32Array.from({ length: T * D }, (_, i) => 20 * Math.cos(i)), [1, 1, T, D]);
+  const k = tf.tensor4d(Float32Array.from({ length: K * D }, (_, i) => 20 * Math.sin(i)), [1, 1, K, D]);
+  const bias = tf.tensor4d(Array.from({ length: T * K }, (_, i) => (i % K > Math.floor(i / K) + 1 ? -1e9 : 0)), [
+    1,
+    1,
+    T,
+    K,
+  ]);
+  // with the identity as values, the output rows are the attention weights themselves
+  const identity = tf.eye(K).reshape([1, 1, K, K]);
+  const p = await attention(q, k, identity, bias, 1).data();
+  for (let t = 0; t < T; t++) {
+    let total = 0;
+    for (let j = 0; j < K; j++) {
+      const w = p[t * K + j];
+      if (j > t + 1) assert.equal(w, 0, `query ${t}, masked key ${j}: weight ${w}`);
+      total += w;
+    }
+    assert.ok(Math.abs(total - 1) < 1e-6, `query ${t}: weights sum to ${total}`);
+  }
+  tf.dispose([q, k, bias, identity]);
+});
+
+Deno.test("wasm: LayerNorm, GELU and attention's softmax are one kernel call each way", async () => {
+  await useBackend("wasm");
+  const x = tf.randomNormal([2, 3, 10], 0, 1, "float32", 1), w = tf.ones([10]), b = tf.zeros([10]);
+  const calls = async (f: () => tf.Tensor) => {
+    const info = await tf.profile(() => tf.dispose(f()));
+    return info.kernels.map((k) => k.name).filter((name) => name !== ""); // (custom ops record a nameless entry)
+  };
+  assert.deepEqual(await calls(() => layerNorm(x, w, b, 1e-5)), ["CopraLayerNorm"]);
+  assert.deepEqual(await calls(() => geluNew(x)), ["CopraGeluSigmoid", "Multiply"]);
+  const grads = await calls(() => tf.grad((t: tf.Tensor) => tf.sum(layerNorm(t, w, b, 1e-5)))(x));
+  assert.equal(grads.filter((n) => n.startsWith("CopraLayerNorm")).length, 2, grads.join(", "));
+  assert.ok(!grads.includes("Mean") && !grads.includes("Rsqrt"), grads.join(", "));
+  tf.dispose([x, w, b]);
+});
