@@ -11,6 +11,8 @@
  */
 
 import { customOp } from "./kernels/custom_op.ts";
+import { COLUMN_SUMS_KERNEL } from "./kernels/fused_wasm.ts";
+import { hasKernel } from "./kernels/webgpu_program.ts";
 import * as tf from "@tensorflow/tfjs";
 import { productsPath } from "./products.ts";
 import type { Tensor } from "./tensors.ts";
@@ -109,8 +111,9 @@ export const matMulT: (a: Tensor, b: Tensor) => Tensor = customOp<[Tensor, Tenso
 );
 
 /**
- * Sums of the columns of a tensor viewed as (rows, C): Σ over every axis but the last. With BLAS or copra's
- * SIMD kernel it is one product ones(1, rows)·t — wasm's Sum over leading axes transposes first and is several times slower.
+ * Sums of the columns of a tensor viewed as (rows, C): Σ over every axis but the last. On wasm one SIMD pass
+ * (`kernels/fused.wat`; without wasm SIMD, one product ones(1, rows)·t) — wasm's Sum over leading axes transposes
+ * first and is several times slower.
  *
  * @example
  * ```ts
@@ -123,6 +126,7 @@ export const matMulT: (a: Tensor, b: Tensor) => Tensor = customOp<[Tensor, Tenso
 export function columnSums(t: Tensor): Tensor {
   const C = t.shape[t.shape.length - 1] as number;
   const rows = t.size / C;
+  if (hasKernel(COLUMN_SUMS_KERNEL)) return tf.engine().runKernel(COLUMN_SUMS_KERNEL, { t }) as Tensor;
   if (tf.getBackend() === "wasm" && productsPath() !== "tfjs") {
     return tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, rows]), tf.reshape(t, [rows, C])), [C]));
   }

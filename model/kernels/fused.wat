@@ -1,5 +1,5 @@
 ;; Fused row and elementwise kernels of the GPT block in wasm SIMD (LayerNorm, attention's masked softmax, GELU, and
-;; their gradients), reading and writing the wasm backend's memory in place (pointers are byte offsets into it).
+;; their gradients; column sums), reading and writing the wasm backend's memory in place (pointers are byte offsets into it).
 ;; Assembled by `deno task build-wasm` into fused_wasm_bytes.ts; run by fused_wasm.ts, which registers them under the
 ;; kernel names of their WGSL twins. Each row loop runs four lanes over the row's body, then one number at a time
 ;; over its tail (rows need not be a multiple of 4 wide).
@@ -426,6 +426,40 @@
       (local.set $x (i32.add (local.get $x) (i32.const 4)))
       (local.set $s (i32.add (local.get $s) (i32.const 4)))
       (local.set $dx (i32.add (local.get $dx) (i32.const 4)))
+      (br $l))))
+
+;; Sums of the columns of t (rows × C): out[j] = Σ_r t[r, j], four columns at a time, rows in order.
+  (func (export "column_sums") (param $t i32) (param $rows i32) (param $C i32) (param $out i32)
+    (local $r i32) (local $j i32) (local $four i32) (local $bytes i32) (local $p i32) (local $acc v128) (local $s f32)
+    (local.set $four (i32.and (local.get $C) (i32.const -4)))
+    (local.set $bytes (i32.shl (local.get $C) (i32.const 2)))
+    (block $b (loop $l
+      (br_if $b (i32.ge_u (local.get $j) (local.get $four)))
+      (local.set $acc (v128.const f32x4 0 0 0 0))
+      (local.set $p (i32.add (local.get $t) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $r (i32.const 0))
+      (block $rb (loop $rl
+        (br_if $rb (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $acc (f32x4.add (local.get $acc) (v128.load (local.get $p))))
+        (local.set $p (i32.add (local.get $p) (local.get $bytes)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rl)))
+      (v128.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $acc))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $l)))
+    (block $b (loop $l
+      (br_if $b (i32.ge_u (local.get $j) (local.get $C)))
+      (local.set $s (f32.const 0))
+      (local.set $p (i32.add (local.get $t) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $r (i32.const 0))
+      (block $rb (loop $rl
+        (br_if $rb (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $s (f32.add (local.get $s) (f32.load (local.get $p))))
+        (local.set $p (i32.add (local.get $p) (local.get $bytes)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rl)))
+      (f32.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $s))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
       (br $l))))
 
   (func $gelu_grad4 (param $dy v128) (param $x v128) (param $s v128) (param $k v128) (param $a3 v128) (result v128)

@@ -4,7 +4,8 @@
  * `layer_norm.ts`, `attention.ts` and `gelu.ts` take one path for both:
  * - `CopraLayerNorm` (x, w, b; eps) and `CopraLayerNormGrads` (dy, x, w; eps → dx and dy·x̂, one pass for both);
  * - `CopraMaskedSoftmax` (x, bias; scale) and `CopraSoftmaxGrad` (dp, s; scale);
- * - `CopraGeluSigmoid` (x) and `CopraGeluGrad` (dy, x, s).
+ * - `CopraGeluSigmoid` (x) and `CopraGeluGrad` (dy, x, s);
+ * - `CopraColumnSums` (t → Σ over every axis but the last; wasm only).
  * On CPU each composite they replace is 6–11 tfjs kernel calls and as many passes over the tensor, and at the small
  * sizes of a decoded token or of copra's small models the calls' host overhead (~10 µs each) is most of a step.
  *
@@ -17,6 +18,9 @@ import { FUSED_WASM } from "./fused_wasm_bytes.ts";
 import { MASKED_SOFTMAX_KERNEL, SOFTMAX_GRAD_KERNEL } from "./attention_webgpu.ts";
 import { GELU_A, GELU_GRAD_KERNEL, GELU_K, GELU_SIGMOID_KERNEL } from "./gelu_webgpu.ts";
 import { LAYER_NORM_KERNEL } from "./layer_norm_webgpu.ts";
+
+/** Sums over every axis but the last (input t (…,C); output (C)): the biases' and LayerNorm's parameter gradients. */
+export const COLUMN_SUMS_KERNEL = "CopraColumnSums";
 
 /** LayerNorm's two gradients in one pass (inputs dy, x (…,C), w (C); attr eps; outputs dx and dy·x̂). */
 export const LAYER_NORM_GRADS_KERNEL = "CopraLayerNormGrads";
@@ -48,6 +52,7 @@ interface Fused {
   softmax_grad(dp: number, s: number, rows: number, K: number, scale: number, ds: number): void;
   gelu_sigmoid(x: number, n: number, k: number, a: number, s: number): void;
   gelu_grad(dy: number, x: number, s: number, n: number, k: number, a: number, dx: number): void;
+  column_sums(t: number, rows: number, C: number, out: number): void;
 }
 
 let registered = false;
@@ -122,5 +127,12 @@ export function registerFusedWasm(): void {
     const n = tf.util.sizeFromShape(x.shape);
     fused(heap).gelu_grad(at(heap, dy), at(heap, x), at(heap, s), n, GELU_K, GELU_A, at(heap, dx));
     return dx;
+  });
+  register(COLUMN_SUMS_KERNEL, ({ inputs, backend }) => {
+    const { t } = inputs as Record<string, tf.TensorInfo>;
+    const heap = wasmHeap(backend);
+    const out = heap.makeOutput([last(t)], "float32");
+    fused(heap).column_sums(at(heap, t), rows(t), last(t), at(heap, out));
+    return out;
   });
 }

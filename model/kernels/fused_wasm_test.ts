@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { attention, geluNew, layerNorm, useBackend } from "../mod.ts";
+import { attention, columnSums, geluNew, layerNorm, useBackend } from "../mod.ts";
 import { isCurrent, WAT_MODULES } from "./wat_build.ts";
 
 // The kernels' values and gradients are checked against autodiff of the plain formulas in layer_norm_test.ts,
@@ -49,4 +49,21 @@ Deno.test("wasm: LayerNorm, GELU and attention's softmax are one kernel call eac
   assert.equal(grads.filter((n) => n.startsWith("CopraLayerNorm")).length, 2, grads.join(", "));
   assert.ok(!grads.includes("Mean") && !grads.includes("Rsqrt"), grads.join(", "));
   tf.dispose([x, w, b]);
+});
+
+Deno.test("wasm: columnSums is one kernel call and equals float64 sums, tail columns included", async () => {
+  await useBackend("wasm");
+  const [B, T, C] = [3, 13, 11];
+  const values = Float32Array.from({ length: B * T * C }, (_, i) => Math.sin(i * 0.7) * (1 + (i % 5)));
+  const t = tf.tensor3d(values, [B, T, C]);
+  const info = await tf.profile(async () => {
+    const sums = await columnSums(t).data();
+    for (let j = 0; j < C; j++) {
+      let exact = 0;
+      for (let r = 0; r < B * T; r++) exact += values[r * C + j];
+      assert.ok(Math.abs(sums[j] - exact) < 1e-4, `column ${j}: ${sums[j]} vs ${exact}`);
+    }
+  });
+  assert.deepEqual(info.kernels.map((k) => k.name), ["CopraColumnSums"]);
+  t.dispose();
 });
