@@ -10,13 +10,17 @@
   (import "env" "memory" (memory 1))
 
   (func $exp4 (param $x v128) (result v128)
-    (local $n v128) (local $z v128) (local $y v128) (local $live v128)
+    (local $t v128) (local $n v128) (local $z v128) (local $y v128) (local $live v128)
     (local.set $live (f32x4.ge (local.get $x) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)))
-    (local.set $x (f32x4.max (f32x4.min (local.get $x) (v128.const f32x4 88.0 88.0 88.0 88.0))
-                             (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)))
-    (local.set $n (f32x4.nearest (f32x4.mul (local.get $x)
-                                             (v128.const f32x4 1.44269504088896341 1.44269504088896341
-                                                                1.44269504088896341 1.44269504088896341))))
+    ;; pmin/pmax are one instruction each on x86 (min/max's NaN rules are not needed here)
+    (local.set $x (f32x4.pmax (f32x4.pmin (local.get $x) (v128.const f32x4 88.0 88.0 88.0 88.0))
+                              (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)))
+    ;; n = round(x·log2 e) by adding 1.5·2^23 (the sum's low mantissa bits are then n as an integer)
+    (local.set $t (f32x4.add (f32x4.mul (local.get $x)
+                                        (v128.const f32x4 1.44269504088896341 1.44269504088896341
+                                                           1.44269504088896341 1.44269504088896341))
+                             (v128.const f32x4 12582912.0 12582912.0 12582912.0 12582912.0)))
+    (local.set $n (f32x4.sub (local.get $t) (v128.const f32x4 12582912.0 12582912.0 12582912.0 12582912.0)))
     (local.set $x (f32x4.sub (local.get $x) (f32x4.mul (local.get $n)
                                                        (v128.const f32x4 0.693359375 0.693359375
                                                                           0.693359375 0.693359375))))
@@ -37,10 +41,12 @@
                              (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
     (local.set $y (f32x4.add (f32x4.add (f32x4.mul (local.get $y) (local.get $z)) (local.get $x))
                              (v128.const f32x4 1.0 1.0 1.0 1.0)))
-    ;; 2^n: (n + 127) << 23 read as a float; lanes below the range are 0
+    ;; 2^n: (n + 127) << 23 read as a float, n from t's bits; lanes below the range are 0
     (v128.and (local.get $live)
               (f32x4.mul (local.get $y)
-                         (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n))
+                         (i32x4.shl (i32x4.add (i32x4.sub (local.get $t)
+                                                          (v128.const i32x4 0x4B400000 0x4B400000
+                                                                             0x4B400000 0x4B400000))
                                                (v128.const i32x4 127 127 127 127))
                                     (i32.const 23)))))
 

@@ -36,7 +36,7 @@ export const geluNew: (x: Tensor) => Tensor = customOp<[Tensor]>(([x], save) => 
   return {
     value: tf.mul(x, s),
     gradFunc: (dy, [sx, ss]) => {
-      if (fused) return tf.engine().runKernel(GELU_GRAD_KERNEL, { dy, x: sx, s: ss }) as Tensor;
+      if (hasKernel(GELU_GRAD_KERNEL)) return tf.engine().runKernel(GELU_GRAD_KERNEL, { dy, x: sx, s: ss }) as Tensor;
       const dz = tf.mul(tf.add(tf.mul(tf.square(sx), 3 * A), 1), K); // dz/dx = k·(1 + 3a·x²)
       const ds = tf.mul(tf.mul(ss, tf.sub(1, ss)), tf.mul(sx, dz));
       return tf.mul(dy, tf.add(ss, ds));
