@@ -4,11 +4,10 @@
  * @module
  */
 
-import { customOp } from "./kernels/custom_op.ts";
+import { customOp, hasKernel } from "./kernels/custom_op.ts";
 import { XENT_GRAD_KERNEL } from "./kernels/xent_webgpu.ts";
 import { ROW_LSE_KERNEL } from "./kernels/xent_wasm.ts";
 import * as tf from "@tensorflow/tfjs";
-import { hasKernel } from "./kernels/webgpu_program.ts";
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from "./tensors.ts";
 
 /**

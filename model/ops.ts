@@ -10,9 +10,8 @@
  * @module
  */
 
-import { customOp } from "./kernels/custom_op.ts";
+import { customOp, hasKernel } from "./kernels/custom_op.ts";
 import { COLUMN_SUMS_KERNEL } from "./kernels/fused_wasm.ts";
-import { hasKernel } from "./kernels/webgpu_program.ts";
 import * as tf from "@tensorflow/tfjs";
 import { productsPath } from "./products.ts";
 import type { Tensor } from "./tensors.ts";

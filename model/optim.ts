@@ -6,7 +6,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { hasKernel } from "./kernels/webgpu_program.ts";
+import { hasKernel } from "./kernels/custom_op.ts";
 import { ModelError } from "./errors.ts";
 import type { GPT2Params } from "./params.ts";
 import { constantLr, type LrSchedule } from "./schedule.ts";

@@ -28,20 +28,28 @@ export function wasmHeap(backend: unknown): WasmHeap {
   return backend as WasmHeap;
 }
 
-/** The compiled module of base64 wasm bytes, or null where the engine cannot run it (no SIMD, no relaxed SIMD). */
-export function compileWasm(base64: string): WebAssembly.Module | null {
-  const bytes = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
-  return WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+/** The byte offset of a tensor's values in the backend's memory (take it after every allocation of the call). */
+export function heapOffset(heap: WasmHeap, t: tf.TensorInfo): number {
+  return heap.typedArrayFromHeap(t).byteOffset;
 }
 
-const instances = new WeakMap<WebAssembly.Module, WeakMap<WebAssembly.Memory, WebAssembly.Exports>>();
-
-/** The exports of `module` instantiated on the backend's memory (its `env.memory` import), once per memory. */
-export function wasmExports(module: WebAssembly.Module, heap: WasmHeap): WebAssembly.Exports {
-  const memory = heap.wasm.asm.memory!;
-  let perMemory = instances.get(module);
-  if (!perMemory) instances.set(module, perMemory = new WeakMap());
-  let found = perMemory.get(memory);
-  if (!found) perMemory.set(memory, found = new WebAssembly.Instance(module, { env: { memory } }).exports);
-  return found;
+/**
+ * One of copra's wasm modules (base64 bytes importing `env.memory`) as a function from a backend to the module's
+ * exports, typed `T`, instantiated on that backend's memory once per memory; or null where the engine cannot run the
+ * module (no SIMD, no relaxed SIMD).
+ */
+export function wasmModule<T>(base64: string): ((heap: WasmHeap) => T) | null {
+  const bytes = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
+  if (!WebAssembly.validate(bytes)) return null;
+  const module = new WebAssembly.Module(bytes);
+  const instances = new WeakMap<WebAssembly.Memory, T>();
+  return (heap) => {
+    const memory = heap.wasm.asm.memory!;
+    let exports = instances.get(memory);
+    if (!exports) {
+      exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as T;
+      instances.set(memory, exports);
+    }
+    return exports;
+  };
 }

@@ -5,11 +5,10 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { hasKernel } from "./webgpu_program.ts";
 import { timesTransposed, transposedTimes } from "../ops.ts";
 import type { Tensor } from "../tensors.ts";
 import { MASKED_SOFTMAX_KERNEL, SOFTMAX_GRAD_KERNEL } from "./attention_webgpu.ts";
-import { customOp } from "./custom_op.ts";
+import { customOp, hasKernel } from "./custom_op.ts";
 
 /**
  * Scaled dot-product attention with its gradient written out (the probabilities are saved once, nothing else

@@ -42,3 +42,18 @@ export function customOp<I extends Tensor[]>(
   });
   return (...inputs: I) => (op as unknown as (...xs: Tensor[]) => Tensor)(...inputs);
 }
+
+/**
+ * Whether the active backend has the kernel `name`: copra's fused kernels (WGSL on webgpu, wasm SIMD on wasm) exist
+ * on some backends only, and the ops fall back to their composites elsewhere.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hasKernel } from "@copra/model";
+ * assert.equal(hasKernel("NoSuchKernel"), false);
+ * ```
+ */
+export function hasKernel(name: string): boolean {
+  return tf.getKernel(name, tf.getBackend()) !== undefined;
+}

@@ -13,17 +13,14 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { compileWasm, wasmExports, type WasmHeap, wasmHeap } from "../wasm_heap.ts";
+import { heapOffset as at, wasmHeap, wasmModule } from "../wasm_heap.ts";
 import { FUSED_WASM } from "./fused_wasm_bytes.ts";
 import { MASKED_SOFTMAX_KERNEL, SOFTMAX_GRAD_KERNEL } from "./attention_webgpu.ts";
 import { GELU_A, GELU_GRAD_KERNEL, GELU_K, GELU_SIGMOID_KERNEL } from "./gelu_webgpu.ts";
-import { LAYER_NORM_KERNEL } from "./layer_norm_webgpu.ts";
+import { LAYER_NORM_GRADS_KERNEL, LAYER_NORM_KERNEL } from "./layer_norm_webgpu.ts";
 
 /** Sums over every axis but the last (input t (…,C); output (C)): the biases' and LayerNorm's parameter gradients. */
 export const COLUMN_SUMS_KERNEL = "CopraColumnSums";
-
-/** LayerNorm's two gradients in one pass (inputs dy, x (…,C), w (C); attr eps; outputs dx and dy·x̂). */
-export const LAYER_NORM_GRADS_KERNEL = "CopraLayerNormGrads";
 
 /** The module's exports: byte offsets into the backend's memory, then sizes and constants. */
 interface Fused {
@@ -61,11 +58,9 @@ let registered = false;
 export function registerFusedWasm(): void {
   if (registered) return;
   registered = true;
-  const module = compileWasm(FUSED_WASM);
-  if (!module) return; // no wasm SIMD: the composites stay
-  const fused = (heap: WasmHeap) => wasmExports(module, heap) as unknown as Fused;
-  // Offsets are taken after every allocation of the call, which may grow (and move) the memory.
-  const at = (heap: WasmHeap, t: tf.TensorInfo) => heap.typedArrayFromHeap(t).byteOffset;
+  const fused = wasmModule<Fused>(FUSED_WASM);
+  if (!fused) return; // no wasm SIMD: the composites stay
+  // Offsets (`at`) are taken after every allocation of the call, which may grow (and move) the memory.
   const register = (kernelName: string, kernelFunc: tf.KernelFunc) =>
     tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
   const last = (t: tf.TensorInfo) => t.shape[t.shape.length - 1] ?? 1;

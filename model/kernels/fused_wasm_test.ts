@@ -48,7 +48,10 @@ Deno.test("wasm: LayerNorm, GELU and attention's softmax are one kernel call eac
   const grads = await calls(() => tf.grad((t: tf.Tensor) => tf.sum(layerNorm(t, w, b, 1e-5)))(x));
   assert.equal(grads.filter((n) => n.startsWith("CopraLayerNorm")).length, 2, grads.join(", "));
   assert.ok(!grads.includes("Mean") && !grads.includes("Rsqrt"), grads.join(", "));
-  tf.dispose([x, w, b]);
+  const q = tf.reshape(x, [2, 3, 2, 5]), bias = tf.zeros([1, 1, 2, 2]);
+  const scores = await calls(() => attention(q, q, q, bias, 0.5));
+  assert.ok(scores.includes("CopraMaskedSoftmax") && !scores.includes("Softmax"), scores.join(", "));
+  tf.dispose([x, w, b, q, bias]);
 });
 
 Deno.test("wasm: columnSums is one kernel call and equals float64 sums, tail columns included", async () => {

@@ -5,9 +5,8 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { hasKernel } from "./webgpu_program.ts";
 import type { Tensor } from "../tensors.ts";
-import { customOp } from "./custom_op.ts";
+import { customOp, hasKernel } from "./custom_op.ts";
 import { GELU_A, GELU_GRAD_KERNEL, GELU_K, GELU_SIGMOID_KERNEL } from "./gelu_webgpu.ts";
 
 const K = GELU_K, A = GELU_A;

@@ -9,7 +9,7 @@
  */
 
 import { addProducts, type ProductRoutine } from "../products.ts";
-import { compileWasm, wasmExports, type WasmHeap } from "../wasm_heap.ts";
+import { heapOffset, type WasmHeap, wasmModule } from "../wasm_heap.ts";
 import { GEMM_FMA_WASM, GEMM_WASM } from "./gemm_wasm.ts";
 
 /** The kernel's export: byte offsets into the backend's memory, leading dimensions in elements. */
@@ -28,15 +28,15 @@ type Gemm = (
   scratch: number,
 ) => void;
 
-/** A routine running `module`'s kernel, instantiated once per backend memory. */
-function routine(module: WebAssembly.Module): ProductRoutine {
+/** A routine running a module's kernel. */
+function routine(module: (heap: WasmHeap) => { gemm: Gemm }): ProductRoutine {
   return ({ transA, transB, M, N, K, lda, ldb }, batch, tensors, heap: WasmHeap) => {
-    const gemm = wasmExports(module, heap).gemm as Gemm;
+    const { gemm } = module(heap);
     // scratch: B's K×8 panels and one K×4 panel of A; freed below
     const scratch = heap.makeOutput([K * (8 * Math.ceil(N / 8) + 4)], "float32");
     try {
       // views taken after the scratch's allocation, which may grow the memory
-      const [A, B, C, S] = [tensors.a, tensors.b, tensors.c, scratch].map((t) => heap.typedArrayFromHeap(t).byteOffset);
+      const [A, B, C, S] = [tensors.a, tensors.b, tensors.c, scratch].map((t) => heapOffset(heap, t));
       for (let i = 0; i < batch.count; i++) {
         const ao = (batch.a === 1 ? 0 : i) * M * K * 4, bo = (batch.b === 1 ? 0 : i) * K * N * 4;
         gemm(+transA, +transB, M, N, K, A + ao, lda, B + bo, ldb, C + i * M * N * 4, N, S);
@@ -57,7 +57,7 @@ let enabled = false;
 export function enableWasmGemm(): void {
   if (enabled) return;
   enabled = true;
-  const exact = compileWasm(GEMM_WASM), fused = compileWasm(GEMM_FMA_WASM);
+  const exact = wasmModule<{ gemm: Gemm }>(GEMM_WASM), fused = wasmModule<{ gemm: Gemm }>(GEMM_FMA_WASM);
   if (exact) addProducts("simd", routine(exact));
   if (fused) addProducts("simd-fma", routine(fused));
 }

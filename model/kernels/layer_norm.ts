@@ -5,12 +5,10 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { hasKernel } from "./webgpu_program.ts";
 import { columnSums } from "../ops.ts";
 import type { Tensor, Tensor3D } from "../tensors.ts";
-import { customOp } from "./custom_op.ts";
-import { LAYER_NORM_GRADS_KERNEL } from "./fused_wasm.ts";
-import { LAYER_NORM_DY_XHAT_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from "./layer_norm_webgpu.ts";
+import { customOp, hasKernel } from "./custom_op.ts";
+import { LAYER_NORM_GRADS_KERNEL, LAYER_NORM_KERNEL } from "./layer_norm_webgpu.ts";
 
 /**
  * LayerNorm over the last axis (biased variance, as PyTorch), with its gradient written out: fewer kernels and
@@ -38,20 +36,14 @@ function layerNormOp(eps: number): (x: Tensor, w: Tensor, b: Tensor) => Tensor {
   op = customOp<[Tensor, Tensor, Tensor]>(([x, w, b], save) => {
     if (hasKernel(LAYER_NORM_KERNEL)) {
       // WebGPU: one row pass forward, two backward (kernels/layer_norm_webgpu.ts); wasm SIMD: one each way
-      // (kernels/fused_wasm.ts). x is saved, not x̂ and rstd.
+      // (kernels/fused_wasm.ts). Both register the forward and the gradients. x is saved, not x̂ and rstd.
       save([x, w]);
       return {
         value: tf.engine().runKernel(LAYER_NORM_KERNEL, { x, w, b }, { eps }) as Tensor,
         gradFunc: (dy, [sx, sw]) => {
-          if (hasKernel(LAYER_NORM_GRADS_KERNEL)) {
-            // wasm: both gradients in one pass (kernels/fused_wasm.ts)
-            const [dx, dyXhat] = tf.engine().runKernel(LAYER_NORM_GRADS_KERNEL, { dy, x: sx, w: sw }, {
-              eps,
-            }) as Tensor[];
-            return [dx, columnSums(dyXhat), columnSums(dy)];
-          }
-          const dx = tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy, x: sx, w: sw }, { eps }) as Tensor;
-          const dyXhat = tf.engine().runKernel(LAYER_NORM_DY_XHAT_KERNEL, { dy, x: sx }, { eps }) as Tensor;
+          const [dx, dyXhat] = tf.engine().runKernel(LAYER_NORM_GRADS_KERNEL, { dy, x: sx, w: sw }, {
+            eps,
+          }) as Tensor[];
           return [dx, columnSums(dyXhat), columnSums(dy)];
         },
       };

@@ -2,10 +2,9 @@
  * LayerNorm as WGSL row passes on the WebGPU backend (internal to the model package), one workgroup per row of C
  * entries, the row's mean and 1/std recomputed where needed instead of saved:
  * - `CopraLayerNorm`: y = (x − mean)·rstd·w + b;
- * - `CopraLayerNormGrad`: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·w;
- * - `CopraLayerNormDyXhat`: dy·x̂ (whose column sums are the weight's gradient).
+ * - `CopraLayerNormGrads`: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·w, and dy·x̂ (whose column sums are the
+ *   weight's gradient) — two row passes here, one on wasm (`fused_wasm.ts`, under the same names).
  * They replace the composites' ~9 forward and ~9 backward elementwise and reduction passes (`layer_norm.ts`).
- * Registered for `webgpu` only.
  *
  * @module
  */
@@ -15,10 +14,8 @@ import { forEachColumn, registerWebGpuKernel, runRows } from "./webgpu_program.t
 
 /** The forward kernel (inputs x (…,C), w (C), b (C); attr eps). */
 export const LAYER_NORM_KERNEL = "CopraLayerNorm";
-/** The input-gradient kernel (inputs dy, x (…,C), w (C); attr eps). */
-export const LAYER_NORM_GRAD_KERNEL = "CopraLayerNormGrad";
-/** dy·x̂ (inputs dy, x (…,C); attr eps). */
-export const LAYER_NORM_DY_XHAT_KERNEL = "CopraLayerNormDyXhat";
+/** Both gradients (inputs dy, x (…,C), w (C); attr eps; outputs dx and dy·x̂). */
+export const LAYER_NORM_GRADS_KERNEL = "CopraLayerNormGrads";
 
 /** The WGSL that sets `mean` and `rstd` of the row of `x` starting at `base` (in every thread of the row). */
 const ROW_STATS = `var part = 0.0;
@@ -43,7 +40,7 @@ function rowKernel(key: string, body: string): tf.KernelFunc {
   };
 }
 
-/** Registers the three kernels for the webgpu backend (once). */
+/** Registers the two kernels for the webgpu backend (once). */
 export function registerLayerNormWebGpu(): void {
   registerWebGpuKernel(
     LAYER_NORM_KERNEL,
@@ -52,30 +49,28 @@ export function registerLayerNormWebGpu(): void {
       forEachColumn("result[base + j] = (x[base + j] - mean) * rstd * w[j] + b[j];"),
     ),
   );
-  registerWebGpuKernel(
-    LAYER_NORM_GRAD_KERNEL,
-    rowKernel(
-      "layer_norm_grad",
-      `var partG = 0.0;
+  const dx = rowKernel(
+    "layer_norm_grad",
+    `var partG = 0.0;
           var partGX = 0.0;
           ${
-        forEachColumn(`let g = dy[base + j] * w[j];
+      forEachColumn(`let g = dy[base + j] * w[j];
               partG = partG + g;
               partGX = partGX + g * (x[base + j] - mean) * rstd;`)
-      }
+    }
           let meanG = rowSum(partG) / f32(uniforms.width);
           let meanGX = rowSum(partGX) / f32(uniforms.width);
           ${
-        forEachColumn(`let xhat = (x[base + j] - mean) * rstd;
+      forEachColumn(`let xhat = (x[base + j] - mean) * rstd;
               result[base + j] = rstd * (dy[base + j] * w[j] - meanG - xhat * meanGX);`)
-      }`,
-    ),
+    }`,
   );
-  registerWebGpuKernel(
-    LAYER_NORM_DY_XHAT_KERNEL,
-    rowKernel(
-      "layer_norm_dy_xhat",
-      forEachColumn("result[base + j] = dy[base + j] * (x[base + j] - mean) * rstd;"),
-    ),
+  const dyXhat = rowKernel(
+    "layer_norm_dy_xhat",
+    forEachColumn("result[base + j] = dy[base + j] * (x[base + j] - mean) * rstd;"),
   );
+  registerWebGpuKernel(LAYER_NORM_GRADS_KERNEL, (args) => {
+    const { dy, x } = args.inputs as Record<string, tf.TensorInfo>;
+    return [dx(args) as tf.TensorInfo, dyXhat({ ...args, inputs: { dy, x } }) as tf.TensorInfo];
+  });
 }

@@ -180,8 +180,3 @@ export function registerWebGpuKernel(name: string, kernelFunc: tf.KernelFunc): v
     tf.registerKernel({ kernelName: name, backendName: "webgpu", kernelFunc });
   }
 }
-
-/** Whether the active backend has the kernel `name` (copra's fused kernels exist on some backends only). */
-export function hasKernel(name: string): boolean {
-  return tf.getKernel(name, tf.getBackend()) !== undefined;
-}

@@ -10,7 +10,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { compileWasm, wasmExports, type WasmHeap, wasmHeap } from "../wasm_heap.ts";
+import { heapOffset as at, wasmHeap, wasmModule } from "../wasm_heap.ts";
 import { XENT_WASM } from "./xent_wasm_bytes.ts";
 import { XENT_GRAD_KERNEL } from "./xent_webgpu.ts";
 
@@ -29,10 +29,8 @@ let registered = false;
 export function registerXentWasm(): void {
   if (registered) return;
   registered = true;
-  const module = compileWasm(XENT_WASM);
-  if (!module) return; // no wasm SIMD: the composites stay
-  const xent = (heap: WasmHeap) => wasmExports(module, heap) as unknown as Xent;
-  const at = (heap: WasmHeap, t: tf.TensorInfo) => heap.typedArrayFromHeap(t).byteOffset;
+  const xent = wasmModule<Xent>(XENT_WASM);
+  if (!xent) return; // no wasm SIMD: the composites stay
   tf.registerKernel({
     kernelName: ROW_LSE_KERNEL,
     backendName: "wasm",
