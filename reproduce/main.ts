@@ -1,8 +1,9 @@
 // deno-lint-ignore-file no-console
 /**
- * `deno task reproduce [--quick] [--regime coconut-nano|balanced|payoff|tools] [--only cot,coconut] [--seeds 0,1] [--runs DIR] [--docs DIR] [--prosqa FILE] [--fresh]`
+ * `deno task reproduce [--quick] [--regime coconut-nano|balanced|payoff|payoff-branching|tools] [--budget K] [--only cot,coconut] [--seeds 0,1] [--runs DIR] [--docs DIR] [--prosqa FILE] [--fresh]`
  *
- * `--regime payoff` runs the symbolic-graph table of `./payoff.ts` instead, `--regime tools` the calculator
+ * `--regime payoff` (chains) and `--regime payoff-branching` (graphs with branch points) run the symbolic-graph
+ * tables of `./payoff.ts` instead, `--budget K` with K times their epochs; `--regime tools` the calculator
  * demonstration of `./tools.ts`.
  *
  * Regenerates the Coconut-nano data, trains every method of Coconut-nano (`REGIMES` of @copra/train, or `COCONUT_NANO_QUICK`) with equal
@@ -35,6 +36,7 @@ import {
   extraEpochsOf,
   type GenerateLane,
   modelConfigFor,
+  PAYOFF_REGIMES,
   readCheckpoint,
   type Regime,
   REGIMES,
@@ -75,6 +77,7 @@ function commandLine() {
         prosqa: { type: "string" },
         fresh: { type: "boolean" },
         threads: { type: "string" },
+        budget: { type: "string" },
       },
     });
   } catch (error) {
@@ -95,11 +98,37 @@ if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
 const regimeName = values.regime ?? "coconut-nano";
 // The symbolic-graph table (payoff.ts) and the calculator demonstration (tools.ts) have their own runs and reports.
 const OWN_REPORTS: Record<string, (options: PayoffOptions) => Promise<void>> = {
-  payoff: reproducePayoff,
-  tools: reproduceTools,
+  "payoff": reproducePayoff,
+  "payoff-branching": reproducePayoff,
+  "tools": reproduceTools,
 };
+if (!(regimeName in REGIMES) && !(regimeName in OWN_REPORTS)) {
+  console.error(
+    `--regime ${JSON.stringify(regimeName)}: unknown; known: ${
+      [...Object.keys(REGIMES), ...Object.keys(OWN_REPORTS)].join(", ")
+    }`,
+  );
+  Deno.exit(2);
+}
+// --budget K multiplies a payoff table's epochs (its runs and report get a -xK suffix).
+const budget = values.budget === undefined ? 1 : Number(values.budget);
+if (!Number.isInteger(budget) || budget < 1 || budget > 1000) {
+  console.error(
+    `--budget ${JSON.stringify(values.budget)}: expected a whole number from 1 to 1000 (a multiple of the epochs)`,
+  );
+  Deno.exit(2);
+}
+if (values.budget !== undefined && !(regimeName in PAYOFF_REGIMES)) {
+  console.error(
+    `--budget: only the payoff regimes (${Object.keys(PAYOFF_REGIMES).join(", ")}) take it; ` +
+      `--regime ${JSON.stringify(regimeName)} has its budget fixed`,
+  );
+  Deno.exit(2);
+}
 if (regimeName in OWN_REPORTS) {
   await OWN_REPORTS[regimeName]({
+    regime: regimeName,
+    budget,
     quick: values.quick === true,
     runsDir: values.runs,
     docsDir: values.docs,
@@ -109,14 +138,6 @@ if (regimeName in OWN_REPORTS) {
     threads,
   });
   Deno.exit(0);
-}
-if (!values.quick && !(regimeName in REGIMES)) {
-  console.error(
-    `--regime ${JSON.stringify(regimeName)}: unknown; known: ${
-      [...Object.keys(REGIMES), "payoff", "tools"].join(", ")
-    }`,
-  );
-  Deno.exit(2);
 }
 const regime: Regime = values.quick ? COCONUT_NANO_QUICK : REGIMES[regimeName];
 // The default regime writes docs/RESULTS.md; another writes docs/RESULTS-<name>.md (plots likewise).

@@ -64,8 +64,35 @@ Deno.test("reproduce --regime: an unknown name is refused with the known ones", 
   assert.equal(out.code, 2);
   assert.match(
     new TextDecoder().decode(out.stderr),
-    /--regime "huge": unknown; known: coconut-nano, balanced, payoff, tools/,
+    /--regime "huge": unknown; known: coconut-nano, balanced, payoff, payoff-branching, tools/,
   );
+});
+
+Deno.test("reproduce --budget: refused unless a whole number ≥ 1 on a payoff regime, and an unknown regime even with --quick", async () => {
+  const refused = async (args: string[], message: RegExp) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-ffi", main, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 2, args.join(" "));
+    assert.match(new TextDecoder().decode(out.stderr), message);
+  };
+  const dir = await Deno.makeTempDir();
+  try {
+    const where = ["--runs", dir, "--docs", dir];
+    await refused(["--regime", "payoff", "--budget", "0", ...where], /--budget "0": expected a whole number/);
+    await refused(["--regime", "payoff-branching", "--budget", "1.5", ...where], /--budget "1.5"/);
+    await refused(
+      ["--regime", "balanced", "--budget", "2", ...where],
+      /only the payoff regimes \(payoff, payoff-branching\)/,
+    );
+    await refused(["--regime", "huge", "--quick", ...where], /--regime "huge": unknown/);
+    // Nothing was written before the refusals.
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("reproduce --regime payoff --quick: every row, switch and per-hop tables, audit, both pictures; reuses runs", async () => {

@@ -1,13 +1,16 @@
 // deno-lint-ignore-file no-console
 /**
- * `deno task reproduce --regime payoff [--quick] [--only …] [--seeds …] [--runs DIR] [--docs DIR] [--fresh]`
+ * `deno task reproduce --regime payoff|payoff-branching [--budget K] [--quick] [--only …] [--seeds …] [--runs DIR]
+ * [--docs DIR] [--fresh]`
  *
- * The payoff table: symbolic graphs deeper than a 2-block model can search in one pass. Generates the splits
+ * The payoff table: symbolic graphs deeper than a 2-block model can search in one pass (`payoff`: chains of 8–10
+ * nodes; `payoff-branching`: 14–18 nodes with branch points, where a written step must choose). Generates the splits
  * (training, held-out, in-distribution test, deeper OOD test; test questions seen in training dropped), trains CoT
  * from scratch and every other method from that CoT with equal budgets (the audit rows from scratch), scores each
  * model in distribution and OOD — latent methods with the true hop count, a fixed maximum, and the learned switch —
- * and writes `RESULTS-payoff.md` with the shortcut audit and the superposition picture (two SVGs). Finished runs are
- * kept in `--runs` and reused while the regime is unchanged.
+ * and writes `RESULTS-<regime>.md` with the shortcut audit and the superposition picture (two SVGs). Finished runs are
+ * kept in `--runs` and reused while the regime is unchanged. `--budget K` multiplies every run's epochs (the papers'
+ * budget is ≈ 75× this machine's); its runs and report carry a `-xK` suffix, so the measured tables stay as they are.
  *
  * @module
  */
@@ -23,10 +26,11 @@ import {
   type Evaluation,
   latestCheckpoint,
   modelConfigFor,
-  PAYOFF,
-  PAYOFF_QUICK,
+  PAYOFF_REGIMES,
   type PayoffRegime,
+  quickPayoff,
   readCheckpoint,
+  scaleBudget,
   superposition,
   type ThoughtProfile,
   train,
@@ -64,14 +68,52 @@ interface PayoffRun {
   ood: Record<string, PayoffScore>;
 }
 
-/** Where it reads and writes: the shared command-line options. */
-export type PayoffOptions = ReproduceOptions;
+/** Where it reads and writes: the shared command-line options, plus which payoff regime and its budget. */
+export interface PayoffOptions extends ReproduceOptions {
+  /** A name of `PAYOFF_REGIMES` ("payoff" unless given). */
+  regime?: string;
+  /** Multiple of the regime's epochs (`--budget`; 1 unless given). */
+  budget?: number;
+}
+
+/**
+ * The regime, report name and default folders of a payoff reproduction: `--budget K` runs go to their own folder
+ * and report (`-xK`), `--quick` ones under `runs/…-quick` with the report beside them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { payoffPlan } from "./payoff.ts";
+ * const plan = payoffPlan({ regime: "payoff-branching", budget: 10, quick: false });
+ * assert.equal(plan.stem, "payoff-branching-x10");
+ * assert.equal(plan.runsDir, "runs/reproduce-payoff-branching-x10");
+ * assert.equal(plan.regime.recipe.epochsPerStage, 10);
+ * ```
+ */
+export function payoffPlan(
+  options: Pick<PayoffOptions, "regime" | "budget" | "quick" | "runsDir" | "docsDir">,
+): { regime: PayoffRegime; stem: string; command: string; runsDir: string; docsDir: string } {
+  const name = options.regime ?? "payoff";
+  const base = PAYOFF_REGIMES[name];
+  if (!base) {
+    throw new RangeError(
+      `--regime ${JSON.stringify(name)}: not a payoff regime; known: ${Object.keys(PAYOFF_REGIMES)}`,
+    );
+  }
+  const budget = options.budget ?? 1;
+  const regime = scaleBudget(options.quick ? quickPayoff(base) : base, budget);
+  const stem = budget === 1 ? name : `${name}-x${budget}`;
+  const command = `deno task reproduce --regime ${name}${budget === 1 ? "" : ` --budget ${budget}`}${
+    options.quick ? " --quick" : ""
+  }`;
+  const runsDir = options.runsDir ?? `runs/reproduce-${stem}${options.quick ? "-quick" : ""}`;
+  const docsDir = options.docsDir ?? (options.quick ? `${runsDir}/docs` : "docs");
+  return { regime, stem, command, runsDir, docsDir };
+}
 
 /** Runs the payoff reproduction (see the module documentation). */
 export async function reproducePayoff(options: PayoffOptions): Promise<void> {
-  const regime: PayoffRegime = options.quick ? PAYOFF_QUICK : PAYOFF;
-  const runsDir = options.runsDir ?? (options.quick ? "runs/reproduce-payoff-quick" : "runs/reproduce-payoff");
-  const docsDir = options.docsDir ?? (options.quick ? `${runsDir}/docs` : "docs");
+  const { regime, stem, command, runsDir, docsDir } = payoffPlan(options);
   const started = performance.now();
   await useBackend("wasm");
   await Deno.mkdir(`${runsDir}/data`, { recursive: true });
@@ -129,9 +171,11 @@ export async function reproducePayoff(options: PayoffOptions): Promise<void> {
   if (coconuts.length > 0) {
     // The picture of the Coconut model that learned the task best (in-distribution, fixed thoughts).
     pictureSeed = coconuts.reduce((a, b) => (b.test.fixed.accuracy > a.test.fixed.accuracy ? b : a)).seed;
-    picture = await drawPicture(regime, `${runsDir}/coconut-s${pictureSeed}`, testItems, tokenizer, docsDir);
+    picture = await drawPicture(regime, `${runsDir}/coconut-s${pictureSeed}`, testItems, tokenizer, docsDir, stem);
   }
   await writeReport(regime, runs, {
+    stem,
+    command,
     docsDir,
     runsDir,
     quick: options.quick,
@@ -140,7 +184,7 @@ export async function reproducePayoff(options: PayoffOptions): Promise<void> {
     vocabulary: tokenizer.vocabSize,
     picture: picture && { ...picture, seed: pictureSeed! },
   });
-  console.log(`\nwrote ${docsDir}/RESULTS-payoff.md in ${formatDuration((performance.now() - started) / 1000)}`);
+  console.log(`\nwrote ${docsDir}/RESULTS-${stem}.md in ${formatDuration((performance.now() - started) / 1000)}`);
 }
 
 /** The curriculum of a method in the regime. */
@@ -253,6 +297,7 @@ async function drawPicture(
   items: SymbolicItem[],
   tokenizer: Tokenizer,
   docsDir: string,
+  stem: string,
 ): Promise<{ profile: ThoughtProfile[]; svgs: string[] }> {
   const latest = await latestCheckpoint(runDir);
   const { params, config } = await readCheckpoint(latest!.path);
@@ -280,7 +325,7 @@ async function drawPicture(
       yRange: [0, 1],
     },
   );
-  await Deno.writeTextFile(`${docsDir}/results/superposition-payoff.svg`, bars);
+  await Deno.writeTextFile(`${docsDir}/results/superposition-${stem}.svg`, bars);
   // One item, the first with the most hops: its thoughts painted on its graph, columns by depth from a source.
   const deepest = Math.max(...items.map((it) => it.steps.length));
   const i = items.findIndex((it) => it.steps.length === deepest);
@@ -299,15 +344,17 @@ async function drawPicture(
     pictures[i].nodes.map((values, k) => ({ title: `thought ${k}`, values })),
     `test item ${i}: "${item.question}"`,
   );
-  await Deno.writeTextFile(`${docsDir}/results/superposition-item-payoff.svg`, graph);
-  return { profile, svgs: ["results/superposition-payoff.svg", "results/superposition-item-payoff.svg"] };
+  await Deno.writeTextFile(`${docsDir}/results/superposition-item-${stem}.svg`, graph);
+  return { profile, svgs: [`results/superposition-${stem}.svg`, `results/superposition-item-${stem}.svg`] };
 }
 
-/** RESULTS-payoff.md. */
+/** RESULTS-<stem>.md. */
 async function writeReport(
   regime: PayoffRegime,
   runs: PayoffRun[],
   context: {
+    stem: string;
+    command: string;
     docsDir: string;
     runsDir: string;
     quick: boolean;
@@ -376,17 +423,17 @@ async function writeReport(
   const lines = [
     `# ${regime.name} results${context.quick ? " (quick smoke run: sizes far too small to mean anything)" : ""}`,
     "",
-    `Generated by \`deno task reproduce --regime payoff${context.quick ? " --quick" : ""}\` on ${
-      new Date().toISOString().slice(0, 10)
-    }, ${cpu ?? Deno.build.arch}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, tfjs wasm. ` +
+    `Generated by \`${context.command}\` on ${new Date().toISOString().slice(0, 10)}, ${
+      cpu ?? Deno.build.arch
+    }, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, tfjs wasm. ` +
     "Everything below is measured; the search behind the regime is logged in [REGIME.md](REGIME.md#payoff-regime).",
     "",
     "## Regime",
     "",
     `- Task: symbolic graphs (\`generateSymbolic\`: every node one token, edges listed then the query, negative ` +
-    `option as deep as the target on a disjoint side) with ${t.nodes?.join("–")} nodes and ${
-      t.hops?.join("–")
-    } hops: ` +
+    `option as deep as the target on a disjoint side) with ${t.nodes?.join("–")} nodes and ${t.hops?.join("–")} hops${
+      t.branching ? ` (at most ${t.branching} children per node)` : ""
+    }: ` +
     `${context.sizes.train} training, ${context.sizes.valid} held-out, ${context.sizes.test} test items; OOD: ` +
     `${context.sizes.ood} items with ${o.hops?.join("–")} hops and ${o.nodes?.join("–")} nodes. Vocabulary ` +
     `${context.vocabulary} tokens (prefix space: a step's node is the question's token).`,
@@ -463,13 +510,11 @@ async function writeReport(
     "## Commands",
     "",
     "```sh",
-    `deno task reproduce --regime payoff${
-      context.quick ? " --quick" : ""
-    }   # reuses finished runs in ${context.runsDir}`,
+    `${context.command}   # reuses finished runs in ${context.runsDir}`,
     `deno task eval --ckpt ${context.runsDir}/coconut-s0 --data ${context.runsDir}/data/ood.json --thoughts auto`,
     "```",
     "",
   ];
   await Deno.mkdir(context.docsDir, { recursive: true });
-  await Deno.writeTextFile(`${context.docsDir}/RESULTS-payoff.md`, lines.join("\n"));
+  await Deno.writeTextFile(`${context.docsDir}/RESULTS-${context.stem}.md`, lines.join("\n"));
 }

@@ -261,14 +261,96 @@ export const PAYOFF: PayoffRegime = {
  * assert.equal(PAYOFF_QUICK.sizes.train, 96);
  * ```
  */
-export const PAYOFF_QUICK: PayoffRegime = {
+export const PAYOFF_QUICK: PayoffRegime = quickPayoff(PAYOFF);
+
+/**
+ * The payoff regime on branching graphs: 14–18 nodes with at most 2 children each, so that 90% of the test items
+ * have 1–4 branch points on their path where a written step must already pick the child that leads to the target
+ * (the superposition papers' setting, where 2-layer CoT fails). Model and recipe as {@link PAYOFF}; OOD 16–18 nodes,
+ * 5–6 hops. Measured by hand in docs/REGIME.md ("Branching graphs, where CoT must choose"): CoT 60.4%, No-CoT 51.6%,
+ * Coconut 51.6% at this budget. `deno task reproduce --regime payoff-branching [--budget K]`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PAYOFF, PAYOFF_BRANCHING } from "@copra/train";
+ * assert.equal(PAYOFF_BRANCHING.task.branching, 2);
+ * assert.deepEqual(PAYOFF_BRANCHING.recipe, PAYOFF.recipe);
+ * ```
+ */
+export const PAYOFF_BRANCHING: PayoffRegime = {
   ...PAYOFF,
-  name: "Payoff (quick)",
-  sizes: { train: 96, valid: 12, test: 16, ood: 16 },
-  model: { preset: "nano", overrides: { ...PAYOFF.model.overrides, n_layer: 1, n_embd: 24, n_head: 2 } },
-  recipe: { ...PAYOFF.recipe, cotEpochs: 1, maxLatentStage: 2, batchSize: 16 },
-  runs: PAYOFF.runs.map((r) => ({ ...r, seeds: [r.seeds[0]] })),
+  name: "Payoff, branching graphs (symbolic graphs with branch points, 2 blocks)",
+  task: { nodes: [14, 18], hops: [3, 4], branching: 2 },
+  ood: { nodes: [16, 18], hops: [5, 6], branching: 2 },
 };
+
+/**
+ * The payoff regimes `deno task reproduce --regime <name>` knows (each writes `docs/RESULTS-<name>.md`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PAYOFF_REGIMES } from "@copra/train";
+ * assert.deepEqual(Object.keys(PAYOFF_REGIMES), ["payoff", "payoff-branching"]);
+ * ```
+ */
+export const PAYOFF_REGIMES: Readonly<Record<string, PayoffRegime>> = {
+  "payoff": PAYOFF,
+  "payoff-branching": PAYOFF_BRANCHING,
+};
+
+/**
+ * A payoff regime at smoke-test size (a minute): the same task with a 1-block model of 24 channels, 96 training
+ * items, one epoch of CoT and two latent stages, one seed per row.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PAYOFF_BRANCHING, quickPayoff } from "@copra/train";
+ * const quick = quickPayoff(PAYOFF_BRANCHING);
+ * assert.equal(quick.sizes.train, 96);
+ * assert.deepEqual(quick.task, PAYOFF_BRANCHING.task);
+ * ```
+ */
+export function quickPayoff(regime: PayoffRegime): PayoffRegime {
+  return {
+    ...regime,
+    name: `${regime.name} (quick)`,
+    sizes: { train: 96, valid: 12, test: 16, ood: 16 },
+    model: { preset: "nano", overrides: { ...regime.model.overrides, n_layer: 1, n_embd: 24, n_head: 2 } },
+    recipe: { ...regime.recipe, cotEpochs: 1, maxLatentStage: 2, batchSize: 16 },
+    runs: regime.runs.map((r) => ({ ...r, seeds: [r.seeds[0]] })),
+  };
+}
+
+/**
+ * A payoff regime with `budget` times the training: CoT's epochs and every latent stage's epochs multiplied (so all
+ * methods keep equal budgets, and the curriculum's shape is unchanged). The superposition papers trained ≈ 300 epochs;
+ * `deno task reproduce --regime payoff-branching --budget 10` runs the table at ten times this machine's budget.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PAYOFF, scaleBudget } from "@copra/train";
+ * const big = scaleBudget(PAYOFF, 10);
+ * assert.equal(big.recipe.cotEpochs, 40);
+ * assert.equal(big.recipe.epochsPerStage, 10);
+ * assert.equal(big.recipe.maxLatentStage, PAYOFF.recipe.maxLatentStage);
+ * ```
+ */
+export function scaleBudget(regime: PayoffRegime, budget: number): PayoffRegime {
+  if (!Number.isInteger(budget) || budget < 1) {
+    throw new RangeError(`budget ${budget}: expected a whole number ≥ 1 (the multiple of the regime's epochs)`);
+  }
+  if (budget === 1) return regime;
+  const { cotEpochs, epochsPerStage } = regime.recipe;
+  return {
+    ...regime,
+    name: `${regime.name}, ${budget}× budget`,
+    recipe: { ...regime.recipe, cotEpochs: cotEpochs * budget, epochsPerStage: epochsPerStage * budget },
+  };
+}
 
 /**
  * A regime for the calculator demonstration: arithmetic word problems whose steps are calculator spans with large
