@@ -69,7 +69,7 @@ export async function benchCoconutStep(
   opt.dispose();
   disposeParams(params);
   const copraMs = median(times);
-  const torch = await torchStepMs([
+  const torchArgs = [
     "coconut-step",
     "--steps",
     String(steps),
@@ -81,12 +81,14 @@ export async function benchCoconutStep(
     String(thoughts),
     "--vocab",
     String(vocab),
-  ]);
+  ];
+  const torch = await torchStepMs(torchArgs, 1);
+  const torchDefault = await torchStepMs(torchArgs, "default");
   return {
     bench: "coconut-step",
     batch,
     seq,
     thoughts,
-    ...versusTorch(copraMs, torch, info.blas?.library ?? null, profile),
+    ...versusTorch(copraMs, torch, torchDefault, info.blas?.library ?? null, profile),
   };
 }

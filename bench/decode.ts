@@ -24,9 +24,12 @@ export interface DecodeBenchResult {
   torch_batch32_ms: number | null;
   torch_default_batch1_ms: number | null;
   torch_default_batch32_ms: number | null;
-  torch_default_threads: number | null;
+  /** PyTorch's default intra-op threads + its BLAS pool's, e.g. "1+2". */
+  torch_default_threads: string | null;
   ratio_batch1: number | null;
   ratio_batch32: number | null;
+  ratio_default_batch1: number | null;
+  ratio_default_batch32: number | null;
   blas: string | null;
   note?: string;
 }
@@ -57,7 +60,11 @@ export async function benchDecode(): Promise<DecodeBenchResult> {
   const python = await findTorchPython();
   const torch = async (batch: number, threads: number) => {
     if (!python) return null;
-    const r = await runTorchReference(python, ["decode", "--batch", String(batch), "--threads", String(threads)]);
+    const r = await runTorchReference(
+      python,
+      ["decode", "--batch", String(batch), "--threads", String(threads)],
+      threads === 0 ? "default" : threads,
+    );
     return "json" in r ? r.json : null;
   };
   const [t1, t32, d1, d32] = [await torch(1, 1), await torch(32, 1), await torch(1, 0), await torch(32, 0)];
@@ -74,9 +81,11 @@ export async function benchDecode(): Promise<DecodeBenchResult> {
     torch_batch32_ms: ms(t32),
     torch_default_batch1_ms: ms(d1),
     torch_default_batch32_ms: ms(d32),
-    torch_default_threads: d1 ? d1.threads as number : null,
+    torch_default_threads: d1 ? `${d1.threads}+${d1.blas_threads}` : null,
     ratio_batch1: t1 ? round((ms(t1) as number) / b1) : null,
     ratio_batch32: t32 ? round((ms(t32) as number) / b32) : null,
+    ratio_default_batch1: d1 ? round((ms(d1) as number) / b1) : null,
+    ratio_default_batch32: d32 ? round((ms(d32) as number) / b32) : null,
     blas: info.blas?.library ?? null,
     ...(python ? {} : { note: "no python3 with torch found: PyTorch reference skipped" }),
   };

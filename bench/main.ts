@@ -63,6 +63,16 @@ for (const name of names) {
   console.log(JSON.stringify(results[name]));
 }
 
+/** A step benchmark's reference and ratio cells: PyTorch on one thread, then as it starts by default. */
+function versusTorchCells(r: Record<string, unknown>): [string, string] {
+  return [
+    `torch ${r.torch_ms ?? "—"} ms (1 thread); ${r.torch_default_ms ?? "—"} ms (default, ${
+      r.torch_default_threads ?? "—"
+    } threads)`,
+    `${r.ratio_vs_torch ?? "—"}; default ${r.ratio_vs_torch_default ?? "—"}`,
+  ];
+}
+
 /** The headline figure of each benchmark: [what copra did, the reference, the ratio]. */
 const HEADLINES: Record<string, (r: Record<string, unknown>) => [string, string, string]> = {
   "tokenizer": (
@@ -76,10 +86,9 @@ const HEADLINES: Record<string, (r: Record<string, unknown>) => [string, string,
     r,
   ) => [
     `${r.copra_ms} ms (${r.backend}${r.blas ? " + BLAS" : ""})`,
-    `torch ${r.torch_ms ?? "—"} ms`,
-    `${r.ratio_vs_torch ?? "—"}`,
+    ...versusTorchCells(r),
   ],
-  "coconut-step": (r) => [`${r.copra_ms} ms`, `torch ${r.torch_ms ?? "—"} ms`, `${r.ratio_vs_torch ?? "—"}`],
+  "coconut-step": (r) => [`${r.copra_ms} ms`, ...versusTorchCells(r)],
   "generate": (r) => [
     `Coconut ${r.coconut_ms} ms, cached ${r.cached_ms} ms`,
     `CoT ${r.cot_ms} ms, recomputed ${r.recompute_ms} ms`,
@@ -92,8 +101,12 @@ const HEADLINES: Record<string, (r: Record<string, unknown>) => [string, string,
   ],
   "decode": (r) => [
     `${r.batch1_ms} ms/token at batch 1, ${r.batch32_ms} at batch 32`,
-    `torch ${r.torch_batch1_ms ?? "—"} / ${r.torch_batch32_ms ?? "—"} (1 thread)`,
-    `${r.ratio_batch1 ?? "—"} / ${r.ratio_batch32 ?? "—"}`,
+    `torch ${r.torch_batch1_ms ?? "—"} / ${r.torch_batch32_ms ?? "—"} (1 thread); ${
+      r.torch_default_batch1_ms ?? "—"
+    } / ${r.torch_default_batch32_ms ?? "—"} (default, ${r.torch_default_threads ?? "—"} threads)`,
+    `${r.ratio_batch1 ?? "—"} / ${r.ratio_batch32 ?? "—"}; default ${r.ratio_default_batch1 ?? "—"} / ${
+      r.ratio_default_batch32 ?? "—"
+    }`,
   ],
   "train-threads": (r) => [
     `${r.threads_ms} ms per update on ${r.threads} threads`,

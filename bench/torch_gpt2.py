@@ -7,15 +7,19 @@ Debian's python3-torch is enough (transformers and safetensors are not needed):
 
 Subcommands
   fixtures OUT_DIR     write the parity fixtures copra's tests compare against (small, committed)
-  coconut-step [--preset micro] [--seq 280] [--thoughts 6]
-                       time one Coconut training step (thoughts + 1 passes with a KV cache), one thread
-  train-step [--preset tiny] [--steps N]
+  coconut-step [--preset micro] [--seq 280] [--thoughts 6] [--threads 1]
+                       time one Coconut training step (thoughts + 1 passes with a KV cache)
+  train-step [--preset tiny] [--steps N] [--threads 1]
                        time forward+backward+Adam steps on random ids; prints one JSON line {"torch_ms": ...}
   logits DIR IDS       load a checkpoint folder (config.json + model.safetensors, e.g. saved by copra) and
                        print the logits for IDS (a JSON list of lists) as one JSON line
   decode [--preset nano] [--batch 1] [--prompt 64] [--new 64] [--threads 1]
                        time greedy decoding with the KV cache (prompt pass, then one position per token);
                        prints {"torch_ms_per_token": ...}; --threads 0 keeps PyTorch's default thread count
+
+Threads: --threads N sets PyTorch's intra-op threads; the BLAS library PyTorch calls (OpenBLAS on Debian) sizes its own
+pool from OPENBLAS_NUM_THREADS when it is loaded, which the caller sets (copra's benchmarks pin it to N, and leave it as
+the user had it for --threads 0). Every timing line reports both counts ("threads", "blas_threads").
   hf-layout OUT_DIR    write a full-size GPT-2 124M checkpoint in the Hugging Face hub layout (random
                        weights, attention-mask buffers included) for checkpoint-loading checks
 """
@@ -145,9 +149,9 @@ def forward_cached(p, n_layer, n_head, embeds, positions, past=None, eps=1e-5):
     return hidden, hidden @ p["wte.weight"].t(), cache
 
 
-def coconut_step(preset, steps, batch, seq, thoughts, vocab):
+def coconut_step(preset, steps, batch, seq, thoughts, vocab, threads=1):
     """Median ms of one Coconut training step: thoughts + 1 passes with a KV cache, as the official code."""
-    torch.set_num_threads(1)
+    set_threads(threads)
     torch.manual_seed(0)
     _, P, C, L, H = PRESETS[preset]
     V = vocab
@@ -178,13 +182,12 @@ def coconut_step(preset, steps, batch, seq, thoughts, vocab):
         if i >= 2:
             times.append((time.perf_counter() - t0) * 1000)
     times.sort()
-    print(json.dumps({"torch_ms": times[len(times) // 2], "torch": torch.__version__, "threads": 1}))
+    print(json.dumps({"torch_ms": times[len(times) // 2], "torch": torch.__version__, **thread_counts()}))
 
 
 def decode(preset, batch, prompt, new, threads):
     """Median ms per generated token of greedy decoding with a KV cache (random weights, no <eos>)."""
-    if threads > 0:
-        torch.set_num_threads(threads)
+    set_threads(threads)
     torch.manual_seed(0)
     V, P, C, L, H = PRESETS[preset]
     p = {k: 0.02 * torch.randn(s) for k, s in param_shapes(V, P, C, L).items()}
@@ -204,8 +207,24 @@ def decode(preset, batch, prompt, new, threads):
             if r >= 1:
                 times.append((time.perf_counter() - t0) * 1000 / new)
     times.sort()
-    print(json.dumps({"torch_ms_per_token": times[len(times) // 2], "torch": torch.__version__,
-                      "threads": torch.get_num_threads()}))
+    print(json.dumps({"torch_ms_per_token": times[len(times) // 2], "torch": torch.__version__, **thread_counts()}))
+
+
+def set_threads(threads):
+    """--threads N: N intra-op threads; 0 keeps PyTorch's default."""
+    if threads > 0:
+        torch.set_num_threads(threads)
+
+
+def thread_counts():
+    """PyTorch's intra-op threads and the pool of the OpenBLAS it calls (None when that is not OpenBLAS)."""
+    blas = None
+    try:
+        import ctypes
+        blas = ctypes.CDLL("libopenblas.so.0").openblas_get_num_threads()
+    except (OSError, AttributeError):
+        pass
+    return {"threads": torch.get_num_threads(), "blas_threads": blas}
 
 
 def causal_lm_loss(logits, labels):
@@ -371,10 +390,10 @@ def rope_fixtures(out_dir, p, ids, labels, ids_pad, mask, pos, theta=100.0):
     print(json.dumps({"fixtures": out_dir, "rope_loss": float(loss)}))
 
 
-def train_step(preset, steps, batch, seq, device="cpu"):
-    """Median ms of forward+backward+Adam on random ids (DESIGN.md §5); one thread on CPU, fp32 on CUDA."""
+def train_step(preset, steps, batch, seq, device="cpu", threads=1):
+    """Median ms of forward+backward+Adam on random ids (DESIGN.md §5); --threads on CPU, fp32 on CUDA."""
     if device == "cpu":
-        torch.set_num_threads(1)
+        set_threads(threads)
     torch.manual_seed(0)
     V, P, C, L, H = PRESETS[preset]
     T = seq or P
@@ -400,7 +419,7 @@ def train_step(preset, steps, batch, seq, device="cpu"):
     out = {"torch_ms": times[len(times) // 2], "torch": torch.__version__, "device": device, "preset": preset,
            "batch": batch, "seq": T}
     if device == "cpu":
-        out["threads"] = 1
+        out.update(thread_counts())
     else:
         out["gpu"] = torch.cuda.get_device_name(0)
     print(json.dumps(out))
@@ -433,6 +452,7 @@ def main():
     t.add_argument("--batch", type=int, default=16)
     t.add_argument("--seq", type=int, default=0, help="sequence length (default: n_positions)")
     t.add_argument("--device", default="cpu", help="cpu or cuda")
+    t.add_argument("--threads", type=int, default=1, help="intra-op threads on CPU (0: PyTorch's default)")
     lg = sub.add_parser("logits")
     lg.add_argument("dir")
     lg.add_argument("ids")
@@ -443,6 +463,7 @@ def main():
     cs.add_argument("--seq", type=int, default=280)
     cs.add_argument("--thoughts", type=int, default=6)
     cs.add_argument("--vocab", type=int, default=256)
+    cs.add_argument("--threads", type=int, default=1, help="intra-op threads (0: PyTorch's default)")
     d = sub.add_parser("decode")
     d.add_argument("--preset", default="nano", choices=sorted(PRESETS))
     d.add_argument("--batch", type=int, default=1)
@@ -455,13 +476,13 @@ def main():
     if args.cmd == "fixtures":
         fixtures(args.out_dir)
     elif args.cmd == "coconut-step":
-        coconut_step(args.preset, args.steps, args.batch, args.seq, args.thoughts, args.vocab)
+        coconut_step(args.preset, args.steps, args.batch, args.seq, args.thoughts, args.vocab, args.threads)
     elif args.cmd == "logits":
         logits_of_checkpoint(args.dir, args.ids)
     elif args.cmd == "decode":
         decode(args.preset, args.batch, args.prompt, args.new, args.threads)
     elif args.cmd == "train-step":
-        train_step(args.preset, args.steps, args.batch, args.seq, args.device)
+        train_step(args.preset, args.steps, args.batch, args.seq, args.device, args.threads)
     else:
         hf_layout(args.out_dir)
 

@@ -61,19 +61,20 @@ export async function benchTrainStep(options: TrainStepOptions = {}): Promise<Tr
   rig.dispose();
   const copraMs = median(times);
 
-  const torch = preset === "gpt2-medium"
-    ? { torchMs: null, note: "no PyTorch preset for gpt2-medium" }
-    : await torchStepMs([
-      "train-step",
-      "--preset",
-      preset,
-      "--batch",
-      String(batch),
-      "--seq",
-      String(seq),
-      "--steps",
-      String(steps),
-    ]);
+  const torchArgs = [
+    "train-step",
+    "--preset",
+    preset,
+    "--batch",
+    String(batch),
+    "--seq",
+    String(seq),
+    "--steps",
+    String(steps),
+  ];
+  const none = { torchMs: null, note: "no PyTorch preset for gpt2-medium" };
+  const torch = preset === "gpt2-medium" ? none : await torchStepMs(torchArgs, 1);
+  const torchDefault = preset === "gpt2-medium" ? none : await torchStepMs(torchArgs, "default");
   return {
     bench: "train-step",
     preset,
@@ -81,7 +82,7 @@ export async function benchTrainStep(options: TrainStepOptions = {}): Promise<Tr
     batch,
     seq,
     ...(info.products ? { products: info.products } : {}),
-    ...versusTorch(copraMs, torch, info.blas?.library ?? null, profile),
+    ...versusTorch(copraMs, torch, torchDefault, info.blas?.library ?? null, profile),
     ...(gpu ? { gpu } : {}),
   };
 }

@@ -25,24 +25,73 @@ export async function findTorchPython(): Promise<string | null> {
   return null;
 }
 
-/** Runs `bench/torch_gpt2.py <args>` with `python`: its last stdout line as JSON, or its last stderr line. */
+/**
+ * OPENBLAS_NUM_THREADS as the user started the benchmark, read when this module loads — before `enableBlas` sets it
+ * to copra's own count in this process, whose environment every child inherits.
+ */
+const USER_BLAS_THREADS: string | undefined = (() => {
+  try {
+    return Deno.env.get("OPENBLAS_NUM_THREADS");
+  } catch {
+    return undefined; // no --allow-env for it
+  }
+})();
+
+/**
+ * The environment of a PyTorch reference run: with `threads` N, the BLAS pool PyTorch calls (OpenBLAS) pinned to N
+ * threads as its intra-op threads are, so that "one thread" is one thread; with "default", the pool as the user's
+ * environment leaves it ("0" is OpenBLAS's "not set": one thread per core).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { torchEnv } from "./util.ts";
+ * assert.deepEqual(torchEnv(1), { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1" });
+ * ```
+ */
+export function torchEnv(threads: number | "default"): Record<string, string> {
+  if (threads === "default") return { OPENBLAS_NUM_THREADS: USER_BLAS_THREADS ?? "0" };
+  return { OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
+}
+
+/**
+ * Runs `bench/torch_gpt2.py <args>` with `python` (`threads`: see {@link torchEnv}; the script's own `--threads`
+ * must agree): its last stdout line as JSON, or its last stderr line.
+ */
 export async function runTorchReference(
   python: string,
   args: string[],
+  threads: number | "default" = 1,
 ): Promise<{ json: Record<string, unknown> } | { error: string }> {
   const script = new URL("./torch_gpt2.py", import.meta.url).pathname;
-  const out = await new Deno.Command(python, { args: [script, ...args], stdout: "piped", stderr: "piped" }).output();
+  const out = await new Deno.Command(python, {
+    args: [script, ...args],
+    env: torchEnv(threads),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
   const lastLine = (bytes: Uint8Array) => new TextDecoder().decode(bytes).trim().split("\n").at(-1) ?? "";
   return out.code === 0 ? { json: JSON.parse(lastLine(out.stdout)) } : { error: lastLine(out.stderr) };
 }
 
-/** The PyTorch reference's `torch_ms` for a step command (`train-step …`, `coconut-step …`), or why there is none. */
-export async function torchStepMs(args: string[]): Promise<{ torchMs: number | null; note?: string }> {
+/** What the PyTorch reference measured for a step: its median ms and the threads it ran with, or why it did not. */
+export interface TorchStep {
+  torchMs: number | null;
+  /** PyTorch's intra-op threads and its BLAS pool's ("t+b"), when it ran. */
+  threads?: string;
+  note?: string;
+}
+
+/**
+ * The PyTorch reference's `torch_ms` for a step command (`train-step …`, `coconut-step …`) with one thread (intra-op
+ * and BLAS) or with PyTorch's default threads, or why there is none.
+ */
+export async function torchStepMs(args: string[], threads: 1 | "default" = 1): Promise<TorchStep> {
   const python = await findTorchPython();
   if (python === null) return { torchMs: null, note: "no python3 with torch found: PyTorch reference skipped" };
-  const result = await runTorchReference(python, args);
+  const result = await runTorchReference(python, [...args, "--threads", threads === 1 ? "1" : "0"], threads);
   return "json" in result
-    ? { torchMs: result.json.torch_ms as number }
+    ? { torchMs: result.json.torch_ms as number, threads: `${result.json.threads}+${result.json.blas_threads}` }
     : { torchMs: null, note: `PyTorch reference failed: ${result.error}` };
 }
 
@@ -87,8 +136,13 @@ export async function kernelProfile(step: () => Promise<void>, top = 12): Promis
 /** The figures every timed benchmark line ends with: copra's and PyTorch's milliseconds, their ratio, and context. */
 export interface VersusTorch {
   copra_ms: number;
+  /** PyTorch with one intra-op thread and a one-thread BLAS pool. */
   torch_ms: number | null;
   ratio_vs_torch: number | null;
+  /** PyTorch as it starts by default (its intra-op threads + its BLAS pool, e.g. "1+2"). */
+  torch_default_ms: number | null;
+  torch_default_threads: string | null;
+  ratio_vs_torch_default: number | null;
   blas: string | null;
   profile?: KernelProfile;
   note?: string;
@@ -97,15 +151,20 @@ export interface VersusTorch {
 /** Rounds and compares copra's median time with the PyTorch reference's (ratio: torch / copra, higher is better). */
 export function versusTorch(
   copraMs: number,
-  torch: { torchMs: number | null; note?: string },
+  torch: TorchStep,
+  torchDefault: TorchStep,
   blas: string | null,
   profile?: KernelProfile,
 ): VersusTorch {
   const round = (x: number) => Math.round(x * 100) / 100;
+  const ratio = (t: number | null) => t === null ? null : Math.round((t / copraMs) * 1000) / 1000;
   return {
     copra_ms: round(copraMs),
     torch_ms: torch.torchMs === null ? null : round(torch.torchMs),
-    ratio_vs_torch: torch.torchMs === null ? null : Math.round((torch.torchMs / copraMs) * 1000) / 1000,
+    ratio_vs_torch: ratio(torch.torchMs),
+    torch_default_ms: torchDefault.torchMs === null ? null : round(torchDefault.torchMs),
+    torch_default_threads: torchDefault.threads ?? null,
+    ratio_vs_torch_default: ratio(torchDefault.torchMs),
     blas,
     ...(profile ? { profile } : {}),
     ...(torch.note ? { note: torch.note } : {}),
