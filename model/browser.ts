@@ -35,6 +35,7 @@ export * from "./gpt.ts";
 export * from "./kernels/attention.ts";
 export * from "./kernels/custom_op.ts";
 export * from "./kernels/gelu.ts";
+export { mergeHeads, splitHeads } from "./kernels/heads.ts";
 export * from "./kernels/layer_norm.ts";
 export * from "./kernels/rope.ts";
 export * from "./loss.ts";

@@ -23,6 +23,7 @@ import { type GPT2Config, headSize } from "./config.ts";
 import { checkInput } from "./gpt_input.ts";
 import { attention } from "./kernels/attention.ts";
 import { geluNew } from "./kernels/gelu.ts";
+import { mergeHeads, splitHeads } from "./kernels/heads.ts";
 import { layerNorm } from "./kernels/layer_norm.ts";
 import { applyRope, rotaryTables } from "./kernels/rope.ts";
 import { affine, matMulT } from "./ops.ts";
@@ -142,7 +143,7 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
       // --- attention ---
       const a = layerNorm(x, params[`${h}.ln_1.weight`], params[`${h}.ln_1.bias`], config.layer_norm_epsilon);
       const qkv = linear(a, params[`${h}.attn.c_attn.weight`], params[`${h}.attn.c_attn.bias`]); // (B,T,3C)
-      let [q, kNew, vNew] = tf.split(qkv, 3, 2).map((t) => heads(t, B, T, H, D)); // (B,H,T,D) each
+      let [q, kNew, vNew] = splitHeads(qkv, 3, H); // (B,H,T,D) each
       if (rotary) [q, kNew] = [applyRope(q, rotary), applyRope(kNew, rotary)]; // the cache keeps rotated keys
       const past = input.cache?.[i];
       const k = past ? tf.concat([past.k, kNew], 2) as Tensor4D : kNew; // (B,H,K,D)
@@ -152,7 +153,7 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
       const keep = input.training && config.attn_pdrop > 0
         ? dropoutMask([B, H, T, K], config.attn_pdrop, dropoutSeed(input.training.seed, site++))
         : undefined;
-      const y = tf.reshape(tf.transpose(attention(q, k, v, bias, 1 / Math.sqrt(D), keep), [0, 2, 1, 3]), [B, T, C]);
+      const y = mergeHeads([attention(q, k, v, bias, 1 / Math.sqrt(D), keep) as Tensor4D]); // (B,T,C)
       const attnOut = linear(y, params[`${h}.attn.c_proj.weight`], params[`${h}.attn.c_proj.bias`]);
       x = tf.add(x, dropout(attnOut, config.resid_pdrop)) as Tensor3D;
       // --- MLP ---
@@ -185,11 +186,6 @@ function dropoutMask(shape: number[], rate: number, seed: number): Tensor {
 function linear(x: Tensor, w: Tensor, b: Tensor): Tensor3D {
   const [B, T, C] = x.shape;
   return tf.reshape(affine(tf.reshape(x, [B * T, C]), w, b), [B, T, w.shape[1] as number]);
-}
-
-/** (B,T,C) → (B,H,T,D). */
-function heads(x: Tensor, B: number, T: number, H: number, D: number): Tensor4D {
-  return tf.transpose(tf.reshape(x, [B, T, H, D]), [0, 2, 1, 3]);
 }
 
 /** The additive mask (B,1,T,K): causal over absolute positions P..P+T-1, and padding from `mask`. */

@@ -1,5 +1,5 @@
 ;; Fused row and elementwise kernels of the GPT block in wasm SIMD (LayerNorm, attention's masked softmax, GELU, and
-;; their gradients; column sums), reading and writing the wasm backend's memory in place (pointers are byte offsets into it).
+;; their gradients; column sums; attention's head split and merge), reading and writing the wasm backend's memory in place (pointers are byte offsets into it).
 ;; Assembled by `deno task build-wasm` into fused_wasm_bytes.ts; run by fused_wasm.ts, which registers them under the
 ;; kernel names of their WGSL twins. Each row loop runs four lanes over the row's body, then one number at a time
 ;; over its tail (rows need not be a multiple of 4 wide).
@@ -433,6 +433,44 @@
       (local.set $s (i32.add (local.get $s) (i32.const 4)))
       (local.set $dx (i32.add (local.get $dx) (i32.const 4)))
       (br $l))))
+
+;; Attention's head split and merge for one part of a (B,T,stride) tensor: for each b, t, h the D floats at column
+;; offset + h·D of token row (b,t) and row t of head (b,h) of a (B,H,T,D) tensor. toHeads 1 copies tokens → heads
+;; (q, k or v out of the qkv product), 0 heads → tokens (their gradients back into one, or attention's output).
+  (func (export "heads") (param $tok i32) (param $head i32) (param $B i32) (param $T i32) (param $H i32) (param $D i32)
+        (param $stride i32) (param $offset i32) (param $toHeads i32)
+    (local $b i32) (local $t i32) (local $h i32) (local $pt i32) (local $ph i32) (local $bytes i32)
+    (local.set $bytes (i32.shl (local.get $D) (i32.const 2)))
+    (block $bb (loop $bl
+      (br_if $bb (i32.ge_u (local.get $b) (local.get $B)))
+      (local.set $t (i32.const 0))
+      (block $tb (loop $tl
+        (br_if $tb (i32.ge_u (local.get $t) (local.get $T)))
+        ;; pt: column offset of token row (b,t); ph: row t of head (b,0)
+        (local.set $pt (i32.add (local.get $tok)
+                                (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $T)) (local.get $t))
+                                                           (local.get $stride))
+                                                  (local.get $offset))
+                                         (i32.const 2))))
+        (local.set $ph (i32.add (local.get $head)
+                                (i32.mul (i32.add (i32.mul (i32.mul (local.get $b) (local.get $H)) (local.get $T))
+                                                  (local.get $t))
+                                         (local.get $bytes))))
+        (local.set $h (i32.const 0))
+        (block $hb (loop $hl
+          (br_if $hb (i32.ge_u (local.get $h) (local.get $H)))
+          (if (local.get $toHeads)
+            (then (memory.copy (local.get $ph) (local.get $pt) (local.get $bytes)))
+            (else (memory.copy (local.get $pt) (local.get $ph) (local.get $bytes))))
+          ;; next head: D floats on in the token row, T rows on in the heads
+          (local.set $pt (i32.add (local.get $pt) (local.get $bytes)))
+          (local.set $ph (i32.add (local.get $ph) (i32.mul (local.get $T) (local.get $bytes))))
+          (local.set $h (i32.add (local.get $h) (i32.const 1)))
+          (br $hl)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $tl)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bl))))
 
 ;; Sums of the columns of t (rows × C): out[j] = Σ_r t[r, j], four columns at a time, rows in order.
   (func (export "column_sums") (param $t i32) (param $rows i32) (param $C i32) (param $out i32)

@@ -5,7 +5,8 @@
  * - `CopraLayerNorm` (x, w, b; eps) and `CopraLayerNormGrads` (dy, x, w; eps → dx and dy·x̂, one pass for both);
  * - `CopraMaskedSoftmax` (x, bias; scale) and `CopraSoftmaxGrad` (dp, s; scale);
  * - `CopraGeluSigmoid` (x) and `CopraGeluGrad` (dy, x, s);
- * - `CopraColumnSums` (t → Σ over every axis but the last; wasm only).
+ * - `CopraColumnSums` (t → Σ over every axis but the last; wasm only);
+ * - `CopraSplitHeads` and `CopraMergeHeads` (attention's head split and merge, `heads.ts`; wasm only).
  * On CPU each composite they replace is 6–11 tfjs kernel calls and as many passes over the tensor, and at the small
  * sizes of a decoded token or of copra's small models the calls' host overhead (~10 µs each) is most of a step.
  *
@@ -18,6 +19,7 @@ import { FUSED_WASM } from "./fused_wasm_bytes.ts";
 import { MASKED_SOFTMAX_KERNEL, SOFTMAX_GRAD_KERNEL } from "./attention_webgpu.ts";
 import { GELU_A, GELU_GRAD_KERNEL, GELU_K, GELU_SIGMOID_KERNEL } from "./gelu_webgpu.ts";
 import { LAYER_NORM_GRADS_KERNEL, LAYER_NORM_KERNEL } from "./layer_norm_webgpu.ts";
+import { MERGE_HEADS_KERNEL, SPLIT_HEADS_KERNEL } from "./heads.ts";
 
 /** Sums over every axis but the last (input t (…,C); output (C)): the biases' and LayerNorm's parameter gradients. */
 export const COLUMN_SUMS_KERNEL = "CopraColumnSums";
@@ -50,6 +52,17 @@ interface Fused {
   gelu_sigmoid(x: number, n: number, k: number, a: number, s: number): void;
   gelu_grad(dy: number, x: number, s: number, n: number, k: number, a: number, dx: number): void;
   column_sums(t: number, rows: number, C: number, out: number): void;
+  heads(
+    tok: number,
+    head: number,
+    B: number,
+    T: number,
+    H: number,
+    D: number,
+    stride: number,
+    offset: number,
+    toHeads: number,
+  ): void;
 }
 
 let registered = false;
@@ -129,5 +142,23 @@ export function registerFusedWasm(): void {
     const out = heap.makeOutput([last(t)], "float32");
     fused(heap).column_sums(at(heap, t), rows(t), last(t), at(heap, out));
     return out;
+  });
+  register(SPLIT_HEADS_KERNEL, ({ inputs, attrs, backend }) => {
+    const { x } = inputs as Record<string, tf.TensorInfo>;
+    const { parts, heads } = attrs as unknown as { parts: number; heads: number };
+    const [B, T, W] = x.shape, C = W / parts, D = C / heads;
+    const heap = wasmHeap(backend);
+    const outs = Array.from({ length: parts }, () => heap.makeOutput([B, heads, T, D], "float32"));
+    for (let j = 0; j < parts; j++) fused(heap).heads(at(heap, x), at(heap, outs[j]), B, T, heads, D, W, j * C, 1);
+    return outs;
+  });
+  register(MERGE_HEADS_KERNEL, ({ inputs, attrs, backend }) => {
+    const { parts } = attrs as unknown as { parts: number };
+    const xs = Array.from({ length: parts }, (_, j) => (inputs as Record<string, tf.TensorInfo>)[`x${j}`]);
+    const [B, H, T, D] = xs[0].shape, W = parts * H * D;
+    const heap = wasmHeap(backend);
+    const y = heap.makeOutput([B, T, W], "float32");
+    for (let j = 0; j < parts; j++) fused(heap).heads(at(heap, y), at(heap, xs[j]), B, T, H, D, W, j * H * D, 0);
+    return y;
   });
 }
