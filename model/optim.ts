@@ -7,6 +7,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { hasKernel } from "./kernels/custom_op.ts";
+import { GLOBAL_NORM_KERNEL } from "./kernels/fused_wasm.ts";
 import { ModelError } from "./errors.ts";
 import type { GPT2Params } from "./params.ts";
 import { constantLr, type LrSchedule } from "./schedule.ts";
@@ -159,10 +160,7 @@ export class AdamW {
     this.step++;
     const t = this.step;
     const bc1 = 1 - this.#beta1 ** t, bc2 = 1 - this.#beta2 ** t;
-    // Pairwise adds, not addN: WebGPU's addN gives 0 with many inputs (seen with tfjs 4.22 on Mesa).
-    const gradNorm = tf.tidy(() =>
-      tf.sqrt(names.map((n) => squaredSum(grads[n])).reduce((a, b) => tf.add(a, b), tf.scalar(0))) as Scalar
-    );
+    const gradNorm = globalNorm(names.map((n) => grads[n]));
     tf.tidy(() => {
       // PyTorch's clip_grad_norm_: scale by max/(norm + 1e-6) when that is below 1.
       const scale = this.#clipNorm === null ? null : tf.minimum(tf.div(this.#clipNorm, tf.add(gradNorm, 1e-6)), 1);
@@ -330,6 +328,19 @@ function checkRange(field: string, value: number): number {
  * Σ g² of one gradient. On WebGPU tfjs reduces a whole tensor to one number in a single workgroup (29 ms for
  * GPT-2's `wte` gradient on an H200), so a matrix is summed by rows first (one workgroup per row) and then once.
  */
+/**
+ * √Σ g² over all tensors together: one wasm kernel (float64 sums, `CopraGlobalNorm`), else a square and a sum per
+ * tensor added pairwise (not addN: WebGPU's addN gives 0 with many inputs, seen with tfjs 4.22 on Mesa).
+ */
+function globalNorm(gs: Tensor[]): Scalar {
+  const float32 = gs.every((g) => g.dtype === "float32");
+  if (float32 && gs.length > 0 && hasKernel(GLOBAL_NORM_KERNEL)) {
+    const inputs = Object.fromEntries(gs.map((g, i) => [`g${i}`, g]));
+    return tf.engine().runKernel(GLOBAL_NORM_KERNEL, inputs, { count: gs.length }) as Scalar;
+  }
+  return tf.tidy(() => tf.sqrt(gs.map(squaredSum).reduce((a, b) => tf.add(a, b), tf.scalar(0))) as Scalar);
+}
+
 function squaredSum(g: Tensor): Tensor {
   const squares = tf.square(g);
   return squares.rank >= 2 && tf.getBackend() === "webgpu" ? tf.sum(tf.sum(squares, -1)) : tf.sum(squares);

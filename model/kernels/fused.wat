@@ -1,5 +1,5 @@
 ;; Fused row and elementwise kernels of the GPT block in wasm SIMD (LayerNorm, attention's masked softmax, GELU, and
-;; their gradients; column sums; attention's head split and merge), reading and writing the wasm backend's memory in place (pointers are byte offsets into it).
+;; their gradients; column sums; sums of squares; attention's head split and merge), reading and writing the wasm backend's memory in place (pointers are byte offsets into it).
 ;; Assembled by `deno task build-wasm` into fused_wasm_bytes.ts; run by fused_wasm.ts, which registers them under the
 ;; kernel names of their WGSL twins. Each row loop runs four lanes over the row's body, then one number at a time
 ;; over its tail (rows need not be a multiple of 4 wide).
@@ -472,39 +472,61 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bl))))
 
-;; Sums of the columns of t (rows × C): out[j] = Σ_r t[r, j], four columns at a time, rows in order.
+;; Σ t[i]² over n floats, in float64 (two lanes for the low and two for the high half of each four), then the tail.
+;; The gradient's global norm adds these over every parameter.
+  (func (export "sum_squares") (param $t i32) (param $n i32) (result f64)
+    (local $i i32) (local $four i32) (local $v v128) (local $lo v128) (local $hi v128) (local $a v128) (local $b v128)
+    (local $s f64) (local $x f64)
+    (local.set $four (i32.and (local.get $n) (i32.const -4)))
+    (local.set $a (v128.const f64x2 0 0))
+    (local.set $b (v128.const f64x2 0 0))
+    (block $b4 (loop $l4
+      (br_if $b4 (i32.ge_u (local.get $i) (local.get $four)))
+      (local.set $v (v128.load (i32.add (local.get $t) (i32.shl (local.get $i) (i32.const 2)))))
+      (local.set $lo (f64x2.promote_low_f32x4 (local.get $v)))
+      (local.set $hi (f64x2.promote_low_f32x4
+        (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+      (local.set $a (f64x2.add (local.get $a) (f64x2.mul (local.get $lo) (local.get $lo))))
+      (local.set $b (f64x2.add (local.get $b) (f64x2.mul (local.get $hi) (local.get $hi))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l4)))
+    (local.set $a (f64x2.add (local.get $a) (local.get $b)))
+    (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $a)) (f64x2.extract_lane 1 (local.get $a))))
+    (block $b1 (loop $l1
+      (br_if $b1 (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $x (f64.promote_f32 (f32.load (i32.add (local.get $t) (i32.shl (local.get $i) (i32.const 2))))))
+      (local.set $s (f64.add (local.get $s) (f64.mul (local.get $x) (local.get $x))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l1)))
+    (local.get $s))
+
+;; Sums of the columns of t (rows × C): out[j] = Σ_r t[r, j], rows in order. Row by row, out staying in cache: each
+;; row is read once, in order, four columns at a time over its body, then one at a time over its tail.
   (func (export "column_sums") (param $t i32) (param $rows i32) (param $C i32) (param $out i32)
-    (local $r i32) (local $j i32) (local $four i32) (local $bytes i32) (local $p i32) (local $acc v128) (local $s f32)
+    (local $r i32) (local $j i32) (local $four i32) (local $p i32) (local $q i32)
     (local.set $four (i32.and (local.get $C) (i32.const -4)))
-    (local.set $bytes (i32.shl (local.get $C) (i32.const 2)))
-    (block $b (loop $l
-      (br_if $b (i32.ge_u (local.get $j) (local.get $four)))
-      (local.set $acc (v128.const f32x4 0 0 0 0))
-      (local.set $p (i32.add (local.get $t) (i32.shl (local.get $j) (i32.const 2))))
-      (local.set $r (i32.const 0))
-      (block $rb (loop $rl
-        (br_if $rb (i32.ge_u (local.get $r) (local.get $rows)))
-        (local.set $acc (f32x4.add (local.get $acc) (v128.load (local.get $p))))
-        (local.set $p (i32.add (local.get $p) (local.get $bytes)))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $rl)))
-      (v128.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $acc))
-      (local.set $j (i32.add (local.get $j) (i32.const 4)))
-      (br $l)))
-    (block $b (loop $l
-      (br_if $b (i32.ge_u (local.get $j) (local.get $C)))
-      (local.set $s (f32.const 0))
-      (local.set $p (i32.add (local.get $t) (i32.shl (local.get $j) (i32.const 2))))
-      (local.set $r (i32.const 0))
-      (block $rb (loop $rl
-        (br_if $rb (i32.ge_u (local.get $r) (local.get $rows)))
-        (local.set $s (f32.add (local.get $s) (f32.load (local.get $p))))
-        (local.set $p (i32.add (local.get $p) (local.get $bytes)))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $rl)))
-      (f32.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $s))
-      (local.set $j (i32.add (local.get $j) (i32.const 1)))
-      (br $l))))
+    (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $p (local.get $t))
+    (block $rb (loop $rl
+      (br_if $rb (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $q (local.get $out))
+      (local.set $j (i32.const 0))
+      (block $b (loop $l
+        (br_if $b (i32.ge_u (local.get $j) (local.get $four)))
+        (v128.store (local.get $q) (f32x4.add (v128.load (local.get $q)) (v128.load (local.get $p))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $l)))
+      (block $b (loop $l
+        (br_if $b (i32.ge_u (local.get $j) (local.get $C)))
+        (f32.store (local.get $q) (f32.add (f32.load (local.get $q)) (f32.load (local.get $p))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $q (i32.add (local.get $q) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $l)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rl))))
 
   (func $gelu_grad4 (param $dy v128) (param $x v128) (param $s v128) (param $k v128) (param $a3 v128) (result v128)
     (f32x4.mul (local.get $dy)

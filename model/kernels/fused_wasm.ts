@@ -6,6 +6,7 @@
  * - `CopraMaskedSoftmax` (x, bias; scale) and `CopraSoftmaxGrad` (dp, s; scale);
  * - `CopraGeluSigmoid` (x) and `CopraGeluGrad` (dy, x, s);
  * - `CopraColumnSums` (t → Σ over every axis but the last; wasm only);
+ * - `CopraGlobalNorm` (g0…gN → √Σ g², summed in float64: AdamW's gradient norm in one call; wasm only);
  * - `CopraSplitHeads` and `CopraMergeHeads` (attention's head split and merge, `heads.ts`; wasm only).
  * On CPU each composite they replace is 6–11 tfjs kernel calls and as many passes over the tensor, and at the small
  * sizes of a decoded token or of copra's small models the calls' host overhead (~10 µs each) is most of a step.
@@ -23,6 +24,9 @@ import { MERGE_HEADS_KERNEL, SPLIT_HEADS_KERNEL } from "./heads.ts";
 
 /** Sums over every axis but the last (input t (…,C); output (C)): the biases' and LayerNorm's parameter gradients. */
 export const COLUMN_SUMS_KERNEL = "CopraColumnSums";
+
+/** The L2 norm of all inputs together (`g0` … `g{n−1}`, float32; output a float32 scalar), summed in float64. */
+export const GLOBAL_NORM_KERNEL = "CopraGlobalNorm";
 
 /** The module's exports: byte offsets into the backend's memory, then sizes and constants. */
 interface Fused {
@@ -52,6 +56,7 @@ interface Fused {
   gelu_sigmoid(x: number, n: number, k: number, a: number, s: number): void;
   gelu_grad(dy: number, x: number, s: number, n: number, k: number, a: number, dx: number): void;
   column_sums(t: number, rows: number, C: number, out: number): void;
+  sum_squares(t: number, n: number): number;
   heads(
     tok: number,
     head: number,
@@ -141,6 +146,18 @@ export function registerFusedWasm(): void {
     const heap = wasmHeap(backend);
     const out = heap.makeOutput([last(t)], "float32");
     fused(heap).column_sums(at(heap, t), rows(t), last(t), at(heap, out));
+    return out;
+  });
+  register(GLOBAL_NORM_KERNEL, ({ inputs, attrs, backend }) => {
+    const { count } = attrs as unknown as { count: number };
+    const heap = wasmHeap(backend);
+    const out = heap.makeOutput([], "float32");
+    let sum = 0; // float64, tensor after tensor in input order
+    for (let i = 0; i < count; i++) {
+      const g = (inputs as Record<string, tf.TensorInfo>)[`g${i}`];
+      sum += fused(heap).sum_squares(at(heap, g), tf.util.sizeFromShape(g.shape));
+    }
+    heap.typedArrayFromHeap(out)[0] = Math.sqrt(sum);
     return out;
   });
   register(SPLIT_HEADS_KERNEL, ({ inputs, attrs, backend }) => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { attention, columnSums, geluNew, layerNorm, useBackend } from "../mod.ts";
+import { AdamW, attention, columnSums, geluNew, layerNorm, useBackend } from "../mod.ts";
 import { isCurrent, WAT_MODULES } from "./wat_build.ts";
 
 // The kernels' values and gradients are checked against autodiff of the plain formulas in layer_norm_test.ts,
@@ -69,4 +69,30 @@ Deno.test("wasm: columnSums is one kernel call and equals float64 sums, tail col
   });
   assert.deepEqual(info.kernels.map((k) => k.name), ["CopraColumnSums"]);
   t.dispose();
+});
+
+Deno.test("wasm: AdamW's gradient norm is one kernel call and equals the float64 norm, tails included", async () => {
+  await useBackend("wasm");
+  // Sizes with tails past the four lanes, one large enough that float32 sums would drift; values up to ±1e3.
+  const sizes = [1, 5, 130, 3, 40_001];
+  const arrays = sizes.map((n, k) =>
+    Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + k) * 10 ** (k % 4))
+  );
+  const grads = Object.fromEntries(arrays.map((a, k) => [`w${k}`, tf.tensor1d(a)]));
+  const params = Object.fromEntries(arrays.map((a, k) => [`w${k}`, tf.variable(tf.zerosLike(grads[`w${k}`]))]));
+  const optimizer = new AdamW(params, { lr: 1e-3 });
+  let norm = 0;
+  const info = await tf.profile(async () => {
+    const { gradNorm } = optimizer.apply(grads);
+    norm = (await gradNorm.data())[0];
+    gradNorm.dispose();
+  });
+  let exact = 0;
+  for (const a of arrays) for (const x of a) exact += x * x;
+  assert.ok(Math.abs(norm - Math.sqrt(exact)) <= 1e-6 * Math.sqrt(exact), `${norm} vs ${Math.sqrt(exact)}`);
+  const names = info.kernels.map((k) => k.name);
+  assert.equal(names.filter((n) => n === "CopraGlobalNorm").length, 1, names.join(" "));
+  assert.ok(!names.includes("Square") && !names.includes("Sum"), names.join(" "));
+  optimizer.dispose();
+  tf.dispose([...Object.values(grads), ...Object.values(params)]);
 });
