@@ -79,7 +79,7 @@ Deno.test("wasm: AdamW's gradient norm is one kernel call and equals the float64
     Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + k) * 10 ** (k % 4))
   );
   const grads = Object.fromEntries(arrays.map((a, k) => [`w${k}`, tf.tensor1d(a)]));
-  const params = Object.fromEntries(arrays.map((a, k) => [`w${k}`, tf.variable(tf.zerosLike(grads[`w${k}`]))]));
+  const params = Object.fromEntries(arrays.map((_, k) => [`w${k}`, tf.variable(tf.zerosLike(grads[`w${k}`]))]));
   const optimizer = new AdamW(params, { lr: 1e-3 });
   let norm = 0;
   const info = await tf.profile(async () => {
