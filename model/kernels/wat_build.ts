@@ -19,9 +19,10 @@ export interface WatModule {
 }
 
 /** The modules this build assembles. */
-export const WAT_MODULES: Record<"xent" | "fused", WatModule> = {
+export const WAT_MODULES: Record<"xent" | "fused" | "adamw", WatModule> = {
   xent: { source: "xent.wat", target: "xent_wasm_bytes.ts", constant: "XENT_WASM" },
   fused: { source: "fused.wat", target: "fused_wasm_bytes.ts", constant: "FUSED_WASM" },
+  adamw: { source: "adamw.wat", target: "adamw_wasm_bytes.ts", constant: "ADAMW_WASM" },
 };
 
 /** The wasm bytes of a module's WAT source. */
