@@ -11,7 +11,7 @@
  */
 
 import { customOp, hasKernel } from "./kernels/custom_op.ts";
-import { COLUMN_SUMS_KERNEL } from "./kernels/fused_wasm.ts";
+import { AFFINE_KERNEL, COLUMN_SUMS_KERNEL } from "./kernels/fused_wasm.ts";
 import * as tf from "@tensorflow/tfjs";
 import { productsPath } from "./products.ts";
 import type { Tensor } from "./tensors.ts";
@@ -132,6 +132,13 @@ export function columnSums(t: Tensor): Tensor {
   return tf.sum(tf.reshape(t, [rows, C]), 0);
 }
 
+/** Whether `affine` can take the one-kernel path: the wasm kernel, float32 and the shapes it expects (else the
+ * composite, which reports a mismatch as tfjs does). */
+function fusesBias(x: Tensor, w: Tensor, b: Tensor): boolean {
+  return hasKernel(AFFINE_KERNEL) && x.rank === 2 && w.rank === 2 && b.rank === 1 && x.shape[1] === w.shape[0] &&
+    b.shape[0] === w.shape[1] && [x, w, b].every((t) => t.dtype === "float32");
+}
+
 /**
  * x·w + b for x (N,C), w (C,M), b (M), with its gradient written out: dx = dy·wᵀ, dw = xᵀ·dy, db = column
  * sums of dy (one product with BLAS or the SIMD kernel instead of tfjs's broadcast-add gradient).
@@ -148,7 +155,10 @@ export const affine: (x: Tensor, w: Tensor, b: Tensor) => Tensor = customOp<[Ten
   ([x, w, b], save) => {
     save([x, w]);
     return {
-      value: tf.add(tf.matMul(x, w), b),
+      // wasm: one kernel, the bias added in place to the product's output (the same numbers as the add)
+      value: fusesBias(x, w, b)
+        ? tf.engine().runKernel(AFFINE_KERNEL, { x, w, b }) as Tensor
+        : tf.add(tf.matMul(x, w), b),
       gradFunc: (dy, [sx, sw]) => [timesTransposed(dy, sw), transposedTimes(sx, dy), columnSums(dy)],
     };
   },

@@ -1,5 +1,5 @@
 ;; Fused row and elementwise kernels of the GPT block in wasm SIMD (LayerNorm, attention's masked softmax, GELU, and
-;; their gradients; column sums; sums of squares; attention's head split and merge), reading and writing the wasm backend's memory in place (pointers are byte offsets into it).
+;; their gradients; column sums; sums of squares; bias rows; attention's head split and merge), reading and writing the wasm backend's memory in place (pointers are byte offsets into it).
 ;; Assembled by `deno task build-wasm` into fused_wasm_bytes.ts; run by fused_wasm.ts, which registers them under the
 ;; kernel names of their WGSL twins. Each row loop runs four lanes over the row's body, then one number at a time
 ;; over its tail (rows need not be a multiple of 4 wide).
@@ -568,6 +568,31 @@
         (br $tl)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bl))))
+
+;; c[r, j] += b[j] for each of rows rows of N: an affine layer's bias, added in place to its product's fresh output.
+  (func (export "add_rows") (param $c i32) (param $b i32) (param $rows i32) (param $N i32)
+    (local $r i32) (local $j i32) (local $four i32) (local $q i32)
+    (local.set $four (i32.and (local.get $N) (i32.const -4)))
+    (block $rb (loop $rl
+      (br_if $rb (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $q (local.get $b))
+      (local.set $j (i32.const 0))
+      (block $b4 (loop $l4
+        (br_if $b4 (i32.ge_u (local.get $j) (local.get $four)))
+        (v128.store (local.get $c) (f32x4.add (v128.load (local.get $c)) (v128.load (local.get $q))))
+        (local.set $c (i32.add (local.get $c) (i32.const 16)))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $l4)))
+      (block $b1 (loop $l1
+        (br_if $b1 (i32.ge_u (local.get $j) (local.get $N)))
+        (f32.store (local.get $c) (f32.add (f32.load (local.get $c)) (f32.load (local.get $q))))
+        (local.set $c (i32.add (local.get $c) (i32.const 4)))
+        (local.set $q (i32.add (local.get $q) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $l1)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rl))))
 
 ;; Σ t[i]² over n floats, in float64 (two lanes for the low and two for the high half of each four), then the tail.
 ;; The gradient's global norm adds these over every parameter.

@@ -7,6 +7,7 @@
  * - `CopraGeluSigmoid` (x) and `CopraGeluGrad` (dy, x, s);
  * - `CopraColumnSums` (t → Σ over every axis but the last; wasm only);
  * - `CopraGlobalNorm` (g0…gN → √Σ g², summed in float64: AdamW's gradient norm in one call; wasm only);
+ * - `CopraAffine` (x, w, b → x·w + b: the product where `products.ts` sends it, the bias added in place; wasm only);
  * - `CopraSplitHeads` and `CopraMergeHeads` (attention's head split and merge, `heads.ts`; wasm only).
  * On CPU each composite they replace is 6–11 tfjs kernel calls and as many passes over the tensor, and at the small
  * sizes of a decoded token or of copra's small models the calls' host overhead (~10 µs each) is most of a step.
@@ -24,6 +25,9 @@ import { MERGE_HEADS_KERNEL, SPLIT_HEADS_KERNEL } from "./heads.ts";
 
 /** Sums over every axis but the last (input t (…,C); output (C)): the biases' and LayerNorm's parameter gradients. */
 export const COLUMN_SUMS_KERNEL = "CopraColumnSums";
+
+/** x (N,C), w (C,M), b (M) → x·w + b (N,M): the same numbers as a product, then an add, in one kernel call. */
+export const AFFINE_KERNEL = "CopraAffine";
 
 /** The L2 norm of all inputs together (`g0` … `g{n−1}`, float32; output a float32 scalar), summed in float64. */
 export const GLOBAL_NORM_KERNEL = "CopraGlobalNorm";
@@ -57,6 +61,7 @@ interface Fused {
   gelu_grad(dy: number, x: number, s: number, n: number, k: number, a: number, dx: number): void;
   column_sums(t: number, rows: number, C: number, out: number): void;
   sum_squares(t: number, n: number): number;
+  add_rows(c: number, b: number, rows: number, N: number): void;
   heads(
     tok: number,
     head: number,
@@ -147,6 +152,19 @@ export function registerFusedWasm(): void {
     const out = heap.makeOutput([last(t)], "float32");
     fused(heap).column_sums(at(heap, t), rows(t), last(t), at(heap, out));
     return out;
+  });
+  register(AFFINE_KERNEL, ({ inputs, backend }) => {
+    const { x, w, b } = inputs as Record<string, tf.TensorInfo>;
+    // The product through the wasm BatchMatMul kernel registered now (products.ts's dispatcher: OpenBLAS, copra's
+    // SIMD kernel or tfjs's), into a fresh output that nothing else holds yet: the bias goes in place.
+    const product = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc({
+      inputs: { a: x, b: w },
+      attrs: { transposeA: false, transposeB: false },
+      backend,
+    }) as tf.TensorInfo;
+    const heap = wasmHeap(backend);
+    fused(heap).add_rows(at(heap, product), at(heap, b), rows(product), last(product));
+    return product;
   });
   register(GLOBAL_NORM_KERNEL, ({ inputs, attrs, backend }) => {
     const { count } = attrs as unknown as { count: number };

@@ -1,6 +1,17 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { AdamW, attention, columnSums, geluNew, layerNorm, useBackend } from "../mod.ts";
+import {
+  AdamW,
+  affine,
+  attention,
+  availableProducts,
+  columnSums,
+  geluNew,
+  layerNorm,
+  productsPath,
+  useBackend,
+  useProducts,
+} from "../mod.ts";
 import { isCurrent, WAT_MODULES } from "./wat_build.ts";
 
 // The kernels' values and gradients are checked against autodiff of the plain formulas in layer_norm_test.ts,
@@ -95,4 +106,38 @@ Deno.test("wasm: AdamW's gradient norm is one kernel call and equals the float64
   assert.ok(!names.includes("Square") && !names.includes("Sum"), names.join(" "));
   optimizer.dispose();
   tf.dispose([...Object.values(grads), ...Object.values(params)]);
+});
+
+Deno.test("wasm: affine is one kernel call and gives matMul + add bit for bit on every products path", async () => {
+  await useBackend("wasm");
+  const before = productsPath();
+  const x = tf.randomNormal([13, 7], 0, 1, "float32", 1), w = tf.randomNormal([7, 10], 0, 1, "float32", 2);
+  const b = tf.randomNormal([10], 0, 1, "float32", 3); // a tail of two past the four lanes
+  try {
+    for (const path of availableProducts()) {
+      useProducts(path);
+      let ours: Float32Array = new Float32Array();
+      const info = await tf.profile(async () => {
+        const y = affine(x, w, b);
+        ours = await y.data() as Float32Array;
+        y.dispose();
+      });
+      // (the custom gradient's scope is recorded too, without a name)
+      assert.deepEqual(info.kernels.map((k) => k.name).filter((n) => n !== ""), ["CopraAffine"], path);
+      const plain = tf.add(tf.matMul(x, w), b);
+      assert.deepEqual(
+        new Uint32Array(ours.buffer),
+        new Uint32Array((await plain.data() as Float32Array).buffer),
+        path,
+      );
+      plain.dispose();
+    }
+    // A bias of the wrong length is the composite's broadcast error, not a read past the bias.
+    const short = tf.zeros([8]);
+    assert.throws(() => affine(x, w, short), /broadcast|shape/i);
+    short.dispose();
+  } finally {
+    useProducts(before);
+    tf.dispose([x, w, b]);
+  }
 });
