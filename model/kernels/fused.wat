@@ -1,5 +1,5 @@
 ;; Fused row and elementwise kernels of the GPT block in wasm SIMD (LayerNorm, attention's masked softmax, GELU, and
-;; their gradients; column sums; sums of squares; bias rows; attention's head split and merge), reading and writing the wasm backend's memory in place (pointers are byte offsets into it).
+;; their gradients; column sums; sums of squares; bias rows; rotary positions; attention's head split and merge), reading and writing the wasm backend's memory in place (pointers are byte offsets into it).
 ;; Assembled by `deno task build-wasm` into fused_wasm_bytes.ts; run by fused_wasm.ts, which registers them under the
 ;; kernel names of their WGSL twins. Each row loop runs four lanes over the row's body, then one number at a time
 ;; over its tail (rows need not be a multiple of 4 wide).
@@ -566,6 +566,59 @@
           (br $hl)))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $tl)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bl))))
+
+;; Rotary positions on q or k (B,H,T,D) with tables cos and sin (tb,1,T,D), tb 1 or B (both halves of a table row
+;; equal): y = x·cos + sign·rotate_half(x)·sin, rotate_half(x) = [−x₂, x₁] for x = [x₁, x₂]. sign 1 rotates forward;
+;; −1 is the gradient (the inverse rotation).
+  (func (export "rope") (param $x i32) (param $cos i32) (param $sin i32) (param $B i32) (param $H i32) (param $T i32)
+        (param $D i32) (param $tb i32) (param $sign f32) (param $y i32)
+    (local $b i32) (local $h i32) (local $t i32) (local $j i32) (local $half i32) (local $row i32) (local $tab i32)
+    (local $c i32) (local $s i32) (local $hb i32) (local $x1 f32) (local $x2 f32)
+    (local.set $half (i32.shr_u (local.get $D) (i32.const 1)))
+    (local.set $hb (i32.shl (local.get $half) (i32.const 2)))
+    (block $bb (loop $bl
+      (br_if $bb (i32.ge_u (local.get $b) (local.get $B)))
+      (local.set $h (i32.const 0))
+      (block $hbk (loop $hl
+        (br_if $hbk (i32.ge_u (local.get $h) (local.get $H)))
+        (local.set $t (i32.const 0))
+        (block $tb_ (loop $tl
+          (br_if $tb_ (i32.ge_u (local.get $t) (local.get $T)))
+          ;; byte offsets of row (b,h,t) and of table row (b or 0, t)
+          (local.set $row (i32.shl (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $H)) (local.get $h))
+                                                                (local.get $T))
+                                                       (local.get $t))
+                                              (local.get $D))
+                                   (i32.const 2)))
+          (local.set $tab (i32.shl (i32.mul (i32.add (i32.mul (select (local.get $b) (i32.const 0)
+                                                                      (i32.gt_u (local.get $tb) (i32.const 1)))
+                                                              (local.get $T))
+                                                     (local.get $t))
+                                            (local.get $D))
+                                   (i32.const 2)))
+          (local.set $j (i32.const 0))
+          (block $jb (loop $jl
+            (br_if $jb (i32.ge_u (local.get $j) (local.get $hb)))
+            (local.set $x1 (f32.load (i32.add (local.get $x) (i32.add (local.get $row) (local.get $j)))))
+            (local.set $x2 (f32.load (i32.add (local.get $x) (i32.add (i32.add (local.get $row) (local.get $j)) (local.get $hb)))))
+            (local.set $c (i32.add (local.get $cos) (i32.add (local.get $tab) (local.get $j))))
+            (local.set $s (i32.add (local.get $sin) (i32.add (local.get $tab) (local.get $j))))
+            ;; first half: x₁·cos − sign·x₂·sin; second: x₂·cos + sign·x₁·sin
+            (f32.store (i32.add (local.get $y) (i32.add (local.get $row) (local.get $j)))
+                       (f32.add (f32.mul (local.get $x1) (f32.load (local.get $c)))
+                                (f32.mul (f32.mul (local.get $sign) (f32.neg (local.get $x2))) (f32.load (local.get $s)))))
+            (f32.store (i32.add (local.get $y) (i32.add (i32.add (local.get $row) (local.get $j)) (local.get $hb)))
+                       (f32.add (f32.mul (local.get $x2) (f32.load (i32.add (local.get $c) (local.get $hb))))
+                                (f32.mul (f32.mul (local.get $sign) (local.get $x1))
+                                         (f32.load (i32.add (local.get $s) (local.get $hb))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $jl)))
+          (local.set $t (i32.add (local.get $t) (i32.const 1)))
+          (br $tl)))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br $hl)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bl))))
 

@@ -7,6 +7,7 @@
  * - `CopraGeluSigmoid` (x) and `CopraGeluGrad` (dy, x, s);
  * - `CopraColumnSums` (t → Σ over every axis but the last; wasm only);
  * - `CopraGlobalNorm` (g0…gN → √Σ g², summed in float64: AdamW's gradient norm in one call; wasm only);
+ * - `CopraRope` (x, cos, sin; sign → rotary positions applied, or with sign −1 their gradient; wasm only);
  * - `CopraAffine` (x, w, b → x·w + b: the product where `products.ts` sends it, the bias added in place; wasm only);
  * - `CopraSplitHeads` and `CopraMergeHeads` (attention's head split and merge, `heads.ts`; wasm only).
  * On CPU each composite they replace is 6–11 tfjs kernel calls and as many passes over the tensor, and at the small
@@ -25,6 +26,9 @@ import { MERGE_HEADS_KERNEL, SPLIT_HEADS_KERNEL } from "./heads.ts";
 
 /** Sums over every axis but the last (input t (…,C); output (C)): the biases' and LayerNorm's parameter gradients. */
 export const COLUMN_SUMS_KERNEL = "CopraColumnSums";
+
+/** x (B,H,T,D), cos and sin (B|1,1,T,D); attr sign (1 forward, −1 the gradient) → x rotated (`rope.ts`). */
+export const ROPE_KERNEL = "CopraRope";
 
 /** x (N,C), w (C,M), b (M) → x·w + b (N,M): the same numbers as a product, then an add, in one kernel call. */
 export const AFFINE_KERNEL = "CopraAffine";
@@ -62,6 +66,18 @@ interface Fused {
   column_sums(t: number, rows: number, C: number, out: number): void;
   sum_squares(t: number, n: number): number;
   add_rows(c: number, b: number, rows: number, N: number): void;
+  rope(
+    x: number,
+    cos: number,
+    sin: number,
+    B: number,
+    H: number,
+    T: number,
+    D: number,
+    tb: number,
+    sign: number,
+    y: number,
+  ): void;
   heads(
     tok: number,
     head: number,
@@ -152,6 +168,15 @@ export function registerFusedWasm(): void {
     const out = heap.makeOutput([last(t)], "float32");
     fused(heap).column_sums(at(heap, t), rows(t), last(t), at(heap, out));
     return out;
+  });
+  register(ROPE_KERNEL, ({ inputs, attrs, backend }) => {
+    const { x, cos, sin } = inputs as Record<string, tf.TensorInfo>;
+    const { sign } = attrs as unknown as { sign: number };
+    const [B, H, T, D] = x.shape;
+    const heap = wasmHeap(backend);
+    const y = heap.makeOutput(x.shape, "float32");
+    fused(heap).rope(at(heap, x), at(heap, cos), at(heap, sin), B, H, T, D, cos.shape[0], sign, at(heap, y));
+    return y;
   });
   register(AFFINE_KERNEL, ({ inputs, backend }) => {
     const { x, w, b } = inputs as Record<string, tf.TensorInfo>;

@@ -8,7 +8,8 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor, Tensor2D, Tensor4D } from "../tensors.ts";
 import { tidyRecord } from "../tidy.ts";
-import { customOp } from "./custom_op.ts";
+import { customOp, hasKernel } from "./custom_op.ts";
+import { ROPE_KERNEL } from "./fused_wasm.ts";
 
 /** What {@link applyRope} needs, built once per forward pass by {@link rotaryTables}. */
 export interface RopeTables {
@@ -71,6 +72,16 @@ export function rotaryTables(positionIds: Tensor2D, D: number, theta: number): R
 export function applyRope(x: Tensor4D, tables: RopeTables): Tensor4D {
   const [B, H, T, D] = x.shape;
   const { cos, sin, rotate } = tables;
+  if (hasKernel(ROPE_KERNEL) && D % 2 === 0 && [x, cos, sin].every((t) => t.dtype === "float32")) {
+    // wasm: one pass each way (kernels/fused.wat), the same numbers as the composite below
+    const rope = (t: Tensor, c: Tensor, s: Tensor, sign: number) =>
+      tf.engine().runKernel(ROPE_KERNEL, { x: t, cos: c, sin: s }, { sign }) as Tensor;
+    const fused = customOp<[Tensor]>(([sx], save) => {
+      save([cos, sin]); // constants of the caller's scope: keep them for the backward pass
+      return { value: rope(sx, cos, sin, 1), gradFunc: (dy, [c, s]) => rope(dy, c, s, -1) };
+    });
+    return fused(x) as Tensor4D;
+  }
   const op = customOp<[Tensor]>(([sx], save) => {
     const rotated = tf.reshape(tf.matMul(tf.reshape(sx, [B * H * T, D]), rotate), [B, H, T, D]);
     save([cos, sin, rotate]); // the tables are constants of the caller's scope: keep them for the backward pass

@@ -6,12 +6,12 @@ import { maxAbsDiff } from "../testdata/fixtures.ts";
 const int2d = (rows: number[][]) => tf.tensor2d(rows, undefined, "int32");
 
 Deno.test("applyRope equals the rotate-half formula computed by slicing, values and gradients, cpu and wasm", async () => {
-  // Reference: y = x·cos + [−x₂, x₁]·sin with the angles written out here, differentiated by tfjs.
-  const case_ = () => {
+  // Reference: y = x·cos + [−x₂, x₁]·sin with the angles written out here, differentiated by tfjs; positions per row
+  // (tables (B,1,T,D)) and shared by the batch (tables (1,1,T,D)).
+  const case_ = (pos: number[][]) => () => {
     const [B, H, T, D] = [2, 3, 4, 6];
     const x = tf.randomNormal([B, H, T, D], 0, 1, "float32", 3) as tf.Tensor4D;
     const w = tf.randomNormal([B, H, T, D], 0, 1, "float32", 4);
-    const pos = [[0, 1, 2, 3], [5, 5, 6, 9]];
     const angle = pos.map((row) =>
       row.map((p) => Array.from({ length: D }, (_, j) => p * Math.pow(500, -(2 * (j % 3)) / D)))
     );
@@ -26,11 +26,16 @@ Deno.test("applyRope equals the rotate-half formula computed by slicing, values 
     const loss = (f: (t: tf.Tensor) => tf.Tensor) => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), w)))(x);
     return [ours(x), reference(x), loss(ours), loss(reference)];
   };
-  for (const backend of ["cpu", "wasm"] as const) {
+  for (
+    const [backend, pos] of [["cpu", [[0, 1, 2, 3], [5, 5, 6, 9]]], ["wasm", [[0, 1, 2, 3], [5, 5, 6, 9]]], [
+      "wasm",
+      [[2, 3, 4, 5]],
+    ]] as const
+  ) {
     await useBackend(backend);
     const before = tf.memory().numTensors;
     const [y, yRef, g, gRef] = await Promise.all(
-      tf.tidy(case_).map(async (t) => {
+      tf.tidy(case_(pos.map((r) => [...r]))).map(async (t) => {
         const v = await t.data();
         t.dispose();
         return v;
@@ -40,4 +45,16 @@ Deno.test("applyRope equals the rotate-half formula computed by slicing, values 
     assert.ok(maxAbsDiff(g, gRef) <= 1e-5, backend);
     assert.equal(tf.memory().numTensors, before);
   }
+});
+
+Deno.test("wasm: applyRope is one kernel each way (no product by the ±1 matrix), tables made inside a tidy", async () => {
+  await useBackend("wasm");
+  const x = tf.randomNormal([1, 2, 3, 8], 0, 1, "float32", 1) as tf.Tensor4D;
+  const f = (t: tf.Tensor) =>
+    tf.tidy(() => tf.sum(applyRope(t as tf.Tensor4D, rotaryTables(int2d([[0, 1, 2]]), 8, 10_000))));
+  const info = await tf.profile(() => tf.grad(f)(x));
+  const names = info.kernels.map((k) => k.name);
+  assert.equal(names.filter((n) => n === "CopraRope").length, 2, names.join(" "));
+  assert.ok(!names.includes("BatchMatMul"), names.join(" "));
+  x.dispose();
 });
