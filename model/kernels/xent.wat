@@ -97,22 +97,9 @@
       (local.set $s (f32x4.add (f32x4.add (local.get $s) (local.get $a)) (local.get $b)))
       (local.set $p (i32.add (local.get $p) (i32.const 32)))
       (br $l8)))
+    ;; the last vector, if any (the body's length is a multiple of 4, not of 8)
     (if (i32.lt_u (local.get $p) (local.get $body))
-      (then
-        (local.set $a (f32x4.sub (v128.load (local.get $p)) (local.get $m)))
-        (local.set $a (f32x4.max (f32x4.min (local.get $a) (local.get $hi)) (local.get $lo)))
-        (local.set $n0 (f32x4.nearest (f32x4.mul (local.get $a) (local.get $l2e))))
-        (local.set $a (f32x4.sub (f32x4.sub (local.get $a) (f32x4.mul (local.get $n0) (local.get $c1))) (f32x4.mul (local.get $n0) (local.get $c2))))
-        (local.set $z0 (f32x4.mul (local.get $a) (local.get $a)))
-        (local.set $y0 (f32x4.add (f32x4.mul (local.get $p0) (local.get $a)) (local.get $p1)))
-        (local.set $y0 (f32x4.add (f32x4.mul (local.get $y0) (local.get $a)) (local.get $p2)))
-        (local.set $y0 (f32x4.add (f32x4.mul (local.get $y0) (local.get $a)) (local.get $p3)))
-        (local.set $y0 (f32x4.add (f32x4.mul (local.get $y0) (local.get $a)) (local.get $p4)))
-        (local.set $y0 (f32x4.add (f32x4.mul (local.get $y0) (local.get $a)) (local.get $p5)))
-        (local.set $y0 (f32x4.add (f32x4.add (f32x4.mul (local.get $y0) (local.get $z0)) (local.get $a)) (local.get $one)))
-        (local.set $a (f32x4.mul (local.get $y0) (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n0)) (local.get $e127))
-                                                      (i32.const 23))))
-        (local.set $s (f32x4.add (local.get $s) (local.get $a)))))
+      (then (local.set $s (f32x4.add (local.get $s) (call $exp4 (f32x4.sub (v128.load (local.get $p)) (local.get $m)))))))
     (local.get $s))
 
   ;; q = e^(x − l)·k over the body.
@@ -167,21 +154,8 @@
       (local.set $p (i32.add (local.get $p) (i32.const 32)))
       (br $l8)))
     (if (i32.lt_u (local.get $p) (local.get $body))
-      (then
-        (local.set $a (f32x4.sub (v128.load (local.get $p)) (local.get $l)))
-        (local.set $a (f32x4.max (f32x4.min (local.get $a) (local.get $hi)) (local.get $lo)))
-        (local.set $n0 (f32x4.nearest (f32x4.mul (local.get $a) (local.get $l2e))))
-        (local.set $a (f32x4.sub (f32x4.sub (local.get $a) (f32x4.mul (local.get $n0) (local.get $c1))) (f32x4.mul (local.get $n0) (local.get $c2))))
-        (local.set $z0 (f32x4.mul (local.get $a) (local.get $a)))
-        (local.set $y0 (f32x4.add (f32x4.mul (local.get $p0) (local.get $a)) (local.get $p1)))
-        (local.set $y0 (f32x4.add (f32x4.mul (local.get $y0) (local.get $a)) (local.get $p2)))
-        (local.set $y0 (f32x4.add (f32x4.mul (local.get $y0) (local.get $a)) (local.get $p3)))
-        (local.set $y0 (f32x4.add (f32x4.mul (local.get $y0) (local.get $a)) (local.get $p4)))
-        (local.set $y0 (f32x4.add (f32x4.mul (local.get $y0) (local.get $a)) (local.get $p5)))
-        (local.set $y0 (f32x4.add (f32x4.add (f32x4.mul (local.get $y0) (local.get $z0)) (local.get $a)) (local.get $one)))
-        (local.set $a (f32x4.mul (local.get $y0) (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n0)) (local.get $e127))
-                                                      (i32.const 23))))
-        (v128.store (local.get $q) (f32x4.mul (local.get $a) (local.get $k))))))
+      (then (v128.store (local.get $q)
+                        (f32x4.mul (call $exp4 (f32x4.sub (v128.load (local.get $p)) (local.get $l))) (local.get $k))))))
 
   ;; For each row r of x (rows × V floats) with weight w[r] ≠ 0: out[2r] = max, out[2r + 1] = Σ e^(x − max);
   ;; a row of weight 0 gets (0, 1), so that its log-sum-exp is 0 without reading it.
