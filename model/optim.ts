@@ -336,7 +336,7 @@ function globalNorm(gs: Tensor[]): Scalar {
   const float32 = gs.every((g) => g.dtype === "float32");
   if (float32 && gs.length > 0 && hasKernel(GLOBAL_NORM_KERNEL)) {
     const inputs = Object.fromEntries(gs.map((g, i) => [`g${i}`, g]));
-    return tf.engine().runKernel(GLOBAL_NORM_KERNEL, inputs, { count: gs.length }) as Scalar;
+    return tf.engine().runKernel(GLOBAL_NORM_KERNEL, inputs) as Scalar;
   }
   return tf.tidy(() => tf.sqrt(gs.map(squaredSum).reduce((a, b) => tf.add(a, b), tf.scalar(0))) as Scalar);
 }

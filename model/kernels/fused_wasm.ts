@@ -22,7 +22,7 @@ import { FUSED_WASM } from "./fused_wasm_bytes.ts";
 import { MASKED_SOFTMAX_KERNEL, SOFTMAX_GRAD_KERNEL } from "./attention_webgpu.ts";
 import { GELU_A, GELU_GRAD_KERNEL, GELU_K, GELU_SIGMOID_KERNEL } from "./gelu_webgpu.ts";
 import { LAYER_NORM_GRADS_KERNEL, LAYER_NORM_KERNEL } from "./layer_norm_webgpu.ts";
-import { MERGE_HEADS_KERNEL, SPLIT_HEADS_KERNEL } from "./heads.ts";
+import { MERGE_HEADS_KERNEL, registerHeadsGradients, SPLIT_HEADS_KERNEL } from "./heads.ts";
 
 /** Sums over every axis but the last (input t (…,C); output (C)): the biases' and LayerNorm's parameter gradients. */
 export const COLUMN_SUMS_KERNEL = "CopraColumnSums";
@@ -191,18 +191,17 @@ export function registerFusedWasm(): void {
     fused(heap).add_rows(at(heap, product), at(heap, b), rows(product), last(product));
     return product;
   });
-  register(GLOBAL_NORM_KERNEL, ({ inputs, attrs, backend }) => {
-    const { count } = attrs as unknown as { count: number };
+  register(GLOBAL_NORM_KERNEL, ({ inputs, backend }) => {
     const heap = wasmHeap(backend);
     const out = heap.makeOutput([], "float32");
-    let sum = 0; // float64, tensor after tensor in input order
-    for (let i = 0; i < count; i++) {
-      const g = (inputs as Record<string, tf.TensorInfo>)[`g${i}`];
+    let sum = 0; // float64, tensor after tensor in input order (g0, g1, …: names keep their insertion order)
+    for (const g of Object.values(inputs as Record<string, tf.TensorInfo>)) {
       sum += fused(heap).sum_squares(at(heap, g), tf.util.sizeFromShape(g.shape));
     }
     heap.typedArrayFromHeap(out)[0] = Math.sqrt(sum);
     return out;
   });
+  registerHeadsGradients(); // backend-independent: each of the two kernels below is the other's gradient
   register(SPLIT_HEADS_KERNEL, ({ inputs, attrs, backend }) => {
     const { x } = inputs as Record<string, tf.TensorInfo>;
     const { parts, heads } = attrs as unknown as { parts: number; heads: number };

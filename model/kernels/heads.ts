@@ -20,8 +20,8 @@ export const MERGE_HEADS_KERNEL = "CopraMergeHeads";
 
 let gradientsRegistered = false;
 
-/** Each kernel is the other's gradient (registered once, when the kernels are first used). */
-function registerGradients(): void {
+/** Registers each kernel as the other's gradient (once; `fused_wasm.ts` calls it where it registers the kernels). */
+export function registerHeadsGradients(): void {
   if (gradientsRegistered) return;
   gradientsRegistered = true;
   tf.registerGradient({
@@ -63,7 +63,6 @@ export function splitHeads(x: Tensor3D, parts: number, heads: number): Tensor4D[
     throw new RangeError(`splitHeads: ${W} channels do not split into ${parts} parts of ${heads} heads`);
   }
   if (hasKernel(SPLIT_HEADS_KERNEL)) {
-    registerGradients();
     return tf.engine().runKernel(SPLIT_HEADS_KERNEL, { x }, { parts, heads }) as unknown as Tensor4D[];
   }
   // (tfjs's gradient of a split into one part fails: no split then)
@@ -87,7 +86,6 @@ export function splitHeads(x: Tensor3D, parts: number, heads: number): Tensor4D[
 export function mergeHeads(xs: Tensor4D[]): Tensor3D {
   const [B, H, T, D] = xs[0].shape;
   if (hasKernel(MERGE_HEADS_KERNEL)) {
-    registerGradients();
     const inputs = Object.fromEntries(xs.map((x, j) => [`x${j}`, x]));
     return tf.engine().runKernel(MERGE_HEADS_KERNEL, inputs, { parts: xs.length, heads: H }) as Tensor3D;
   }
