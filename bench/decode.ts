@@ -58,16 +58,17 @@ export async function benchDecode(): Promise<DecodeBenchResult> {
   const b1 = await perToken(1), b32 = await perToken(32);
   disposeParams(params);
   const python = await findTorchPython();
-  const torch = async (batch: number, threads: number) => {
+  const torch = async (batch: number, threads: 1 | "default") => {
     if (!python) return null;
-    const r = await runTorchReference(
-      python,
-      ["decode", "--batch", String(batch), "--threads", String(threads)],
-      threads === 0 ? "default" : threads,
-    );
+    const r = await runTorchReference(python, ["decode", "--batch", String(batch)], threads);
     return "json" in r ? r.json : null;
   };
-  const [t1, t32, d1, d32] = [await torch(1, 1), await torch(32, 1), await torch(1, 0), await torch(32, 0)];
+  const [t1, t32, d1, d32] = [
+    await torch(1, 1),
+    await torch(32, 1),
+    await torch(1, "default"),
+    await torch(32, "default"),
+  ];
   const ms = (
     j: Record<string, unknown> | null,
   ) => (j ? Math.round((j.torch_ms_per_token as number) * 100) / 100 : null);

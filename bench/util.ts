@@ -55,18 +55,20 @@ export function torchEnv(threads: number | "default"): Record<string, string> {
 }
 
 /**
- * Runs `bench/torch_gpt2.py <args>` with `python` (`threads`: see {@link torchEnv}; the script's own `--threads`
- * must agree): its last stdout line as JSON, or its last stderr line.
+ * Runs `bench/torch_gpt2.py <args>` with `python`: its last stdout line as JSON, or its last stderr line. With
+ * `threads` (timing subcommands), the script gets `--threads N` (0 for "default") and the matching environment
+ * ({@link torchEnv}); without, the BLAS pool is pinned to one thread.
  */
 export async function runTorchReference(
   python: string,
   args: string[],
-  threads: number | "default" = 1,
+  threads?: number | "default",
 ): Promise<{ json: Record<string, unknown> } | { error: string }> {
   const script = new URL("./torch_gpt2.py", import.meta.url).pathname;
+  const threadArgs = threads === undefined ? [] : ["--threads", threads === "default" ? "0" : String(threads)];
   const out = await new Deno.Command(python, {
-    args: [script, ...args],
-    env: torchEnv(threads),
+    args: [script, ...args, ...threadArgs],
+    env: torchEnv(threads ?? 1),
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -89,7 +91,7 @@ export interface TorchStep {
 export async function torchStepMs(args: string[], threads: 1 | "default" = 1): Promise<TorchStep> {
   const python = await findTorchPython();
   if (python === null) return { torchMs: null, note: "no python3 with torch found: PyTorch reference skipped" };
-  const result = await runTorchReference(python, [...args, "--threads", threads === 1 ? "1" : "0"], threads);
+  const result = await runTorchReference(python, args, threads);
   return "json" in result
     ? { torchMs: result.json.torch_ms as number, threads: `${result.json.threads}+${result.json.blas_threads}` }
     : { torchMs: null, note: `PyTorch reference failed: ${result.error}` };
