@@ -87,20 +87,26 @@ function commandLine() {
 }
 const { values } = commandLine();
 
+/** A whole-number option written in decimal digits (not "0x10", "1e2" or "2.0"), within [min, max]; else exit 2. */
+function wholeNumber(option: string, value: string | undefined, fallback: number, max: number, what = ""): number {
+  if (value === undefined) return fallback;
+  const n = /^[0-9]+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= max)) {
+    console.error(`${option} ${JSON.stringify(value)}: expected a whole number from 1 to ${max}${what}`);
+    Deno.exit(2);
+  }
+  return n;
+}
+
 // Threads training each run: 1 by default (the documented tables' numerics; other counts round differently).
 // Scoring uses every core whatever this is (its answers do not depend on the count).
-const threads = values.threads === undefined ? 1 : Number(values.threads);
-if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
-  console.error(`--threads ${JSON.stringify(values.threads)}: expected a whole number from 1 to 256`);
-  Deno.exit(2);
-}
+const threads = wholeNumber("--threads", values.threads, 1, 256);
 
 const regimeName = values.regime ?? "coconut-nano";
 // The symbolic-graph table (payoff.ts) and the calculator demonstration (tools.ts) have their own runs and reports.
 const OWN_REPORTS: Record<string, (options: PayoffOptions) => Promise<void>> = {
-  "payoff": reproducePayoff,
-  "payoff-branching": reproducePayoff,
-  "tools": reproduceTools,
+  ...Object.fromEntries(Object.keys(PAYOFF_REGIMES).map((name) => [name, reproducePayoff])),
+  tools: reproduceTools,
 };
 if (!(regimeName in REGIMES) && !(regimeName in OWN_REPORTS)) {
   console.error(
@@ -111,13 +117,7 @@ if (!(regimeName in REGIMES) && !(regimeName in OWN_REPORTS)) {
   Deno.exit(2);
 }
 // --budget K multiplies a payoff table's epochs (its runs and report get a -xK suffix).
-const budget = values.budget === undefined ? 1 : Number(values.budget);
-if (!Number.isInteger(budget) || budget < 1 || budget > 1000) {
-  console.error(
-    `--budget ${JSON.stringify(values.budget)}: expected a whole number from 1 to 1000 (a multiple of the epochs)`,
-  );
-  Deno.exit(2);
-}
+const budget = wholeNumber("--budget", values.budget, 1, 1000, " (a multiple of the epochs)");
 if (values.budget !== undefined && !(regimeName in PAYOFF_REGIMES)) {
   console.error(
     `--budget: only the payoff regimes (${Object.keys(PAYOFF_REGIMES).join(", ")}) take it; ` +

@@ -83,6 +83,8 @@ Deno.test("reproduce --budget: refused unless a whole number ≥ 1 on a payoff r
     const where = ["--runs", dir, "--docs", dir];
     await refused(["--regime", "payoff", "--budget", "0", ...where], /--budget "0": expected a whole number/);
     await refused(["--regime", "payoff-branching", "--budget", "1.5", ...where], /--budget "1.5"/);
+    await refused(["--regime", "payoff", "--budget", "0x10", ...where], /--budget "0x10"/); // not 16
+    await refused(["--regime", "payoff", "--threads", "1e1", ...where], /--threads "1e1"/);
     await refused(
       ["--regime", "balanced", "--budget", "2", ...where],
       /only the payoff regimes \(payoff, payoff-branching\)/,
