@@ -125,6 +125,16 @@ if (values.budget !== undefined && !(regimeName in PAYOFF_REGIMES)) {
   );
   Deno.exit(2);
 }
+// A folder given outside what the task may write is one message before anything is written, not a stack trace later.
+for (const [option, path] of [["--runs", values.runs], ["--docs", values.docs]] as const) {
+  if (path !== undefined && Deno.permissions.querySync({ name: "write", path }).state !== "granted") {
+    console.error(
+      `${option} ${JSON.stringify(path)}: not writable under this task's permissions (deno task reproduce may write ` +
+        `runs/ and docs/); give a folder under those, or run reproduce/main.ts with --allow-write for it`,
+    );
+    Deno.exit(2);
+  }
+}
 if (regimeName in OWN_REPORTS) {
   await OWN_REPORTS[regimeName]({
     regime: regimeName,

@@ -97,6 +97,32 @@ Deno.test("reproduce --budget: refused unless a whole number ≥ 1 on a payoff r
   }
 });
 
+Deno.test("reproduce --runs outside the task's write permission: one message, exit 2, nothing written", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write=runs,docs",
+        "--allow-env",
+        main,
+        "--regime",
+        "payoff",
+        "--runs",
+        dir,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 2);
+    assert.match(new TextDecoder().decode(out.stderr), /--runs ".*": not writable under this task's permissions/);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("reproduce --regime payoff --quick: every row, switch and per-hop tables, audit, both pictures; reuses runs", async () => {
   const dir = await Deno.makeTempDir();
   try {
