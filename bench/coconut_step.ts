@@ -3,15 +3,17 @@
  * (4 layers × 128), vocabulary 256, batch 8, 280 positions with 6 thoughts near the end (question, `<bot>`,
  * thoughts, `<eot>`, a short answer), so 7 sequential passes through the KV cache, then backward and Adam —
  * against the same step of the PyTorch reference (`bench/torch_gpt2.py coconut-step`, one thread) in the same
- * run. Prints one JSON line `{"bench":"coconut-step",…,"copra_ms":…,"torch_ms":…,"ratio_vs_torch":…}`.
+ * run, and PyTorch's default threads against copra's default (data-parallel over every core, `copra_default_ms`). Prints one JSON line `{"bench":"coconut-step",…,"copra_ms":…,"torch_ms":…,"ratio_vs_torch":…}`.
  *
  * @module
  */
 
 import * as tf from "@tensorflow/tfjs";
+import type { Batch } from "@copra/curriculum";
 import { latentForward } from "@copra/infer";
 import { AdamW, causalLmLoss, disposeParams, gpt2Config, initParams, useBackend, valueAndGrads } from "@copra/model";
 import { Rng } from "@copra/random";
+import { pooledStepMs } from "./pooled.ts";
 import { kernelProfile, median, torchStepMs, type VersusTorch, versusTorch } from "./util.ts";
 
 /** The result line. */
@@ -66,6 +68,23 @@ export async function benchCoconutStep(
     if (i >= 2) times.push(ms);
   }
   const profile = options.profile ? await kernelProfile(async () => void await step()) : undefined;
+  // copra's default: data-parallel over every core, as `copra train` runs (the same model, continuing).
+  const threads = navigator.hardwareConcurrency;
+  let copraDefault: { ms: number; threads: number } | undefined;
+  if (threads > 1) {
+    const nextBatch = (): Batch => {
+      const ids = Array.from({ length: batch }, () => Array.from({ length: seq }, () => rng.int(vocab)));
+      return {
+        ids,
+        labels: ids.map((r) => r.map((v, t) => (t <= first + thoughts ? -100 : v))),
+        attentionMask: ids.map((r) => r.map(() => 1)),
+        positionIds: ids.map((r) => r.map((_, t) => t)),
+        latentPositions: ids.map(() => slots),
+      };
+    };
+    const ms = await pooledStepMs(config, params, opt, nextBatch, { threads, steps, warmup: 2 });
+    copraDefault = { ms, threads };
+  }
   opt.dispose();
   disposeParams(params);
   const copraMs = median(times);
@@ -89,6 +108,6 @@ export async function benchCoconutStep(
     batch,
     seq,
     thoughts,
-    ...versusTorch(copraMs, torch, torchDefault, info.blas?.library ?? null, profile),
+    ...versusTorch(copraMs, torch, torchDefault, info.blas?.library ?? null, profile, copraDefault),
   };
 }

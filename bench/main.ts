@@ -8,7 +8,7 @@
  */
 
 import { parseArgs } from "node:util";
-import type { BackendName, PresetName } from "@copra/model";
+import { type BackendName, type PresetName, PRESETS as MODEL_PRESETS } from "@copra/model";
 import { benchCheckpointTorch } from "./checkpoint_torch.ts";
 import { benchCoconutStep } from "./coconut_step.ts";
 import { benchDecode } from "./decode.ts";
@@ -18,105 +18,92 @@ import { benchSession } from "./session.ts";
 import { benchTokenizer } from "./tokenizer.ts";
 import { benchTrainStep } from "./train_step.ts";
 import { benchTrainThreads } from "./train_threads.ts";
+import { HEADLINES } from "./headlines.ts";
 
-const { values, positionals } = parseArgs({
-  args: Deno.args,
-  allowPositionals: true,
-  options: {
-    preset: { type: "string" },
-    backend: { type: "string" },
-    steps: { type: "string" },
-    batch: { type: "string" },
-    profile: { type: "boolean" },
-  },
-});
+const PRESETS = Object.keys(MODEL_PRESETS) as PresetName[];
+const BACKENDS: readonly BackendName[] = ["wasm", "webgpu", "cpu"];
+
+const USAGE = `usage: deno task bench [name…] [--preset P] [--backend B] [--steps N] [--batch N] [--profile]
+  names: tokenizer, coconut-step, checkpoint-torch, generate, decode, session, products, train-threads, train-step
+         (all when none is named; then a table is printed and written to bench/latest.md)
+  --preset   train-step's model: ${PRESETS.join(", ")} (default tiny)
+  --backend  train-step's backend: ${BACKENDS.join(", ")} (default wasm)
+  --steps    timed steps (coconut-step, products, train-threads, train-step)
+  --batch    train-step's batch (default 16)
+  --profile  add a per-kernel profile of one step (train-step, coconut-step)`;
+
+/** Exits with one message (and the usage) on a bad command line. */
+function usage(message: string): never {
+  console.error(`bench: ${message}\n${USAGE}`);
+  Deno.exit(2);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    args: Deno.args,
+    allowPositionals: true,
+    options: {
+      preset: { type: "string" },
+      backend: { type: "string" },
+      steps: { type: "string" },
+      batch: { type: "string" },
+      profile: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+} catch (error) {
+  usage(error instanceof Error ? error.message : String(error));
+}
+const { values, positionals } = parsed;
+if (values.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+/** A whole number ≥ 1 written in decimal digits, or undefined when the option is absent. */
+function count(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[0-9]+$/.test(text) || Number(text) < 1) {
+    usage(`--${name} ${JSON.stringify(text)}: expected a whole number ≥ 1`);
+  }
+  return Number(text);
+}
+const steps = count("steps", values.steps);
+const batch = count("batch", values.batch);
+if (values.preset !== undefined && !(PRESETS as readonly string[]).includes(values.preset)) {
+  usage(`--preset ${JSON.stringify(values.preset)}: expected one of ${PRESETS.join(", ")}`);
+}
+if (values.backend !== undefined && !(BACKENDS as readonly string[]).includes(values.backend)) {
+  usage(`--backend ${JSON.stringify(values.backend)}: expected one of ${BACKENDS.join(", ")}`);
+}
 
 const BENCHES: Record<string, () => Promise<object>> = {
   "tokenizer": () => benchTokenizer(),
-  "coconut-step": () =>
-    benchCoconutStep({ steps: values.steps ? Number(values.steps) : undefined, profile: values.profile }),
+  "coconut-step": () => benchCoconutStep({ steps, profile: values.profile }),
   "checkpoint-torch": () => benchCheckpointTorch(),
   "generate": () => benchGenerate(),
   "decode": () => benchDecode(),
   "session": () => benchSession(),
-  "products": () => benchProducts({ steps: values.steps ? Number(values.steps) : undefined }),
-  "train-threads": () => benchTrainThreads({ steps: values.steps ? Number(values.steps) : undefined }),
+  "products": () => benchProducts({ steps }),
+  "train-threads": () => benchTrainThreads({ steps }),
   "train-step": () =>
     benchTrainStep({
       preset: values.preset as PresetName | undefined,
       backend: values.backend as BackendName | undefined,
-      steps: values.steps ? Number(values.steps) : undefined,
-      batch: values.batch ? Number(values.batch) : undefined,
+      steps,
+      batch,
       profile: values.profile,
     }),
 };
 
 const names = positionals.length > 0 ? positionals : Object.keys(BENCHES);
+const unknown = names.find((name) => !BENCHES[name]);
+if (unknown !== undefined) usage(`unknown benchmark ${JSON.stringify(unknown)}`);
 const results: Record<string, Record<string, unknown>> = {};
 for (const name of names) {
-  const bench = BENCHES[name];
-  if (!bench) {
-    console.error(`unknown benchmark ${JSON.stringify(name)}; known: ${Object.keys(BENCHES).join(", ")}`);
-    Deno.exit(2);
-  }
-  results[name] = (await bench()) as Record<string, unknown>;
+  results[name] = (await BENCHES[name]()) as Record<string, unknown>;
   console.log(JSON.stringify(results[name]));
 }
-
-/** A step benchmark's reference and ratio cells: PyTorch on one thread, then as it starts by default. */
-function versusTorchCells(r: Record<string, unknown>): [string, string] {
-  return [
-    `torch ${r.torch_ms ?? "—"} ms (1 thread); ${r.torch_default_ms ?? "—"} ms (default, ${
-      r.torch_default_threads ?? "—"
-    } threads)`,
-    `${r.ratio_vs_torch ?? "—"}; default ${r.ratio_vs_torch_default ?? "—"}`,
-  ];
-}
-
-/** The headline figure of each benchmark: [what copra did, the reference, the ratio]. */
-const HEADLINES: Record<string, (r: Record<string, unknown>) => [string, string, string]> = {
-  "tokenizer": (
-    r,
-  ) => [
-    `${r.copra_mb_s} MB/s (${r.copra_uncached_mb_s} uncached)`,
-    `js-tiktoken ${r.tiktoken_mb_s} MB/s`,
-    `${r.ratio} (uncached ${r.ratio_uncached}; parity ${r.parity})`,
-  ],
-  "train-step": (
-    r,
-  ) => [
-    `${r.copra_ms} ms (${r.backend}${r.blas ? " + BLAS" : ""})`,
-    ...versusTorchCells(r),
-  ],
-  "coconut-step": (r) => [`${r.copra_ms} ms`, ...versusTorchCells(r)],
-  "generate": (r) => [
-    `Coconut ${r.coconut_ms} ms, cached ${r.cached_ms} ms`,
-    `CoT ${r.cot_ms} ms, recomputed ${r.recompute_ms} ms`,
-    `CoT/Coconut ${r.cot_over_coconut}, recompute/cached ${r.recompute_over_cached}`,
-  ],
-  "session": (r) => [
-    `new turn ${r.turn_ms} ms after ${r.history_positions} positions (early turns ${r.early_turn_ms} ms)`,
-    `recomputing the history ${r.recompute_ms} ms`,
-    `recompute/turn ${r.recompute_over_turn}`,
-  ],
-  "decode": (r) => [
-    `${r.batch1_ms} ms/token at batch 1, ${r.batch32_ms} at batch 32`,
-    `torch ${r.torch_batch1_ms ?? "—"} / ${r.torch_batch32_ms ?? "—"} (1 thread); ${
-      r.torch_default_batch1_ms ?? "—"
-    } / ${r.torch_default_batch32_ms ?? "—"} (default, ${r.torch_default_threads ?? "—"} threads)`,
-    `${r.ratio_batch1 ?? "—"} / ${r.ratio_batch32 ?? "—"}; default ${r.ratio_default_batch1 ?? "—"} / ${
-      r.ratio_default_batch32 ?? "—"
-    }`,
-  ],
-  "train-threads": (r) => [
-    `${r.threads_ms} ms per update on ${r.threads} threads`,
-    `${r.one_thread_ms} ms on one thread`,
-    `${r.speedup}×`,
-  ],
-  "checkpoint-torch": (
-    r,
-  ) => [`loads in torch: ${r.loads_in_torch}`, "PyTorch reference", `max abs diff ${r.max_abs_diff}`],
-};
 
 if (positionals.length === 0) {
   let cpu: string | undefined;

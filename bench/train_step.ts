@@ -2,7 +2,9 @@
  * `deno task bench train-step [--preset tiny] [--backend wasm] [--batch 16] [--steps 20]`: one training step
  * (forward + backward + Adam update, reading the loss) of a GPT-2 preset on random ids, median over `steps`
  * after 3 warm-up steps; and, when a python3 with torch is found, the same step of the repository's PyTorch
- * reference (`bench/torch_gpt2.py train-step`, one thread) in the same run. Default: the tiny configuration
+ * reference (`bench/torch_gpt2.py train-step`, one thread, then its default threads) in the same run. On wasm with
+ * more than one core it also times copra's default, the step data-parallel over every core as `copra train` runs it
+ * (`copra_default_ms`, compared with PyTorch's default). Default: the tiny configuration
  * of DESIGN.md §5 (V 256, T 64, C 128, H 4, L 2, B 16, Adam lr 3e-4). With `--backend webgpu` the line also
  * has `gpu`: what one more step asked of the GPU (dispatches, pipelines compiled after warm-up, bytes read back and
  * uploaded, programs with an output of B·(T−1)·V entries or more — the logits that have a label; see `gpu_counts.ts`). On wasm it has `products`, where
@@ -11,8 +13,11 @@
  * @module
  */
 
+import type { Batch } from "@copra/curriculum";
 import { type BackendName, type PresetName, useBackend } from "@copra/model";
+import { Rng } from "@copra/random";
 import { countGpuWork, type GpuCounts } from "./gpu_counts.ts";
+import { pooledStepMs } from "./pooled.ts";
 import { trainRig } from "./rig.ts";
 import { kernelProfile, median, torchStepMs, type VersusTorch, versusTorch } from "./util.ts";
 
@@ -58,6 +63,24 @@ export async function benchTrainStep(options: TrainStepOptions = {}): Promise<Tr
   const gpu = backend === "webgpu"
     ? await countGpuWork(async () => void await step(), batch * (seq - 1) * rig.config.vocab_size)
     : undefined;
+  // copra's default on the CPU: data-parallel over every core, as `copra train` runs (the same model, continuing).
+  const threads = navigator.hardwareConcurrency;
+  let copraDefault: { ms: number; threads: number } | undefined;
+  if (backend === "wasm" && threads > 1) {
+    const rng = new Rng(1), V = rig.config.vocab_size;
+    const nextBatch = (): Batch => {
+      const ids = Array.from({ length: batch }, () => Array.from({ length: seq }, () => rng.int(V)));
+      return {
+        ids,
+        labels: ids.map((r) => [-100, ...r.slice(1)]),
+        attentionMask: ids.map((r) => r.map(() => 1)),
+        positionIds: ids.map((r) => r.map((_, i) => i)),
+        latentPositions: ids.map(() => []),
+      };
+    };
+    const ms = await pooledStepMs(rig.config, rig.params, rig.optimizer, nextBatch, { threads, steps, warmup: 3 });
+    copraDefault = { ms, threads };
+  }
   rig.dispose();
   const copraMs = median(times);
 
@@ -82,7 +105,7 @@ export async function benchTrainStep(options: TrainStepOptions = {}): Promise<Tr
     batch,
     seq,
     ...(info.products ? { products: info.products } : {}),
-    ...versusTorch(copraMs, torch, torchDefault, info.blas?.library ?? null, profile),
+    ...versusTorch(copraMs, torch, torchDefault, info.blas?.library ?? null, profile, copraDefault),
     ...(gpu ? { gpu } : {}),
   };
 }

@@ -144,29 +144,51 @@ export interface VersusTorch {
   /** PyTorch as it starts by default (its intra-op threads + its BLAS pool, e.g. "1+2"). */
   torch_default_ms: number | null;
   torch_default_threads: string | null;
+  /**
+   * copra as `copra train` runs by default: data-parallel over every core (`bench/pooled.ts`); absent where copra's
+   * default is one thread (one core, or the webgpu backend), and then copra_ms is its default.
+   */
+  copra_default_ms?: number;
+  copra_default_threads?: number;
+  /** PyTorch's default against copra's default. */
   ratio_vs_torch_default: number | null;
   blas: string | null;
   profile?: KernelProfile;
   note?: string;
 }
 
-/** Rounds and compares copra's median time with the PyTorch reference's (ratio: torch / copra, higher is better). */
+/**
+ * Rounds and compares copra's median times with the PyTorch reference's (ratio: torch / copra, higher is better):
+ * one thread against one thread, and copra's default (`copraDefault`, data-parallel; else the one-thread time)
+ * against PyTorch's default.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { versusTorch } from "./util.ts";
+ * const v = versusTorch(40, { torchMs: 36 }, { torchMs: 30, threads: "1+2" }, null, undefined, { ms: 25, threads: 2 });
+ * assert.equal(v.ratio_vs_torch, 0.9);
+ * assert.equal(v.ratio_vs_torch_default, 1.2);
+ * ```
+ */
 export function versusTorch(
   copraMs: number,
   torch: TorchStep,
   torchDefault: TorchStep,
   blas: string | null,
   profile?: KernelProfile,
+  copraDefault?: { ms: number; threads: number },
 ): VersusTorch {
   const round = (x: number) => Math.round(x * 100) / 100;
-  const ratio = (t: number | null) => t === null ? null : Math.round((t / copraMs) * 1000) / 1000;
+  const ratio = (t: number | null, ms: number) => t === null ? null : Math.round((t / ms) * 1000) / 1000;
   return {
     copra_ms: round(copraMs),
     torch_ms: torch.torchMs === null ? null : round(torch.torchMs),
-    ratio_vs_torch: ratio(torch.torchMs),
+    ratio_vs_torch: ratio(torch.torchMs, copraMs),
     torch_default_ms: torchDefault.torchMs === null ? null : round(torchDefault.torchMs),
     torch_default_threads: torchDefault.threads ?? null,
-    ratio_vs_torch_default: ratio(torchDefault.torchMs),
+    ...(copraDefault ? { copra_default_ms: round(copraDefault.ms), copra_default_threads: copraDefault.threads } : {}),
+    ratio_vs_torch_default: ratio(torchDefault.torchMs, copraDefault?.ms ?? copraMs),
     blas,
     ...(profile ? { profile } : {}),
     ...(torch.note ? { note: torch.note } : {}),

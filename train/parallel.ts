@@ -339,6 +339,8 @@ export class GradientPool {
         seed: seed + i + 1,
       })
     );
+    const answered = Promise.all(replies);
+    answered.catch(() => {}); // awaited below: a worker failing while this thread computes is not unhandled
     const tensors = batchTensors(shards[0]);
     const here = valueAndGrads(
       params,
@@ -357,8 +359,17 @@ export class GradientPool {
     let loss = (await here.value.data())[0];
     here.value.dispose();
     let grads = here.grads;
-    for (const reply of await Promise.all(replies)) {
-      if (reply.type !== "grads") throw new Error(`GradientPool.step: unexpected reply ${reply.type}`);
+    let answers: WorkerReply[];
+    try {
+      answers = await answered;
+      const odd = answers.find((reply) => reply.type !== "grads");
+      if (odd) throw new Error(`GradientPool.step: unexpected reply ${odd.type}`);
+    } catch (error) {
+      tf.dispose(Object.values(grads));
+      throw error;
+    }
+    for (const reply of answers) {
+      if (reply.type !== "grads") continue; // (checked above)
       loss += reply.loss;
       const sum: Record<string, Tensor> = {};
       for (const [name, g] of Object.entries(grads)) {
@@ -385,7 +396,16 @@ export class GradientPool {
     if (this.#helpers.length === 0) return;
     const data: Record<string, Float32Array> = {};
     for (const [name, p] of Object.entries(params)) data[name] = await p.data() as Float32Array;
-    await Promise.all(this.#helpers.map((h) => this.#ask(h, { type: "params", params: data })));
+    // Posted without waiting: each worker handles its requests in order, so it takes these weights before its next
+    // shard (and a failure to take them fails that shard). Each worker is handed its own copy (`data()` may be the
+    // backend's own array, as on cpu: never hand that over).
+    for (const h of this.#helpers) {
+      const own = Object.fromEntries(Object.entries(data).map(([name, a]) => [name, a.slice()]));
+      h.worker.postMessage(
+        { type: "params", params: own } satisfies WorkerRequest,
+        Object.values(own).map((a) => a.buffer),
+      );
+    }
   }
 
   /**

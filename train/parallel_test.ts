@@ -173,3 +173,31 @@ Deno.test("evaluate on the main thread and a worker's lane gives the main thread
     disposeParams(other);
   }
 });
+
+Deno.test("GradientPool: weights a worker cannot take fail its next shard, which is never computed on the old ones", async () => {
+  const ids = specialIds(tokenizer);
+  const rng = new Rng(3);
+  const examples = trainItems.slice(0, 2).map((it) =>
+    buildExample(tokenizeRecord(tokenizer, it), 1, curriculum, ids, rng)
+  );
+  const params = initParams(model, { seed: 0 });
+  const pool = await GradientPool.start(2, model, params, { backend: "cpu" });
+  // Weights of another shape for one tensor: the worker cannot set them.
+  const wrong = { ...params, "wpe.weight": tf.zeros([3, model.n_embd]) as typeof params["wpe.weight"] };
+  const before = tf.memory().numTensors;
+  try {
+    await pool.sync(wrong);
+    const shards = [collate(examples.slice(0, 1), ids.eos), collate(examples.slice(1), ids.eos)];
+    await assert.rejects(
+      pool.step(params, shards, 0),
+      /training worker 1: the weights sent after an update could not be set/,
+    );
+    // …and every later request too: the worker still holds the old weights.
+    await assert.rejects(pool.step(params, shards, 1), /could not be set/);
+    assert.equal(tf.memory().numTensors, before, "the main thread's own shard is freed when a worker fails");
+  } finally {
+    pool.close();
+    wrong["wpe.weight"].dispose();
+    disposeParams(params);
+  }
+});
