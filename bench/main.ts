@@ -110,7 +110,13 @@ if (positionals.length === 0) {
   try {
     cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1];
   } catch {
-    // not Linux, or not permitted (Deno asks for --allow-all for /proc): the architecture will do
+    // not Linux, or not permitted (Deno asks for --allow-all for /proc): ask lscpu (the task may run programs)
+    try {
+      const out = await new Deno.Command("lscpu", { stdout: "piped", stderr: "null" }).output();
+      cpu = new TextDecoder().decode(out.stdout).match(/Model name:\s*(.*)/)?.[1]?.trim();
+    } catch {
+      // no lscpu: the architecture will do
+    }
   }
   const machine = `${cpu ?? Deno.build.arch}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}`;
   const rows = Object.entries(results).map(([name, r]) =>
