@@ -447,12 +447,14 @@
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $row))))
 
-  ;; GELU's gate on n numbers: s = σ(k·x·(1 + a·x²)) (geluNew's output is x·s).
-  (func (export "gelu_sigmoid") (param $x i32) (param $n i32) (param $k f32) (param $a f32) (param $s i32)
+  ;; GELU on n numbers: its gate s = σ(k·x·(1 + a·x²)) and its value y = x·s (geluNew's output; s is kept for the
+  ;; gradient).
+  (func (export "gelu") (param $x i32) (param $n i32) (param $k f32) (param $a f32) (param $s i32) (param $y i32)
     (local $c i32) (local $i i32) (local $four i32) (local $o i32) (local $v v128) (local $kk v128) (local $aa v128)
+    (local $g f32)
     (local.set $kk (f32x4.splat (local.get $k)))
     (local.set $aa (f32x4.splat (local.get $a)))
-    ;; in chunks of 1,024 (which stay in cache): u = −x·(1 + a·x²)·k into s, s = e^u, then s = 1 / (1 + s)
+    ;; in chunks of 1,024 (which stay in cache): u = −x·(1 + a·x²)·k into s, s = e^u, then s = 1 / (1 + s), y = x·s
     (block $done (loop $chunk
       (br_if $done (i32.eqz (local.get $n)))
       (local.set $c (select (i32.const 1024) (local.get $n) (i32.gt_u (local.get $n) (i32.const 1024))))
@@ -485,19 +487,25 @@
       (local.set $i (i32.const 0))
       (block $b (loop $l
         (br_if $b (i32.ge_u (local.get $i) (local.get $four)))
-        (local.set $o (i32.add (local.get $s) (i32.shl (local.get $i) (i32.const 2))))
-        (v128.store (local.get $o) (f32x4.div (v128.const f32x4 1 1 1 1)
-                                              (f32x4.add (v128.const f32x4 1 1 1 1) (v128.load (local.get $o)))))
+        (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $v (f32x4.div (v128.const f32x4 1 1 1 1)
+                                 (f32x4.add (v128.const f32x4 1 1 1 1) (v128.load (i32.add (local.get $s) (local.get $o))))))
+        (v128.store (i32.add (local.get $s) (local.get $o)) (local.get $v))
+        (v128.store (i32.add (local.get $y) (local.get $o))
+                    (f32x4.mul (v128.load (i32.add (local.get $x) (local.get $o))) (local.get $v)))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $l)))
       (block $b (loop $l
         (br_if $b (i32.ge_u (local.get $i) (local.get $c)))
-        (local.set $o (i32.add (local.get $s) (i32.shl (local.get $i) (i32.const 2))))
-        (f32.store (local.get $o) (f32.div (f32.const 1) (f32.add (f32.const 1) (f32.load (local.get $o)))))
+        (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $g (f32.div (f32.const 1) (f32.add (f32.const 1) (f32.load (i32.add (local.get $s) (local.get $o))))))
+        (f32.store (i32.add (local.get $s) (local.get $o)) (local.get $g))
+        (f32.store (i32.add (local.get $y) (local.get $o)) (f32.mul (f32.load (i32.add (local.get $x) (local.get $o))) (local.get $g)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $l)))
       (local.set $x (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
       (local.set $s (i32.add (local.get $s) (i32.shl (local.get $c) (i32.const 2))))
+      (local.set $y (i32.add (local.get $y) (i32.shl (local.get $c) (i32.const 2))))
       (local.set $n (i32.sub (local.get $n) (local.get $c)))
       (br $chunk))))
 

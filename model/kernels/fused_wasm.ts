@@ -4,7 +4,8 @@
  * `layer_norm.ts`, `attention.ts` and `gelu.ts` take one path for both:
  * - `CopraLayerNorm` (x, w, b; eps) and `CopraLayerNormGrads` (dy, x, w; eps → dx and dy·x̂, one pass for both);
  * - `CopraMaskedSoftmax` (x, bias; scale) and `CopraSoftmaxGrad` (dp, s; scale);
- * - `CopraGeluSigmoid` (x) and `CopraGeluGrad` (dy, x, s);
+ * - `CopraGelu` (x → y, s: GELU's value and gate in one pass; webgpu has the gate alone, `CopraGeluSigmoid`) and
+ *   `CopraGeluGrad` (dy, x, s);
  * - `CopraColumnSums` (t → Σ over every axis but the last; wasm only);
  * - `CopraGlobalNorm` (g0…gN → √Σ g², summed in float64: AdamW's gradient norm in one call; wasm only);
  * - `CopraRope` (x, cos, sin; sign → rotary positions applied, or with sign −1 their gradient; wasm only);
@@ -20,7 +21,7 @@ import * as tf from "@tensorflow/tfjs";
 import { heapOffset as at, wasmHeap, wasmModule } from "../wasm_heap.ts";
 import { FUSED_WASM } from "./fused_wasm_bytes.ts";
 import { MASKED_SOFTMAX_KERNEL, SOFTMAX_GRAD_KERNEL } from "./attention_webgpu.ts";
-import { GELU_A, GELU_GRAD_KERNEL, GELU_K, GELU_SIGMOID_KERNEL } from "./gelu_webgpu.ts";
+import { GELU_A, GELU_GRAD_KERNEL, GELU_K, GELU_KERNEL } from "./gelu_webgpu.ts";
 import { LAYER_NORM_GRADS_KERNEL, LAYER_NORM_KERNEL } from "./layer_norm_webgpu.ts";
 import { MERGE_HEADS_KERNEL, registerHeadsGradients, SPLIT_HEADS_KERNEL } from "./heads.ts";
 
@@ -61,7 +62,7 @@ interface Fused {
     s: number,
   ): void;
   softmax_grad(dp: number, s: number, rows: number, K: number, scale: number, ds: number): void;
-  gelu_sigmoid(x: number, n: number, k: number, a: number, s: number): void;
+  gelu(x: number, n: number, k: number, a: number, s: number, y: number): void;
   gelu_grad(dy: number, x: number, s: number, n: number, k: number, a: number, dx: number): void;
   column_sums(t: number, rows: number, C: number, out: number): void;
   sum_squares(t: number, n: number): number;
@@ -147,12 +148,12 @@ export function registerFusedWasm(): void {
     fused(heap).softmax_grad(at(heap, dp), at(heap, s), rows(dp), last(dp), scale, at(heap, ds));
     return ds;
   });
-  register(GELU_SIGMOID_KERNEL, ({ inputs, backend }) => {
+  register(GELU_KERNEL, ({ inputs, backend }) => {
     const { x } = inputs as Record<string, tf.TensorInfo>;
     const heap = wasmHeap(backend);
-    const s = heap.makeOutput(x.shape, "float32");
-    fused(heap).gelu_sigmoid(at(heap, x), tf.util.sizeFromShape(x.shape), GELU_K, GELU_A, at(heap, s));
-    return s;
+    const y = heap.makeOutput(x.shape, "float32"), s = heap.makeOutput(x.shape, "float32");
+    fused(heap).gelu(at(heap, x), tf.util.sizeFromShape(x.shape), GELU_K, GELU_A, at(heap, s), at(heap, y));
+    return [y, s];
   });
   register(GELU_GRAD_KERNEL, ({ inputs, backend }) => {
     const { dy, x, s } = inputs as Record<string, tf.TensorInfo>;

@@ -55,7 +55,7 @@ Deno.test("wasm: LayerNorm, GELU and attention's softmax are one kernel call eac
     return info.kernels.map((k) => k.name).filter((name) => name !== ""); // (custom ops record a nameless entry)
   };
   assert.deepEqual(await calls(() => layerNorm(x, w, b, 1e-5)), ["CopraLayerNorm"]);
-  assert.deepEqual(await calls(() => geluNew(x)), ["CopraGeluSigmoid", "Multiply"]);
+  assert.deepEqual(await calls(() => geluNew(x)), ["CopraGelu"]);
   const grads = await calls(() => tf.grad((t: tf.Tensor) => tf.sum(layerNorm(t, w, b, 1e-5)))(x));
   assert.equal(grads.filter((n) => n.startsWith("CopraLayerNorm")).length, 2, grads.join(", "));
   assert.ok(!grads.includes("Mean") && !grads.includes("Rsqrt"), grads.join(", "));
@@ -140,4 +140,24 @@ Deno.test("wasm: affine is one kernel call and gives matMul + add bit for bit on
     useProducts(before);
     tf.dispose([x, w, b]);
   }
+});
+
+Deno.test("wasm: CopraGelu's value is x·s to the bit, s its own gate output, over chunks and tails", async () => {
+  await useBackend("wasm");
+  // 2,051 numbers: two whole chunks of 1,024 and a tail of 3 past the last four lanes.
+  const x = tf.randomNormal([7, 293], 0, 3, "float32", 4);
+  const [y, s] = tf.engine().runKernel("CopraGelu", { x }) as tf.Tensor[];
+  const product = tf.mul(x, s);
+  const [got, want] = [new Uint32Array((await y.data()).buffer), new Uint32Array((await product.data()).buffer)];
+  const off = got.findIndex((v, i) => v !== want[i]);
+  assert.equal(
+    off,
+    -1,
+    `element ${off}: ${new Float32Array(got.buffer)[off]} vs ${new Float32Array(want.buffer)[off]}`,
+  );
+  // …and s is GELU's gate: σ(k·x·(1 + a·x²)) within float rounding.
+  const gate = tf.sigmoid(tf.mul(tf.mul(x, tf.add(tf.mul(tf.square(x), 0.044715), 1)), 2 * Math.sqrt(2 / Math.PI)));
+  const worst = tf.max(tf.abs(tf.sub(s, gate)));
+  assert.ok((await worst.data())[0] < 1e-6, `gate off by ${(await worst.data())[0]}`);
+  tf.dispose([x, y, s, product, gate, worst]);
 });

@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor } from "../tensors.ts";
 import { customOp, hasKernel } from "./custom_op.ts";
-import { GELU_A, GELU_GRAD_KERNEL, GELU_K, GELU_SIGMOID_KERNEL } from "./gelu_webgpu.ts";
+import { GELU_A, GELU_GRAD_KERNEL, GELU_K, GELU_KERNEL, GELU_SIGMOID_KERNEL } from "./gelu_webgpu.ts";
 
 const K = GELU_K, A = GELU_A;
 
@@ -26,14 +26,20 @@ const K = GELU_K, A = GELU_A;
  * ```
  */
 export const geluNew: (x: Tensor) => Tensor = customOp<[Tensor]>(([x], save) => {
-  // WebGPU: one pass each way (kernels/gelu_webgpu.ts); elsewhere the composites below.
-  const fused = hasKernel(GELU_SIGMOID_KERNEL);
-  const s = fused
-    ? tf.engine().runKernel(GELU_SIGMOID_KERNEL, { x }) as Tensor
-    : tf.sigmoid(tf.mul(tf.mul(x, tf.add(tf.mul(tf.square(x), A), 1)), K)); // σ(k·x·(1 + a·x²))
+  // wasm: value and gate in one pass (kernels/fused.wat); WebGPU: the gate in one pass (kernels/gelu_webgpu.ts), then
+  // x·s; elsewhere the composites below.
+  let value: Tensor, s: Tensor;
+  if (hasKernel(GELU_KERNEL)) {
+    [value, s] = tf.engine().runKernel(GELU_KERNEL, { x }) as Tensor[];
+  } else {
+    s = hasKernel(GELU_SIGMOID_KERNEL)
+      ? tf.engine().runKernel(GELU_SIGMOID_KERNEL, { x }) as Tensor
+      : tf.sigmoid(tf.mul(tf.mul(x, tf.add(tf.mul(tf.square(x), A), 1)), K)); // σ(k·x·(1 + a·x²))
+    value = tf.mul(x, s);
+  }
   save([x, s]);
   return {
-    value: tf.mul(x, s),
+    value,
     gradFunc: (dy, [sx, ss]) => {
       if (hasKernel(GELU_GRAD_KERNEL)) return tf.engine().runKernel(GELU_GRAD_KERNEL, { dy, x: sx, s: ss }) as Tensor;
       const dz = tf.mul(tf.add(tf.mul(tf.square(sx), 3 * A), 1), K); // dz/dx = k·(1 + 3a·x²)

@@ -17,6 +17,11 @@ export const GELU_A = 0.044715;
 
 /** The forward kernel's name (input x; output σ(k·x·(1 + a·x²))). */
 export const GELU_SIGMOID_KERNEL = "CopraGeluSigmoid";
+/**
+ * The whole forward in one kernel, where a backend has it (wasm, `fused.wat`): input x; outputs y = x·s and the gate
+ * s = σ(k·x·(1 + a·x²)) that the gradient takes.
+ */
+export const GELU_KERNEL = "CopraGelu";
 /** The backward kernel's name (inputs dy, x, s = the forward's σ; output dx). */
 export const GELU_GRAD_KERNEL = "CopraGeluGrad";
 
