@@ -27,6 +27,7 @@ import { registerMatMulWebGpu } from "./kernels/matmul_webgpu.ts";
 import { registerXentGradWebGpu } from "./kernels/xent_webgpu.ts";
 import { availableProducts, type ProductsPath, productsPath, useProducts } from "./products.ts";
 import { ModelError } from "./errors.ts";
+import { shareSavedTensors } from "./saved_tensors.ts";
 import { host } from "./host.ts";
 import { wasmHeap } from "./wasm_heap.ts";
 
@@ -94,6 +95,7 @@ export async function useBackend(name: BackendName = "wasm", options: UseBackend
     tf.enableProdMode();
     prodMode = true;
   }
+  shareSavedTensors();
   if (name === "cpu") {
     await setOrThrow("cpu");
     return { backend: "cpu" };

@@ -21,6 +21,7 @@
  */
 
 export * from "./backend.ts";
+export * from "./saved_tensors.ts";
 export type { BlasInfo } from "./blas.ts";
 export {
   CHECKPOINT_FILES,
