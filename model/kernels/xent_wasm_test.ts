@@ -64,3 +64,22 @@ Deno.test("wasm's log-sum-exp is within float32 rounding of a float64 reference 
     assert.ok(Math.abs(got[r] - want) <= 2e-6 * Math.abs(want), `row ${r}: ${got[r]} vs ${want}`);
   }
 });
+
+Deno.test("wasm's log-sum-exp and its gradient stay NaN on a row with a NaN logit, wherever it sits", async () => {
+  await useBackend("wasm");
+  // V = 27: six vectors of four and a tail of three. The NaN sits first, in the body, in the last vector, in the tail.
+  const V = 27, at = [0, 9, 23, 25];
+  const values = Float32Array.from({ length: (at.length + 1) * V }, (_, i) => Math.cos(i) * 5);
+  at.forEach((j, r) => values[r * V + j] = NaN);
+  const x = tf.tensor2d(values, [at.length + 1, V]), w = tf.ones([at.length + 1]);
+  const labels = tf.tensor1d([1, 2, 3, 4, 5], "int32");
+  const lse = tf.engine().runKernel(ROW_LSE_KERNEL, { x, w }) as tf.Tensor;
+  const dx = tf.engine().runKernel(XENT_GRAD_KERNEL, { x, lse, labels, w }) as tf.Tensor;
+  const [l, d] = [await lse.data(), await dx.data()];
+  at.forEach((j, r) => {
+    assert.ok(Number.isNaN(l[r]), `row ${r} (NaN at ${j}): log-sum-exp ${l[r]}`);
+    assert.ok(d.slice(r * V, (r + 1) * V).every(Number.isNaN), `row ${r}: gradient not all NaN`);
+  });
+  assert.ok(Number.isFinite(l[at.length]), "the clean row stays finite");
+  tf.dispose([x, w, labels, lse, dx]);
+});
