@@ -161,3 +161,29 @@ Deno.test("wasm: CopraGelu's value is x·s to the bit, s its own gate output, ov
   assert.ok((await worst.data())[0] < 1e-6, `gate off by ${(await worst.data())[0]}`);
   tf.dispose([x, y, s, product, gate, worst]);
 });
+
+Deno.test("wasm: a NaN score makes its softmax row NaN (body or tail, any group), the other rows stay finite", async () => {
+  await useBackend("wasm");
+  // K = 7 (a vector and a tail of 3), 2·3·5 = 30 rows in one group; a per-row mask batch of 2.
+  const [B, H, T, K] = [2, 3, 5, 7];
+  const values = Float32Array.from({ length: B * H * T * K }, (_, i) => Math.sin(i) * 4);
+  const nanRows = [0, 7, 29];
+  values[nanRows[0] * K + 1] = NaN; // body
+  values[nanRows[1] * K + 5] = NaN; // tail
+  values[nanRows[2] * K + 6] = NaN; // the last number of the last row
+  const x = tf.tensor4d(values, [B, H, T, K]);
+  const bias = tf.tensor4d(Array.from({ length: B * T * K }, (_, i) => (i % K > (i / K) % T + 1 ? -1e9 : 0)), [
+    B,
+    1,
+    T,
+    K,
+  ]);
+  const s = tf.engine().runKernel("CopraMaskedSoftmax", { x, bias }, { scale: 0.5 }) as tf.Tensor;
+  const out = await s.data();
+  for (let r = 0; r < B * H * T; r++) {
+    const row = out.slice(r * K, (r + 1) * K);
+    if (nanRows.includes(r)) assert.ok(row.every(Number.isNaN), `row ${r}: ${row}`);
+    else assert.ok(row.every(Number.isFinite), `row ${r}: ${row}`);
+  }
+  tf.dispose([x, bias, s]);
+});
