@@ -184,8 +184,7 @@ function dropoutMask(shape: number[], rate: number, seed: number): Tensor {
 
 /** (B,T,C) → (B,T,N) through a Conv1D-layout weight (C,N) and bias (N). */
 function linear(x: Tensor, w: Tensor, b: Tensor): Tensor3D {
-  const [B, T, C] = x.shape;
-  return tf.reshape(affine(tf.reshape(x, [B * T, C]), w, b), [B, T, w.shape[1] as number]);
+  return affine(x, w, b) as Tensor3D;
 }
 
 /** The additive mask (B,1,T,K): causal over absolute positions P..P+T-1, and padding from `mask`. */

@@ -135,13 +135,19 @@ export function columnSums(t: Tensor): Tensor {
 /** Whether `affine` can take the one-kernel path: the wasm kernel, float32 and the shapes it expects (else the
  * composite, which reports a mismatch as tfjs does). */
 function fusesBias(x: Tensor, w: Tensor, b: Tensor): boolean {
-  return hasKernel(AFFINE_KERNEL) && x.rank === 2 && w.rank === 2 && b.rank === 1 && x.shape[1] === w.shape[0] &&
-    b.shape[0] === w.shape[1] && [x, w, b].every((t) => t.dtype === "float32");
+  return hasKernel(AFFINE_KERNEL) && x.rank >= 2 && w.rank === 2 && b.rank === 1 &&
+    x.shape[x.rank - 1] === w.shape[0] && b.shape[0] === w.shape[1] && [x, w, b].every((t) => t.dtype === "float32");
+}
+
+/** `t` as a matrix: its leading axes as rows (a reshape only when it has more than two). */
+function rows2d(t: Tensor): Tensor {
+  return t.rank === 2 ? t : tf.reshape(t, [-1, t.shape[t.rank - 1]]);
 }
 
 /**
- * x·w + b for x (N,C), w (C,M), b (M), with its gradient written out: dx = dy·wᵀ, dw = xᵀ·dy, db = column
- * sums of dy (one product with BLAS or the SIMD kernel instead of tfjs's broadcast-add gradient).
+ * x·w + b for x (…,C) — rows along every leading axis — w (C,M), b (M), with its gradient written out: dx = dy·wᵀ,
+ * dw = xᵀ·dy, db = column sums of dy (one product with BLAS or the SIMD kernel instead of tfjs's broadcast-add
+ * gradient). On wasm the forward is one kernel call whatever x's rank (its rows read in place, no reshape).
  *
  * @example
  * ```ts
@@ -149,17 +155,25 @@ function fusesBias(x: Tensor, w: Tensor, b: Tensor): boolean {
  * import * as tf from "@tensorflow/tfjs";
  * import { affine } from "@copra/model";
  * assert.deepEqual(await affine(tf.tensor2d([[1, 2]]), tf.tensor2d([[1], [1]]), tf.tensor1d([0.5])).array(), [[3.5]]);
+ * assert.deepEqual(affine(tf.ones([2, 3, 2]), tf.ones([2, 4]), tf.zeros([4])).shape, [2, 3, 4]);
  * ```
  */
 export const affine: (x: Tensor, w: Tensor, b: Tensor) => Tensor = customOp<[Tensor, Tensor, Tensor]>(
   ([x, w, b], save) => {
     save([x, w]);
+    const out = [...x.shape.slice(0, -1), w.shape[1] as number];
     return {
       // wasm: one kernel, the bias added in place to the product's output (the same numbers as the add)
       value: fusesBias(x, w, b)
         ? tf.engine().runKernel(AFFINE_KERNEL, { x, w, b }) as Tensor
-        : tf.add(tf.matMul(x, w), b),
-      gradFunc: (dy, [sx, sw]) => [timesTransposed(dy, sw), transposedTimes(sx, dy), columnSums(dy)],
+        : x.rank === 2
+        ? tf.add(tf.matMul(x, w), b)
+        : tf.reshape(tf.add(tf.matMul(rows2d(x), w), b), out),
+      gradFunc: (dy, [sx, sw]) => {
+        const dRows = rows2d(dy);
+        const dx = timesTransposed(dRows, sw);
+        return [sx.rank === 2 ? dx : tf.reshape(dx, sx.shape), transposedTimes(rows2d(sx), dRows), columnSums(dy)];
+      },
     };
   },
 );

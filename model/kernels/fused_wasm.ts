@@ -9,7 +9,8 @@
  * - `CopraColumnSums` (t → Σ over every axis but the last; wasm only);
  * - `CopraGlobalNorm` (g0…gN → √Σ g², summed in float64: AdamW's gradient norm in one call; wasm only);
  * - `CopraRope` (x, cos, sin; sign → rotary positions applied, or with sign −1 their gradient; wasm only);
- * - `CopraAffine` (x, w, b → x·w + b: the product where `products.ts` sends it, the bias added in place; wasm only);
+ * - `CopraAffine` (x (…,C), w, b → x·w + b: the product where `products.ts` sends it, x's leading axes as rows, the
+ *   bias added in place; wasm only);
  * - `CopraSplitHeads` and `CopraMergeHeads` (attention's head split and merge, `heads.ts`; wasm only).
  * On CPU each composite they replace is 6–11 tfjs kernel calls and as many passes over the tensor, and at the small
  * sizes of a decoded token or of copra's small models the calls' host overhead (~10 µs each) is most of a step.
@@ -182,15 +183,17 @@ export function registerFusedWasm(): void {
   register(AFFINE_KERNEL, ({ inputs, backend }) => {
     const { x, w, b } = inputs as Record<string, tf.TensorInfo>;
     // The product through the wasm BatchMatMul kernel registered now (products.ts's dispatcher: OpenBLAS, copra's
-    // SIMD kernel or tfjs's), into a fresh output that nothing else holds yet: the bias goes in place.
+    // SIMD kernel or tfjs's), into a fresh output that nothing else holds yet: the bias goes in place. x's leading
+    // axes are its rows: it is read as one (N,C) matrix (the same memory), and the output takes x's leading shape.
+    const N = rows(x), M = w.shape[1];
     const product = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc({
-      inputs: { a: x, b: w },
+      inputs: { a: { ...x, shape: [N, last(x)] }, b: w },
       attrs: { transposeA: false, transposeB: false },
       backend,
     }) as tf.TensorInfo;
     const heap = wasmHeap(backend);
-    fused(heap).add_rows(at(heap, product), at(heap, b), rows(product), last(product));
-    return product;
+    fused(heap).add_rows(at(heap, product), at(heap, b), N, M);
+    return { ...product, shape: [...x.shape.slice(0, -1), M] };
   });
   register(GLOBAL_NORM_KERNEL, ({ inputs, backend }) => {
     const heap = wasmHeap(backend);

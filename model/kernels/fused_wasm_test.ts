@@ -113,32 +113,54 @@ Deno.test("wasm: affine is one kernel call and gives matMul + add bit for bit on
   const before = productsPath();
   const x = tf.randomNormal([13, 7], 0, 1, "float32", 1), w = tf.randomNormal([7, 10], 0, 1, "float32", 2);
   const b = tf.randomNormal([10], 0, 1, "float32", 3); // a tail of two past the four lanes
+  const x3 = tf.randomNormal([3, 5, 7], 0, 1, "float32", 4); // rows along two leading axes, read in place
   try {
     for (const path of availableProducts()) {
       useProducts(path);
-      let ours: Float32Array = new Float32Array();
-      const info = await tf.profile(async () => {
-        const y = affine(x, w, b);
-        ours = await y.data() as Float32Array;
-        y.dispose();
-      });
-      // (the custom gradient's scope is recorded too, without a name)
-      assert.deepEqual(info.kernels.map((k) => k.name).filter((n) => n !== ""), ["CopraAffine"], path);
-      const plain = tf.add(tf.matMul(x, w), b);
-      assert.deepEqual(
-        new Uint32Array(ours.buffer),
-        new Uint32Array((await plain.data() as Float32Array).buffer),
-        path,
-      );
-      plain.dispose();
+      for (const input of [x, x3]) {
+        let ours: Float32Array = new Float32Array();
+        let shape: number[] = [];
+        const info = await tf.profile(async () => {
+          const y = affine(input, w, b);
+          [ours, shape] = [await y.data() as Float32Array, y.shape];
+          y.dispose();
+        });
+        // (the custom gradient's scope is recorded too, without a name) — no Reshape for the 3-D input either
+        assert.deepEqual(info.kernels.map((k) => k.name).filter((n) => n !== ""), ["CopraAffine"], path);
+        assert.deepEqual(shape, [...input.shape.slice(0, -1), 10]);
+        const plain = tf.add(tf.matMul(tf.reshape(input, [-1, 7]), w), b);
+        assert.deepEqual(
+          new Uint32Array(ours.buffer),
+          new Uint32Array((await plain.data() as Float32Array).buffer),
+          `${path}, x ${input.shape}`,
+        );
+        plain.dispose();
+      }
     }
+    // The 3-D input's gradients: those of the same rows as a matrix.
+    const r = tf.randomNormal([3, 5, 10], 0, 1, "float32", 5);
+    const [dx, dw, db] = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(affine(a, c, d), r)))([
+      x3,
+      w,
+      b,
+    ]);
+    const [ex, ew, eb] = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
+      tf.sum(tf.mul(tf.add(tf.matMul(tf.reshape(a, [-1, 7]), c), d), tf.reshape(r, [-1, 10])))
+    )([x3, w, b]);
+    assert.deepEqual(dx.shape, [3, 5, 7]);
+    for (const [got, want, name] of [[dx, ex, "dx"], [dw, ew, "dw"], [db, eb, "db"]] as const) {
+      const worst = tf.max(tf.abs(tf.sub(got, want)));
+      assert.ok((await worst.data())[0] < 1e-5, `${name} off by ${(await worst.data())[0]}`);
+      worst.dispose();
+    }
+    tf.dispose([r, dx, dw, db, ex, ew, eb]);
     // A bias of the wrong length is the composite's broadcast error, not a read past the bias.
     const short = tf.zeros([8]);
     assert.throws(() => affine(x, w, short), /broadcast|shape/i);
     short.dispose();
   } finally {
     useProducts(before);
-    tf.dispose([x, w, b]);
+    tf.dispose([x, x3, w, b]);
   }
 });
 
