@@ -11,7 +11,7 @@
  */
 
 import { customOp, hasKernel } from "./kernels/custom_op.ts";
-import { AFFINE_KERNEL, COLUMN_SUMS_KERNEL } from "./kernels/fused_wasm.ts";
+import { AFFINE_GRAD_KERNEL, AFFINE_KERNEL, COLUMN_SUMS_KERNEL } from "./kernels/fused_wasm.ts";
 import * as tf from "@tensorflow/tfjs";
 import { productsPath } from "./products.ts";
 import type { Tensor } from "./tensors.ts";
@@ -170,6 +170,10 @@ export const affine: (x: Tensor, w: Tensor, b: Tensor) => Tensor = customOp<[Ten
         ? tf.add(tf.matMul(x, w), b)
         : tf.reshape(tf.add(tf.matMul(rows2d(x), w), b), out),
       gradFunc: (dy, [sx, sw]) => {
+        // wasm: the three gradients in one call, dy and x read as matrices in place (the same kernels underneath)
+        if (fusesBias(sx, sw, b) && dy.dtype === "float32" && flagsAreFast() && hasKernel(AFFINE_GRAD_KERNEL)) {
+          return tf.engine().runKernel(AFFINE_GRAD_KERNEL, { dy, x: sx, w: sw }) as Tensor[];
+        }
         const dRows = rows2d(dy);
         const dx = timesTransposed(dRows, sw);
         return [sx.rank === 2 ? dx : tf.reshape(dx, sx.shape), transposedTimes(rows2d(sx), dRows), columnSums(dy)];

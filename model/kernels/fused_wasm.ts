@@ -10,7 +10,7 @@
  * - `CopraGlobalNorm` (g0…gN → √Σ g², summed in float64: AdamW's gradient norm in one call; wasm only);
  * - `CopraRope` (x, cos, sin; sign → rotary positions applied, or with sign −1 their gradient; wasm only);
  * - `CopraAffine` (x (…,C), w, b → x·w + b: the product where `products.ts` sends it, x's leading axes as rows, the
- *   bias added in place; wasm only);
+ *   bias added in place; wasm only) and `CopraAffineGrad` (dy, x, w → dx, dw, db in one call);
  * - `CopraSplitHeads` and `CopraMergeHeads` (attention's head split and merge, `heads.ts`; wasm only).
  * On CPU each composite they replace is 6–11 tfjs kernel calls and as many passes over the tensor, and at the small
  * sizes of a decoded token or of copra's small models the calls' host overhead (~10 µs each) is most of a step.
@@ -34,6 +34,8 @@ export const ROPE_KERNEL = "CopraRope";
 
 /** x (N,C), w (C,M), b (M) → x·w + b (N,M): the same numbers as a product, then an add, in one kernel call. */
 export const AFFINE_KERNEL = "CopraAffine";
+/** affine's gradient in one call (inputs dy (…,M), x (…,C), w (C,M); outputs dx (…,C), dw (C,M), db (M)). */
+export const AFFINE_GRAD_KERNEL = "CopraAffineGrad";
 
 /** The L2 norm of all inputs together (`g0` … `g{n−1}`, float32; output a float32 scalar), summed in float64. */
 export const GLOBAL_NORM_KERNEL = "CopraGlobalNorm";
@@ -194,6 +196,20 @@ export function registerFusedWasm(): void {
     const heap = wasmHeap(backend);
     fused(heap).add_rows(at(heap, product), at(heap, b), N, M);
     return { ...product, shape: [...x.shape.slice(0, -1), M] };
+  });
+  register(AFFINE_GRAD_KERNEL, ({ inputs, backend }) => {
+    const { dy, x, w } = inputs as Record<string, tf.TensorInfo>;
+    // The same three calls as affine's composite gradient — dy·wᵀ and xᵀ·dy through the BatchMatMul kernel with
+    // transpose flags, dy's column sums — with x and dy read as (N,C) and (N,M) matrices in place.
+    const N = rows(x), C = last(x), M = w.shape[1];
+    const product = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
+    const dyRows = { ...dy, shape: [N, M] }, xRows = { ...x, shape: [N, C] };
+    const dx = product({ inputs: { a: dyRows, b: w }, attrs: { transposeA: false, transposeB: true }, backend });
+    const dw = product({ inputs: { a: xRows, b: dyRows }, attrs: { transposeA: true, transposeB: false }, backend });
+    const heap = wasmHeap(backend);
+    const db = heap.makeOutput([M], "float32");
+    fused(heap).column_sums(at(heap, dy), N, M, at(heap, db));
+    return [{ ...(dx as tf.TensorInfo), shape: x.shape }, dw as tf.TensorInfo, db];
   });
   register(GLOBAL_NORM_KERNEL, ({ inputs, backend }) => {
     const heap = wasmHeap(backend);

@@ -137,23 +137,41 @@ Deno.test("wasm: affine is one kernel call and gives matMul + add bit for bit on
         plain.dispose();
       }
     }
-    // The 3-D input's gradients: those of the same rows as a matrix.
-    const r = tf.randomNormal([3, 5, 10], 0, 1, "float32", 5);
-    const [dx, dw, db] = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(affine(a, c, d), r)))([
-      x3,
-      w,
-      b,
-    ]);
-    const [ex, ew, eb] = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
-      tf.sum(tf.mul(tf.add(tf.matMul(tf.reshape(a, [-1, 7]), c), d), tf.reshape(r, [-1, 10])))
-    )([x3, w, b]);
-    assert.deepEqual(dx.shape, [3, 5, 7]);
-    for (const [got, want, name] of [[dx, ex, "dx"], [dw, ew, "dw"], [db, eb, "db"]] as const) {
-      const worst = tf.max(tf.abs(tf.sub(got, want)));
-      assert.ok((await worst.data())[0] < 1e-5, `${name} off by ${(await worst.data())[0]}`);
-      worst.dispose();
+    // The gradients: one CopraAffineGrad call, bit for bit the composite's products and column sums on the rows as a
+    // matrix (tfjs's own product path keeps the composite, with explicit transposes: within rounding there).
+    for (const path of availableProducts()) {
+      useProducts(path);
+      for (const input of [x, x3]) {
+        const r = tf.randomNormal([...input.shape.slice(0, -1), 10], 0, 1, "float32", 5);
+        let got: tf.Tensor[] = [];
+        const info = await tf.profile(() => {
+          got = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(affine(a, c, d), r)))([
+            input,
+            w,
+            b,
+          ]);
+          return got;
+        });
+        const names = info.kernels.map((k) => k.name);
+        assert.equal(names.includes("CopraAffineGrad"), path !== "tfjs", `${path}: ${names.join(" ")}`);
+        const rRows = tf.reshape(r, [-1, 10]), xRows = tf.reshape(input, [-1, 7]);
+        const want = [
+          tf.reshape(tf.matMul(rRows, w, false, true), input.shape),
+          tf.matMul(xRows, rRows, true, false),
+          columnSums(r),
+        ];
+        for (const [k, name] of ["dx", "dw", "db"].entries()) {
+          assert.deepEqual(got[k].shape, want[k].shape, `${path} ${name}`);
+          const [g, e] = [await got[k].data() as Float32Array, await want[k].data() as Float32Array];
+          if (path === "tfjs") {
+            assert.ok(g.every((v, n) => Math.abs(v - e[n]) < 1e-5), `${path} ${name}`);
+          } else {
+            assert.deepEqual(new Uint32Array(g.buffer), new Uint32Array(e.buffer), `${path} ${name}, x ${input.shape}`);
+          }
+        }
+        tf.dispose([r, rRows, xRows, ...got, ...want]);
+      }
     }
-    tf.dispose([r, dx, dw, db, ex, ew, eb]);
     // A bias of the wrong length is the composite's broadcast error, not a read past the bias.
     const short = tf.zeros([8]);
     assert.throws(() => affine(x, w, short), /broadcast|shape/i);
