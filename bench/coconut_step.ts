@@ -9,11 +9,10 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import type { Batch } from "@copra/curriculum";
 import { latentForward } from "@copra/infer";
 import { AdamW, causalLmLoss, disposeParams, gpt2Config, initParams, useBackend, valueAndGrads } from "@copra/model";
 import { Rng } from "@copra/random";
-import { pooledStepMs } from "./pooled.ts";
+import { copraDefaultStep, rowsBatch } from "./pooled.ts";
 import { kernelProfile, median, torchStepMs, type VersusTorch, versusTorch } from "./util.ts";
 
 /** The result line. */
@@ -69,22 +68,12 @@ export async function benchCoconutStep(
   }
   const profile = options.profile ? await kernelProfile(async () => void await step()) : undefined;
   // copra's default: data-parallel over every core, as `copra train` runs (the same model, continuing).
-  const threads = navigator.hardwareConcurrency;
-  let copraDefault: { ms: number; threads: number } | undefined;
-  if (threads > 1) {
-    const nextBatch = (): Batch => {
-      const ids = Array.from({ length: batch }, () => Array.from({ length: seq }, () => rng.int(vocab)));
-      return {
-        ids,
-        labels: ids.map((r) => r.map((v, t) => (t <= first + thoughts ? -100 : v))),
-        attentionMask: ids.map((r) => r.map(() => 1)),
-        positionIds: ids.map((r) => r.map((_, t) => t)),
-        latentPositions: ids.map(() => slots),
-      };
-    };
-    const ms = await pooledStepMs(config, params, opt, nextBatch, { threads, steps, warmup: 2 });
-    copraDefault = { ms, threads };
-  }
+  const copraDefault = await copraDefaultStep(
+    { config, params, optimizer: opt },
+    () => Array.from({ length: batch }, () => Array.from({ length: seq }, () => rng.int(vocab))),
+    (rows) => rowsBatch(rows, first + thoughts + 1, slots),
+    { steps, warmup: 2 },
+  );
   opt.dispose();
   disposeParams(params);
   const copraMs = median(times);

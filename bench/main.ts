@@ -8,7 +8,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { type BackendName, type PresetName, PRESETS as MODEL_PRESETS } from "@copra/model";
+import { BACKEND_NAMES, type BackendName, type PresetName, PRESETS as MODEL_PRESETS } from "@copra/model";
+import { integerIn } from "../cli/options.ts";
 import { benchCheckpointTorch } from "./checkpoint_torch.ts";
 import { benchCoconutStep } from "./coconut_step.ts";
 import { benchDecode } from "./decode.ts";
@@ -21,13 +22,12 @@ import { benchTrainThreads } from "./train_threads.ts";
 import { HEADLINES } from "./headlines.ts";
 
 const PRESETS = Object.keys(MODEL_PRESETS) as PresetName[];
-const BACKENDS: readonly BackendName[] = ["wasm", "webgpu", "cpu"];
 
 const USAGE = `usage: deno task bench [name…] [--preset P] [--backend B] [--steps N] [--batch N] [--profile]
   names: tokenizer, coconut-step, checkpoint-torch, generate, decode, session, products, train-threads, train-step
          (all when none is named; then a table is printed and written to bench/latest.md)
   --preset   train-step's model: ${PRESETS.join(", ")} (default tiny)
-  --backend  train-step's backend: ${BACKENDS.join(", ")} (default wasm)
+  --backend  train-step's backend: ${BACKEND_NAMES.join(", ")} (default wasm)
   --steps    timed steps (coconut-step, products, train-threads, train-step)
   --batch    train-step's batch (default 16)
   --profile  add a per-kernel profile of one step (train-step, coconut-step)`;
@@ -63,18 +63,16 @@ if (values.help) {
 /** A whole number ≥ 1 written in decimal digits, or undefined when the option is absent. */
 function count(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^[0-9]+$/.test(text) || Number(text) < 1) {
-    usage(`--${name} ${JSON.stringify(text)}: expected a whole number ≥ 1`);
-  }
-  return Number(text);
+  const n = integerIn(text, 1, Number.MAX_SAFE_INTEGER);
+  return n ?? usage(`--${name} ${JSON.stringify(text)}: expected a whole number ≥ 1`);
 }
 const steps = count("steps", values.steps);
 const batch = count("batch", values.batch);
 if (values.preset !== undefined && !(PRESETS as readonly string[]).includes(values.preset)) {
   usage(`--preset ${JSON.stringify(values.preset)}: expected one of ${PRESETS.join(", ")}`);
 }
-if (values.backend !== undefined && !(BACKENDS as readonly string[]).includes(values.backend)) {
-  usage(`--backend ${JSON.stringify(values.backend)}: expected one of ${BACKENDS.join(", ")}`);
+if (values.backend !== undefined && !(BACKEND_NAMES as readonly string[]).includes(values.backend)) {
+  usage(`--backend ${JSON.stringify(values.backend)}: expected one of ${BACKEND_NAMES.join(", ")}`);
 }
 
 const BENCHES: Record<string, () => Promise<object>> = {

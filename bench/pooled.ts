@@ -10,46 +10,43 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Batch } from "@copra/curriculum";
 import type { AdamW, GPT2Config, GPT2Params } from "@copra/model";
-import { GradientPool } from "@copra/train";
+import { GradientPool, shardsOf } from "@copra/train";
 import { median } from "./util.ts";
 
-/** `batch`'s rows cut into `n` contiguous shards as even as possible (the first ones one longer). */
-export function shardRows(batch: Batch, n: number): Batch[] {
-  const rows = batch.ids.length, per = Math.floor(rows / n), extra = rows % n;
-  const shards: Batch[] = [];
-  let at = 0;
-  for (let s = 0; s < n && at < rows; s++) {
-    const end = at + per + (s < extra ? 1 : 0);
-    const cut = <T>(xs: readonly T[]) => xs.slice(at, end);
-    shards.push({
-      ids: cut(batch.ids),
-      labels: cut(batch.labels),
-      attentionMask: cut(batch.attentionMask),
-      positionIds: cut(batch.positionIds),
-      latentPositions: cut(batch.latentPositions),
-    });
-    at = end;
-  }
-  return shards;
+/**
+ * Rows of token ids as a batch: every position attended, positions 0…T−1, labels from column `firstLabel` on
+ * (−100 before), and the same thought columns `latent` in every row.
+ */
+export function rowsBatch(ids: number[][], firstLabel: number, latent: number[] = []): Batch {
+  return {
+    ids,
+    labels: ids.map((r) => r.map((v, t) => (t < firstLabel ? -100 : v))),
+    attentionMask: ids.map((r) => r.map(() => 1)),
+    positionIds: ids.map((r) => r.map((_, t) => t)),
+    latentPositions: ids.map(() => latent),
+  };
 }
 
 /**
- * The median wall milliseconds of `steps` data-parallel updates on `threads` threads (after `warmup` ones): the
- * shards' losses and gradients, the AdamW step, and sending the weights to the workers. Each update takes a fresh
- * batch from `nextBatch`.
+ * copra's default step where it is data-parallel (more than one core): the median wall milliseconds of `steps`
+ * updates on every core (after `warmup` ones) — the shards' losses and gradients, the AdamW step, and sending the
+ * weights to the workers — each on fresh rows from `nextRows`, cut into shards of whole rows and made batches by
+ * `toBatch`. Undefined on one core, where copra's default is the one-thread step.
  */
-export async function pooledStepMs(
-  config: GPT2Config,
-  params: GPT2Params,
-  optimizer: AdamW,
-  nextBatch: () => Batch,
-  options: { threads: number; steps: number; warmup: number },
-): Promise<number> {
-  const pool = await GradientPool.start(options.threads, config, params, { backend: "wasm" });
+export async function copraDefaultStep(
+  model: { config: GPT2Config; params: GPT2Params; optimizer: AdamW },
+  nextRows: () => number[][],
+  toBatch: (rows: number[][]) => Batch,
+  options: { steps: number; warmup: number },
+): Promise<{ ms: number; threads: number } | undefined> {
+  const threads = navigator.hardwareConcurrency;
+  if (threads <= 1) return undefined;
+  const { config, params, optimizer } = model;
+  const pool = await GradientPool.start(threads, config, params, { backend: "wasm" });
   const times: number[] = [];
   try {
     for (let s = 0; s < options.steps + options.warmup; s++) {
-      const shards = shardRows(nextBatch(), pool.threads);
+      const shards = shardsOf(nextRows(), pool.threads).map(toBatch);
       const t0 = performance.now();
       const { grads } = await pool.step(params, shards, s);
       const { gradNorm } = optimizer.apply(grads);
@@ -61,5 +58,5 @@ export async function pooledStepMs(
   } finally {
     pool.close();
   }
-  return median(times);
+  return { ms: median(times), threads };
 }

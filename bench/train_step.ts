@@ -13,11 +13,10 @@
  * @module
  */
 
-import type { Batch } from "@copra/curriculum";
 import { type BackendName, type PresetName, useBackend } from "@copra/model";
 import { Rng } from "@copra/random";
 import { countGpuWork, type GpuCounts } from "./gpu_counts.ts";
-import { pooledStepMs } from "./pooled.ts";
+import { copraDefaultStep, rowsBatch } from "./pooled.ts";
 import { trainRig } from "./rig.ts";
 import { kernelProfile, median, torchStepMs, type VersusTorch, versusTorch } from "./util.ts";
 
@@ -64,23 +63,15 @@ export async function benchTrainStep(options: TrainStepOptions = {}): Promise<Tr
     ? await countGpuWork(async () => void await step(), batch * (seq - 1) * rig.config.vocab_size)
     : undefined;
   // copra's default on the CPU: data-parallel over every core, as `copra train` runs (the same model, continuing).
-  const threads = navigator.hardwareConcurrency;
-  let copraDefault: { ms: number; threads: number } | undefined;
-  if (backend === "wasm" && threads > 1) {
-    const rng = new Rng(1), V = rig.config.vocab_size;
-    const nextBatch = (): Batch => {
-      const ids = Array.from({ length: batch }, () => Array.from({ length: seq }, () => rng.int(V)));
-      return {
-        ids,
-        labels: ids.map((r) => [-100, ...r.slice(1)]),
-        attentionMask: ids.map((r) => r.map(() => 1)),
-        positionIds: ids.map((r) => r.map((_, i) => i)),
-        latentPositions: ids.map(() => []),
-      };
-    };
-    const ms = await pooledStepMs(rig.config, rig.params, rig.optimizer, nextBatch, { threads, steps, warmup: 3 });
-    copraDefault = { ms, threads };
-  }
+  const rng = new Rng(1), V = rig.config.vocab_size;
+  const copraDefault = backend === "wasm"
+    ? await copraDefaultStep(
+      rig,
+      () => Array.from({ length: batch }, () => Array.from({ length: seq }, () => rng.int(V))),
+      (rows) => rowsBatch(rows, 1),
+      { steps, warmup: 3 },
+    )
+    : undefined;
   rig.dispose();
   const copraMs = median(times);
 

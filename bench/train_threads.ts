@@ -8,10 +8,10 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import type { Batch } from "@copra/curriculum";
 import { AdamW, disposeParams, gpt2Config, initParams, useBackend, valueAndGrads } from "@copra/model";
 import { Rng } from "@copra/random";
-import { batchTensors, GradientPool, shardLoss } from "@copra/train";
+import { batchTensors, GradientPool, shardLoss, shardsOf } from "@copra/train";
+import { rowsBatch } from "./pooled.ts";
 import { median } from "./util.ts";
 
 /** The result line. */
@@ -21,16 +21,6 @@ export interface TrainThreadsResult {
   one_thread_ms: number;
   threads_ms: number;
   speedup: number;
-}
-
-function batchOf(rows: number[][]): Batch {
-  return {
-    ids: rows,
-    labels: rows.map((r) => [-100, ...r.slice(1)]),
-    attentionMask: rows.map((r) => r.map(() => 1)),
-    positionIds: rows.map((r) => r.map((_, i) => i)),
-    latentPositions: rows.map(() => []),
-  };
 }
 
 /** Runs the benchmark. */
@@ -58,7 +48,7 @@ export async function benchTrainThreads(
     tf.dispose([gradNorm, ...Object.values(grads)]);
   };
   const one: number[] = [];
-  const whole = batchOf(rows);
+  const whole = rowsBatch(rows, 1);
   for (let s = 0; s < steps + 2; s++) {
     const t0 = performance.now();
     const tensors = batchTensors(whole);
@@ -74,9 +64,7 @@ export async function benchTrainThreads(
   const pool = await GradientPool.start(threads, config, params, { backend: "wasm" });
   const many: number[] = [];
   try {
-    const per = Math.ceil(rows.length / threads);
-    const shards = Array.from({ length: threads }, (_, i) => rows.slice(i * per, (i + 1) * per)).filter((r) => r.length)
-      .map(batchOf);
+    const shards = shardsOf(rows, threads).map((r) => rowsBatch(r, 1));
     for (let s = 0; s < steps + 2; s++) {
       const t0 = performance.now();
       const { grads } = await pool.step(params, shards, s);

@@ -8,12 +8,24 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { METHODS } from "@copra/curriculum";
 import type { ProsQAOptions } from "@copra/data";
+import { BACKEND_NAMES } from "@copra/model";
 import { COCONUT_NANO } from "@copra/train";
 
-/** An integer option in [min, max]. */
+/**
+ * `text` as an integer in [min, max] when it is written in decimal digits (an optional minus sign; not "0x10", "1e2",
+ * "2.0" or ""), else null. The one rule for every whole-number option of copra's commands and scripts.
+ */
+export function integerIn(text: string, min: number, max: number): number | null {
+  const trimmed = text.trim();
+  if (!/^-?[0-9]+$/.test(trimmed)) return null;
+  const n = Number(trimmed);
+  return n >= min && n <= max ? n : null;
+}
+
+/** An integer option in [min, max] (see {@link integerIn}). */
 export const int = (name: string, min = 0, max = Number.MAX_SAFE_INTEGER): (value: string) => number => (value) => {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
+  const n = integerIn(value, min, max);
+  if (n === null) {
     const rule = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer in [${min}, ${max}]`;
     throw new InvalidArgumentError(`${name} must be ${rule} (got ${value})`);
   }
@@ -55,8 +67,8 @@ function describe(r: NumRange): string {
 
 /** Two positive integers `min,max` with min ≤ max (also accepts a JSON array from a config file). */
 export const range = (name: string): (value: string) => [number, number] => (value) => {
-  const parts = value.split(",").map((s) => (s.trim() === "" ? NaN : Number(s)));
-  if (parts.length !== 2 || !parts.every((n) => Number.isInteger(n) && n > 0) || parts[0] > parts[1]) {
+  const parts = value.split(",").map((s) => integerIn(s, 1, Number.MAX_SAFE_INTEGER));
+  if (parts.length !== 2 || parts[0] === null || parts[1] === null || parts[0] > parts[1]) {
     throw new InvalidArgumentError(`${name} must be two positive integers min,max with min ≤ max (got ${value})`);
   }
   return [parts[0], parts[1]];
@@ -168,7 +180,7 @@ export const DEFAULT_TASK: { nodes: [number, number]; nodesMean: number; minHops
 /** The `--backend` option every command that runs the model takes. */
 export function backendOption(): Option {
   return new Option("--backend <backend>", "wasm, webgpu or cpu")
-    .argParser(oneOf("--backend", ["wasm", "webgpu", "cpu"] as const))
+    .argParser(oneOf("--backend", BACKEND_NAMES))
     .default("wasm");
 }
 

@@ -34,6 +34,18 @@ import { wasmHeap } from "./wasm_heap.ts";
 /** The backends copra supports. */
 export type BackendName = "wasm" | "webgpu" | "cpu";
 
+/**
+ * Every {@link BackendName}, the default (wasm) first: for command lines that offer them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BACKEND_NAMES } from "@copra/model";
+ * assert.deepEqual(BACKEND_NAMES, ["wasm", "webgpu", "cpu"]);
+ * ```
+ */
+export const BACKEND_NAMES: readonly BackendName[] = ["wasm", "webgpu", "cpu"];
+
 /** What {@link useBackend} obtained. */
 export interface BackendInfo {
   /** The backend now active. */

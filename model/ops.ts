@@ -144,6 +144,11 @@ function rows2d(t: Tensor): Tensor {
   return t.rank === 2 ? t : tf.reshape(t, [-1, t.shape[t.rank - 1]]);
 }
 
+/** A matrix of rows back in `shape` (a reshape only when that has more than two axes). */
+function likeRows(t: Tensor, shape: number[]): Tensor {
+  return shape.length === 2 ? t : tf.reshape(t, shape);
+}
+
 /**
  * x·w + b for x (…,C) — rows along every leading axis — w (C,M), b (M), with its gradient written out: dx = dy·wᵀ,
  * dw = xᵀ·dy, db = column sums of dy (one product with BLAS or the SIMD kernel instead of tfjs's broadcast-add
@@ -161,22 +166,19 @@ function rows2d(t: Tensor): Tensor {
 export const affine: (x: Tensor, w: Tensor, b: Tensor) => Tensor = customOp<[Tensor, Tensor, Tensor]>(
   ([x, w, b], save) => {
     save([x, w]);
-    const out = [...x.shape.slice(0, -1), w.shape[1] as number];
+    // wasm: one kernel each way, x and dy read as matrices in place, the bias added in place to the product's output
+    // (the same numbers as the composite's product, add and column sums)
+    const fused = fusesBias(x, w, b);
     return {
-      // wasm: one kernel, the bias added in place to the product's output (the same numbers as the add)
-      value: fusesBias(x, w, b)
+      value: fused
         ? tf.engine().runKernel(AFFINE_KERNEL, { x, w, b }) as Tensor
-        : x.rank === 2
-        ? tf.add(tf.matMul(x, w), b)
-        : tf.reshape(tf.add(tf.matMul(rows2d(x), w), b), out),
+        : likeRows(tf.add(tf.matMul(rows2d(x), w), b), [...x.shape.slice(0, -1), w.shape[1] as number]),
       gradFunc: (dy, [sx, sw]) => {
-        // wasm: the three gradients in one call, dy and x read as matrices in place (the same kernels underneath)
-        if (fusesBias(sx, sw, b) && dy.dtype === "float32" && flagsAreFast() && hasKernel(AFFINE_GRAD_KERNEL)) {
+        if (fused && dy.dtype === "float32" && flagsAreFast() && hasKernel(AFFINE_GRAD_KERNEL)) {
           return tf.engine().runKernel(AFFINE_GRAD_KERNEL, { dy, x: sx, w: sw }) as Tensor[];
         }
         const dRows = rows2d(dy);
-        const dx = timesTransposed(dRows, sw);
-        return [sx.rank === 2 ? dx : tf.reshape(dx, sx.shape), transposedTimes(rows2d(sx), dRows), columnSums(dy)];
+        return [likeRows(timesTransposed(dRows, sw), sx.shape), transposedTimes(rows2d(sx), dRows), columnSums(dy)];
       },
     };
   },

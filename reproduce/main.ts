@@ -18,6 +18,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { integerIn } from "../cli/options.ts";
 import { curriculumConfig, specialIds, thoughtsAtStage, tokenizeRecord } from "@copra/curriculum";
 import {
   type CoconutItem,
@@ -90,8 +91,8 @@ const { values } = commandLine();
 /** A whole-number option written in decimal digits (not "0x10", "1e2" or "2.0"), within [min, max]; else exit 2. */
 function wholeNumber(option: string, value: string | undefined, fallback: number, max: number, what = ""): number {
   if (value === undefined) return fallback;
-  const n = /^[0-9]+$/.test(value) ? Number(value) : NaN;
-  if (!(n >= 1 && n <= max)) {
+  const n = integerIn(value, 1, max);
+  if (n === null) {
     console.error(`${option} ${JSON.stringify(value)}: expected a whole number from 1 to ${max}${what}`);
     Deno.exit(2);
   }

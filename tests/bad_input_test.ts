@@ -216,6 +216,17 @@ const CASES: Case[] = [
     message: /--batch-size must be an integer ≥ 1 \(got 0\)/,
   },
   { name: "train --epochs 0", args: ["train", "--epochs", "0"], message: /--epochs must be an integer ≥ 1 \(got 0\)/ },
+  // Whole numbers are decimal digits: Number() would read these as 10 and 16.
+  {
+    name: "train --epochs 1e1",
+    args: ["train", "--epochs", "1e1"],
+    message: /--epochs must be an integer ≥ 1 \(got 1e1\)/,
+  },
+  {
+    name: "train --nodes 0x3,20",
+    args: ["train", "--nodes", "0x3,20"],
+    message: /--nodes must be two positive integers min,max with min ≤ max \(got 0x3,20\)/,
+  },
   {
     name: "train --n-layer 0",
     args: ["train", "--n-layer", "0"],

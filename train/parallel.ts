@@ -42,6 +42,29 @@ export interface ShardWeights {
 }
 
 /**
+ * `items` cut into `n` contiguous shards as even as possible (the first ones one longer); empty shards dropped. The
+ * trainer cuts each batch so, one shard per thread of a {@link GradientPool}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shardsOf } from "@copra/train";
+ * assert.deepEqual(shardsOf([1, 2, 3, 4, 5], 2), [[1, 2, 3], [4, 5]]);
+ * assert.deepEqual(shardsOf([1], 3), [[1]]);
+ * ```
+ */
+export function shardsOf<T>(items: readonly T[], n: number): T[][] {
+  const out: T[][] = [];
+  let at = 0;
+  for (let s = 0; s < n; s++) {
+    const size = Math.floor(items.length / n) + (s < items.length % n ? 1 : 0);
+    if (size > 0) out.push(items.slice(at, at + size));
+    at += size;
+  }
+  return out;
+}
+
+/**
  * Each shard's share of the batch's normalizers, so that Σ shareₛ · lossₛ is the loss of the shards taken as one
  * batch (each shard's loss being a mean over its own labels).
  *
@@ -359,17 +382,17 @@ export class GradientPool {
     let loss = (await here.value.data())[0];
     here.value.dispose();
     let grads = here.grads;
-    let answers: WorkerReply[];
+    let answers: Extract<WorkerReply, { type: "grads" }>[];
     try {
-      answers = await answered;
-      const odd = answers.find((reply) => reply.type !== "grads");
-      if (odd) throw new Error(`GradientPool.step: unexpected reply ${odd.type}`);
+      answers = (await answered).map((reply) => {
+        if (reply.type !== "grads") throw new Error(`GradientPool.step: unexpected reply ${reply.type}`);
+        return reply;
+      });
     } catch (error) {
       tf.dispose(Object.values(grads));
       throw error;
     }
     for (const reply of answers) {
-      if (reply.type !== "grads") continue; // (checked above)
       loss += reply.loss;
       const sum: Record<string, Tensor> = {};
       for (const [name, g] of Object.entries(grads)) {

@@ -50,7 +50,7 @@ import {
   writeCheckpoint,
 } from "./run.ts";
 import { TrainingDivergedError } from "./diverged.ts";
-import { batchTensors, GradientPool, shardLoss } from "./parallel.ts";
+import { batchTensors, GradientPool, shardLoss, shardsOf } from "./parallel.ts";
 import { RunError } from "./errors.ts";
 import { checkTrainOptions, type TrainEvent, type TrainOptions } from "./options.ts";
 import { evaluate } from "./evaluate.ts";
@@ -371,16 +371,4 @@ async function validationLoss(
     tf.dispose([loss, tensors.ids, tensors.attentionMask, tensors.positionIds, tensors.labels]);
   }
   return total / count;
-}
-
-/** `items` cut into `n` contiguous shards as even as possible (the first ones one longer); empty shards dropped. */
-function shardsOf<T>(items: readonly T[], n: number): T[][] {
-  const out: T[][] = [];
-  let at = 0;
-  for (let s = 0; s < n; s++) {
-    const size = Math.floor(items.length / n) + (s < items.length % n ? 1 : 0);
-    if (size > 0) out.push(items.slice(at, at + size));
-    at += size;
-  }
-  return out;
 }

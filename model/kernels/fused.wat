@@ -306,7 +306,7 @@
                                   (param $T i32) (param $biasBatch i32) (param $scale f32) (param $s i32)
     (local $r i32) (local $j i32) (local $four i32) (local $o i32) (local $mrow i32) (local $sc v128)
     (local $mx v128) (local $max f32) (local $sum v128) (local $t f32) (local $inv v128) (local $invs f32)
-    (local $v v128) (local $nan v128) (local $e f32) (local $bytes i32) (local $group i32) (local $g i32)
+    (local $v v128) (local $nan v128) (local $bytes i32) (local $group i32) (local $g i32)
     (local $gx i32) (local $gs i32) (local $tt i32) (local $ht i32) (local $bb i32)
     (local.set $four (i32.and (local.get $K) (i32.const -4)))
     (local.set $bytes (i32.shl (local.get $K) (i32.const 2)))

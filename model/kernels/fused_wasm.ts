@@ -32,7 +32,7 @@ export const COLUMN_SUMS_KERNEL = "CopraColumnSums";
 /** x (B,H,T,D), cos and sin (B|1,1,T,D); attr sign (1 forward, −1 the gradient) → x rotated (`rope.ts`). */
 export const ROPE_KERNEL = "CopraRope";
 
-/** x (N,C), w (C,M), b (M) → x·w + b (N,M): the same numbers as a product, then an add, in one kernel call. */
+/** x (…,C), w (C,M), b (M) → x·w + b (…,M): the same numbers as a product, then an add, in one kernel call. */
 export const AFFINE_KERNEL = "CopraAffine";
 /** affine's gradient in one call (inputs dy (…,M), x (…,C), w (C,M); outputs dx (…,C), dw (C,M), db (M)). */
 export const AFFINE_GRAD_KERNEL = "CopraAffineGrad";
@@ -182,34 +182,38 @@ export function registerFusedWasm(): void {
     fused(heap).rope(at(heap, x), at(heap, cos), at(heap, sin), B, H, T, D, cos.shape[0], sign, at(heap, y));
     return y;
   });
-  register(AFFINE_KERNEL, ({ inputs, backend }) => {
-    const { x, w, b } = inputs as Record<string, tf.TensorInfo>;
-    // The product through the wasm BatchMatMul kernel registered now (products.ts's dispatcher: OpenBLAS, copra's
-    // SIMD kernel or tfjs's), into a fresh output that nothing else holds yet: the bias goes in place. x's leading
-    // axes are its rows: it is read as one (N,C) matrix (the same memory), and the output takes x's leading shape.
-    const N = rows(x), M = w.shape[1];
-    const product = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc({
-      inputs: { a: { ...x, shape: [N, last(x)] }, b: w },
-      attrs: { transposeA: false, transposeB: false },
+  // The affine layer's products go through the wasm BatchMatMul kernel registered now (products.ts's dispatcher:
+  // OpenBLAS, copra's SIMD kernel or tfjs's), with x and dy read as (N,C) and (N,M) matrices in place (the same memory
+  // under a 2-D shape); outputs are fresh, so the bias goes in place.
+  const product = (
+    a: tf.TensorInfo,
+    b: tf.TensorInfo,
+    transposeA: boolean,
+    transposeB: boolean,
+    backend: object,
+  ): tf.TensorInfo =>
+    tf.getKernel("BatchMatMul", "wasm")!.kernelFunc({
+      inputs: { a, b },
+      attrs: { transposeA, transposeB },
       backend,
     }) as tf.TensorInfo;
+  const matrix = (t: tf.TensorInfo): tf.TensorInfo => ({ ...t, shape: [rows(t), last(t)] });
+  register(AFFINE_KERNEL, ({ inputs, backend }) => {
+    const { x, w, b } = inputs as Record<string, tf.TensorInfo>;
+    const y = product(matrix(x), w, false, false, backend);
     const heap = wasmHeap(backend);
-    fused(heap).add_rows(at(heap, product), at(heap, b), N, M);
-    return { ...product, shape: [...x.shape.slice(0, -1), M] };
+    fused(heap).add_rows(at(heap, y), at(heap, b), rows(y), last(y));
+    return { ...y, shape: [...x.shape.slice(0, -1), last(y)] };
   });
   register(AFFINE_GRAD_KERNEL, ({ inputs, backend }) => {
+    // affine's composite gradient in one call: dy·wᵀ, xᵀ·dy (by transpose flags) and dy's column sums
     const { dy, x, w } = inputs as Record<string, tf.TensorInfo>;
-    // The same three calls as affine's composite gradient — dy·wᵀ and xᵀ·dy through the BatchMatMul kernel with
-    // transpose flags, dy's column sums — with x and dy read as (N,C) and (N,M) matrices in place.
-    const N = rows(x), C = last(x), M = w.shape[1];
-    const product = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
-    const dyRows = { ...dy, shape: [N, M] }, xRows = { ...x, shape: [N, C] };
-    const dx = product({ inputs: { a: dyRows, b: w }, attrs: { transposeA: false, transposeB: true }, backend });
-    const dw = product({ inputs: { a: xRows, b: dyRows }, attrs: { transposeA: true, transposeB: false }, backend });
+    const dx = product(matrix(dy), w, false, true, backend);
+    const dw = product(matrix(x), matrix(dy), true, false, backend);
     const heap = wasmHeap(backend);
-    const db = heap.makeOutput([M], "float32");
-    fused(heap).column_sums(at(heap, dy), N, M, at(heap, db));
-    return [{ ...(dx as tf.TensorInfo), shape: x.shape }, dw as tf.TensorInfo, db];
+    const db = heap.makeOutput([last(dy)], "float32");
+    fused(heap).column_sums(at(heap, dy), rows(dy), last(dy), at(heap, db));
+    return [{ ...dx, shape: x.shape }, dw, db];
   });
   register(GLOBAL_NORM_KERNEL, ({ inputs, backend }) => {
     const heap = wasmHeap(backend);
