@@ -19,6 +19,7 @@ import { enableWasmGemm } from "./kernels/gemm.ts";
 import { registerAdamWKernel } from "./kernels/adamw_wasm.ts";
 import { registerXentWasm } from "./kernels/xent_wasm.ts";
 import { registerFusedWasm } from "./kernels/fused_wasm.ts";
+import { registerCausalWasm } from "./kernels/causal.ts";
 import { registerAdamWWebGpu } from "./kernels/adamw_webgpu.ts";
 import { registerAttentionWebGpu } from "./kernels/attention_webgpu.ts";
 import { registerGeluWebGpu } from "./kernels/gelu_webgpu.ts";
@@ -187,6 +188,7 @@ function registerWasmFixes(): void {
   registerAdamWKernel();
   registerXentWasm();
   registerFusedWasm();
+  registerCausalWasm();
   if (tf.getKernel("UnsortedSegmentSum", "wasm") !== undefined) return;
   tf.registerKernel({
     kernelName: "UnsortedSegmentSum",

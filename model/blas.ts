@@ -168,38 +168,22 @@ export function blasInfo(): BlasInfo | null {
  * for one decoded position's logits (1×C times C×50,257) cost three times the product itself.
  */
 function install(sgemm: Sgemm, sgemv: Sgemv): void {
-  addProducts("blas", ({ transA, transB, M, N, K, lda, ldb }, batch, tensors, heap) => {
+  addProducts("blas", (calls, tensors, heap) => {
     // float32 only (installProducts checks), so the views are Float32Arrays.
     const [A, B, C] = [tensors.a, tensors.b, tensors.c].map((t) => heap.typedArrayFromHeap(t) as Float32Array);
-    for (let i = 0; i < batch.count; i++) {
-      const ao = (batch.a === 1 ? 0 : i) * M * K, bo = (batch.b === 1 ? 0 : i) * K * N, co = i * M * N;
-      const a = A.subarray(ao, ao + M * K), b = B.subarray(bo, bo + K * N), c = C.subarray(co, co + M * N);
+    for (const { transA, transB, M, N, K, lda, ldb, ldc, a: ao, b: bo, c: co } of calls) {
+      const a = A.subarray(ao), b = B.subarray(bo), c = C.subarray(co);
       // One row of A (or one column of B) is K contiguous floats however it is stored.
       if (M === 1) {
         // cᵀ = op(B)ᵀ·a: B (N×K) as stored when transposed, else (K×N) read transposed
-        sgemv(101, transB ? 111 : 112, transB ? N : K, transB ? K : N, 1, b, ldb, a, 1, 0, c, 1);
+        sgemv(101, transB ? 111 : 112, transB ? N : K, transB ? K : N, 1, b, ldb, a, transA ? lda : 1, 0, c, 1);
         continue;
       }
       if (N === 1) {
-        sgemv(101, transA ? 112 : 111, transA ? K : M, transA ? M : K, 1, a, lda, b, 1, 0, c, 1);
+        sgemv(101, transA ? 112 : 111, transA ? K : M, transA ? M : K, 1, a, lda, b, transB ? 1 : ldb, 0, c, ldc);
         continue;
       }
-      sgemm(
-        101, // row-major
-        transA ? 112 : 111,
-        transB ? 112 : 111,
-        M,
-        N,
-        K,
-        1,
-        A.subarray(ao, ao + M * K),
-        lda,
-        B.subarray(bo, bo + K * N),
-        ldb,
-        0,
-        C.subarray(co, co + M * N),
-        N,
-      );
+      sgemm(101, transA ? 112 : 111, transB ? 112 : 111, M, N, K, 1, a, lda, b, ldb, 0, c, ldc); // 101: row-major
     }
   });
   useProducts("blas");

@@ -153,7 +153,7 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
       const keep = input.training && config.attn_pdrop > 0
         ? dropoutMask([B, H, T, K], config.attn_pdrop, dropoutSeed(input.training.seed, site++))
         : undefined;
-      const y = mergeHeads([attention(q, k, v, bias, 1 / Math.sqrt(D), keep) as Tensor4D]); // (B,T,C)
+      const y = mergeHeads([attention(q, k, v, bias, 1 / Math.sqrt(D), keep, true) as Tensor4D]); // (B,T,C)
       const attnOut = linear(y, params[`${h}.attn.c_proj.weight`], params[`${h}.attn.c_proj.bias`]);
       x = tf.add(x, dropout(attnOut, config.resid_pdrop)) as Tensor3D;
       // --- MLP ---

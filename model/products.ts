@@ -19,7 +19,10 @@ import { type WasmHeap, wasmHeap } from "./wasm_heap.ts";
  */
 export type ProductsPath = "blas" | "simd-fma" | "simd" | "tfjs";
 
-/** One product of a batch, as a routine gets it: op(A)·op(B) → C, row-major, leading dimensions in elements. */
+/**
+ * One product, as a routine gets it: C = op(A)·op(B), row-major, with op(A) M×K and op(B) K×N; offsets into the
+ * three tensors and leading dimensions (row strides as stored) in elements.
+ */
 export interface ProductCall {
   /** A is stored transposed (K×M). */
   transA: boolean;
@@ -35,15 +38,22 @@ export interface ProductCall {
   lda: number;
   /** Row stride of B as stored. */
   ldb: number;
+  /** Row stride of C. */
+  ldc: number;
+  /** Where A starts in its tensor. */
+  a: number;
+  /** Where B starts in its tensor. */
+  b: number;
+  /** Where C starts in its tensor. */
+  c: number;
 }
 
 /**
- * A routine for a whole batched product: it gets the call's shape, the batch (matrices of C, of A and of B — 1
- * when shared) and the three tensors, and writes C through the heap (taking its views after any allocation).
+ * A routine for a list of products over the same three tensors (a batched product: one call per matrix; a
+ * blocked one: one call per block): it writes each C through the heap, taking its views after any allocation.
  */
 export type ProductRoutine = (
-  call: ProductCall,
-  batch: { count: number; a: number; b: number },
+  calls: readonly ProductCall[],
   tensors: { a: tf.TensorInfo; b: tf.TensorInfo; c: tf.TensorInfo },
   heap: WasmHeap,
 ) => void;
@@ -112,6 +122,21 @@ export function useProducts(path: ProductsPath): void {
   active = path;
 }
 
+/**
+ * Runs `calls` on the active routine (internal: blocked products such as causal attention's). False, running
+ * nothing, where the products are tfjs's own (no routine takes offsets there).
+ */
+export function runProducts(
+  calls: readonly ProductCall[],
+  tensors: { a: tf.TensorInfo; b: tf.TensorInfo; c: tf.TensorInfo },
+  heap: WasmHeap,
+): boolean {
+  const routine = active === "tfjs" ? undefined : routines.get(active);
+  if (!routine) return false;
+  routine(calls, tensors, heap);
+  return true;
+}
+
 /** Makes `routine` available as `name` (internal: `enableBlas` and `enableWasmGemm` call it). */
 export function addProducts(name: Exclude<ProductsPath, "tfjs">, routine: ProductRoutine): void {
   install();
@@ -167,16 +192,24 @@ function install(): void {
         heap.typedArrayFromHeap(c).fill(0);
         return c;
       }
-      const call = {
-        transA: transposeA,
-        transB: transposeB,
-        M,
-        N,
-        K,
-        lda: transposeA ? M : K,
-        ldb: transposeB ? K : N,
-      };
-      routine(call, { count, a: sizeA, b: sizeB }, { a, b, c }, heap);
+      const lda = transposeA ? M : K, ldb = transposeB ? K : N;
+      const calls: ProductCall[] = [];
+      for (let i = 0; i < count; i++) {
+        calls.push({
+          transA: transposeA,
+          transB: transposeB,
+          M,
+          N,
+          K,
+          lda,
+          ldb,
+          ldc: N,
+          a: (sizeA === 1 ? 0 : i) * M * K,
+          b: (sizeB === 1 ? 0 : i) * K * N,
+          c: i * M * N,
+        });
+      }
+      routine(calls, { a, b, c }, heap);
       return c;
     },
   });

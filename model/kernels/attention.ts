@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { timesTransposed, transposedTimes } from "../ops.ts";
 import type { Tensor } from "../tensors.ts";
 import { MASKED_SOFTMAX_KERNEL, SOFTMAX_GRAD_KERNEL } from "./attention_webgpu.ts";
+import { causalBlocks, causalProduct, causalProductsAvailable } from "./causal.ts";
 import { customOp, hasKernel } from "./custom_op.ts";
 
 /**
@@ -15,7 +16,9 @@ import { customOp, hasKernel } from "./custom_op.ts";
  * of the softmax): p = softmax(q·kᵀ·scale + bias) ⊙ keep, o = p·v;
  * dv = pᵀ·do, dp = do·vᵀ ⊙ keep, ds = s ⊙ (dp − Σ dp ⊙ s), dq = ds·k·scale, dk = dsᵀ·q·scale.
  * `bias` (the mask) and `keep` (the dropout multiplier) are constants. q (B,H,T,D), k and v (B,H,K,D), bias
- * (B|1,1,T,K) → (B,H,T,D).
+ * (B|1,1,T,K) → (B,H,T,D). `causal`: the caller's word that `bias` masks every key after P+t for query t (P = K − T
+ * cached positions, as GPT-2's mask does); the wasm backend then skips the masked blocks of the products
+ * (`causal.ts`), with the same numbers.
  *
  * @example
  * ```ts
@@ -29,31 +32,45 @@ import { customOp, hasKernel } from "./custom_op.ts";
  * assert.ok(Math.abs(out[0] - 2 * w) < 1e-6 && Math.abs(out[1] - 2 * (1 - w)) < 1e-6);
  * ```
  */
-export function attention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, scale: number, keep?: Tensor): Tensor {
+export function attention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  bias: Tensor,
+  scale: number,
+  keep?: Tensor,
+  causal = false,
+): Tensor {
   // WebGPU without dropout: the softmax and its gradient as one pass each (kernels/attention_webgpu.ts).
   const fused = !keep && hasKernel(MASKED_SOFTMAX_KERNEL);
+  // The products: a·bᵀ (scores), a·b (weights), aᵀ·b (keys), block by block where the mask is causal on wasm.
+  const T = q.shape[q.rank - 2], past = k.shape[k.rank - 2] - T;
+  const blocks = causal && causalProductsAvailable() ? causalBlocks(T, past) : null;
+  const scores = (a: Tensor, b: Tensor) => blocks ? causalProduct(a, b, "scores", past, blocks) : timesTransposed(a, b);
+  const weights = (a: Tensor, b: Tensor) => blocks ? causalProduct(a, b, "weights", past, blocks) : tf.matMul(a, b);
+  const keys = (a: Tensor, b: Tensor) => blocks ? causalProduct(a, b, "keys", past, blocks) : transposedTimes(a, b);
   const op = customOp<[Tensor, Tensor, Tensor]>(([sq, sk, sv], save) => {
     const s = fused
-      ? tf.engine().runKernel(MASKED_SOFTMAX_KERNEL, { x: timesTransposed(sq, sk), bias }, { scale }) as Tensor
-      : tf.softmax(tf.add(tf.mul(timesTransposed(sq, sk), scale), bias), -1); // (B,H,T,K)
+      ? tf.engine().runKernel(MASKED_SOFTMAX_KERNEL, { x: scores(sq, sk), bias }, { scale }) as Tensor
+      : tf.softmax(tf.add(tf.mul(scores(sq, sk), scale), bias), -1); // (B,H,T,K)
     const p = keep ? tf.mul(s, keep) : s;
     // Saved tensors outlive the forward pass's tidy scope; the dropout multiplier is needed backwards too.
     save(keep ? [sq, sk, sv, s, keep] : [sq, sk, sv, s]);
     return {
-      value: tf.matMul(p, sv),
+      value: weights(p, sv),
       gradFunc: (dout, [q0, k0, v0, s0, keep0]) => {
         const p0 = keep0 ? tf.mul(s0, keep0) : s0;
-        const dv = transposedTimes(p0, dout);
+        const dv = keys(p0, dout);
         if (fused) {
-          const dsScaled = tf.engine().runKernel(SOFTMAX_GRAD_KERNEL, { dp: timesTransposed(dout, v0), s: s0 }, {
+          const dsScaled = tf.engine().runKernel(SOFTMAX_GRAD_KERNEL, { dp: scores(dout, v0), s: s0 }, {
             scale,
           }) as Tensor;
-          return [tf.matMul(dsScaled, k0), transposedTimes(dsScaled, q0), dv];
+          return [weights(dsScaled, k0), keys(dsScaled, q0), dv];
         }
-        let dp = timesTransposed(dout, v0);
+        let dp = scores(dout, v0);
         if (keep0) dp = tf.mul(dp, keep0);
         const ds = tf.mul(s0, tf.sub(dp, tf.sum(tf.mul(dp, s0), -1, true)));
-        return [tf.mul(tf.matMul(ds, k0), scale), tf.mul(transposedTimes(ds, q0), scale), dv];
+        return [tf.mul(weights(ds, k0), scale), tf.mul(keys(ds, q0), scale), dv];
       },
     };
   });

@@ -30,16 +30,16 @@ type Gemm = (
 
 /** A routine running a module's kernel. */
 function routine(module: (heap: WasmHeap) => { gemm: Gemm }): ProductRoutine {
-  return ({ transA, transB, M, N, K, lda, ldb }, batch, tensors, heap: WasmHeap) => {
+  return (calls, tensors, heap: WasmHeap) => {
     const { gemm } = module(heap);
-    // scratch: B's K×8 panels and one K×4 panel of A; freed below
-    const scratch = heap.makeOutput([K * (8 * Math.ceil(N / 8) + 4)], "float32");
+    // scratch: B's K×8 panels and one K×4 panel of A, for the largest call; freed below
+    const room = calls.reduce((n, { N, K }) => Math.max(n, K * (8 * Math.ceil(N / 8) + 4)), 0);
+    const scratch = heap.makeOutput([room], "float32");
     try {
       // views taken after the scratch's allocation, which may grow the memory
       const [A, B, C, S] = [tensors.a, tensors.b, tensors.c, scratch].map((t) => heapOffset(heap, t));
-      for (let i = 0; i < batch.count; i++) {
-        const ao = (batch.a === 1 ? 0 : i) * M * K * 4, bo = (batch.b === 1 ? 0 : i) * K * N * 4;
-        gemm(+transA, +transB, M, N, K, A + ao, lda, B + bo, ldb, C + i * M * N * 4, N, S);
+      for (const { transA, transB, M, N, K, lda, ldb, ldc, a, b, c } of calls) {
+        gemm(+transA, +transB, M, N, K, A + a * 4, lda, B + b * 4, ldb, C + c * 4, ldc, S);
       }
     } finally {
       heap.disposeData(scratch.dataId, true);
