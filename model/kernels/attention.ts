@@ -46,9 +46,9 @@ export function attention(
   // The products: a·bᵀ (scores), a·b (weights), aᵀ·b (keys), block by block where the mask is causal on wasm.
   const T = q.shape[q.rank - 2], past = k.shape[k.rank - 2] - T;
   const blocks = causal && causalProductsAvailable() ? causalBlocks(T, past) : null;
-  const scores = (a: Tensor, b: Tensor) => blocks ? causalProduct(a, b, "scores", past, blocks) : timesTransposed(a, b);
-  const weights = (a: Tensor, b: Tensor) => blocks ? causalProduct(a, b, "weights", past, blocks) : tf.matMul(a, b);
-  const keys = (a: Tensor, b: Tensor) => blocks ? causalProduct(a, b, "keys", past, blocks) : transposedTimes(a, b);
+  const scores = (a: Tensor, b: Tensor) => blocks ? causalProduct(a, b, "scores", blocks) : timesTransposed(a, b);
+  const weights = (a: Tensor, b: Tensor) => blocks ? causalProduct(a, b, "weights", blocks) : tf.matMul(a, b);
+  const keys = (a: Tensor, b: Tensor) => blocks ? causalProduct(a, b, "keys", blocks) : transposedTimes(a, b);
   const op = customOp<[Tensor, Tensor, Tensor]>(([sq, sk, sv], save) => {
     const s = fused
       ? tf.engine().runKernel(MASKED_SOFTMAX_KERNEL, { x: scores(sq, sk), bias }, { scale }) as Tensor

@@ -19,14 +19,14 @@ import { type ProductCall, productsPath, runProducts } from "../products.ts";
 import { wasmHeap } from "../wasm_heap.ts";
 import type { Tensor } from "../tensors.ts";
 
-/** The kernel's name (wasm only): inputs a, b; attrs kind, past (P) and blocks (the query rows' cuts). */
+/** The kernel's name (wasm only): inputs a, b; attrs kind and blocks (the query rows' cuts); P is K − T. */
 export const CAUSAL_PRODUCT_KERNEL = "CopraCausalProduct";
 
 /** Which product {@link causalProduct} computes. */
 export type CausalKind = "scores" | "weights" | "keys";
 
 /** Fewest query rows in a block: below it a block's products cost more in calls than they skip. */
-const MIN_ROWS = 16;
+const MIN_ROWS = 32;
 /** Most blocks: 8 skip 44% of the triangle, more would add calls for a few percent. */
 const MAX_BLOCKS = 8;
 
@@ -60,11 +60,11 @@ export function causalProductsAvailable(): boolean {
 }
 
 /**
- * One of causal attention's products (see the module doc) over P = `past` cached positions and the query blocks
- * `blocks` (from {@link causalBlocks}). Only where {@link causalProductsAvailable}.
+ * One of causal attention's products (see the module doc), with the query blocks `blocks` from
+ * {@link causalBlocks}. Only where {@link causalProductsAvailable}.
  */
-export function causalProduct(a: Tensor, b: Tensor, kind: CausalKind, past: number, blocks: number[]): Tensor {
-  return tf.engine().runKernel(CAUSAL_PRODUCT_KERNEL, { a, b }, { kind, past, blocks }) as Tensor;
+export function causalProduct(a: Tensor, b: Tensor, kind: CausalKind, blocks: number[]): Tensor {
+  return tf.engine().runKernel(CAUSAL_PRODUCT_KERNEL, { a, b }, { kind, blocks }) as Tensor;
 }
 
 /** The calls of one batch matrix: offsets relative to its own A, B and C. */
@@ -99,7 +99,7 @@ export function registerCausalWasm(): void {
     backendName: "wasm",
     kernelFunc: ({ inputs, attrs, backend }) => {
       const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-      const { kind, past, blocks } = attrs as unknown as { kind: CausalKind; past: number; blocks: number[] };
+      const { kind, blocks } = attrs as unknown as { kind: CausalKind; blocks: number[] };
       const r = a.shape.length, lead = a.shape.slice(0, -2);
       const count = tf.util.sizeFromShape(lead);
       // scores: a (T,D), b (K,D); weights: a (T,K), b (K,D); keys: a (T,K), b (T,D)
