@@ -69,15 +69,9 @@ export function causalProduct(a: Tensor, b: Tensor, kind: CausalKind, blocks: nu
 
 /** The calls of one batch matrix: offsets relative to its own A, B and C. */
 function blockCalls(kind: CausalKind, T: number, K: number, D: number, cuts: number[]): ProductCall[] {
-  const P = K - T, calls: ProductCall[] = [];
-  const call = (c: Omit<ProductCall, "transB" | "ldb" | "ldc" | "transA"> & { transA?: boolean; transB?: boolean }) =>
-    calls.push({
-      transA: c.transA ?? false,
-      transB: c.transB ?? false,
-      ldb: D,
-      ldc: kind === "scores" ? K : D,
-      ...c,
-    } as ProductCall);
+  const P = K - T, calls: ProductCall[] = [], ldc = kind === "scores" ? K : D;
+  type Call = Omit<ProductCall, "transA" | "transB" | "ldb" | "ldc"> & { transA?: boolean; transB?: boolean };
+  const call = (c: Call) => calls.push({ ...c, transA: c.transA ?? false, transB: c.transB ?? false, ldb: D, ldc });
   if (kind === "keys" && P > 0) call({ transA: true, M: P, N: D, K: T, lda: K, a: 0, b: 0, c: 0 });
   for (let i = 0; i + 1 < cuts.length; i++) {
     const r0 = cuts[i], r1 = cuts[i + 1];
