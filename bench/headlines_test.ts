@@ -35,7 +35,9 @@ Deno.test("bench: the step headlines show copra's default (all cores) next to it
 
 Deno.test("bench: a bad command line is one message and exit 2, before any benchmark runs", async () => {
   for (
-    const args of [["--steps", "0x3", "train-step"], ["--preset", "huge"], ["--backend", "gpu"], ["nope"], ["--bogus"]]
+    const args of [["--steps", "0x3", "train-step"], ["--rounds", "0"], ["--preset", "huge"], ["--backend", "gpu"], [
+      "nope",
+    ], ["--bogus"]]
   ) {
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["run", "--cached-only", "--allow-read", "--allow-env", main, ...args],

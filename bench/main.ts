@@ -1,7 +1,8 @@
 // deno-lint-ignore-file no-console
 /**
- * `deno task bench [name…] [--preset P] [--backend B] [--steps N] [--profile]`: runs the named benchmarks (all when none is
- * named). `--profile` adds a per-kernel profile of one step to train-step and coconut-step. Each prints one JSON object per line; when all run, a table of the headline figures follows and is
+ * `deno task bench [name…] [--preset P] [--backend B] [--steps N] [--rounds N] [--profile]`: runs the named benchmarks
+ * (all when none is named). `--profile` adds a per-kernel profile of one step to train-step and coconut-step; `--rounds`
+ * runs each benchmark N times and combines the lines (`rounds.ts`). Each prints one JSON object per line; when all run, a table of the headline figures follows and is
  * written to `bench/latest.md` (date, machine, figures) for copying into `bench/RESULTS.md`.
  *
  * @module
@@ -20,16 +21,20 @@ import { benchTokenizer } from "./tokenizer.ts";
 import { benchTrainStep } from "./train_step.ts";
 import { benchTrainThreads } from "./train_threads.ts";
 import { HEADLINES } from "./headlines.ts";
+import { combineRounds } from "./rounds.ts";
 
 const PRESETS = Object.keys(MODEL_PRESETS) as PresetName[];
 
-const USAGE = `usage: deno task bench [name…] [--preset P] [--backend B] [--steps N] [--batch N] [--profile]
+const USAGE =
+  `usage: deno task bench [name…] [--preset P] [--backend B] [--steps N] [--batch N] [--rounds N] [--profile]
   names: tokenizer, coconut-step, checkpoint-torch, generate, decode, session, products, train-threads, train-step
          (all when none is named; then a table is printed and written to bench/latest.md)
   --preset   train-step's model: ${PRESETS.join(", ")} (default tiny)
   --backend  train-step's backend: ${BACKEND_NAMES.join(", ")} (default wasm)
   --steps    timed steps (coconut-step, products, train-threads, train-step)
   --batch    train-step's batch (default 16)
+  --rounds   run each benchmark N times and report medians, each ratio the median of the rounds' own ratios
+             (default 1; on a machine whose speed drifts, 3 or more)
   --profile  add a per-kernel profile of one step (train-step, coconut-step)`;
 
 /** Exits with one message (and the usage) on a bad command line. */
@@ -48,6 +53,7 @@ try {
       backend: { type: "string" },
       steps: { type: "string" },
       batch: { type: "string" },
+      rounds: { type: "string" },
       profile: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -68,6 +74,7 @@ function count(name: string, text: string | undefined): number | undefined {
 }
 const steps = count("steps", values.steps);
 const batch = count("batch", values.batch);
+const rounds = count("rounds", values.rounds) ?? 1;
 if (values.preset !== undefined && !(PRESETS as readonly string[]).includes(values.preset)) {
   usage(`--preset ${JSON.stringify(values.preset)}: expected one of ${PRESETS.join(", ")}`);
 }
@@ -99,7 +106,9 @@ const unknown = names.find((name) => !BENCHES[name]);
 if (unknown !== undefined) usage(`unknown benchmark ${JSON.stringify(unknown)}`);
 const results: Record<string, Record<string, unknown>> = {};
 for (const name of names) {
-  results[name] = (await BENCHES[name]()) as Record<string, unknown>;
+  const lines: Record<string, unknown>[] = [];
+  for (let r = 0; r < rounds; r++) lines.push((await BENCHES[name]()) as Record<string, unknown>);
+  results[name] = combineRounds(lines);
   console.log(JSON.stringify(results[name]));
 }
 
