@@ -59,6 +59,8 @@ export interface ThoughtLoopOptions {
   release?: boolean;
   /** Also return the input embeddings (B,T,C) with every thought filled in (to re-run the prompt later). */
   keepInputs?: boolean;
+  /** Also return every position's final hidden states (B,T,C), joined over the passes (training's loss head). */
+  allHidden?: boolean;
 }
 
 /** What {@link thoughtLoop} returns after its last pass. */
@@ -71,6 +73,8 @@ export interface ThoughtLoopResult {
   hidden: Tensor3D;
   /** With `keepInputs`: the input embeddings, thoughts filled in (B,T,C). */
   inputs?: Tensor3D;
+  /** With `allHidden`: every position's final hidden states (B,T,C). */
+  allHidden?: Tensor3D;
   /** Thoughts each row used: its slot count, or fewer where the caller stopped it (see {@link thoughtLoop}). */
   thoughts: number[];
 }
@@ -163,7 +167,7 @@ export function* thoughtLoop(
     ) as Tensor2D;
   };
   const release = options.release === true;
-  const logits: Tensor3D[] = [], inputs: Tensor3D[] = [];
+  const logits: Tensor3D[] = [], inputs: Tensor3D[] = [], hiddens: Tensor3D[] = [];
   let cache: KVCache | undefined = input.past, hidden: Tensor3D | undefined;
   let start = 0, end = n > 0 ? first : T;
   for (let pass = 0; pass <= n; pass++) {
@@ -217,6 +221,7 @@ export function* thoughtLoop(
     else if (release) chunk.dispose();
     if (release) tf.dispose([...(hidden ? [hidden] : []), ...(cache ? cache.flatMap((c) => [c.k, c.v]) : [])]);
     if (out.logits) logits.push(out.logits);
+    if (options.allHidden) hiddens.push(out.hidden);
     cache = out.cache;
     hidden = out.hidden;
     if (final) break;
@@ -234,6 +239,7 @@ export function* thoughtLoop(
     cache: cache!,
     hidden: hidden!,
     ...(options.keepInputs ? { inputs: joined(inputs) } : {}),
+    ...(options.allHidden ? { allHidden: joined(hiddens) } : {}),
     thoughts: used,
   };
 }
@@ -284,6 +290,56 @@ export function latentForward(
     const [B] = batch.attentionMask.shape;
     const fed = thoughts.length > 0 ? tf.concat(thoughts, 1) : tf.zeros([B, 0, config.n_embd]);
     return { logits: step.value.logits, thoughts: fed as Tensor3D };
+  });
+}
+
+/**
+ * Runs the multi-pass forward as {@link latentForward} does, but returns every position's final hidden states
+ * (B,T,C) instead of logits — for a loss that runs the head only where labels are (`causalLmLossAtLabels`) — and with
+ * `thoughts: true` the thoughts fed (B,n,C). Call inside `tf.tidy` or dispose the result.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { gpt2Config, initParams } from "@copra/model";
+ * import { latentHidden } from "@copra/infer";
+ * const config = gpt2Config("nano", { vocab_size: 16 });
+ * const params = initParams(config);
+ * const ids = tf.tensor2d([[1, 2, 9, 9, 3, 4]], undefined, "int32"); // 9: two thought slots
+ * const out = latentHidden(params, config, {
+ *   ids,
+ *   attentionMask: tf.onesLike(ids) as tf.Tensor2D,
+ *   positionIds: tf.tensor2d([[0, 1, 2, 3, 4, 5]], undefined, "int32"),
+ *   latentPositions: [[2, 3]],
+ * });
+ * assert.deepEqual(out.hidden.shape, [1, 6, 48]);
+ * ```
+ */
+export function latentHidden(
+  params: GPT2Params,
+  config: GPT2Config,
+  batch: LatentBatch,
+  options: LatentForwardOptions = {},
+): { hidden: Tensor3D; thoughts?: Tensor3D } {
+  return tidyRecord(() => {
+    const loop = thoughtLoop(params, config, {
+      embeds: tokenEmbeddings(params, batch.ids), // (B,T,C)
+      attentionMask: batch.attentionMask,
+      positionIds: batch.positionIds,
+      latentPositions: batch.latentPositions,
+    }, { logits: "last", allHidden: true, training: options.training });
+    const thoughts: Tensor3D[] = [];
+    let step = loop.next();
+    while (!step.done) {
+      thoughts.push(step.value);
+      step = loop.next();
+    }
+    const hidden = step.value.allHidden!;
+    if (!options.thoughts) return { hidden };
+    const [B] = batch.attentionMask.shape;
+    const fed = thoughts.length > 0 ? tf.concat(thoughts, 1) : tf.zeros([B, 0, config.n_embd]);
+    return { hidden, thoughts: fed as Tensor3D };
   });
 }
 

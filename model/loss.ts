@@ -5,6 +5,7 @@
  */
 
 import { customOp, hasKernel } from "./kernels/custom_op.ts";
+import { matMulT } from "./ops.ts";
 import { XENT_GRAD_KERNEL } from "./kernels/xent_webgpu.ts";
 import { ROW_LSE_KERNEL } from "./kernels/xent_wasm.ts";
 import * as tf from "@tensorflow/tfjs";
@@ -189,5 +190,55 @@ export function causalLmLoss(
     const w = tf.sum(shiftedWeights === undefined ? counted : tf.mul(counted, shiftedWeights)); // Σ wₜ
     const total = tf.add(tf.mul(ce, w), setCrossEntropy(logits, targets));
     return tf.div(total, tf.add(w, targets.length)) as Scalar;
+  });
+}
+
+/**
+ * {@link causalLmLoss} from the final hidden states (B,T,C) and the tied head `wte` (V,C), with the head run only on
+ * the rows whose next label is counted: a Coconut example's question and thoughts have no labels, and with GPT-2's
+ * vocabulary the head over every row was most of a training step. `labels` and `weights` are the batch's own arrays
+ * (B,T), read here to pick the rows. The same loss and gradients as the head over every row (the rows left out
+ * contribute exact zeros); no set targets (use {@link causalLmLoss} for those).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { causalLmLoss, causalLmLossAtLabels, matMulT } from "@copra/model";
+ * const hidden = tf.randomNormal([2, 4, 3], 0, 1, "float32", 1) as tf.Tensor3D, wte = tf.randomNormal([5, 3], 0, 1, "float32", 2) as tf.Tensor2D;
+ * const labels = [[-100, -100, 2, 4], [-100, 1, -100, -100]];
+ * const full = causalLmLoss(tf.reshape(matMulT(tf.reshape(hidden, [8, 3]), wte), [2, 4, 5]) as tf.Tensor3D, tf.tensor2d(labels, undefined, "int32"));
+ * const rows = causalLmLossAtLabels(hidden, wte, labels);
+ * assert.ok(Math.abs((await full.data())[0] - (await rows.data())[0]) < 1e-6);
+ * ```
+ */
+export function causalLmLossAtLabels(
+  hidden: Tensor3D,
+  wte: Tensor2D,
+  labels: readonly (readonly number[])[],
+  weights?: readonly (readonly number[])[],
+): Scalar {
+  return tf.tidy(() => {
+    const [B, T, C] = hidden.shape;
+    // Row b·T + t predicts labels[b][t + 1]: counted rows only, in order.
+    const rows: number[] = [], next: number[] = [], w: number[] = [];
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t + 1 < T; t++) {
+        if (labels[b][t + 1] === IGNORE_INDEX) continue;
+        rows.push(b * T + t);
+        next.push(labels[b][t + 1]);
+        if (weights) w.push(weights[b][t + 1]);
+      }
+    }
+    // No counted label: the full head's loss is 0 (its gradient zeros), kept connected to the inputs.
+    if (rows.length === 0) return tf.add(tf.mul(tf.sum(hidden), 0), tf.mul(tf.sum(wte), 0)) as Scalar;
+    const picked = tf.gather(tf.reshape(hidden, [B * T, C]), tf.tensor1d(rows, "int32")); // (N,C)
+    const N = rows.length, V = wte.shape[0];
+    const logits = tf.reshape(matMulT(picked, wte), [1, N, V]) as Tensor3D; // (1,N,V)
+    return crossEntropy(
+      logits,
+      tf.tensor2d(next, [1, N], "int32"),
+      weights ? tf.tensor2d(w, [1, N]) : undefined,
+    );
   });
 }

@@ -69,3 +69,63 @@ Deno.test("setCrossEntropy: −log of the set's softmax mass, hand-computed, wit
   assert.ok(Math.abs(one - -Math.log(3 / 7)) < 1e-6);
   assert.throws(() => setCrossEntropy(logits, [{ row: 0, position: 0, ids: [1] }]), /outside/);
 });
+
+Deno.test("causalLmLossAtLabels: the head on labelled rows only gives the full head's loss and gradients", async () => {
+  await useBackend("wasm");
+  const { causalLmLossAtLabels, matMulT, availableProducts, productsPath, useProducts } = await import("@copra/model");
+  const B = 3, T = 7, C = 8, V = 11;
+  const hidden = tf.randomNormal([B, T, C], 0, 1, "float32", 5) as tf.Tensor3D;
+  const wte = tf.randomNormal([V, C], 0, 1, "float32", 6) as tf.Tensor2D;
+  // row 0: labels late (a Coconut answer); row 1: none at all; row 2: scattered
+  const labels = [[-100, -100, -100, -100, 3, 9, 1], [-100, -100, -100, -100, -100, -100, -100], [
+    -100,
+    4,
+    -100,
+    10,
+    -100,
+    0,
+    2,
+  ]];
+  const weights = [[0, 0, 0, 0, 1, 0.5, 2], [0, 0, 0, 0, 0, 0, 0], [0, 1, 0, 3, 0, 1, 0.25]];
+  const before = productsPath();
+  try {
+    for (const path of availableProducts()) {
+      useProducts(path);
+      for (const w of [undefined, weights]) {
+        const full = (h: tf.Tensor, e: tf.Tensor) =>
+          causalLmLoss(
+            tf.reshape(matMulT(tf.reshape(h, [B * T, C]), e), [B, T, V]) as tf.Tensor3D,
+            tf.tensor2d(labels, undefined, "int32"),
+            w ? tf.tensor2d(w) : undefined,
+          );
+        const rows = (h: tf.Tensor, e: tf.Tensor) =>
+          causalLmLossAtLabels(h as tf.Tensor3D, e as tf.Tensor2D, labels, w);
+        const a = tf.valueAndGrads(full)([hidden, wte]), b = tf.valueAndGrads(rows)([hidden, wte]);
+        const [va, vb] = [await a.value.data(), await b.value.data()];
+        assert.ok(Math.abs(va[0] - vb[0]) <= 1e-6 * Math.abs(va[0]), `${path}: loss ${va[0]} vs ${vb[0]}`);
+        for (let i = 0; i < 2; i++) {
+          const [ga, gb] = [await a.grads[i].data(), await b.grads[i].data()];
+          let worst = 0;
+          for (let j = 0; j < ga.length; j++) worst = Math.max(worst, Math.abs(ga[j] - gb[j]));
+          assert.ok(worst <= 1e-6, `${path} ${w ? "weighted" : ""}: gradient ${i} differs by ${worst}`);
+          // the rows without a counted next label get no gradient at all
+          if (i === 0) {
+            for (let t = 0; t < T; t++) {
+              for (let c = 0; c < C; c++) if (gb[(1 * T + t) * C + c] !== 0) assert.fail("row 1");
+            }
+          }
+        }
+        tf.dispose([a.value, b.value, ...a.grads, ...b.grads]);
+      }
+    }
+  } finally {
+    useProducts(before);
+  }
+  // no counted label anywhere: loss 0, zero gradients, as the full head gives
+  const none = tf.valueAndGrads((h: tf.Tensor, e: tf.Tensor) =>
+    causalLmLossAtLabels(h as tf.Tensor3D, e as tf.Tensor2D, [labels[1], labels[1], labels[1]])
+  )([hidden, wte]);
+  assert.equal((await none.value.data())[0], 0);
+  assert.ok((await none.grads[1].data()).every((x) => x === 0));
+  tf.dispose([hidden, wte, none.value, ...none.grads]);
+});

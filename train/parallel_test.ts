@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { buildExample, collate, curriculumConfig, specialIds, tokenizeRecord } from "@copra/curriculum";
 import { generateProsQA, PROSQA_CONCEPTS, PROSQA_PERSONS } from "@copra/data";
-import { disposeParams, initParams, initSwitch, useBackend, valueAndGrads } from "@copra/model";
+import {
+  disposeParams,
+  initParams,
+  initSwitch,
+  switchLogits,
+  switchLoss,
+  useBackend,
+  valueAndGrads,
+} from "@copra/model";
 import { Rng } from "@copra/random";
 import {
   batchTensors,
@@ -200,4 +208,31 @@ Deno.test("GradientPool: weights a worker cannot take fail its next shard, which
     wrong["wpe.weight"].dispose();
     disposeParams(params);
   }
+});
+
+Deno.test("shardLoss: with a head worth pruning, the loss and gradients of the head over every row", async () => {
+  const { causalLmLoss } = await import("@copra/model");
+  const { latentForward } = await import("@copra/infer");
+  const { headAtLabels } = await import("./mod.ts");
+  // The same model with room for a large vocabulary: the head is most of a row's products, so shardLoss prunes.
+  const big = { ...model, vocab_size: 2000 };
+  assert.equal(headAtLabels(big), true);
+  const ids = specialIds(tokenizer);
+  const rng = new Rng(4);
+  const examples = trainItems.slice(0, 4).map((it) =>
+    buildExample(tokenizeRecord(tokenizer, it), 2, curriculum, ids, rng)
+  );
+  const params = { ...initParams(big, { seed: 1 }), ...initSwitch(big) };
+  const batch = collate(examples, ids.eos);
+  const tensors = batchTensors(batch);
+  const pruned = valueAndGrads(params, () => shardLoss(params, big, batch, tensors, { lm: 1, stop: 1 }, 0.5, 7));
+  const full = valueAndGrads(params, () => {
+    const out = latentForward(params, big, tensors, { training: { seed: 7 }, thoughts: true });
+    const stop = switchLoss(switchLogits(params, out.thoughts!), batch.stopLabels!);
+    return tf.add(causalLmLoss(out.logits, tensors.labels, tensors.weights), tf.mul(stop, 0.5)) as tf.Scalar;
+  });
+  await close(pruned.value, full.value, "loss");
+  for (const name of Object.keys(full.grads)) await close(pruned.grads[name], full.grads[name], name);
+  tf.dispose([pruned.value, full.value, ...Object.values(pruned.grads), ...Object.values(full.grads)]);
+  disposeParams(params);
 });

@@ -23,10 +23,11 @@ import {
   tokenizeRecord,
 } from "@copra/curriculum";
 import { type CoconutItem, stepAlternatives } from "@copra/data";
-import { latentForward } from "@copra/infer";
+import { latentForward, latentHidden } from "@copra/infer";
 import {
   AdamW,
   causalLmLoss,
+  causalLmLossAtLabels,
   disposeParams,
   type GPT2Config,
   type GPT2Params,
@@ -35,6 +36,7 @@ import {
   initSwitch,
   loadOptimizerState,
   nonFiniteParams,
+  type Tensor2D,
   useBackend,
   valueAndGrads,
   warmupCosineLr,
@@ -50,7 +52,7 @@ import {
   writeCheckpoint,
 } from "./run.ts";
 import { TrainingDivergedError } from "./diverged.ts";
-import { batchTensors, GradientPool, shardLoss, shardsOf } from "./parallel.ts";
+import { batchTensors, GradientPool, headAtLabels, shardLoss, shardsOf } from "./parallel.ts";
 import { RunError } from "./errors.ts";
 import { checkTrainOptions, type TrainEvent, type TrainOptions } from "./options.ts";
 import { evaluate } from "./evaluate.ts";
@@ -364,7 +366,13 @@ async function validationLoss(
     const batch = collate(examples, ids.eos);
     const tensors = batchTensors(batch);
     const loss = tf.tidy(() =>
-      causalLmLoss(latentForward(params, config, tensors).logits, tensors.labels, undefined, batch.setTargets)
+      headAtLabels(config) && !batch.setTargets?.length
+        ? causalLmLossAtLabels(
+          latentHidden(params, config, tensors).hidden,
+          params["wte.weight"] as Tensor2D,
+          batch.labels,
+        )
+        : causalLmLoss(latentForward(params, config, tensors).logits, tensors.labels, undefined, batch.setTargets)
     );
     total += (await loss.data())[0] * examples.length;
     count += examples.length;
