@@ -128,6 +128,14 @@ export function batchTensors(batch: Batch): LatentBatch & { labels: Tensor2D; we
  * the rows whose next label counts (`causalLmLossAtLabels`): 31% for GPT-2 small with its vocabulary (the head over the
  * question and thought rows was most of a Coconut step: 1,688 of 2,357 ms for micro with GPT-2's vocabulary), 4–7% for
  * copra's word-level models, which keep the head over every row and with it their OpenBLAS runs' exact numbers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HEAD_AT_LABELS_SHARE } from "@copra/train";
+ * const gpt2 = 50257 / (50257 + 12 * 768 * 12); // GPT-2 small: the head's share of a row's products
+ * assert.ok(gpt2 >= HEAD_AT_LABELS_SHARE);
+ * ```
  */
 export const HEAD_AT_LABELS_SHARE = 0.25;
 
