@@ -274,22 +274,8 @@ export function latentForward(
   options: LatentForwardOptions = {},
 ): { logits: Tensor3D; thoughts?: Tensor3D } {
   return tidyRecord(() => {
-    const loop = thoughtLoop(params, config, {
-      embeds: tokenEmbeddings(params, batch.ids), // (B,T,C)
-      attentionMask: batch.attentionMask,
-      positionIds: batch.positionIds,
-      latentPositions: batch.latentPositions,
-    }, { logits: "all", training: options.training });
-    const thoughts: Tensor3D[] = [];
-    let step = loop.next();
-    while (!step.done) {
-      thoughts.push(step.value);
-      step = loop.next();
-    }
-    if (!options.thoughts) return { logits: step.value.logits };
-    const [B] = batch.attentionMask.shape;
-    const fed = thoughts.length > 0 ? tf.concat(thoughts, 1) : tf.zeros([B, 0, config.n_embd]);
-    return { logits: step.value.logits, thoughts: fed as Tensor3D };
+    const { result, thoughts } = runToEnd(params, config, batch, { logits: "all", training: options.training });
+    return { logits: result.logits, ...(options.thoughts ? { thoughts } : {}) };
   });
 }
 
@@ -323,24 +309,34 @@ export function latentHidden(
   options: LatentForwardOptions = {},
 ): { hidden: Tensor3D; thoughts?: Tensor3D } {
   return tidyRecord(() => {
-    const loop = thoughtLoop(params, config, {
-      embeds: tokenEmbeddings(params, batch.ids), // (B,T,C)
-      attentionMask: batch.attentionMask,
-      positionIds: batch.positionIds,
-      latentPositions: batch.latentPositions,
-    }, { logits: "last", allHidden: true, training: options.training });
-    const thoughts: Tensor3D[] = [];
-    let step = loop.next();
-    while (!step.done) {
-      thoughts.push(step.value);
-      step = loop.next();
-    }
-    const hidden = step.value.allHidden!;
-    if (!options.thoughts) return { hidden };
-    const [B] = batch.attentionMask.shape;
-    const fed = thoughts.length > 0 ? tf.concat(thoughts, 1) : tf.zeros([B, 0, config.n_embd]);
-    return { hidden, thoughts: fed as Tensor3D };
+    const loopOptions = { logits: "last", allHidden: true, training: options.training } as const;
+    const { result, thoughts } = runToEnd(params, config, batch, loopOptions);
+    return { hidden: result.allHidden!, ...(options.thoughts ? { thoughts } : {}) };
   });
+}
+
+/** The {@link thoughtLoop} over a batch's token ids, driven to its end: its result and the thoughts fed (B,n,C). */
+function runToEnd(
+  params: GPT2Params,
+  config: GPT2Config,
+  batch: LatentBatch,
+  loopOptions: ThoughtLoopOptions,
+): { result: ThoughtLoopResult; thoughts: Tensor3D } {
+  const loop = thoughtLoop(params, config, {
+    embeds: tokenEmbeddings(params, batch.ids), // (B,T,C)
+    attentionMask: batch.attentionMask,
+    positionIds: batch.positionIds,
+    latentPositions: batch.latentPositions,
+  }, loopOptions);
+  const fed: Tensor3D[] = [];
+  let step = loop.next();
+  while (!step.done) {
+    fed.push(step.value);
+    step = loop.next();
+  }
+  const [B] = batch.attentionMask.shape;
+  const thoughts = fed.length > 0 ? tf.concat(fed, 1) : tf.zeros([B, 0, config.n_embd]);
+  return { result: step.value, thoughts: thoughts as Tensor3D };
 }
 
 /**
