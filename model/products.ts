@@ -131,10 +131,15 @@ export function runProducts(
   tensors: { a: tf.TensorInfo; b: tf.TensorInfo; c: tf.TensorInfo },
   heap: WasmHeap,
 ): boolean {
-  const routine = active === "tfjs" ? undefined : routines.get(active);
+  const routine = activeRoutine();
   if (!routine) return false;
   routine(calls, tensors, heap);
   return true;
+}
+
+/** The routine the active path runs; undefined on tfjs's own kernel. */
+function activeRoutine(): ProductRoutine | undefined {
+  return active === "tfjs" ? undefined : routines.get(active);
 }
 
 /** Makes `routine` available as `name` (internal: `enableBlas` and `enableWasmGemm` call it). */
@@ -164,7 +169,7 @@ function install(): void {
     setupFunc: original.setupFunc,
     disposeFunc: original.disposeFunc,
     kernelFunc: (args) => {
-      const routine = active === "tfjs" ? undefined : routines.get(active);
+      const routine = activeRoutine();
       const { inputs, attrs } = args;
       const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };

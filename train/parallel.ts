@@ -17,6 +17,7 @@ import {
   type GenerationPrompt,
   type LatentBatch,
   latentForward,
+  type LatentForwardOptions,
   latentHidden,
 } from "@copra/infer";
 import {
@@ -157,6 +158,41 @@ export function headAtLabels(config: GPT2Config): boolean {
 }
 
 /**
+ * A batch's language-model loss through the thought loop (with `thoughts`, also the thoughts fed, B,n,C): the head
+ * at labelled rows only where {@link headAtLabels} (and no set targets), else over every row. `weighted`: the
+ * batch's label weights count (training); without, every label weighs 1 (the trainer's validation loss).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { gpt2Config, initParams } from "@copra/model";
+ * import { batchLmLoss, batchTensors } from "@copra/train";
+ * const config = gpt2Config("nano", { vocab_size: 8, n_layer: 1, n_positions: 8 });
+ * const params = initParams(config, { seed: 0 });
+ * const batch = { ids: [[1, 2, 3]], labels: [[-100, 2, 3]], attentionMask: [[1, 1, 1]], positionIds: [[0, 1, 2]], latentPositions: [[]] };
+ * const { loss } = batchLmLoss(params, config, batch, batchTensors(batch));
+ * assert.ok(loss.dataSync()[0] > 0);
+ * ```
+ */
+export function batchLmLoss(
+  params: GPT2Params,
+  config: GPT2Config,
+  batch: Batch,
+  tensors: ReturnType<typeof batchTensors>,
+  options: LatentForwardOptions & { weighted?: boolean } = {},
+): { loss: Scalar; thoughts?: Tensor3D } {
+  const weights = options.weighted ? batch.weights : undefined;
+  if (headAtLabels(config) && !batch.setTargets?.length) {
+    const out = latentHidden(params, config, tensors, options);
+    const loss = causalLmLossAtLabels(out.hidden, params["wte.weight"] as Tensor2D, batch.labels, weights);
+    return { loss, thoughts: out.thoughts };
+  }
+  const out = latentForward(params, config, tensors, options);
+  const loss = causalLmLoss(out.logits, tensors.labels, weights && tensors.weights, batch.setTargets);
+  return { loss, thoughts: out.thoughts };
+}
+
+/**
  * One shard's share of the training loss: `lm` · its language-model loss + `stop` · `switchWeight` · its switch loss.
  * With shares of 1 it is the whole batch's loss, as the trainer computes it on one thread.
  *
@@ -182,20 +218,12 @@ export function shardLoss(
   switchWeight: number,
   dropoutSeed: number,
 ): Scalar {
-  const options = { training: { seed: dropoutSeed }, thoughts: switchWeight > 0 };
-  let lm: Tensor, thoughts: Tensor3D | undefined;
-  if (headAtLabels(config) && !batch.setTargets?.length) {
-    const out = latentHidden(params, config, tensors, options);
-    lm = tf.mul(
-      causalLmLossAtLabels(out.hidden, params["wte.weight"] as Tensor2D, batch.labels, batch.weights),
-      share.lm,
-    );
-    thoughts = out.thoughts;
-  } else {
-    const out = latentForward(params, config, tensors, options);
-    lm = tf.mul(causalLmLoss(out.logits, tensors.labels, tensors.weights, batch.setTargets), share.lm);
-    thoughts = out.thoughts;
-  }
+  const { loss, thoughts } = batchLmLoss(params, config, batch, tensors, {
+    training: { seed: dropoutSeed },
+    thoughts: switchWeight > 0,
+    weighted: true,
+  });
+  const lm = tf.mul(loss, share.lm);
   if (switchWeight === 0 || !batch.stopLabels) return lm as Scalar;
   const stop = switchLoss(switchLogits(params, thoughts!), batch.stopLabels);
   return tf.add(lm, tf.mul(stop, share.stop * switchWeight)) as Scalar;

@@ -23,11 +23,8 @@ import {
   tokenizeRecord,
 } from "@copra/curriculum";
 import { type CoconutItem, stepAlternatives } from "@copra/data";
-import { latentForward, latentHidden } from "@copra/infer";
 import {
   AdamW,
-  causalLmLoss,
-  causalLmLossAtLabels,
   disposeParams,
   type GPT2Config,
   type GPT2Params,
@@ -36,7 +33,6 @@ import {
   initSwitch,
   loadOptimizerState,
   nonFiniteParams,
-  type Tensor2D,
   useBackend,
   valueAndGrads,
   warmupCosineLr,
@@ -52,7 +48,7 @@ import {
   writeCheckpoint,
 } from "./run.ts";
 import { TrainingDivergedError } from "./diverged.ts";
-import { batchTensors, GradientPool, headAtLabels, shardLoss, shardsOf } from "./parallel.ts";
+import { batchLmLoss, batchTensors, GradientPool, shardLoss, shardsOf } from "./parallel.ts";
 import { RunError } from "./errors.ts";
 import { checkTrainOptions, type TrainEvent, type TrainOptions } from "./options.ts";
 import { evaluate } from "./evaluate.ts";
@@ -365,15 +361,7 @@ async function validationLoss(
     const examples = records.slice(i, i + batchSize).map((r) => buildExample(r, stage, answerOnly, ids, rng));
     const batch = collate(examples, ids.eos);
     const tensors = batchTensors(batch);
-    const loss = tf.tidy(() =>
-      headAtLabels(config) && !batch.setTargets?.length
-        ? causalLmLossAtLabels(
-          latentHidden(params, config, tensors).hidden,
-          params["wte.weight"] as Tensor2D,
-          batch.labels,
-        )
-        : causalLmLoss(latentForward(params, config, tensors).logits, tensors.labels, undefined, batch.setTargets)
-    );
+    const loss = tf.tidy(() => batchLmLoss(params, config, batch, tensors).loss);
     total += (await loss.data())[0] * examples.length;
     count += examples.length;
     tf.dispose([loss, tensors.ids, tensors.attentionMask, tensors.positionIds, tensors.labels]);

@@ -32,8 +32,8 @@ const MAX_BLOCKS = 8;
 
 /**
  * The cuts of T query rows after P cached positions into blocks, `[0, r1, …, T]`, each inner cut with P + r a
- * multiple of 4 (so a row's live scores end inside its block's products when rounded up to whole SIMD lanes);
- * null when one block would do (then the full products are as fast).
+ * multiple of 4 (a block's key count — the products' N or K — is whole 4-float SIMD vectors); null when one block
+ * would do (then the full products are as fast).
  */
 export function causalBlocks(T: number, P: number): number[] | null {
   const n = Math.min(MAX_BLOCKS, Math.floor(T / MIN_ROWS));
