@@ -190,10 +190,16 @@ function linear(x: Tensor, w: Tensor, b: Tensor): Tensor3D {
 /** The additive mask (B,1,T,K): causal over absolute positions P..P+T-1, and padding from `mask`. */
 function attentionBias(B: number, T: number, P: number, mask?: Tensor2D): Tensor4D {
   const K = P + T;
-  const causal = new Float32Array(T * K);
-  for (let t = 0; t < T; t++) causal.fill(1, t * K, t * K + P + t + 1);
-  let allowed: Tensor = tf.tensor4d(causal, [1, 1, T, K]);
-  if (mask) allowed = tf.mul(allowed, tf.reshape(tf.cast(mask, "float32"), [B, 1, 1, K]));
+  const padding = mask ? tf.reshape(tf.cast(mask, "float32"), [B, 1, 1, K]) : undefined;
+  let allowed: Tensor;
+  if (T === 1 && padding) {
+    allowed = padding; // one query, at the last position: it may see every key that is not padding
+  } else {
+    const causal = new Float32Array(T * K);
+    for (let t = 0; t < T; t++) causal.fill(1, t * K, t * K + P + t + 1);
+    allowed = tf.tensor4d(causal, [1, 1, T, K]);
+    if (padding) allowed = tf.mul(allowed, padding);
+  }
   return tf.mul(tf.sub(allowed, 1), 1e9) as Tensor4D;
 }
 

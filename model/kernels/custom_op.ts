@@ -40,7 +40,12 @@ export function customOp<I extends Tensor[]>(
     const save = args[args.length - 1] as tf.GradSaveFunc;
     return forward(args.slice(0, -1) as I, save);
   });
-  return (...inputs: I) => (op as unknown as (...xs: Tensor[]) => Tensor)(...inputs);
+  const engine = tf.engine() as unknown as { isTapeOn?: () => boolean };
+  const noSave = () => {};
+  return (...inputs: I) =>
+    engine.isTapeOn?.() === false
+      ? tf.tidy(() => forward(inputs, noSave).value)
+      : (op as unknown as (...xs: Tensor[]) => Tensor)(...inputs);
 }
 
 /**
