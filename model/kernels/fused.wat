@@ -215,12 +215,18 @@
 
   ;; LayerNorm's gradients for each row: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·w and x̂ = (x − mean)·rstd,
   ;; and dy·x̂ (whose column sums are the weight's gradient).
+  ;; With $acc 0, dy·x̂ is written out per row at $dyxhat (rows × C); with $acc 1, $dyxhat and $db are C floats each
+  ;; that receive the column sums of dy·x̂ and of dy (the weight's and the bias's gradients), added row by row in
+  ;; order as column_sums adds them, so the same numbers without the (rows × C) tensor and two more kernel calls.
   (func (export "layer_norm_grad") (param $dy i32) (param $x i32) (param $w i32) (param $rows i32) (param $C i32)
-                                   (param $eps f32) (param $dx i32) (param $dyxhat i32)
+                                   (param $eps f32) (param $dx i32) (param $dyxhat i32) (param $db i32) (param $acc i32)
     (local $r i32) (local $j i32) (local $four i32) (local $o i32) (local $mean f32) (local $rstd f32)
     (local $m v128) (local $k v128) (local $sg v128) (local $sgx v128) (local $g v128) (local $xh v128)
     (local $tg f32) (local $tgx f32) (local $gs f32) (local $xs f32) (local $mg v128) (local $mgx v128)
     (local.set $four (i32.and (local.get $C) (i32.const -4)))
+    (if (local.get $acc) (then
+      (memory.fill (local.get $dyxhat) (i32.const 0) (i32.shl (local.get $C) (i32.const 2)))
+      (memory.fill (local.get $db) (i32.const 0) (i32.shl (local.get $C) (i32.const 2)))))
     (block $done (loop $row
       (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
       (local.set $mean (f32.div (call $sum (local.get $x) (local.get $C)) (f32.convert_i32_u (local.get $C))))
@@ -272,8 +278,16 @@
                     (f32x4.mul (local.get $k)
                                (f32x4.sub (f32x4.sub (local.get $g) (local.get $mg))
                                           (f32x4.mul (local.get $xh) (local.get $mgx)))))
-        (v128.store (i32.add (local.get $dyxhat) (local.get $o))
-                    (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $o))) (local.get $xh)))
+        (local.set $g (v128.load (i32.add (local.get $dy) (local.get $o))))
+        (if (local.get $acc)
+          (then
+            (v128.store (i32.add (local.get $dyxhat) (local.get $o))
+                        (f32x4.add (v128.load (i32.add (local.get $dyxhat) (local.get $o)))
+                                   (f32x4.mul (local.get $g) (local.get $xh))))
+            (v128.store (i32.add (local.get $db) (local.get $o))
+                        (f32x4.add (v128.load (i32.add (local.get $db) (local.get $o))) (local.get $g))))
+          (else
+            (v128.store (i32.add (local.get $dyxhat) (local.get $o)) (f32x4.mul (local.get $g) (local.get $xh)))))
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br $l)))
       (block $b (loop $l
@@ -287,14 +301,23 @@
                    (f32.mul (local.get $rstd)
                             (f32.sub (f32.sub (local.get $gs) (local.get $tg))
                                      (f32.mul (local.get $xs) (local.get $tgx)))))
-        (f32.store (i32.add (local.get $dyxhat) (local.get $o))
-                   (f32.mul (f32.load (i32.add (local.get $dy) (local.get $o))) (local.get $xs)))
+        (local.set $gs (f32.load (i32.add (local.get $dy) (local.get $o))))
+        (if (local.get $acc)
+          (then
+            (f32.store (i32.add (local.get $dyxhat) (local.get $o))
+                       (f32.add (f32.load (i32.add (local.get $dyxhat) (local.get $o)))
+                                (f32.mul (local.get $gs) (local.get $xs))))
+            (f32.store (i32.add (local.get $db) (local.get $o))
+                       (f32.add (f32.load (i32.add (local.get $db) (local.get $o))) (local.get $gs))))
+          (else
+            (f32.store (i32.add (local.get $dyxhat) (local.get $o)) (f32.mul (local.get $gs) (local.get $xs)))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $l)))
       (local.set $x (i32.add (local.get $x) (i32.shl (local.get $C) (i32.const 2))))
       (local.set $dy (i32.add (local.get $dy) (i32.shl (local.get $C) (i32.const 2))))
       (local.set $dx (i32.add (local.get $dx) (i32.shl (local.get $C) (i32.const 2))))
-      (local.set $dyxhat (i32.add (local.get $dyxhat) (i32.shl (local.get $C) (i32.const 2))))
+      (if (i32.eqz (local.get $acc))
+        (then (local.set $dyxhat (i32.add (local.get $dyxhat) (i32.shl (local.get $C) (i32.const 2))))))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $row))))
 

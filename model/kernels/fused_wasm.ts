@@ -3,6 +3,7 @@
  * SIMD (`fused.wat`) over the backend's memory, registered under the names of their WGSL twins so that
  * `layer_norm.ts`, `attention.ts` and `gelu.ts` take one path for both:
  * - `CopraLayerNorm` (x, w, b; eps) and `CopraLayerNormGrads` (dy, x, w; eps → dx and dy·x̂, one pass for both);
+ *   `CopraLayerNormGradsSummed` (the same pass → dx, dw, db: the parameters' gradients summed in it; wasm only);
  * - `CopraMaskedSoftmax` (x, bias; scale) and `CopraSoftmaxGrad` (dp, s; scale);
  * - `CopraGelu` (x → y, s: GELU's value and gate in one pass; webgpu has the gate alone, `CopraGeluSigmoid`) and
  *   `CopraGeluGrad` (dy, x, s);
@@ -29,6 +30,12 @@ import { MERGE_HEADS_KERNEL, registerHeadsGradients, SPLIT_HEADS_KERNEL } from "
 /** Sums over every axis but the last (input t (…,C); output (C)): the biases' and LayerNorm's parameter gradients. */
 export const COLUMN_SUMS_KERNEL = "CopraColumnSums";
 
+/**
+ * LayerNorm's gradients in one call (inputs dy, x (…,C), w (C); attr eps; outputs dx (…,C), dw (C), db (C)): dw and
+ * db the column sums of dy·x̂ and dy, the same numbers as `CopraLayerNormGrads` followed by two `CopraColumnSums`.
+ */
+export const LAYER_NORM_GRADS_SUMMED_KERNEL = "CopraLayerNormGradsSummed";
+
 /** x (B,H,T,D), cos and sin (B|1,1,T,D); attr sign (1 forward, −1 the gradient) → x rotated (`rope.ts`). */
 export const ROPE_KERNEL = "CopraRope";
 
@@ -52,6 +59,8 @@ interface Fused {
     eps: number,
     dx: number,
     dyx: number,
+    db: number,
+    acc: number,
   ): void;
   masked_softmax(
     x: number,
@@ -131,8 +140,32 @@ export function registerFusedWasm(): void {
       eps,
       at(heap, dx),
       at(heap, dyXhat),
+      0,
+      0,
     );
     return [dx, dyXhat];
+  });
+  register(LAYER_NORM_GRADS_SUMMED_KERNEL, ({ inputs, attrs, backend }) => {
+    const { dy, x, w } = inputs as Record<string, tf.TensorInfo>;
+    const heap = wasmHeap(backend);
+    const C = last(x);
+    const dx = heap.makeOutput(x.shape, "float32"), dw = heap.makeOutput([C], "float32");
+    const db = heap.makeOutput([C], "float32");
+    const { eps } = attrs as { eps: number };
+    const f = fused(heap);
+    f.layer_norm_grad(
+      at(heap, dy),
+      at(heap, x),
+      at(heap, w),
+      rows(x),
+      C,
+      eps,
+      at(heap, dx),
+      at(heap, dw),
+      at(heap, db),
+      1,
+    );
+    return [dx, dw, db];
   });
   register(MASKED_SOFTMAX_KERNEL, ({ inputs, attrs, backend }) => {
     const { x, bias } = inputs as Record<string, tf.TensorInfo>;

@@ -65,6 +65,31 @@ Deno.test("wasm: LayerNorm, GELU and attention's softmax are one kernel call eac
   tf.dispose([x, w, b, q, bias]);
 });
 
+Deno.test("wasm: LayerNorm's summed gradient kernel gives dx, and the column sums of dy·x̂ and dy, bit for bit", async () => {
+  await useBackend("wasm");
+  for (const [rows, C] of [[13, 11], [7, 48], [1, 3]]) {
+    const dy = tf.randomNormal([rows, C], 0, 1, "float32", C), x = tf.randomNormal([rows, C], 1, 2, "float32", rows);
+    const w = tf.randomNormal([C], 1, 0.5, "float32", 3);
+    const [dx, dyXhat] = tf.engine().runKernel("CopraLayerNormGrads", { dy, x, w }, { eps: 1e-5 }) as tf.Tensor[];
+    const summed = tf.engine().runKernel("CopraLayerNormGradsSummed", { dy, x, w }, { eps: 1e-5 }) as tf.Tensor[];
+    const expected = [dx, columnSums(dyXhat), columnSums(dy)];
+    assert.deepEqual(summed.map((t) => t.shape), expected.map((t) => t.shape));
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(await summed[i].data(), await expected[i].data(), `output ${i} at ${rows}×${C}`);
+    }
+    tf.dispose([dy, x, w, dyXhat, ...summed, ...expected]);
+  }
+  // layerNorm's gradient takes it: no column sums after it
+  const x = tf.randomNormal([2, 3, 10], 0, 1, "float32", 1), w = tf.ones([10]), b = tf.zeros([10]);
+  const info = await tf.profile(() => {
+    const g = tf.grads((t: tf.Tensor, tw: tf.Tensor, tb: tf.Tensor) => tf.sum(layerNorm(t, tw, tb, 1e-5)))([x, w, b]);
+    tf.dispose(g);
+  });
+  const names = info.kernels.map((k) => k.name);
+  assert.ok(names.includes("CopraLayerNormGradsSummed") && !names.includes("CopraColumnSums"), names.join(", "));
+  tf.dispose([x, w, b]);
+});
+
 Deno.test("wasm: columnSums is one kernel call and equals float64 sums, tail columns included", async () => {
   await useBackend("wasm");
   const [B, T, C] = [3, 13, 11];

@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { columnSums } from "../ops.ts";
 import type { Tensor, Tensor3D } from "../tensors.ts";
 import { customOp, hasKernel } from "./custom_op.ts";
+import { LAYER_NORM_GRADS_SUMMED_KERNEL } from "./fused_wasm.ts";
 import { LAYER_NORM_GRADS_KERNEL, LAYER_NORM_KERNEL } from "./layer_norm_webgpu.ts";
 
 /**
@@ -41,6 +42,10 @@ function layerNormOp(eps: number): (x: Tensor, w: Tensor, b: Tensor) => Tensor {
       return {
         value: tf.engine().runKernel(LAYER_NORM_KERNEL, { x, w, b }, { eps }) as Tensor,
         gradFunc: (dy, [sx, sw]) => {
+          if (hasKernel(LAYER_NORM_GRADS_SUMMED_KERNEL)) {
+            // wasm: the parameters' gradients summed in the same pass (two kernel calls fewer)
+            return tf.engine().runKernel(LAYER_NORM_GRADS_SUMMED_KERNEL, { dy, x: sx, w: sw }, { eps }) as Tensor[];
+          }
           const [dx, dyXhat] = tf.engine().runKernel(LAYER_NORM_GRADS_KERNEL, { dy, x: sx, w: sw }, {
             eps,
           }) as Tensor[];
