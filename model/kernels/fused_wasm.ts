@@ -12,7 +12,9 @@
  * - `CopraRope` (x, cos, sin; sign → rotary positions applied, or with sign −1 their gradient; wasm only);
  * - `CopraAffine` (x (…,C), w, b → x·w + b: the product where `products.ts` sends it, x's leading axes as rows, the
  *   bias added in place; wasm only) and `CopraAffineGrad` (dy, x, w → dx, dw, db in one call);
- * - `CopraSplitHeads` and `CopraMergeHeads` (attention's head split and merge, `heads.ts`; wasm only).
+ * - `CopraSplitHeads` and `CopraMergeHeads` (attention's head split and merge, `heads.ts`; wasm only);
+ * - and tfjs's own `ArgMax` over the last axis of float32 numbers (greedy decoding's token choice over the vocabulary),
+ *   one SIMD pass per row instead of tfjs-wasm's scalar loop; other axes and types keep tfjs's kernel.
  * On CPU each composite they replace is 6–11 tfjs kernel calls and as many passes over the tensor, and at the small
  * sizes of a decoded token or of copra's small models the calls' host overhead (~10 µs each) is most of a step.
  *
@@ -77,6 +79,7 @@ interface Fused {
   gelu(x: number, n: number, k: number, a: number, s: number, y: number): void;
   gelu_grad(dy: number, x: number, s: number, n: number, k: number, a: number, dx: number): void;
   column_sums(t: number, rows: number, C: number, out: number): void;
+  argmax(x: number, rows: number, n: number, out: number): void;
   sum_squares(t: number, n: number): number;
   add_rows(c: number, b: number, rows: number, N: number): void;
   rope(
@@ -199,6 +202,26 @@ export function registerFusedWasm(): void {
     fused(heap).gelu_grad(at(heap, dy), at(heap, x), at(heap, s), n, GELU_K, GELU_A, at(heap, dx));
     return dx;
   });
+  const argMax = tf.getKernel("ArgMax", "wasm");
+  if (argMax) {
+    tf.unregisterKernel("ArgMax", "wasm");
+    tf.registerKernel({
+      ...argMax,
+      kernelFunc: (args) => {
+        const { x } = args.inputs as { x: tf.TensorInfo };
+        const { axis } = args.attrs as { axis: number | number[] };
+        const a = Array.isArray(axis) ? (axis.length === 1 ? axis[0] : NaN) : axis;
+        const rank = x.shape.length;
+        if (x.dtype !== "float32" || rank === 0 || (a !== rank - 1 && a !== -1) || last(x) === 0) {
+          return argMax.kernelFunc(args);
+        }
+        const heap = wasmHeap(args.backend);
+        const out = heap.makeOutput(x.shape.slice(0, -1), "int32");
+        fused(heap).argmax(at(heap, x), rows(x), last(x), at(heap, out));
+        return out;
+      },
+    });
+  }
   register(COLUMN_SUMS_KERNEL, ({ inputs, backend }) => {
     const { t } = inputs as Record<string, tf.TensorInfo>;
     const heap = wasmHeap(backend);

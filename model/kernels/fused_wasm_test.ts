@@ -90,6 +90,48 @@ Deno.test("wasm: LayerNorm's summed gradient kernel gives dx, and the column sum
   tf.dispose([x, w, b]);
 });
 
+Deno.test("wasm: ArgMax over the last axis gives the cpu backend's indices: ties, NaN, ±0, -∞, tails", async () => {
+  const rows: number[][] = [];
+  for (const n of [1, 3, 4, 5, 8, 13, 50, 1027]) {
+    const r = (i: number, k: number) => Math.sin(i * 12.9898 + k * 78.233) * 43758.5453 % 1;
+    rows.push(Array.from({ length: n }, (_, i) => r(i, n))); // distinct numbers
+    rows.push(Array.from({ length: n }, (_, i) => Math.floor(Math.abs(r(i, n + 1)) * 3))); // ties everywhere
+    rows.push(Array.from({ length: n }, (_, i) => (i % 3 === 1 ? NaN : r(i, n + 2)))); // NaN inside
+    rows.push(Array.from({ length: n }, (_, i) => (i === 0 ? NaN : r(i, n + 3)))); // NaN first: index 0
+    rows.push(Array.from({ length: n }, (_, i) => (i % 2 ? 0 : -0))); // ±0 tie
+    rows.push(Array.from({ length: n }, () => -Infinity));
+    rows.push(Array.from({ length: n }, (_, i) => (i === n - 1 ? 1 : NaN)));
+    rows.push(Array.from({ length: n }, (_, i) => (i === n - 1 || i === 2 ? 7 : -1))); // the max in a lane and the tail
+  }
+  const scan = (row: number[]) => { // tfjs's rule, written out: the first number, then only strictly larger ones
+    let best = row[0], at = 0;
+    for (let j = 1; j < row.length; j++) if (row[j] > best) [best, at] = [row[j], j];
+    return at;
+  };
+  const indices = async (backend: "cpu" | "wasm") => {
+    await useBackend(backend);
+    const out: number[] = [];
+    for (const row of rows) {
+      const x = tf.tensor2d([row, row.slice().reverse()], [2, row.length], "float32");
+      const x3 = tf.reshape(x, [2, 1, row.length]);
+      const [a, b] = [tf.argMax(x, 1), tf.argMax(x3, -1)];
+      out.push(...await a.data(), ...await b.data());
+      tf.dispose([x, x3, a, b]);
+    }
+    return out;
+  };
+  const expected = rows.flatMap((row) => {
+    const both = [scan(row), scan(row.slice().reverse())];
+    return [...both, ...both];
+  });
+  assert.deepEqual(await indices("cpu"), expected);
+  assert.deepEqual(await indices("wasm"), expected);
+  // on wasm, one call of the SIMD kernel (float32, last axis); another axis keeps tfjs's kernel
+  const m = tf.tensor2d([[1, 5], [7, 2]]);
+  assert.deepEqual(await tf.argMax(m, 0).array(), [1, 0]);
+  m.dispose();
+});
+
 Deno.test("wasm: columnSums is one kernel call and equals float64 sums, tail columns included", async () => {
   await useBackend("wasm");
   const [B, T, C] = [3, 13, 11];
