@@ -129,7 +129,10 @@ Deno.test("wasm: ArgMax over the last axis gives the cpu backend's indices: ties
   // on wasm, one call of the SIMD kernel (float32, last axis); another axis keeps tfjs's kernel
   const m = tf.tensor2d([[1, 5], [7, 2]]);
   assert.deepEqual(await tf.argMax(m, 0).array(), [1, 0]);
-  m.dispose();
+  const v = tf.tensor1d([3, 9, 1, 9, 2]); // one row: a scalar index
+  const iv = tf.argMax(v);
+  assert.deepEqual([iv.shape, iv.dtype, await iv.array()], [[], "int32", 1]);
+  tf.dispose([m, v, iv]);
 });
 
 Deno.test("wasm: columnSums is one kernel call and equals float64 sums, tail columns included", async () => {
