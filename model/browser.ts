@@ -31,6 +31,7 @@ export {
   paramsToSafetensors,
 } from "./checkpoint.ts";
 export * from "./config.ts";
+export * from "./dropout.ts";
 export * from "./errors.ts";
 export * from "./gpt.ts";
 export * from "./kernels/attention.ts";

@@ -20,6 +20,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { type GPT2Config, headSize } from "./config.ts";
+import { dropoutMultiplier } from "./dropout.ts";
 import { checkInput } from "./gpt_input.ts";
 import { attention } from "./kernels/attention.ts";
 import { geluNew } from "./kernels/gelu.ts";
@@ -115,7 +116,9 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
   const C = config.n_embd, H = config.n_head, D = headSize(config), K = P + T;
   let site = 0;
   const dropout = (x: Tensor, rate: number): Tensor =>
-    input.training && rate > 0 ? tf.dropout(x, rate, undefined, dropoutSeed(input.training.seed, site++)) : x;
+    input.training && rate > 0
+      ? tf.mul(x, dropoutMultiplier(x.shape, rate, dropoutSeed(input.training.seed, site++)))
+      : x;
 
   // tf.tidy keeps the returned tensors (hidden, logits, every cache entry) and frees the intermediates.
   return tidyRecord((): ForwardOutput => {
@@ -151,7 +154,7 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
       cache.push({ k, v });
       // softmax(q·kᵀ/√D + bias) (B,H,T,K), dropout, then · v (B,H,T,D)
       const keep = input.training && config.attn_pdrop > 0
-        ? dropoutMask([B, H, T, K], config.attn_pdrop, dropoutSeed(input.training.seed, site++))
+        ? dropoutMultiplier([B, H, T, K], config.attn_pdrop, dropoutSeed(input.training.seed, site++))
         : undefined;
       const y = mergeHeads([attention(q, k, v, bias, 1 / Math.sqrt(D), keep, true) as Tensor4D]); // (B,T,C)
       const attnOut = linear(y, params[`${h}.attn.c_proj.weight`], params[`${h}.attn.c_proj.bias`]);
@@ -174,12 +177,6 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
     }
     return { hidden, logits, cache };
   });
-}
-
-/** The dropout multiplier tf.dropout would draw for this seed: 1/(1−rate) where kept, 0 elsewhere. */
-function dropoutMask(shape: number[], rate: number, seed: number): Tensor {
-  const keepProb = 1 - rate;
-  return tf.div(tf.floor(tf.add(tf.randomUniform(shape, 0, 1, "float32", seed), keepProb)), keepProb);
 }
 
 /** (B,T,C) → (B,T,N) through a Conv1D-layout weight (C,N) and bias (N). */
