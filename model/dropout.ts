@@ -27,6 +27,14 @@ const TWO_TO_MINUS_32 = 2.3283064365386963e-10;
  * ```
  */
 export function uniformFloats(n: number, seed: number | string): Float32Array {
+  return draw(new Float32Array(n), seed, null);
+}
+
+/**
+ * Fills `out` with Alea's numbers for `seed` rounded to float32 — or, given `keep` (float32), with dropout's
+ * multiplier for each: floor(u + keep) / keep in float32, i.e. 1/keep where u + keep reaches 1, else 0.
+ */
+function draw(out: Float32Array, seed: number | string, keep: number | null): Float32Array {
   // Mash: a running hash whose state carries from one string to the next; each call returns a fraction in [0, 1).
   let h32 = 0xefc8249d;
   const mash = (text: string): number => {
@@ -51,14 +59,28 @@ export function uniformFloats(n: number, seed: number | string): Float32Array {
   s2 -= mash(text);
   if (s2 < 0) s2 += 1;
   let carry = 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const t = 2091639 * s0 + carry * TWO_TO_MINUS_32;
-    s0 = s1;
-    s1 = s2;
-    carry = t | 0;
-    s2 = t - carry;
-    out[i] = s2;
+  // One number: t = 2091639·s0 + carry·2⁻³², then the fractions shift and the carry is t's integer part (t | 0, as
+  // t is in [0, 2091640); Math.trunc keeps it in a float register), the new fraction the rest.
+  if (keep === null) {
+    for (let i = 0; i < out.length; i++) {
+      const t = 2091639 * s0 + carry * TWO_TO_MINUS_32;
+      s0 = s1;
+      s1 = s2;
+      carry = Math.trunc(t);
+      s2 = t - carry;
+      out[i] = s2;
+    }
+  } else {
+    // float32 division: in double, then rounded once, is exact for float32 operands (as is the sum below)
+    const kept = Math.fround(1 / keep);
+    for (let i = 0; i < out.length; i++) {
+      const t = 2091639 * s0 + carry * TWO_TO_MINUS_32;
+      s0 = s1;
+      s1 = s2;
+      carry = Math.trunc(t);
+      s2 = t - carry;
+      out[i] = Math.fround(Math.fround(s2) + keep) >= 1 ? kept : 0;
+    }
   }
   return out;
 }
@@ -81,9 +103,6 @@ export function uniformFloats(n: number, seed: number | string): Float32Array {
  */
 export function dropoutMultiplier(shape: number[], rate: number, seed: number): Tensor {
   if (!(rate > 0 && rate < 1)) throw new RangeError(`dropoutMultiplier: rate ${rate} is not in (0, 1)`);
-  const keep = Math.fround(1 - rate);
-  const kept = Math.fround(1 / keep); // float32 division: double, then rounded once, is exact for float32 operands
-  const values = uniformFloats(shape.reduce((a, b) => a * b, 1), seed);
-  for (let i = 0; i < values.length; i++) values[i] = Math.fround(values[i] + keep) >= 1 ? kept : 0;
+  const values = draw(new Float32Array(shape.reduce((a, b) => a * b, 1)), seed, Math.fround(1 - rate));
   return tf.tensor(values, shape, "float32");
 }
