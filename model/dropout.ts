@@ -59,28 +59,17 @@ function draw(out: Float32Array, seed: number | string, keep: number | null): Fl
   s2 -= mash(text);
   if (s2 < 0) s2 += 1;
   let carry = 1;
+  // float32 division: in double, then rounded once, is exact for float32 operands (as is the sum below)
+  const kept = keep === null ? 0 : Math.fround(1 / keep);
   // One number: t = 2091639·s0 + carry·2⁻³², then the fractions shift and the carry is t's integer part (t | 0, as
   // t is in [0, 2091640); Math.trunc keeps it in a float register), the new fraction the rest.
-  if (keep === null) {
-    for (let i = 0; i < out.length; i++) {
-      const t = 2091639 * s0 + carry * TWO_TO_MINUS_32;
-      s0 = s1;
-      s1 = s2;
-      carry = Math.trunc(t);
-      s2 = t - carry;
-      out[i] = s2;
-    }
-  } else {
-    // float32 division: in double, then rounded once, is exact for float32 operands (as is the sum below)
-    const kept = Math.fround(1 / keep);
-    for (let i = 0; i < out.length; i++) {
-      const t = 2091639 * s0 + carry * TWO_TO_MINUS_32;
-      s0 = s1;
-      s1 = s2;
-      carry = Math.trunc(t);
-      s2 = t - carry;
-      out[i] = Math.fround(Math.fround(s2) + keep) >= 1 ? kept : 0;
-    }
+  for (let i = 0; i < out.length; i++) {
+    const t = 2091639 * s0 + carry * TWO_TO_MINUS_32;
+    s0 = s1;
+    s1 = s2;
+    carry = Math.trunc(t);
+    s2 = t - carry;
+    out[i] = keep === null ? s2 : Math.fround(Math.fround(s2) + keep) >= 1 ? kept : 0;
   }
   return out;
 }
