@@ -155,8 +155,7 @@ export function registerFusedWasm(): void {
     const dx = heap.makeOutput(x.shape, "float32"), dw = heap.makeOutput([C], "float32");
     const db = heap.makeOutput([C], "float32");
     const { eps } = attrs as { eps: number };
-    const f = fused(heap);
-    f.layer_norm_grad(
+    fused(heap).layer_norm_grad(
       at(heap, dy),
       at(heap, x),
       at(heap, w),
