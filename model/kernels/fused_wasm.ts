@@ -129,10 +129,14 @@ export function registerFusedWasm(): void {
     fused(heap).layer_norm(at(heap, x), at(heap, w), at(heap, b), rows(x), last(x), eps, at(heap, y));
     return y;
   });
-  register(LAYER_NORM_GRADS_KERNEL, ({ inputs, attrs, backend }) => {
+  // LayerNorm's gradients, one row pass: dx with dy·x̂ per row (the WGSL twin's outputs), or with dy·x̂ and dy summed
+  // over the rows in the same pass (the weight's and bias's gradients).
+  const layerNormGrads = (summed: boolean): tf.KernelFunc => ({ inputs, attrs, backend }) => {
     const { dy, x, w } = inputs as Record<string, tf.TensorInfo>;
     const heap = wasmHeap(backend);
-    const dx = heap.makeOutput(x.shape, "float32"), dyXhat = heap.makeOutput(x.shape, "float32");
+    const sums = summed ? [last(x)] : x.shape;
+    const dx = heap.makeOutput(x.shape, "float32"), dw = heap.makeOutput(sums, "float32");
+    const db = summed ? heap.makeOutput(sums, "float32") : undefined;
     const { eps } = attrs as { eps: number };
     fused(heap).layer_norm_grad(
       at(heap, dy),
@@ -142,33 +146,14 @@ export function registerFusedWasm(): void {
       last(x),
       eps,
       at(heap, dx),
-      at(heap, dyXhat),
-      0,
-      0,
-    );
-    return [dx, dyXhat];
-  });
-  register(LAYER_NORM_GRADS_SUMMED_KERNEL, ({ inputs, attrs, backend }) => {
-    const { dy, x, w } = inputs as Record<string, tf.TensorInfo>;
-    const heap = wasmHeap(backend);
-    const C = last(x);
-    const dx = heap.makeOutput(x.shape, "float32"), dw = heap.makeOutput([C], "float32");
-    const db = heap.makeOutput([C], "float32");
-    const { eps } = attrs as { eps: number };
-    fused(heap).layer_norm_grad(
-      at(heap, dy),
-      at(heap, x),
-      at(heap, w),
-      rows(x),
-      C,
-      eps,
-      at(heap, dx),
       at(heap, dw),
-      at(heap, db),
-      1,
+      db ? at(heap, db) : 0,
+      summed ? 1 : 0,
     );
-    return [dx, dw, db];
-  });
+    return db ? [dx, dw, db] : [dx, dw];
+  };
+  register(LAYER_NORM_GRADS_KERNEL, layerNormGrads(false));
+  register(LAYER_NORM_GRADS_SUMMED_KERNEL, layerNormGrads(true));
   register(MASKED_SOFTMAX_KERNEL, ({ inputs, attrs, backend }) => {
     const { x, bias } = inputs as Record<string, tf.TensorInfo>;
     const [, H, T, K] = x.shape;
