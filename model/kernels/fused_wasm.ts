@@ -193,10 +193,9 @@ export function registerFusedWasm(): void {
       ...argMax,
       kernelFunc: (args) => {
         const { x } = args.inputs as { x: tf.TensorInfo };
-        const { axis } = args.attrs as { axis: number | number[] };
-        const a = Array.isArray(axis) ? (axis.length === 1 ? axis[0] : NaN) : axis;
+        const { axis } = args.attrs as { axis: number }; // tf.argMax's axis as given (negative counts from the end)
         const rank = x.shape.length;
-        if (x.dtype !== "float32" || rank === 0 || (a !== rank - 1 && a !== -1) || last(x) === 0) {
+        if (x.dtype !== "float32" || rank === 0 || (axis !== rank - 1 && axis !== -1) || last(x) === 0) {
           return argMax.kernelFunc(args);
         }
         const heap = wasmHeap(args.backend);
