@@ -92,6 +92,9 @@ function draw(out: Float32Array, seed: number | string, keep: number | null): Fl
  */
 export function dropoutMultiplier(shape: number[], rate: number, seed: number): Tensor {
   if (!(rate > 0 && rate < 1)) throw new RangeError(`dropoutMultiplier: rate ${rate} is not in (0, 1)`);
+  if (!shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new RangeError(`dropoutMultiplier: shape [${shape}] must be whole non-negative sizes`);
+  }
   const values = draw(new Float32Array(shape.reduce((a, b) => a * b, 1)), seed, Math.fround(1 - rate));
   return tf.tensor(values, shape, "float32");
 }

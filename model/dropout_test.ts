@@ -44,4 +44,5 @@ Deno.test("dropoutMultiplier: values 0 or 1/(1 − rate), about 1 − rate of th
   assert.ok(Math.abs(kept.length / values.length - 0.9) < 0.02, `${kept.length} kept`);
   m.dispose();
   for (const rate of [0, 1, -0.1, NaN]) assert.throws(() => dropoutMultiplier([2], rate, 1), /rate/);
+  for (const shape of [[-1], [2, 1.5], [NaN]]) assert.throws(() => dropoutMultiplier(shape, 0.1, 1), /shape/);
 });
