@@ -8,8 +8,8 @@
 
 import wabt from "wabt";
 
-/** The number of multiply-adds in `gemm.wat`'s tiles (4×8 tile, two steps of k per turn plus the odd one). */
-export const MULTIPLY_ADDS = 2 * 3 * 8;
+/** The number of multiply-adds in `gemm.wat`'s tiles (4×8: A packed, one step of k per turn; A in place, four and a last one). */
+export const MULTIPLY_ADDS = 8 + 4 * 8 + 8;
 
 /** `(local.set $cRJ (f32x4.add (local.get $cRJ) (f32x4.mul (local.get $aR) (local.get $bJ))))` and its parts. */
 const MULTIPLY_ADD =
