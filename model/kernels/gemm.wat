@@ -21,6 +21,9 @@
   (func $packB (param $b i32) (param $ldb i32) (param $transB i32) (param $K i32) (param $N i32) (param $dst i32)
     (local $j0 i32) (local $w i32) (local $k i32) (local $jj i32) (local $src i32) (local $rowStep i32)
     (local $colStep i32)
+    (local $end i32) (local $c0 i32) (local $c1 i32) (local $c2 i32) (local $c3 i32) (local $c4 i32) (local $c5 i32)
+    (local $c6 i32) (local $c7 i32) (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
     ;; bytes between B(k, j) and B(k+1, j), and between B(k, j) and B(k, j+1)
     (if (local.get $transB)
       (then (local.set $rowStep (i32.const 4)) (local.set $colStep (i32.shl (local.get $ldb) (i32.const 2))))
@@ -32,6 +35,59 @@
         (local.set $w (i32.sub (local.get $N) (local.get $j0)))
         (if (i32.gt_u (local.get $w) (i32.const 8)) (then (local.set $w (i32.const 8))))
         (local.set $k (i32.const 0))
+        (if (i32.and (local.get $transB) (i32.eq (local.get $w) (i32.const 8)))
+          (then
+            ;; B transposed, a full panel: its eight columns are eight rows of memory; four k of each per turn,
+            ;; transposed in registers (4×4 blocks), then the last K mod 4 entry by entry below
+            (local.set $c0 (i32.add (local.get $b) (i32.mul (local.get $j0) (local.get $colStep))))
+            (local.set $c1 (i32.add (local.get $c0) (local.get $colStep)))
+            (local.set $c2 (i32.add (local.get $c1) (local.get $colStep)))
+            (local.set $c3 (i32.add (local.get $c2) (local.get $colStep)))
+            (local.set $c4 (i32.add (local.get $c3) (local.get $colStep)))
+            (local.set $c5 (i32.add (local.get $c4) (local.get $colStep)))
+            (local.set $c6 (i32.add (local.get $c5) (local.get $colStep)))
+            (local.set $c7 (i32.add (local.get $c6) (local.get $colStep)))
+            (local.set $end (i32.and (local.get $K) (i32.const -4)))
+            (block $done
+              (loop $quads
+                (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
+                ;; columns 0..3: four k of each, transposed into four k rows of four
+                (local.set $r0 (v128.load (local.get $c0)))
+                (local.set $r1 (v128.load (local.get $c1)))
+                (local.set $r2 (v128.load (local.get $c2)))
+                (local.set $r3 (v128.load (local.get $c3)))
+                (local.set $s0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+                (local.set $s1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+                (local.set $s2 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+                (local.set $s3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+                (v128.store offset=0 (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $s0) (local.get $s1)))
+                (v128.store offset=32 (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $s0) (local.get $s1)))
+                (v128.store offset=64 (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $s2) (local.get $s3)))
+                (v128.store offset=96 (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $s2) (local.get $s3)))
+                ;; columns 4..7: four k of each, transposed into four k rows of four
+                (local.set $r0 (v128.load (local.get $c4)))
+                (local.set $r1 (v128.load (local.get $c5)))
+                (local.set $r2 (v128.load (local.get $c6)))
+                (local.set $r3 (v128.load (local.get $c7)))
+                (local.set $s0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+                (local.set $s1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+                (local.set $s2 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+                (local.set $s3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+                (v128.store offset=16 (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $s0) (local.get $s1)))
+                (v128.store offset=48 (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $s0) (local.get $s1)))
+                (v128.store offset=80 (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $s2) (local.get $s3)))
+                (v128.store offset=112 (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $s2) (local.get $s3)))
+                (local.set $c0 (i32.add (local.get $c0) (i32.const 16)))
+                (local.set $c1 (i32.add (local.get $c1) (i32.const 16)))
+                (local.set $c2 (i32.add (local.get $c2) (i32.const 16)))
+                (local.set $c3 (i32.add (local.get $c3) (i32.const 16)))
+                (local.set $c4 (i32.add (local.get $c4) (i32.const 16)))
+                (local.set $c5 (i32.add (local.get $c5) (i32.const 16)))
+                (local.set $c6 (i32.add (local.get $c6) (i32.const 16)))
+                (local.set $c7 (i32.add (local.get $c7) (i32.const 16)))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
+                (local.set $k (i32.add (local.get $k) (i32.const 4)))
+                (br $quads)))))
         (if (i32.and (i32.eqz (local.get $transB)) (i32.eq (local.get $w) (i32.const 8)))
           (then
             ;; B as stored, a full panel: two vector copies per row
@@ -46,7 +102,7 @@
                 (local.set $k (i32.add (local.get $k) (i32.const 1)))
                 (br $rows))))
           (else
-            ;; otherwise entry by entry, zeros past w
+            ;; otherwise entry by entry from k on, zeros past w
             (block $done
               (loop $rows
                 (br_if $done (i32.ge_u (local.get $k) (local.get $K)))
