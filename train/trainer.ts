@@ -212,12 +212,15 @@ export async function train(
         new TrainingDivergedError({ epoch, step, what, value, lastFiniteLoss, lr: optimizer.currentLr() });
       const flush = async (step: number) => {
         if (!pending) return;
+        // The mean over the micro-batches; one micro-batch is its own mean (x / 1 is x: no kernel call per weight).
         const scaled: Record<string, tf.Tensor> = {};
-        for (const [name, g] of Object.entries(pending)) scaled[name] = tf.div(g, pendingCount);
+        for (const [name, g] of Object.entries(pending)) {
+          scaled[name] = pendingCount === 1 ? g : tf.div(g, pendingCount);
+        }
         const { gradNorm } = optimizer.apply(scaled);
         update++;
         const norm = (await gradNorm.data())[0];
-        tf.dispose([gradNorm, ...Object.values(scaled), ...Object.values(pending)]);
+        tf.dispose([gradNorm, ...(pendingCount === 1 ? [] : Object.values(scaled)), ...Object.values(pending)]);
         pending = null;
         pendingCount = 0;
         if (!Number.isFinite(norm)) throw diverged(step, "gradient norm", norm);
