@@ -4,12 +4,10 @@
 ;; them (byte offsets; no copies). `model/kernels/gemm.ts` calls it once per matrix of a batched product;
 ;; `deno task build-gemm` assembles this file into `gemm_wasm.ts`.
 ;;
-;; Blocking: C is computed four rows at a time, each 4×8 tile from one panel of B (eight columns, K rows) and four
-;; rows of A, with eight f32x4 accumulators and B's eight columns as two vectors. Operands are read where they are
-;; whenever their layout gives the vectors a tile needs: A stored row by row (four k of a row are adjacent), A
-;; transposed in blocks of four rows (four rows of a k are adjacent), B as stored in whole panels (eight columns of a
-;; row are adjacent). The rest is copied first: a transposed B and a last panel narrower than eight into zero-padded
-;; K×8 panels, a transposed A's last rows (fewer than four) into a K×4 panel. A's entries are loaded as vectors (four k of a row, or four rows of a k) and
+;; Blocking: B is first copied into K×8 panels (eight columns each, zero-padded past N, read transposed when B
+;; is); then C is computed four rows at a time, each 4×8 tile from one B panel and four rows of A — read in place
+;; when A is stored row by row, copied into a K×4 panel when it is transposed — with eight f32x4 accumulators and
+;; B's eight columns as two vectors. A's entries are loaded as vectors (four k of a row, or four rows of a k) and
 ;; broadcast by lane shuffles: a broadcast load per entry was the kernel's bottleneck (four per step of k, against
 ;; two loads of B). Each entry of C is Σₖ A(i,k)·B(k,j) accumulated in order of k with separate multiply and add
 ;; (no fused multiply-add): the same bits on every machine.
@@ -18,8 +16,7 @@
   (import "env" "memory" (memory 1))
 
   ;; Copies B into ceil(N/8) panels at $dst, panel p holding columns 8p..8p+7 as K rows of 8 floats:
-  ;; dst[p·8K + k·8 + jj] = B(k, 8p+jj), zero past N — except the whole panels of a B stored as is, which the tiles
-  ;; read in place (row k of such a panel is already 8 adjacent floats). B(k, j) is at b + 4·(k·ldb + j), or b + 4·(j·ldb + k) when
+  ;; dst[p·8K + k·8 + jj] = B(k, 8p+jj), zero past N. B(k, j) is at b + 4·(k·ldb + j), or b + 4·(j·ldb + k) when
   ;; transposed.
   (func $packB (param $b i32) (param $ldb i32) (param $transB i32) (param $K i32) (param $N i32) (param $dst i32)
     (local $j0 i32) (local $w i32) (local $k i32) (local $jj i32) (local $src i32) (local $rowStep i32)
@@ -93,8 +90,17 @@
                 (br $quads)))))
         (if (i32.and (i32.eqz (local.get $transB)) (i32.eq (local.get $w) (i32.const 8)))
           (then
-            ;; B as stored, a full panel: the tiles read it in place; its room is left as it is
-            (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $K) (i32.const 5)))))
+            ;; B as stored, a full panel: two vector copies per row
+            (local.set $src (i32.add (local.get $b) (i32.shl (local.get $j0) (i32.const 2))))
+            (block $done
+              (loop $rows
+                (br_if $done (i32.ge_u (local.get $k) (local.get $K)))
+                (v128.store (local.get $dst) (v128.load (local.get $src)))
+                (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $src)))
+                (local.set $src (i32.add (local.get $src) (local.get $rowStep)))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $rows))))
           (else
             ;; otherwise entry by entry from k on, zeros past w
             (block $done
@@ -171,39 +177,32 @@
     (if (i32.gt_u (local.get $w) (i32.const 6)) (then (f32.store offset=24 (local.get $dst) (f32x4.extract_lane 2 (local.get $hi))))))
 
 
-  ;; C's rows dst.. (rows ≤ 4 of them) from four rows of A given by k (A(i0..i0+3, k) as one vector at $pa, the next
-  ;; k $aStep bytes on: A's own memory when transposed, else its packed K×4 panel, see $packA) and B's panels, read in
-  ;; place where $inPlace (B stored as is: row k of a panel is B(k, j0..j0+7), $ldbBytes on from row k−1) or from the
-  ;; packed copy at $panels. Per k, each of the four rows' entries is broadcast to a vector by a lane shuffle.
-  (func $tilesPacked (param $pa i32) (param $aStep i32) (param $panels i32) (param $b i32) (param $ldbBytes i32) (param $inPlace i32) (param $K i32) (param $N i32)
+  ;; C's rows dst.. (rows ≤ 4 of them) from an A panel at $pa (K×4, see $packA) and B's panels at $panels: per k,
+  ;; the four rows' entries are one vector load, each broadcast to a vector by a lane shuffle.
+  (func $tilesPacked (param $pa i32) (param $panels i32) (param $K i32) (param $N i32)
     (param $dst i32) (param $ldcBytes i32) (param $rows i32)
-    (local $q i32) (local $k i32) (local $j0 i32) (local $w i32) (local $pb i32) (local $bStep i32) (local $d i32) (local $v v128)
+    (local $q i32) (local $j0 i32) (local $w i32) (local $pb i32) (local $end i32) (local $d i32) (local $v v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $b0 v128) (local $b1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $pb (local.get $panels))
     (local.set $j0 (i32.const 0))
     (block $panels_done
       (loop $panel
         (br_if $panels_done (i32.ge_u (local.get $j0) (local.get $N)))
         (local.set $w (i32.sub (local.get $N) (local.get $j0)))
         (if (i32.gt_u (local.get $w) (i32.const 8)) (then (local.set $w (i32.const 8))))
-        ;; the panel: B's own rows (a whole panel of a B stored as is), else its packed copy (32 bytes per k)
-        (if (i32.and (local.get $inPlace) (i32.eq (local.get $w) (i32.const 8)))
-          (then (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j0) (i32.const 2)))) (local.set $bStep (local.get $ldbBytes)))
-          (else
-            (local.set $pb (i32.add (local.get $panels) (i32.mul (local.get $j0) (i32.shl (local.get $K) (i32.const 2)))))
-            (local.set $bStep (i32.const 32))))
         (local.set $c00 (v128.const f32x4 0 0 0 0)) (local.set $c01 (v128.const f32x4 0 0 0 0)) (local.set $c10 (v128.const f32x4 0 0 0 0)) (local.set $c11 (v128.const f32x4 0 0 0 0))
         (local.set $c20 (v128.const f32x4 0 0 0 0)) (local.set $c21 (v128.const f32x4 0 0 0 0)) (local.set $c30 (v128.const f32x4 0 0 0 0)) (local.set $c31 (v128.const f32x4 0 0 0 0))
         (local.set $q (local.get $pa))
-        (local.set $k (i32.const 0))
+        ;; one step of k per turn; $pb walks the panel (32 bytes per k), $q the A panel (16 bytes per k)
+        (local.set $end (i32.add (local.get $pb) (i32.shl (local.get $K) (i32.const 5))))
         (block $k_done
           (loop $ks
-            (br_if $k_done (i32.ge_u (local.get $k) (local.get $K)))
+            (br_if $k_done (i32.ge_u (local.get $pb) (local.get $end)))
             (local.set $v (v128.load (local.get $q)))
-            (local.set $b0 (v128.load (local.get $pb)))
+            (local.set $b0 (v128.load offset=0 (local.get $pb)))
             (local.set $b1 (v128.load offset=16 (local.get $pb)))
-            (local.set $pb (i32.add (local.get $pb) (local.get $bStep)))
             (local.set $a0 (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $v) (local.get $v)))
             (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
             (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
@@ -216,8 +215,8 @@
             (local.set $a3 (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $v) (local.get $v)))
             (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
             (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
-            (local.set $q (i32.add (local.get $q) (local.get $aStep)))
-            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (local.set $q (i32.add (local.get $q) (i32.const 16)))
+            (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
             (br $ks)))
         (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $j0) (i32.const 2))))
         (if (i32.and (i32.eq (local.get $w) (i32.const 8)) (i32.eq (local.get $rows) (i32.const 4)))
@@ -250,44 +249,37 @@
   ;; The same from four rows of A read where they are (row r at $pr, k-th entry 4·k bytes on; rows past M repeat
   ;; row 0): four steps of k per turn, each row's four entries one vector load, broadcast lane by lane with shuffles
   ;; (a load-and-broadcast per entry costs more than a shuffle); the last K mod 4 steps broadcast from memory.
-  (func $tilesDirect (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $panels i32) (param $b i32) (param $ldbBytes i32) (param $inPlace i32) (param $K i32) (param $N i32)
+  (func $tilesDirect (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $panels i32) (param $K i32) (param $N i32)
     (param $dst i32) (param $ldcBytes i32) (param $rows i32)
-    (local $q0 i32) (local $q1 i32) (local $q2 i32) (local $q3 i32) (local $k i32) (local $K4 i32) (local $j0 i32) (local $w i32)
-    (local $pb i32) (local $bStep i32) (local $d i32)
+    (local $q0 i32) (local $q1 i32) (local $q2 i32) (local $q3 i32) (local $j0 i32) (local $w i32) (local $pb i32) (local $end i32) (local $d i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $b0 v128) (local $b1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local.set $K4 (i32.and (local.get $K) (i32.const -4)))
+    (local.set $pb (local.get $panels))
     (local.set $j0 (i32.const 0))
     (block $panels_done
       (loop $panel
         (br_if $panels_done (i32.ge_u (local.get $j0) (local.get $N)))
         (local.set $w (i32.sub (local.get $N) (local.get $j0)))
         (if (i32.gt_u (local.get $w) (i32.const 8)) (then (local.set $w (i32.const 8))))
-        ;; the panel: B's own rows (a whole panel of a B stored as is), else its packed copy (32 bytes per k)
-        (if (i32.and (local.get $inPlace) (i32.eq (local.get $w) (i32.const 8)))
-          (then (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j0) (i32.const 2)))) (local.set $bStep (local.get $ldbBytes)))
-          (else
-            (local.set $pb (i32.add (local.get $panels) (i32.mul (local.get $j0) (i32.shl (local.get $K) (i32.const 2)))))
-            (local.set $bStep (i32.const 32))))
         (local.set $c00 (v128.const f32x4 0 0 0 0)) (local.set $c01 (v128.const f32x4 0 0 0 0)) (local.set $c10 (v128.const f32x4 0 0 0 0)) (local.set $c11 (v128.const f32x4 0 0 0 0))
         (local.set $c20 (v128.const f32x4 0 0 0 0)) (local.set $c21 (v128.const f32x4 0 0 0 0)) (local.set $c30 (v128.const f32x4 0 0 0 0)) (local.set $c31 (v128.const f32x4 0 0 0 0))
         (local.set $q0 (local.get $p0))
         (local.set $q1 (local.get $p1))
         (local.set $q2 (local.get $p2))
         (local.set $q3 (local.get $p3))
-        (local.set $k (i32.const 0))
+        ;; four steps of k per turn; $pb walks the panel (32 bytes per k)
+        (local.set $end (i32.add (local.get $pb) (i32.shl (i32.shr_u (local.get $K) (i32.const 2)) (i32.const 7))))
         (block $k_done
           (loop $ks
-            (br_if $k_done (i32.ge_u (local.get $k) (local.get $K4)))
+            (br_if $k_done (i32.ge_u (local.get $pb) (local.get $end)))
             (local.set $v0 (v128.load (local.get $q0)))
             (local.set $v1 (v128.load (local.get $q1)))
             (local.set $v2 (v128.load (local.get $q2)))
             (local.set $v3 (v128.load (local.get $q3)))
-            (local.set $b0 (v128.load (local.get $pb)))
+            (local.set $b0 (v128.load offset=0 (local.get $pb)))
             (local.set $b1 (v128.load offset=16 (local.get $pb)))
-            (local.set $pb (i32.add (local.get $pb) (local.get $bStep)))
             (local.set $a0 (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $v0) (local.get $v0)))
             (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
             (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
@@ -300,9 +292,8 @@
             (local.set $a3 (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $v3) (local.get $v3)))
             (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
             (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
-            (local.set $b0 (v128.load (local.get $pb)))
-            (local.set $b1 (v128.load offset=16 (local.get $pb)))
-            (local.set $pb (i32.add (local.get $pb) (local.get $bStep)))
+            (local.set $b0 (v128.load offset=32 (local.get $pb)))
+            (local.set $b1 (v128.load offset=48 (local.get $pb)))
             (local.set $a0 (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $v0) (local.get $v0)))
             (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
             (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
@@ -315,9 +306,8 @@
             (local.set $a3 (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $v3) (local.get $v3)))
             (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
             (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
-            (local.set $b0 (v128.load (local.get $pb)))
-            (local.set $b1 (v128.load offset=16 (local.get $pb)))
-            (local.set $pb (i32.add (local.get $pb) (local.get $bStep)))
+            (local.set $b0 (v128.load offset=64 (local.get $pb)))
+            (local.set $b1 (v128.load offset=80 (local.get $pb)))
             (local.set $a0 (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $v0) (local.get $v0)))
             (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
             (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
@@ -330,9 +320,8 @@
             (local.set $a3 (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $v3) (local.get $v3)))
             (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a3) (local.get $b0))))
             (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a3) (local.get $b1))))
-            (local.set $b0 (v128.load (local.get $pb)))
-            (local.set $b1 (v128.load offset=16 (local.get $pb)))
-            (local.set $pb (i32.add (local.get $pb) (local.get $bStep)))
+            (local.set $b0 (v128.load offset=96 (local.get $pb)))
+            (local.set $b1 (v128.load offset=112 (local.get $pb)))
             (local.set $a0 (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $v0) (local.get $v0)))
             (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
             (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
@@ -349,15 +338,15 @@
             (local.set $q1 (i32.add (local.get $q1) (i32.const 16)))
             (local.set $q2 (i32.add (local.get $q2) (i32.const 16)))
             (local.set $q3 (i32.add (local.get $q3) (i32.const 16)))
-            (local.set $k (i32.add (local.get $k) (i32.const 4)))
+            (local.set $pb (i32.add (local.get $pb) (i32.const 128)))
             (br $ks)))
         ;; the last K mod 4 steps
+        (local.set $end (i32.add (local.get $pb) (i32.shl (i32.and (local.get $K) (i32.const 3)) (i32.const 5))))
         (block $rest_done
           (loop $rest
-            (br_if $rest_done (i32.ge_u (local.get $k) (local.get $K)))
-            (local.set $b0 (v128.load (local.get $pb)))
+            (br_if $rest_done (i32.ge_u (local.get $pb) (local.get $end)))
+            (local.set $b0 (v128.load offset=0 (local.get $pb)))
             (local.set $b1 (v128.load offset=16 (local.get $pb)))
-            (local.set $pb (i32.add (local.get $pb) (local.get $bStep)))
             (local.set $a0 (v128.load32_splat (local.get $q0)))
             (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a0) (local.get $b0))))
             (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a0) (local.get $b1))))
@@ -374,7 +363,7 @@
             (local.set $q1 (i32.add (local.get $q1) (i32.const 4)))
             (local.set $q2 (i32.add (local.get $q2) (i32.const 4)))
             (local.set $q3 (i32.add (local.get $q3) (i32.const 4)))
-            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
             (br $rest)))
         (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $j0) (i32.const 2))))
         (if (i32.and (i32.eq (local.get $w) (i32.const 8)) (i32.eq (local.get $rows) (i32.const 4)))
@@ -411,9 +400,7 @@
     (param $a i32) (param $lda i32) (param $b i32) (param $ldb i32) (param $c i32) (param $ldc i32)
     (param $scratch i32)
     (local $aRow i32) (local $i i32) (local $rows i32) (local $apack i32) (local $p i32) (local $ldcBytes i32)
-    (local $ldbBytes i32) (local $q i32) (local $aStep i32)
     (local.set $ldcBytes (i32.shl (local.get $ldc) (i32.const 2)))
-    (local.set $ldbBytes (i32.shl (local.get $ldb) (i32.const 2)))
     (call $packB (local.get $b) (local.get $ldb) (local.get $transB) (local.get $K) (local.get $N) (local.get $scratch))
     ;; the A panel follows B's panels (32·K bytes each)
     (local.set $apack
@@ -430,16 +417,9 @@
         (local.set $p (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRow))))
         (if (local.get $transA)
           (then
-            ;; four whole rows of a transposed A are adjacent for each k: read in place; fewer are packed
-            (if (i32.eq (local.get $rows) (i32.const 4))
-              (then (local.set $q (local.get $p)) (local.set $aStep (i32.shl (local.get $lda) (i32.const 2))))
-              (else
-                (call $packA (local.get $p) (i32.const 4) (i32.shl (local.get $lda) (i32.const 2)) (local.get $K)
-                  (local.get $rows) (local.get $apack))
-                (local.set $q (local.get $apack))
-                (local.set $aStep (i32.const 16))))
-            (call $tilesPacked (local.get $q) (local.get $aStep) (local.get $scratch) (local.get $b) (local.get $ldbBytes)
-              (i32.eqz (local.get $transB)) (local.get $K) (local.get $N)
+            (call $packA (local.get $p) (i32.const 4) (i32.shl (local.get $lda) (i32.const 2)) (local.get $K)
+              (local.get $rows) (local.get $apack))
+            (call $tilesPacked (local.get $apack) (local.get $scratch) (local.get $K) (local.get $N)
               (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldcBytes))) (local.get $ldcBytes) (local.get $rows)))
           (else
             (call $tilesDirect
@@ -449,9 +429,8 @@
                 (i32.gt_u (local.get $rows) (i32.const 2)))
               (select (i32.add (local.get $p) (i32.mul (local.get $aRow) (i32.const 3))) (local.get $p)
                 (i32.gt_u (local.get $rows) (i32.const 3)))
-              (local.get $scratch) (local.get $b) (local.get $ldbBytes) (i32.eqz (local.get $transB)) (local.get $K)
-              (local.get $N) (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldcBytes))) (local.get $ldcBytes)
-              (local.get $rows))))
+              (local.get $scratch) (local.get $K) (local.get $N)
+              (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldcBytes))) (local.get $ldcBytes) (local.get $rows))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $blocks))))
 )
