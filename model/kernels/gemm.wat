@@ -2,7 +2,7 @@
 ;;
 ;; The module imports the backend's own memory, so it reads its operands and writes its result where tfjs keeps
 ;; them (byte offsets; no copies). `model/kernels/gemm.ts` calls it once per matrix of a batched product;
-;; `deno task build-gemm` assembles this file into `gemm_wasm.ts`.
+;; `deno task build-wasm` assembles this file into `gemm_wasm.ts`.
 ;;
 ;; Blocking: B is first copied into K×8 panels (eight columns each, zero-padded past N, read transposed when B
 ;; is); then C is computed four rows at a time, each 4×8 tile from one B panel and four rows of A — read in place
