@@ -14,10 +14,11 @@ import {
   type GPT2Params,
   hasSwitch,
   type KVCache,
+  packTransposed,
   switchLogits,
   tokenEmbeddings,
 } from "@copra/model/browser";
-import type { Tensor3D } from "@copra/model/browser";
+import type { Tensor2D, Tensor3D } from "@copra/model/browser";
 import { InferError } from "./errors.ts";
 import { thoughtLoop } from "./latent.ts";
 
@@ -196,78 +197,85 @@ export async function generate(
   let lastLogits: tf.Tensor = step.value.logits;
   const promptEmbeds = step.value.inputs;
 
-  // Decoding.
-  const generated: number[][] = prompts.map(() => []);
-  const finished = new Array<boolean>(B).fill(false);
-  const doneAt = new Array<number>(B).fill(0);
-  const nextPos = positions.map((p) => p[P - 1] + 1);
-  let length = P;
-  let sequenceEmbeds: Tensor3D | undefined = promptEmbeds;
-  if (options.cache === false) {
-    tf.dispose(cache.flatMap((c) => [c.k, c.v]));
-    cache = undefined;
-  }
-  for (let step = 0; step < maxNew; step++) {
-    const logits = lastLogits!;
-    if (options.onLogits) await options.onLogits({ step, logits: (await logits.data()) as Float32Array });
-    const argmax = tf.tidy(() => tf.argMax(tf.reshape(logits, [B, config.vocab_size]), 1));
-    const tokens = Array.from(await argmax.data());
-    tf.dispose([argmax, lastLogits!]);
-    for (let r = 0; r < B; r++) {
-      if (finished[r]) continue;
-      if (tokens[r] === options.eosId) {
-        finished[r] = true;
-        doneAt[r] = performance.now() - t0;
-      } else generated[r].push(tokens[r]);
-    }
-    if (finished.every(Boolean) || step === maxNew - 1) break;
-    for (let r = 0; r < B; r++) mask[r].push(1);
-    const feed = tokens.map((t, r) => (finished[r] ? options.eosId : t));
-    const newIds = tf.tensor2d(feed.map((t) => [t]), [B, 1], "int32");
+  // Decoding. The tied head's wte is packed once for every token's logits (copra's SIMD products; null elsewhere).
+  const head = maxNew > 1 ? packTransposed(params["wte.weight"] as Tensor2D) : null;
+  try {
+    const generated: number[][] = prompts.map(() => []);
+    const finished = new Array<boolean>(B).fill(false);
+    const doneAt = new Array<number>(B).fill(0);
+    const nextPos = positions.map((p) => p[P - 1] + 1);
+    let length = P;
+    let sequenceEmbeds: Tensor3D | undefined = promptEmbeds;
     if (options.cache === false) {
-      // Recompute everything: the prompt's embeddings (thoughts included) plus every generated token.
-      const grown = tf.tidy(() => tf.concat([sequenceEmbeds!, tokenEmbeddings(params, newIds)], 1)) as Tensor3D;
-      sequenceEmbeds!.dispose();
-      sequenceEmbeds = grown;
-      length++;
-      for (let r = 0; r < B; r++) positions[r].push(nextPos[r]++);
-      const m = maskTensor(length), pos = posTensor(0, length);
-      const out = gpt2Forward(params, config, {
-        embeds: sequenceEmbeds,
-        attentionMask: m,
-        positionIds: pos,
-        logits: "last",
-      });
-      tf.dispose([m, pos, newIds, out.hidden, ...out.cache.flatMap((c) => [c.k, c.v])]);
-      lastLogits = out.logits!;
-    } else {
-      length++;
-      const m = maskTensor(length);
-      const pos = tf.tensor2d(nextPos.map((p) => [p]), [B, 1], "int32");
-      for (let r = 0; r < B; r++) nextPos[r]++;
-      const out = gpt2Forward(params, config, {
-        ids: newIds,
-        attentionMask: m,
-        positionIds: pos,
-        cache,
-        logits: "last",
-      });
-      tf.dispose([m, pos, newIds, out.hidden, ...cache!.flatMap((c) => [c.k, c.v])]);
-      cache = out.cache;
-      lastLogits = out.logits!;
+      tf.dispose(cache.flatMap((c) => [c.k, c.v]));
+      cache = undefined;
     }
+    for (let step = 0; step < maxNew; step++) {
+      const logits = lastLogits!;
+      if (options.onLogits) await options.onLogits({ step, logits: (await logits.data()) as Float32Array });
+      const argmax = tf.tidy(() => tf.argMax(tf.reshape(logits, [B, config.vocab_size]), 1));
+      const tokens = Array.from(await argmax.data());
+      tf.dispose([argmax, lastLogits!]);
+      for (let r = 0; r < B; r++) {
+        if (finished[r]) continue;
+        if (tokens[r] === options.eosId) {
+          finished[r] = true;
+          doneAt[r] = performance.now() - t0;
+        } else generated[r].push(tokens[r]);
+      }
+      if (finished.every(Boolean) || step === maxNew - 1) break;
+      for (let r = 0; r < B; r++) mask[r].push(1);
+      const feed = tokens.map((t, r) => (finished[r] ? options.eosId : t));
+      const newIds = tf.tensor2d(feed.map((t) => [t]), [B, 1], "int32");
+      if (options.cache === false) {
+        // Recompute everything: the prompt's embeddings (thoughts included) plus every generated token.
+        const grown = tf.tidy(() => tf.concat([sequenceEmbeds!, tokenEmbeddings(params, newIds)], 1)) as Tensor3D;
+        sequenceEmbeds!.dispose();
+        sequenceEmbeds = grown;
+        length++;
+        for (let r = 0; r < B; r++) positions[r].push(nextPos[r]++);
+        const m = maskTensor(length), pos = posTensor(0, length);
+        const out = gpt2Forward(params, config, {
+          embeds: sequenceEmbeds,
+          attentionMask: m,
+          positionIds: pos,
+          logits: "last",
+          ...(head ? { head } : {}),
+        });
+        tf.dispose([m, pos, newIds, out.hidden, ...out.cache.flatMap((c) => [c.k, c.v])]);
+        lastLogits = out.logits!;
+      } else {
+        length++;
+        const m = maskTensor(length);
+        const pos = tf.tensor2d(nextPos.map((p) => [p]), [B, 1], "int32");
+        for (let r = 0; r < B; r++) nextPos[r]++;
+        const out = gpt2Forward(params, config, {
+          ids: newIds,
+          attentionMask: m,
+          positionIds: pos,
+          cache,
+          logits: "last",
+          ...(head ? { head } : {}),
+        });
+        tf.dispose([m, pos, newIds, out.hidden, ...cache!.flatMap((c) => [c.k, c.v])]);
+        cache = out.cache;
+        lastLogits = out.logits!;
+      }
+    }
+    if (cache && options.cache !== false) tf.dispose(cache.flatMap((c) => [c.k, c.v]));
+    sequenceEmbeds?.dispose();
+    const end = performance.now() - t0;
+    return generated.map((g, r) => ({
+      ids: g,
+      text: options.decode ? options.decode(g) : "",
+      thoughts: used[r],
+      generatedTokens: g.length,
+      finished: finished[r],
+      ms: finished[r] ? doneAt[r] : end,
+    }));
+  } finally {
+    head?.panels.dispose();
   }
-  if (cache && options.cache !== false) tf.dispose(cache.flatMap((c) => [c.k, c.v]));
-  sequenceEmbeds?.dispose();
-  const end = performance.now() - t0;
-  return generated.map((g, r) => ({
-    ids: g,
-    text: options.decode ? options.decode(g) : "",
-    thoughts: used[r],
-    generatedTokens: g.length,
-    finished: finished[r],
-    ms: finished[r] ? doneAt[r] : end,
-  }));
 }
 
 /**

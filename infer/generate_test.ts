@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { gpt2Config, initParams, useBackend } from "@copra/model";
+import { availableProducts, gpt2Config, initParams, productsPath, useBackend, useProducts } from "@copra/model";
 import { generate, type GenerationPrompt, latentForwardNoCache, probeThought } from "./mod.ts";
 
 const config = gpt2Config("nano", { vocab_size: 24, n_positions: 64 });
@@ -172,4 +172,45 @@ Deno.test("the learned switch stops each row where it says; a stopped row equals
     generate(params, structured, [prompt([1], 2)], { eosId: EOS, switch: { threshold: 1 } }),
     /\(0, 1\)/,
   );
+});
+
+Deno.test("decoding with the head packed once gives every step's logits bit for bit as without", async () => {
+  await useBackend("wasm");
+  const before = productsPath();
+  useProducts(availableProducts().includes("simd-fma") ? "simd-fma" : "simd");
+  const kernel = tf.getKernel("CopraPackTransposed", "wasm")!;
+  const params = initParams(config, { seed: 5 });
+  const prompts = [prompt([1, 2, 3, 4, 5], 2), prompt([6, 7, 8, 9, 10], 2)]; // batch 2; alone below: one row
+  const run = async () => {
+    const steps: Float32Array[] = [];
+    const out = await generate(params, config, prompts, {
+      eosId: -1,
+      maxNewTokens: 6,
+      onLogits: (e) => void steps.push(e.logits),
+    });
+    return { steps, ids: out.map((g) => g.ids) };
+  };
+  try {
+    const count = tf.memory().numTensors;
+    const packed = await run();
+    assert.equal(tf.memory().numTensors, count, "the packed head is disposed");
+    tf.unregisterKernel("CopraPackTransposed", "wasm"); // packTransposed now gives null: matMulT per token
+    const plain = await run();
+    assert.equal(packed.steps.length, 6);
+    assert.deepEqual(packed.steps, plain.steps);
+    assert.deepEqual(packed.ids, plain.ids);
+    // one row (the packed head's one-row loop): the same logits as row 0 of the batch, bit for bit
+    if (!tf.getKernel("CopraPackTransposed", "wasm")) tf.registerKernel(kernel);
+    const alone: Float32Array[] = [];
+    await generate(params, config, [prompts[0]], {
+      eosId: -1,
+      maxNewTokens: 6,
+      onLogits: (e) => void alone.push(e.logits),
+    });
+    assert.deepEqual(alone, packed.steps.map((l) => l.slice(0, config.vocab_size)));
+  } finally {
+    if (!tf.getKernel("CopraPackTransposed", "wasm")) tf.registerKernel(kernel);
+    useProducts(before);
+    tf.dispose(Object.values(params));
+  }
 });

@@ -42,6 +42,7 @@ export * from "./kernels/layer_norm.ts";
 export * from "./kernels/rope.ts";
 export * from "./loss.ts";
 export * from "./ops.ts";
+export * from "./packed.ts";
 export * from "./optim.ts";
 export * from "./grads.ts";
 export * from "./params.ts";

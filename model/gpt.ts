@@ -28,6 +28,7 @@ import { mergeHeads, splitHeads } from "./kernels/heads.ts";
 import { layerNorm } from "./kernels/layer_norm.ts";
 import { applyRope, rotaryTables } from "./kernels/rope.ts";
 import { affine, matMulT } from "./ops.ts";
+import { type PackedWeight, timesPacked } from "./packed.ts";
 import { tidyRecord } from "./tidy.ts";
 import type { GPT2Params } from "./params.ts";
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from "./tensors.ts";
@@ -59,6 +60,11 @@ export interface ForwardInput {
   logits?: "all" | "last" | "none";
   /** Training mode: dropout on, with masks drawn from this seed. Omit for evaluation (no dropout). */
   training?: { seed: number };
+  /**
+   * `wte` packed once by `packTransposed` for the LM head (decoding many tokens; the same logits). Used where no
+   * gradient is recorded; ignored under a gradient tape.
+   */
+  head?: PackedWeight;
 }
 
 /** What {@link gpt2Forward} returns. */
@@ -173,7 +179,11 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
     if (mode !== "none") {
       const rows = mode === "last" ? tf.slice(hidden, [0, T - 1, 0], [B, 1, C]) : hidden;
       const n = mode === "last" ? 1 : T;
-      logits = tf.reshape(matMulT(tf.reshape(rows, [B * n, C]), params["wte.weight"]), [B, n, config.vocab_size]);
+      const flat = tf.reshape(rows, [B * n, C]) as Tensor2D;
+      const product = input.head && !tf.engine().isTapeOn()
+        ? timesPacked(flat, input.head)
+        : matMulT(flat, params["wte.weight"]);
+      logits = tf.reshape(product, [B, n, config.vocab_size]);
     }
     return { hidden, logits, cache };
   });

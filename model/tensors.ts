@@ -11,6 +11,8 @@ import type * as tf from "@tensorflow/tfjs";
 export type Tensor = tf.Tensor;
 /** A rank-0 tensor (a single number). */
 export type Scalar = tf.Scalar;
+/** A rank-1 tensor, e.g. a bias (C). */
+export type Tensor1D = tf.Tensor1D;
 /** A rank-2 tensor, e.g. token ids (B,T). */
 export type Tensor2D = tf.Tensor2D;
 /** A rank-3 tensor, e.g. hidden states (B,T,C). */

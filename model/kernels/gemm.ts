@@ -8,7 +8,8 @@
  * @module
  */
 
-import { addProducts, type ProductRoutine } from "../products.ts";
+import * as tf from "@tensorflow/tfjs";
+import { addProducts, type ProductRoutine, productsPath } from "../products.ts";
 import { heapOffset, type WasmHeap, wasmModule } from "../wasm_heap.ts";
 import { GEMM_FMA_WASM, GEMM_WASM } from "./gemm_wasm.ts";
 
@@ -28,8 +29,37 @@ type Gemm = (
   scratch: number,
 ) => void;
 
+/** `pack`: B's K×8 panels at `dst` (byte offsets; `gemm.wat`'s `$packB`). */
+type Pack = (b: number, ldb: number, transB: number, K: number, N: number, dst: number) => void;
+/** `gemm_packed`: C = A·op(B) from the panels `pack` wrote (byte offsets, leading dimensions in elements). */
+type GemmPacked = (
+  M: number,
+  N: number,
+  K: number,
+  a: number,
+  lda: number,
+  panels: number,
+  c: number,
+  ldc: number,
+) => void;
+
+/** The module's exports. */
+interface GemmModule {
+  gemm: Gemm;
+  pack: Pack;
+  gemm_packed: GemmPacked;
+}
+
+/**
+ * Packs B (N,K), used transposed, into `gemm.wat`'s K×8 panels: output (K·8·⌈N/8⌉) float32. Wasm, with copra's SIMD
+ * products; see `model/packed.ts`.
+ */
+export const PACK_TRANSPOSED_KERNEL = "CopraPackTransposed";
+/** a (M,K) times the B that `CopraPackTransposed` packed (inputs a, panels; attr n: B's rows) → (M,n). */
+export const TIMES_PACKED_KERNEL = "CopraTimesPacked";
+
 /** A routine running a module's kernel. */
-function routine(module: (heap: WasmHeap) => { gemm: Gemm }): ProductRoutine {
+function routine(module: (heap: WasmHeap) => GemmModule): ProductRoutine {
   return (calls, tensors, heap: WasmHeap) => {
     const { gemm } = module(heap);
     // scratch: B's K×8 panels and one K×4 panel of A, for the largest call; freed below
@@ -57,7 +87,37 @@ let enabled = false;
 export function enableWasmGemm(): void {
   if (enabled) return;
   enabled = true;
-  const exact = wasmModule<{ gemm: Gemm }>(GEMM_WASM), fused = wasmModule<{ gemm: Gemm }>(GEMM_FMA_WASM);
+  const exact = wasmModule<GemmModule>(GEMM_WASM), fused = wasmModule<GemmModule>(GEMM_FMA_WASM);
   if (exact) addProducts("simd", routine(exact));
   if (fused) addProducts("simd-fma", routine(fused));
+  const any = fused ?? exact;
+  if (!any) return;
+  tf.registerKernel({
+    kernelName: PACK_TRANSPOSED_KERNEL,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend }) => {
+      const { b } = inputs as { b: tf.TensorInfo };
+      const [N, K] = b.shape;
+      const heap = backend as unknown as WasmHeap;
+      const panels = heap.makeOutput([K * 8 * Math.ceil(N / 8)], "float32");
+      any(heap).pack(heapOffset(heap, b), K, 1, K, N, heapOffset(heap, panels)); // copies: either build's bits
+      return panels;
+    },
+  });
+  tf.registerKernel({
+    kernelName: TIMES_PACKED_KERNEL,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const { a, panels } = inputs as { a: tf.TensorInfo; panels: tf.TensorInfo };
+      const { n } = attrs as unknown as { n: number };
+      const [M, K] = a.shape;
+      const heap = backend as unknown as WasmHeap;
+      const c = heap.makeOutput([M, n], "float32");
+      const module = productsPath() === "simd" ? exact : fused;
+      if (M * n > 0) {
+        module!(heap).gemm_packed(M, n, K, heapOffset(heap, a), K, heapOffset(heap, panels), heapOffset(heap, c), n);
+      }
+      return c;
+    },
+  });
 }

@@ -548,6 +548,55 @@
         (br $slab))))
 
 
+  ;; One row of C from A's row at $a (K entries) and B's packed panels at $panels (see $packB): per panel, per k, two
+  ;; vectors of B against A's entry broadcast by a lane shuffle (four k of A per vector load); the same sums, in order
+  ;; of k, as the tiles.
+  (func $rowPacked (param $a i32) (param $panels i32) (param $K i32) (param $N i32) (param $c i32)
+    (local $j0 i32) (local $w i32) (local $pb i32) (local $q i32) (local $k i32) (local $K4 i32) (local $v v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $b0 v128) (local $b1 v128)
+    (local $c0 v128) (local $c1 v128)
+    (local.set $K4 (i32.and (local.get $K) (i32.const -4)))
+    (local.set $pb (local.get $panels))
+    (local.set $j0 (i32.const 0))
+    (block $panels_done
+      (loop $panel
+        (br_if $panels_done (i32.ge_u (local.get $j0) (local.get $N)))
+        (local.set $w (i32.sub (local.get $N) (local.get $j0)))
+        (if (i32.gt_u (local.get $w) (i32.const 8)) (then (local.set $w (i32.const 8))))
+        (local.set $c0 (v128.const f32x4 0 0 0 0)) (local.set $c1 (v128.const f32x4 0 0 0 0))
+        (local.set $q (local.get $a))
+        (local.set $k (i32.const 0))
+        (block $k_done (loop $ks (br_if $k_done (i32.ge_u (local.get $k) (local.get $K4)))
+          (local.set $v (v128.load (local.get $q)))
+          (local.set $a0 (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $v) (local.get $v)))
+          (local.set $b0 (v128.load offset=0 (local.get $pb))) (local.set $b1 (v128.load offset=16 (local.get $pb)))
+          (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $a0) (local.get $b0))))
+          (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $a0) (local.get $b1))))
+          (local.set $a1 (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $v) (local.get $v)))
+          (local.set $b0 (v128.load offset=32 (local.get $pb))) (local.set $b1 (v128.load offset=48 (local.get $pb)))
+          (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $a1) (local.get $b0))))
+          (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $a1) (local.get $b1))))
+          (local.set $a2 (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $v) (local.get $v)))
+          (local.set $b0 (v128.load offset=64 (local.get $pb))) (local.set $b1 (v128.load offset=80 (local.get $pb)))
+          (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $a2) (local.get $b0))))
+          (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $a2) (local.get $b1))))
+          (local.set $a3 (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $v) (local.get $v)))
+          (local.set $b0 (v128.load offset=96 (local.get $pb))) (local.set $b1 (v128.load offset=112 (local.get $pb)))
+          (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $a3) (local.get $b0))))
+          (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $a3) (local.get $b1))))
+          (local.set $q (i32.add (local.get $q) (i32.const 16))) (local.set $pb (i32.add (local.get $pb) (i32.const 128)))
+          (local.set $k (i32.add (local.get $k) (i32.const 4))) (br $ks)))
+        (block $rest_done (loop $rest (br_if $rest_done (i32.ge_u (local.get $k) (local.get $K)))
+          (local.set $a0 (v128.load32_splat (local.get $q)))
+          (local.set $b0 (v128.load (local.get $pb))) (local.set $b1 (v128.load offset=16 (local.get $pb)))
+          (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $a0) (local.get $b0))))
+          (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $a0) (local.get $b1))))
+          (local.set $q (i32.add (local.get $q) (i32.const 4))) (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+          (local.set $k (i32.add (local.get $k) (i32.const 1))) (br $rest)))
+        (call $storeRow (i32.add (local.get $c) (i32.shl (local.get $j0) (i32.const 2))) (local.get $c0) (local.get $c1) (local.get $w))
+        (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))
+        (br $panel))))
+
   ;; C (M×N, row stride ldc) = op(A)·op(B), op(A) M×K, op(B) K×N. A(i, k) is at a + 4·(i·lda + k), or
   ;; a + 4·(k·lda + i) when transA; B likewise with ldb. $scratch: room for 4·K·(8·ceil(N/8) + 4) bytes.
   (func (export "gemm")
@@ -603,6 +652,40 @@
                 (i32.gt_u (local.get $rows) (i32.const 3)))
               (local.get $scratch) (local.get $K) (local.get $N)
               (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldcBytes))) (local.get $ldcBytes) (local.get $rows))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $blocks))))
+;; B's K×8 panels at $dst (see $packB), for many products by the same B (`gemm_packed`): decoding's LM head, packed
+  ;; once per generation instead of once per token. Room: 4·K·8·ceil(N/8) bytes.
+  (func (export "pack") (param $b i32) (param $ldb i32) (param $transB i32) (param $K i32) (param $N i32) (param $dst i32)
+    (call $packB (local.get $b) (local.get $ldb) (local.get $transB) (local.get $K) (local.get $N) (local.get $dst)))
+
+  ;; C (M×N, row stride ldc) = A·op(B) for A stored row by row (M×K, row stride lda) and op(B) given as the panels
+  ;; `pack` wrote: the same tiles as `gemm`, and for one row a tile of one row (no rows to fill). The same bits as
+  ;; `gemm` with the B that was packed.
+  (func (export "gemm_packed") (param $M i32) (param $N i32) (param $K i32) (param $a i32) (param $lda i32)
+    (param $panels i32) (param $c i32) (param $ldc i32)
+    (local $aRow i32) (local $i i32) (local $rows i32) (local $p i32) (local $ldcBytes i32)
+    (if (i32.eq (local.get $M) (i32.const 1))
+      (then
+        (call $rowPacked (local.get $a) (local.get $panels) (local.get $K) (local.get $N) (local.get $c))
+        (return)))
+    (local.set $ldcBytes (i32.shl (local.get $ldc) (i32.const 2)))
+    (local.set $aRow (i32.shl (local.get $lda) (i32.const 2)))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.ge_u (local.get $i) (local.get $M)))
+        (local.set $rows (i32.sub (local.get $M) (local.get $i)))
+        (if (i32.gt_u (local.get $rows) (i32.const 4)) (then (local.set $rows (i32.const 4))))
+        (local.set $p (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRow))))
+        (call $tilesDirect
+          (local.get $p)
+          (select (i32.add (local.get $p) (local.get $aRow)) (local.get $p) (i32.gt_u (local.get $rows) (i32.const 1)))
+          (select (i32.add (local.get $p) (i32.shl (local.get $aRow) (i32.const 1))) (local.get $p)
+            (i32.gt_u (local.get $rows) (i32.const 2)))
+          (select (i32.add (local.get $p) (i32.mul (local.get $aRow) (i32.const 3))) (local.get $p)
+            (i32.gt_u (local.get $rows) (i32.const 3)))
+          (local.get $panels) (local.get $K) (local.get $N)
+          (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldcBytes))) (local.get $ldcBytes) (local.get $rows))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $blocks))))
 )
