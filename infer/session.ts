@@ -18,7 +18,9 @@ import {
   type GPT2Params,
   hasSwitch,
   type KVCache,
+  packTransposed,
   switchLogits,
+  type Tensor2D,
   tokenEmbeddings,
 } from "@copra/model/browser";
 import { InferError } from "./errors.ts";
@@ -301,72 +303,82 @@ export class Session {
       return;
     }
 
-    // Speaking, with tool calls.
-    let spoken = "", sinceCall = "", count = 0;
-    const feed = (tokens: number[]) => {
-      const input = {
-        ids: tf.tensor2d([tokens], [1, tokens.length], "int32"),
-        attentionMask: tf.tensor2d(
-          [[...this.#mask, ...tokens.map(() => 1)]],
-          [1, this.#mask.length + tokens.length],
-          "int32",
-        ),
-        positionIds: tf.tensor2d([tokens.map((_, i) => this.#position + i)], [1, tokens.length], "int32"),
+    // Speaking, with tool calls. The tied head's wte is packed once for the turn (copra's SIMD products; else null).
+    const head = packTransposed(this.#params["wte.weight"] as Tensor2D);
+    try {
+      let spoken = "", sinceCall = "", count = 0;
+      const feed = (tokens: number[]) => {
+        const input = {
+          ids: tf.tensor2d([tokens], [1, tokens.length], "int32"),
+          attentionMask: tf.tensor2d(
+            [[...this.#mask, ...tokens.map(() => 1)]],
+            [1, this.#mask.length + tokens.length],
+            "int32",
+          ),
+          positionIds: tf.tensor2d([tokens.map((_, i) => this.#position + i)], [1, tokens.length], "int32"),
+        };
+        const out = gpt2Forward(this.#params, this.#config, {
+          ...input,
+          cache: this.#cache,
+          logits: "last",
+          ...(head ? { head } : {}),
+        });
+        tf.dispose([out.hidden, input.ids, input.attentionMask, input.positionIds]);
+        tf.dispose((this.#cache ?? []).flatMap((c) => [c.k, c.v]));
+        this.#cache = out.cache;
+        for (const _ of tokens) this.#mask.push(1);
+        this.#position += tokens.length;
+        return out.logits!;
       };
-      const out = gpt2Forward(this.#params, this.#config, { ...input, cache: this.#cache, logits: "last" });
-      tf.dispose([out.hidden, input.ids, input.attentionMask, input.positionIds]);
-      tf.dispose((this.#cache ?? []).flatMap((c) => [c.k, c.v]));
-      this.#cache = out.cache;
-      for (const _ of tokens) this.#mask.push(1);
-      this.#position += tokens.length;
-      return out.logits!;
-    };
-    while (true) {
-      const argmax = tf.tidy(() => tf.argMax(tf.reshape(logits, [V])));
-      const id = (await argmax.data())[0];
-      tf.dispose([argmax, logits]);
-      if (id === eos) {
-        yield { type: "turn_end", reason: "eos", thoughts: stoppedAt };
-        return;
-      }
-      const piece = this.#vocabulary.decode([id]);
-      yield { type: "token", id, text: piece };
-      count++;
-      spoken += piece;
-      sinceCall += piece;
-      if (this.#mask.length + 1 > this.#config.n_positions) {
-        yield* this.#overflow(1, stoppedAt);
-        return;
-      }
-      if (aborted()) {
-        yield { type: "turn_end", reason: "aborted", thoughts: stoppedAt };
-        return;
-      }
-      const call = (o.tools ?? []).length > 0 ? parseCall(sinceCall) : null; // no tools: the model writes results itself
-      let tokens = [id];
-      if (call) {
-        sinceCall = "";
-        const result = yield* this.#call(call, turnSignal);
-        if (result === null && o.onToolError === "end") {
-          // The spoken call stays in the cache; the turn ends cleanly before anything else is fed.
-          logits = feed(tokens);
-          logits.dispose();
-          yield { type: "turn_end", reason: "tool_error", thoughts: stoppedAt };
+      while (true) {
+        const argmax = tf.tidy(() => tf.argMax(tf.reshape(logits, [V])));
+        const id = (await argmax.data())[0];
+        tf.dispose([argmax, logits]);
+        if (id === eos) {
+          yield { type: "turn_end", reason: "eos", thoughts: stoppedAt };
           return;
         }
-        const back = this.#vocabulary.encode(`${result ?? ""}>>`);
-        if (this.#mask.length + 1 + back.length > this.#config.n_positions) {
-          yield* this.#overflow(1 + back.length, stoppedAt);
+        const piece = this.#vocabulary.decode([id]);
+        yield { type: "token", id, text: piece };
+        count++;
+        spoken += piece;
+        sinceCall += piece;
+        if (this.#mask.length + 1 > this.#config.n_positions) {
+          yield* this.#overflow(1, stoppedAt);
           return;
         }
-        tokens = [id, ...back];
+        if (aborted()) {
+          yield { type: "turn_end", reason: "aborted", thoughts: stoppedAt };
+          return;
+        }
+        const call = (o.tools ?? []).length > 0 ? parseCall(sinceCall) : null; // no tools: the model writes results itself
+        let tokens = [id];
+        if (call) {
+          sinceCall = "";
+          const result = yield* this.#call(call, turnSignal);
+          if (result === null && o.onToolError === "end") {
+            // The spoken call stays in the cache; the turn ends cleanly before anything else is fed.
+            logits = feed(tokens);
+            logits.dispose();
+            yield { type: "turn_end", reason: "tool_error", thoughts: stoppedAt };
+            return;
+          }
+          const back = this.#vocabulary.encode(`${result ?? ""}>>`);
+          if (this.#mask.length + 1 + back.length > this.#config.n_positions) {
+            yield* this.#overflow(1 + back.length, stoppedAt);
+            return;
+          }
+          tokens = [id, ...back];
+        }
+        if (count >= (o.maxNewTokens ?? 128)) {
+          feed(tokens).dispose();
+          yield { type: "turn_end", reason: "max_tokens", thoughts: stoppedAt };
+          return;
+        }
+        logits = feed(tokens);
       }
-      if (count >= (o.maxNewTokens ?? 128)) {
-        feed(tokens).dispose();
-        yield { type: "turn_end", reason: "max_tokens", thoughts: stoppedAt };
-        return;
-      }
-      logits = feed(tokens);
+    } finally {
+      head?.panels.dispose();
     }
   }
 

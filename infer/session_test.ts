@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { gpt2Config, initParams, initSwitch, useBackend } from "@copra/model";
+import {
+  availableProducts,
+  gpt2Config,
+  initParams,
+  initSwitch,
+  productsPath,
+  useBackend,
+  useProducts,
+} from "@copra/model";
 import { generate, Session, type SessionEvent, type SessionVocabulary, type Tool } from "./mod.ts";
 
 const config = gpt2Config("nano", { vocab_size: 24, n_positions: 96, initializer_range: 0.2 });
@@ -203,4 +211,36 @@ Deno.test("context overflow: a clear error and the end of the turn, never a tfjs
   const refused = await collect(tooLong.turn("a".repeat(30)));
   assert.ok(refused[0].type === "error" && refused[0].code === "context_overflow");
   tooLong.dispose();
+});
+
+Deno.test("on wasm's SIMD products a turn speaks with the head packed once: the same tokens, nothing left behind", async () => {
+  await useBackend("wasm");
+  const before = productsPath();
+  useProducts(availableProducts().includes("simd-fma") ? "simd-fma" : "simd");
+  const kernel = tf.getKernel("CopraPackTransposed", "wasm")!;
+  const params = initParams(config, { seed: 1 });
+  const speak = async (stopAfter?: number) => {
+    const count = tf.memory().numTensors;
+    const session = new Session(params, config, vocabulary(), { thoughts: 2, maxNewTokens: 8 });
+    const out: number[] = [];
+    for await (const e of session.turn("abc")) {
+      if (e.type === "token") out.push(e.id);
+      if (out.length === stopAfter) break; // the consumer walks away mid-turn
+    }
+    session.dispose();
+    assert.equal(tf.memory().numTensors, count, "nothing left behind");
+    return out;
+  };
+  try {
+    const packed = await speak(), abandoned = await speak(2);
+    tf.unregisterKernel("CopraPackTransposed", "wasm"); // packTransposed gives null: matMulT per token
+    const plain = await speak();
+    assert.ok(packed.length > 2);
+    assert.deepEqual(packed, plain);
+    assert.deepEqual(abandoned, plain.slice(0, 2));
+  } finally {
+    if (!tf.getKernel("CopraPackTransposed", "wasm")) tf.registerKernel(kernel);
+    useProducts(before);
+    tf.dispose(Object.values(params));
+  }
 });
