@@ -603,7 +603,7 @@
     (param $transA i32) (param $transB i32) (param $M i32) (param $N i32) (param $K i32)
     (param $a i32) (param $lda i32) (param $b i32) (param $ldb i32) (param $c i32) (param $ldc i32)
     (param $scratch i32)
-    (local $aRow i32) (local $i i32) (local $rows i32) (local $apack i32) (local $p i32) (local $ldcBytes i32)
+    (local $aRow i32) (local $i i32) (local $rows i32) (local $apack i32) (local $ldcBytes i32)
     (local.set $ldcBytes (i32.shl (local.get $ldc) (i32.const 2)))
     ;; up to four rows by a transposed B, two rows at a time: B read in place (packing it would cost more than the
     ;; product)
@@ -623,47 +623,32 @@
             (br $pairs)))
         (return)))
     (call $packB (local.get $b) (local.get $ldb) (local.get $transB) (local.get $K) (local.get $N) (local.get $scratch))
-    ;; the A panel follows B's panels (32·K bytes each)
+    (if (i32.eqz (local.get $transA))
+      (then
+        (call $rowsPacked (local.get $M) (local.get $N) (local.get $K) (local.get $a) (local.get $lda)
+          (local.get $scratch) (local.get $c) (local.get $ldc))
+        (return)))
+    ;; A transposed: four rows at a time copied into a K×4 panel after B's panels (32·K bytes each)
     (local.set $apack
       (i32.add (local.get $scratch)
         (i32.mul (i32.shl (local.get $K) (i32.const 5)) (i32.shr_u (i32.add (local.get $N) (i32.const 7)) (i32.const 3)))))
-    ;; bytes between A(i, k) and A(i+1, k)
-    (local.set $aRow (if (result i32) (local.get $transA) (then (i32.const 4)) (else (i32.shl (local.get $lda) (i32.const 2)))))
     (local.set $i (i32.const 0))
     (block $done
       (loop $blocks
         (br_if $done (i32.ge_u (local.get $i) (local.get $M)))
         (local.set $rows (i32.sub (local.get $M) (local.get $i)))
         (if (i32.gt_u (local.get $rows) (i32.const 4)) (then (local.set $rows (i32.const 4))))
-        (local.set $p (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRow))))
-        (if (local.get $transA)
-          (then
-            (call $packA (local.get $p) (i32.const 4) (i32.shl (local.get $lda) (i32.const 2)) (local.get $K)
-              (local.get $rows) (local.get $apack))
-            (call $tilesPacked (local.get $apack) (local.get $scratch) (local.get $K) (local.get $N)
-              (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldcBytes))) (local.get $ldcBytes) (local.get $rows)))
-          (else
-            (call $tilesDirect
-              (local.get $p)
-              (select (i32.add (local.get $p) (local.get $aRow)) (local.get $p) (i32.gt_u (local.get $rows) (i32.const 1)))
-              (select (i32.add (local.get $p) (i32.shl (local.get $aRow) (i32.const 1))) (local.get $p)
-                (i32.gt_u (local.get $rows) (i32.const 2)))
-              (select (i32.add (local.get $p) (i32.mul (local.get $aRow) (i32.const 3))) (local.get $p)
-                (i32.gt_u (local.get $rows) (i32.const 3)))
-              (local.get $scratch) (local.get $K) (local.get $N)
-              (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldcBytes))) (local.get $ldcBytes) (local.get $rows))))
+        (call $packA (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))) (i32.const 4)
+          (i32.shl (local.get $lda) (i32.const 2)) (local.get $K) (local.get $rows) (local.get $apack))
+        (call $tilesPacked (local.get $apack) (local.get $scratch) (local.get $K) (local.get $N)
+          (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldcBytes))) (local.get $ldcBytes) (local.get $rows))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $blocks))))
-;; B's K×8 panels at $dst (see $packB), for many products by the same B (`gemm_packed`): decoding's LM head, packed
-  ;; once per generation instead of once per token. Room: 4·K·8·ceil(N/8) bytes.
-  (func (export "pack") (param $b i32) (param $ldb i32) (param $transB i32) (param $K i32) (param $N i32) (param $dst i32)
-    (call $packB (local.get $b) (local.get $ldb) (local.get $transB) (local.get $K) (local.get $N) (local.get $dst)))
 
-  ;; C (M×N, row stride ldc) = A·op(B) for A stored row by row (M×K, row stride lda) and op(B) given as the panels
-  ;; `pack` wrote: the same tiles as `gemm`, and for one row a tile of one row (no rows to fill). The same bits as
-  ;; `gemm` with the B that was packed.
-  (func (export "gemm_packed") (param $M i32) (param $N i32) (param $K i32) (param $a i32) (param $lda i32)
-    (param $panels i32) (param $c i32) (param $ldc i32)
+  ;; C (M×N, row stride ldc) = A·op(B) for A stored row by row (M×K, row stride lda) and op(B) as panels at $panels
+  ;; (see $packB): four rows at a time by the tiles (rows past M repeat row 0), one row by $rowPacked (no rows to fill).
+  (func $rowsPacked (param $M i32) (param $N i32) (param $K i32) (param $a i32) (param $lda i32) (param $panels i32)
+    (param $c i32) (param $ldc i32)
     (local $aRow i32) (local $i i32) (local $rows i32) (local $p i32) (local $ldcBytes i32)
     (if (i32.eq (local.get $M) (i32.const 1))
       (then
@@ -688,4 +673,16 @@
           (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldcBytes))) (local.get $ldcBytes) (local.get $rows))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $blocks))))
+
+  ;; B's K×8 panels at $dst (see $packB), for many products by the same B (`gemm_packed`): decoding's LM head, packed
+  ;; once per generation instead of once per token. Room: 4·K·8·ceil(N/8) bytes.
+  (func (export "pack") (param $b i32) (param $ldb i32) (param $transB i32) (param $K i32) (param $N i32) (param $dst i32)
+    (call $packB (local.get $b) (local.get $ldb) (local.get $transB) (local.get $K) (local.get $N) (local.get $dst)))
+
+  ;; C (M×N, row stride ldc) = A·op(B) for A stored row by row (M×K, row stride lda) and op(B) given as the panels
+  ;; `pack` wrote: what `gemm` computes after its own packing, the same bits.
+  (func (export "gemm_packed") (param $M i32) (param $N i32) (param $K i32) (param $a i32) (param $lda i32)
+    (param $panels i32) (param $c i32) (param $ldc i32)
+    (call $rowsPacked (local.get $M) (local.get $N) (local.get $K) (local.get $a) (local.get $lda) (local.get $panels)
+      (local.get $c) (local.get $ldc)))
 )
