@@ -9,9 +9,10 @@
 ;; when A is stored row by row, copied into a K×4 panel when it is transposed — with eight f32x4 accumulators and
 ;; B's eight columns as two vectors. A's entries are loaded as vectors (four k of a row, or four rows of a k) and
 ;; broadcast by lane shuffles: a broadcast load per entry was the kernel's bottleneck (four per step of k, against
-;; two loads of B). Up to four rows times a transposed B skip the copy ($rowsTransB). Each entry of C is Σₖ A(i,k)·B(k,j)
-;; accumulated in order of k with separate multiply and add (no fused multiply-add): the same bits on every machine,
-;; whatever the number of rows.
+;; two loads of B). One row of A takes a one-row loop over the panels ($rowPacked); up to four rows times a
+;; transposed B skip the copy ($rowsTransB); `pack` and `gemm_packed` let a caller pack a B once for many products
+;; (decoding's LM head). Each entry of C is Σₖ A(i,k)·B(k,j) accumulated in order of k with separate multiply and add
+;; (no fused multiply-add): the same bits on every machine, whatever the number of rows.
 
 (module
   (import "env" "memory" (memory 1))
