@@ -10,7 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { PACK_TRANSPOSED_KERNEL, TIMES_PACKED_KERNEL } from "./kernels/gemm.ts";
 import { matMulT } from "./ops.ts";
-import { productsPath } from "./products.ts";
+import { simdProductsActive } from "./products.ts";
 import type { Tensor1D, Tensor2D } from "./tensors.ts";
 
 /** A matrix B (N,K) and its panels for products a·Bᵀ ({@link packTransposed}); dispose `panels` when done. */
@@ -23,9 +23,7 @@ export interface PackedWeight {
 
 /** Whether products go through copra's SIMD kernel now (the only path with panels). */
 function simdProducts(): boolean {
-  const path = productsPath();
-  return tf.getBackend() === "wasm" && (path === "simd" || path === "simd-fma") &&
-    tf.getKernel(PACK_TRANSPOSED_KERNEL, "wasm") !== undefined;
+  return simdProductsActive() && tf.getKernel(PACK_TRANSPOSED_KERNEL, "wasm") !== undefined;
 }
 
 /**

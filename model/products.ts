@@ -77,6 +77,14 @@ export function productsPath(): ProductsPath {
 }
 
 /**
+ * Whether the wasm backend is current and its products run on copra's own SIMD kernel (internal: what works on that
+ * kernel's layouts — causal attention's blocks, packed weights — asks this).
+ */
+export function simdProductsActive(): boolean {
+  return tf.getBackend() === "wasm" && (active === "simd" || active === "simd-fma");
+}
+
+/**
  * The paths this process can use: `"tfjs"` always, `"simd"` where the engine has wasm SIMD, `"simd-fma"` where
  * it also has relaxed SIMD, `"blas"` once OpenBLAS is loaded (`useBackend("wasm")` loads it when permitted).
  *

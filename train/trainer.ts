@@ -220,7 +220,8 @@ export async function train(
         const { gradNorm } = optimizer.apply(scaled);
         update++;
         const norm = (await gradNorm.data())[0];
-        tf.dispose([gradNorm, ...(pendingCount === 1 ? [] : Object.values(scaled)), ...Object.values(pending)]);
+        // (with one micro-batch `scaled` holds `pending`'s own tensors: a second dispose does nothing)
+        tf.dispose([gradNorm, ...Object.values(scaled), ...Object.values(pending)]);
         pending = null;
         pendingCount = 0;
         if (!Number.isFinite(norm)) throw diverged(step, "gradient norm", norm);

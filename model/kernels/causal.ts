@@ -15,7 +15,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { type ProductCall, productsPath, runProducts } from "../products.ts";
+import { type ProductCall, runProducts, simdProductsActive } from "../products.ts";
 import { wasmHeap } from "../wasm_heap.ts";
 import type { Tensor } from "../tensors.ts";
 
@@ -54,9 +54,7 @@ export function causalBlocks(T: number, P: number): number[] | null {
  * and its sums' order depends on a product's size, so blocks would change OpenBLAS runs' numbers in the last bits.
  */
 export function causalProductsAvailable(): boolean {
-  const path = productsPath();
-  return tf.getBackend() === "wasm" && (path === "simd" || path === "simd-fma") &&
-    tf.getKernel(CAUSAL_PRODUCT_KERNEL, "wasm") !== undefined;
+  return simdProductsActive() && tf.getKernel(CAUSAL_PRODUCT_KERNEL, "wasm") !== undefined;
 }
 
 /**

@@ -42,10 +42,9 @@ export function customOp<I extends Tensor[]>(
     const save = args[args.length - 1] as tf.GradSaveFunc;
     return forward(args.slice(0, -1) as I, save);
   });
-  const engine = tf.engine() as unknown as { isTapeOn?: () => boolean };
   const noSave = () => {};
   return (...inputs: I) =>
-    engine.isTapeOn?.() === false
+    !tf.engine().isTapeOn()
       ? tf.tidy(() => forward(inputs, noSave).value)
       : (op as unknown as (...xs: Tensor[]) => Tensor)(...inputs);
 }

@@ -87,10 +87,11 @@ let enabled = false;
 export function enableWasmGemm(): void {
   if (enabled) return;
   enabled = true;
-  const exact = wasmModule<GemmModule>(GEMM_WASM), fused = wasmModule<GemmModule>(GEMM_FMA_WASM);
-  if (exact) addProducts("simd", routine(exact));
-  if (fused) addProducts("simd-fma", routine(fused));
-  const any = fused ?? exact;
+  const builds = { simd: wasmModule<GemmModule>(GEMM_WASM), "simd-fma": wasmModule<GemmModule>(GEMM_FMA_WASM) };
+  for (const [path, build] of Object.entries(builds)) {
+    if (build) addProducts(path as keyof typeof builds, routine(build));
+  }
+  const any = builds["simd-fma"] ?? builds.simd;
   if (!any) return;
   tf.registerKernel({
     kernelName: PACK_TRANSPOSED_KERNEL,
@@ -113,9 +114,9 @@ export function enableWasmGemm(): void {
       const [M, K] = a.shape;
       const heap = backend as unknown as WasmHeap;
       const c = heap.makeOutput([M, n], "float32");
-      const module = productsPath() === "simd" ? exact : fused;
+      const build = builds[productsPath() as keyof typeof builds]; // a SIMD path: `timesPacked` checks
       if (M * n > 0) {
-        module!(heap).gemm_packed(M, n, K, heapOffset(heap, a), K, heapOffset(heap, panels), heapOffset(heap, c), n);
+        build!(heap).gemm_packed(M, n, K, heapOffset(heap, a), K, heapOffset(heap, panels), heapOffset(heap, c), n);
       }
       return c;
     },
