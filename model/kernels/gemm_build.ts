@@ -10,10 +10,10 @@ import wabt from "wabt";
 
 /**
  * The number of multiply-adds in `gemm.wat`: the packed-A tile (one step of k per turn), the in-place one (four and a
- * last one), `$rowsTransB` (two rows, two column halves, four k per turn and a last one) and `$rowPacked` (two
- * column halves, four k per turn and a last one).
+ * last one), `$rowsTransB` (two rows, two column halves, four k per turn and a last one) and `$rowPacked` (one
+ * panel: two column halves, four k per turn and a last one; four panels together: eight halves, the same).
  */
-export const MULTIPLY_ADDS = 8 + 4 * 8 + 8 + 2 * 2 * 4 + 2 * 2 + 2 * 4 + 2;
+export const MULTIPLY_ADDS = 8 + 4 * 8 + 8 + 2 * 2 * 4 + 2 * 2 + 2 * 4 + 2 + 4 * 8 + 8;
 
 /** `(local.set $cRJ (f32x4.add (local.get $cRJ) (f32x4.mul (local.get $aR) (local.get $bJ))))` and its parts. */
 const MULTIPLY_ADD =

@@ -61,7 +61,8 @@ function reference(
   return c;
 }
 
-// Tails of every kind: rows past a multiple of 4, columns past a multiple of 8, odd K, single rows and columns.
+// Tails of every kind: rows past a multiple of 4, columns past a multiple of 8, odd K, single rows and columns
+// (one row: four panels at a time, then one at a time).
 // K mod 4 of 0–3 past the first four steps (the kernel takes four steps of k per turn), whole 4×8 tiles among them.
 const SIZES: [number, number, number][] = [
   [1, 1, 1],
@@ -71,6 +72,7 @@ const SIZES: [number, number, number][] = [
   [9, 17, 5],
   [13, 24, 33],
   [1, 50, 48],
+  [1, 77, 7],
   [8, 16, 7],
   [4, 8, 10],
   [12, 19, 6],
