@@ -1,5 +1,6 @@
 ;; Fused row and elementwise kernels of the GPT block in wasm SIMD (LayerNorm, attention's masked softmax, GELU, and
-;; their gradients; column sums; sums of squares; bias rows; rotary positions; attention's head split and merge), reading and writing the wasm backend's memory in place (pointers are byte offsets into it).
+;; their gradients; column sums; sums of squares; bias rows; rotary positions; attention's head split and merge; same-shape
+;; sums and products), reading and writing the wasm backend's memory in place (pointers are byte offsets into it).
 ;; Assembled by `deno task build-wasm` into fused_wasm_bytes.ts; run by fused_wasm.ts, which registers them under the
 ;; kernel names of their WGSL twins. Each row loop runs four lanes over the row's body, then one number at a time
 ;; over its tail (rows need not be a multiple of 4 wide).
@@ -706,6 +707,66 @@
         (br $l1)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rl))))
+
+;; out[i] = a[i] + b[i] over n floats (tfjs's `Add` of two float32 tensors of one shape): eight per turn, then four, then one
+;; at a time. IEEE arithmetic lane by lane, so the same numbers as any other float32 sum.
+  (func (export "add_same") (param $a i32) (param $b i32) (param $out i32) (param $n i32)
+    (local $end i32)
+    ;; byte offsets where the eight-wide and four-wide steps end (from a)
+    (local.set $end (i32.add (local.get $a) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
+    (block $b8 (loop $l8
+      (br_if $b8 (i32.ge_u (local.get $a) (local.get $end)))
+      (v128.store (local.get $out) (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $b))))
+      (v128.store offset=16 (local.get $out)
+        (f32x4.add (v128.load offset=16 (local.get $a)) (v128.load offset=16 (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 32)))
+      (local.set $b (i32.add (local.get $b) (i32.const 32)))
+      (local.set $out (i32.add (local.get $out) (i32.const 32)))
+      (br $l8)))
+    (if (i32.and (local.get $n) (i32.const 4))
+      (then
+        (v128.store (local.get $out) (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))))
+    (local.set $end (i32.add (local.get $a) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $b1 (loop $l1
+      (br_if $b1 (i32.ge_u (local.get $a) (local.get $end)))
+      (f32.store (local.get $out) (f32.add (f32.load (local.get $a)) (f32.load (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (br $l1))))
+
+;; out[i] = a[i] · b[i] over n floats (tfjs's `Multiply` of two float32 tensors of one shape): eight per turn, then four, then one
+;; at a time. IEEE arithmetic lane by lane, so the same numbers as any other float32 product.
+  (func (export "mul_same") (param $a i32) (param $b i32) (param $out i32) (param $n i32)
+    (local $end i32)
+    ;; byte offsets where the eight-wide and four-wide steps end (from a)
+    (local.set $end (i32.add (local.get $a) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
+    (block $b8 (loop $l8
+      (br_if $b8 (i32.ge_u (local.get $a) (local.get $end)))
+      (v128.store (local.get $out) (f32x4.mul (v128.load (local.get $a)) (v128.load (local.get $b))))
+      (v128.store offset=16 (local.get $out)
+        (f32x4.mul (v128.load offset=16 (local.get $a)) (v128.load offset=16 (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 32)))
+      (local.set $b (i32.add (local.get $b) (i32.const 32)))
+      (local.set $out (i32.add (local.get $out) (i32.const 32)))
+      (br $l8)))
+    (if (i32.and (local.get $n) (i32.const 4))
+      (then
+        (v128.store (local.get $out) (f32x4.mul (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))))
+    (local.set $end (i32.add (local.get $a) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $b1 (loop $l1
+      (br_if $b1 (i32.ge_u (local.get $a) (local.get $end)))
+      (f32.store (local.get $out) (f32.mul (f32.load (local.get $a)) (f32.load (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (br $l1))))
 
 ;; Σ t[i]² over n floats, in float64 (two lanes for the low and two for the high half of each four), then the tail.
 ;; The gradient's global norm adds these over every parameter.

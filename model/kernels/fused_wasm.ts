@@ -13,8 +13,10 @@
  * - `CopraAffine` (x (…,C), w, b → x·w + b: the product where `products.ts` sends it, x's leading axes as rows, the
  *   bias added in place; wasm only) and `CopraAffineGrad` (dy, x, w → dx, dw, db in one call);
  * - `CopraSplitHeads` and `CopraMergeHeads` (attention's head split and merge, `heads.ts`; wasm only);
- * - and tfjs's own `ArgMax` over the last axis of float32 numbers (greedy decoding's token choice over the vocabulary),
- *   one SIMD pass per row instead of tfjs-wasm's scalar loop; other axes and types keep tfjs's kernel.
+ * - tfjs's own `ArgMax` over the last axis of float32 numbers (greedy decoding's token choice over the vocabulary),
+ *   one SIMD pass per row instead of tfjs-wasm's scalar loop; other axes and types keep tfjs's kernel;
+ * - and tfjs's own `Add` and `Multiply` of two float32 tensors of the same shape (backprop's gradient sums, the residual
+ *   stream, dropout), one SIMD pass without XNNPACK's per-call set-up; broadcasts and other types keep tfjs's kernels.
  * On CPU each composite they replace is 6–11 tfjs kernel calls and as many passes over the tensor, and at the small
  * sizes of a decoded token or of copra's small models the calls' host overhead (~10 µs each) is most of a step.
  *
@@ -80,6 +82,8 @@ interface Fused {
   gelu_grad(dy: number, x: number, s: number, n: number, k: number, a: number, dx: number): void;
   column_sums(t: number, rows: number, C: number, out: number): void;
   argmax(x: number, rows: number, n: number, out: number): void;
+  add_same(a: number, b: number, out: number, n: number): void;
+  mul_same(a: number, b: number, out: number, n: number): void;
   sum_squares(t: number, n: number): number;
   add_rows(c: number, b: number, rows: number, N: number): void;
   rope(
@@ -201,6 +205,28 @@ export function registerFusedWasm(): void {
         const heap = wasmHeap(args.backend);
         const out = heap.makeOutput(x.shape.slice(0, -1), "int32");
         fused(heap).argmax(at(heap, x), rows(x), last(x), at(heap, out));
+        return out;
+      },
+    });
+  }
+  // tfjs's own `Add` and `Multiply` for two float32 tensors of one shape (the gradients' sums in backprop, the
+  // residual stream, dropout): one SIMD pass without XNNPACK's per-call set-up; broadcasting and other types keep
+  // tfjs's kernels. The same numbers: IEEE float32 arithmetic element by element either way.
+  for (const [name, op] of [["Add", "add_same"], ["Multiply", "mul_same"]] as const) {
+    const original = tf.getKernel(name, "wasm");
+    if (!original) continue;
+    tf.unregisterKernel(name, "wasm");
+    tf.registerKernel({
+      ...original,
+      kernelFunc: (args) => {
+        const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+        const n = tf.util.sizeFromShape(a.shape);
+        if (a.dtype !== "float32" || b.dtype !== "float32" || !tf.util.arraysEqual(a.shape, b.shape) || n === 0) {
+          return original.kernelFunc(args);
+        }
+        const heap = wasmHeap(args.backend);
+        const out = heap.makeOutput(a.shape, "float32");
+        fused(heap)[op](at(heap, a), at(heap, b), at(heap, out), n);
         return out;
       },
     });

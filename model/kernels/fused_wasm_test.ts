@@ -135,6 +135,36 @@ Deno.test("wasm: ArgMax over the last axis gives the cpu backend's indices: ties
   tf.dispose([m, v, iv]);
 });
 
+Deno.test("wasm: Add and Multiply of one shape give float32 arithmetic element by element; broadcasts and int32 too", async () => {
+  await useBackend("wasm");
+  const start = tf.memory().numTensors;
+  const special = [NaN, Infinity, -Infinity, -0, 0, 3.4e38, 1e-45];
+  // every length of the eight- and four-wide steps and their tails
+  for (const n of [0, 1, 3, 4, 5, 7, 8, 9, 12, 13, 35, 1000]) {
+    const r = (i: number, k: number) => Math.fround(Math.sin(i * 12.9898 + k * 78.233) * 437.585);
+    const a = Float32Array.from({ length: n }, (_, i) => (i % 11 === 5 ? special[i % special.length] : r(i, n)));
+    const b = Float32Array.from(
+      { length: n },
+      (_, i) => (i % 13 === 2 ? special[(i + 3) % special.length] : r(i, n + 1)),
+    );
+    const [ta, tb] = [tf.tensor(a, [n]), tf.tensor(b, [n])];
+    const [sum, product] = [tf.add(ta, tb), tf.mul(ta, tb)];
+    // float32 operands: the double result rounded once is the float32 result
+    assert.deepEqual(await sum.data(), a.map((x, i) => Math.fround(x + b[i])), `add n ${n}`);
+    assert.deepEqual(await product.data(), a.map((x, i) => Math.fround(x * b[i])), `mul n ${n}`);
+    tf.dispose([ta, tb, sum, product]);
+  }
+  // what the kernel leaves to tfjs's: broadcasting, int32
+  const m = tf.tensor2d([[1, 2, 3], [4, 5, 6]]), row = tf.tensor1d([10, 20, 30]);
+  const i = tf.tensor1d([2, 3], "int32");
+  const results = [tf.add(m, row), tf.mul(m, 2), tf.add(i, i), tf.mul(i, i)];
+  assert.deepEqual(await results[0].array(), [[11, 22, 33], [14, 25, 36]]);
+  assert.deepEqual(await results[1].array(), [[2, 4, 6], [8, 10, 12]]);
+  assert.deepEqual([results[2].dtype, await results[2].array(), await results[3].array()], ["int32", [4, 6], [4, 9]]);
+  tf.dispose([m, row, i, ...results]);
+  assert.equal(tf.memory().numTensors, start);
+});
+
 Deno.test("wasm: columnSums is one kernel call and equals float64 sums, tail columns included", async () => {
   await useBackend("wasm");
   const [B, T, C] = [3, 13, 11];
