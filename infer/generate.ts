@@ -197,8 +197,8 @@ export async function generate(
   let lastLogits: tf.Tensor = step.value.logits;
   const promptEmbeds = step.value.inputs;
 
-  // Decoding. The tied head's wte is packed once for every token's logits (copra's SIMD products; null elsewhere).
-  const head = maxNew > 1 ? packTransposed(params["wte.weight"] as Tensor2D) : null;
+  // Decoding. The tied head's wte is packed once for every token's logits (copra's SIMD products only).
+  const head = maxNew > 1 ? packTransposed(params["wte.weight"] as Tensor2D) ?? undefined : undefined;
   try {
     const generated: number[][] = prompts.map(() => []);
     const finished = new Array<boolean>(B).fill(false);
@@ -240,7 +240,7 @@ export async function generate(
           attentionMask: m,
           positionIds: pos,
           logits: "last",
-          ...(head ? { head } : {}),
+          head,
         });
         tf.dispose([m, pos, newIds, out.hidden, ...out.cache.flatMap((c) => [c.k, c.v])]);
         lastLogits = out.logits!;
@@ -255,7 +255,7 @@ export async function generate(
           positionIds: pos,
           cache,
           logits: "last",
-          ...(head ? { head } : {}),
+          head,
         });
         tf.dispose([m, pos, newIds, out.hidden, ...cache!.flatMap((c) => [c.k, c.v])]);
         cache = out.cache;

@@ -303,8 +303,8 @@ export class Session {
       return;
     }
 
-    // Speaking, with tool calls. The tied head's wte is packed once for the turn (copra's SIMD products; else null).
-    const head = packTransposed(this.#params["wte.weight"] as Tensor2D);
+    // Speaking, with tool calls. The tied head's wte is packed once for the turn (copra's SIMD products only).
+    const head = packTransposed(this.#params["wte.weight"] as Tensor2D) ?? undefined;
     try {
       let spoken = "", sinceCall = "", count = 0;
       const feed = (tokens: number[]) => {
@@ -321,7 +321,7 @@ export class Session {
           ...input,
           cache: this.#cache,
           logits: "last",
-          ...(head ? { head } : {}),
+          head,
         });
         tf.dispose([out.hidden, input.ids, input.attentionMask, input.positionIds]);
         tf.dispose((this.#cache ?? []).flatMap((c) => [c.k, c.v]));

@@ -30,7 +30,7 @@ import { availableProducts, type ProductsPath, productsPath, useProducts } from 
 import { ModelError } from "./errors.ts";
 import { shareSavedTensors } from "./saved_tensors.ts";
 import { host } from "./host.ts";
-import { wasmHeap } from "./wasm_heap.ts";
+import { replaceWasmKernel, wasmHeap } from "./wasm_heap.ts";
 
 /** The backends copra supports. */
 export type BackendName = "wasm" | "webgpu" | "cpu";
@@ -276,21 +276,6 @@ function registerGatherV2(): void {
       }
     }
     return out;
-  });
-}
-
-/** Swaps a wasm kernel for copra's own; `make` gets tfjs's original, for the cases it still serves. */
-function replaceWasmKernel(name: string, make: (original: tf.KernelConfig) => tf.KernelFunc): void {
-  const original = tf.getKernel(name, "wasm");
-  if (!original) return;
-  tf.unregisterKernel(name, "wasm");
-  // tfjs's setup binds the original's wasm functions, which the cases it still serves need
-  tf.registerKernel({
-    kernelName: name,
-    backendName: "wasm",
-    kernelFunc: make(original),
-    setupFunc: original.setupFunc,
-    disposeFunc: original.disposeFunc,
   });
 }
 

@@ -1,13 +1,13 @@
 /**
  * The part of tfjs's wasm backend that copra's own wasm kernels use (BLAS products, AdamW, SplitV, Identity,
  * UnsortedSegmentSum, GatherV2, the SIMD modules): allocating outputs, viewing tensors in the backend's memory, and
- * running copra's own wasm modules on that memory. Not in tfjs's public types, hence this one declaration.
+ * running copra's own wasm modules on that memory, and swapping one of tfjs's wasm kernels for copra's own. Not in tfjs's public types, hence this one declaration.
  * Internal to `@copra/model`.
  *
  * @module
  */
 
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 
 /** The wasm backend, as the kernels see it. */
 export interface WasmHeap {
@@ -52,4 +52,19 @@ export function wasmModule<T>(base64: string): ((heap: WasmHeap) => T) | null {
     }
     return exports;
   };
+}
+
+/** Swaps a wasm kernel for copra's own; `make` gets tfjs's original, for the cases it still serves. */
+export function replaceWasmKernel(name: string, make: (original: tf.KernelConfig) => tf.KernelFunc): void {
+  const original = tf.getKernel(name, "wasm");
+  if (!original) return;
+  tf.unregisterKernel(name, "wasm");
+  // tfjs's setup binds the original's wasm functions, which the cases it still serves need
+  tf.registerKernel({
+    kernelName: name,
+    backendName: "wasm",
+    kernelFunc: make(original),
+    setupFunc: original.setupFunc,
+    disposeFunc: original.disposeFunc,
+  });
 }

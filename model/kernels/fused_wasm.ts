@@ -24,7 +24,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { heapOffset as at, wasmHeap, wasmModule } from "../wasm_heap.ts";
+import { heapOffset as at, replaceWasmKernel, wasmHeap, wasmModule } from "../wasm_heap.ts";
 import { FUSED_WASM } from "./fused_wasm_bytes.ts";
 import { MASKED_SOFTMAX_KERNEL, SOFTMAX_GRAD_KERNEL } from "./attention_webgpu.ts";
 import { GELU_A, GELU_GRAD_KERNEL, GELU_K, GELU_KERNEL } from "./gelu_webgpu.ts";
@@ -190,45 +190,32 @@ export function registerFusedWasm(): void {
     fused(heap).gelu_grad(at(heap, dy), at(heap, x), at(heap, s), n, GELU_K, GELU_A, at(heap, dx));
     return dx;
   });
-  const argMax = tf.getKernel("ArgMax", "wasm");
-  if (argMax) {
-    tf.unregisterKernel("ArgMax", "wasm");
-    tf.registerKernel({
-      ...argMax,
-      kernelFunc: (args) => {
-        const { x } = args.inputs as { x: tf.TensorInfo };
-        const { axis } = args.attrs as { axis: number }; // tf.argMax's axis as given (negative counts from the end)
-        const rank = x.shape.length;
-        if (x.dtype !== "float32" || rank === 0 || (axis !== rank - 1 && axis !== -1) || last(x) === 0) {
-          return argMax.kernelFunc(args);
-        }
-        const heap = wasmHeap(args.backend);
-        const out = heap.makeOutput(x.shape.slice(0, -1), "int32");
-        fused(heap).argmax(at(heap, x), rows(x), last(x), at(heap, out));
-        return out;
-      },
-    });
-  }
+  replaceWasmKernel("ArgMax", (argMax) => (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis } = args.attrs as { axis: number }; // tf.argMax's axis as given (negative counts from the end)
+    const rank = x.shape.length;
+    if (x.dtype !== "float32" || rank === 0 || (axis !== rank - 1 && axis !== -1) || last(x) === 0) {
+      return argMax.kernelFunc(args);
+    }
+    const heap = wasmHeap(args.backend);
+    const out = heap.makeOutput(x.shape.slice(0, -1), "int32");
+    fused(heap).argmax(at(heap, x), rows(x), last(x), at(heap, out));
+    return out;
+  });
   // tfjs's own `Add` and `Multiply` for two float32 tensors of one shape (the gradients' sums in backprop, the
   // residual stream, dropout): one SIMD pass without XNNPACK's per-call set-up; broadcasting and other types keep
   // tfjs's kernels. The same numbers: IEEE float32 arithmetic element by element either way.
   for (const [name, op] of [["Add", "add_same"], ["Multiply", "mul_same"]] as const) {
-    const original = tf.getKernel(name, "wasm");
-    if (!original) continue;
-    tf.unregisterKernel(name, "wasm");
-    tf.registerKernel({
-      ...original,
-      kernelFunc: (args) => {
-        const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-        const n = tf.util.sizeFromShape(a.shape);
-        if (a.dtype !== "float32" || b.dtype !== "float32" || !tf.util.arraysEqual(a.shape, b.shape) || n === 0) {
-          return original.kernelFunc(args);
-        }
-        const heap = wasmHeap(args.backend);
-        const out = heap.makeOutput(a.shape, "float32");
-        fused(heap)[op](at(heap, a), at(heap, b), at(heap, out), n);
-        return out;
-      },
+    replaceWasmKernel(name, (original) => (args) => {
+      const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const n = tf.util.sizeFromShape(a.shape);
+      if (a.dtype !== "float32" || b.dtype !== "float32" || !tf.util.arraysEqual(a.shape, b.shape) || n === 0) {
+        return original.kernelFunc(args);
+      }
+      const heap = wasmHeap(args.backend);
+      const out = heap.makeOutput(a.shape, "float32");
+      fused(heap)[op](at(heap, a), at(heap, b), at(heap, out), n);
+      return out;
     });
   }
   register(COLUMN_SUMS_KERNEL, ({ inputs, backend }) => {
