@@ -59,7 +59,9 @@ export const HEADLINES: Record<string, (r: Record<string, unknown>) => [string, 
     `recompute/turn ${r.recompute_over_turn}`,
   ],
   "decode": (r) => [
-    `${r.batch1_ms} ms/token at batch 1, ${r.batch32_ms} at batch 32`,
+    `${r.batch1_ms} ms/token at batch 1, ${r.batch32_ms} at batch 32 (1 thread); ${r.default_batch1_ms ?? "—"} / ${
+      r.default_batch32_ms ?? "—"
+    } (head on ${r.default_threads ?? "—"} threads; ${r.products ?? r.blas ?? "—"})`,
     `torch ${r.torch_batch1_ms ?? "—"} / ${r.torch_batch32_ms ?? "—"} (1 thread); ${
       r.torch_default_batch1_ms ?? "—"
     } / ${r.torch_default_batch32_ms ?? "—"} (default, ${r.torch_default_threads ?? "—"} threads)`,

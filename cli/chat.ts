@@ -31,6 +31,7 @@ interface ChatCli {
   topK: number;
   json?: boolean;
   toolTimeout: number;
+  threads?: number;
 }
 
 const encoder = new TextEncoder();
@@ -102,6 +103,7 @@ async function chatCommand(cli: ChatCli): Promise<void> {
       topK: cli.topK,
       tools: names.map((n) => TOOLS[n]),
       toolTimeoutMs: cli.toolTimeout,
+      threads: cli.threads ?? Math.min(navigator.hardwareConcurrency, 4),
     });
   } catch (error) {
     disposeParams(params);
@@ -145,5 +147,11 @@ export function addChatCommand(p: Command): void {
     .addOption(maxThoughts)
     .addOption(maxNewTokens)
     .addOption(backend)
+    .option(
+      "--threads <n>",
+      "threads for the LM head's product while speaking (default: every core, at most 4). The tokens are the same " +
+        "for any count",
+      int("--threads", 1, 256),
+    )
     .action((o) => chatCommand(o as ChatCli));
 }

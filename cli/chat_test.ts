@@ -119,5 +119,15 @@ Deno.test("copra chat: piped turns stream JSON events; the first turn is generat
   const badTool = await copra("", "chat", "--ckpt", `${dir}/run`, "--tools", "calc,shell");
   assert.equal(badTool.code, 1);
   assert.match(badTool.err, /copra: --tools shell: unknown tool; known: calc/);
+  // the head's threads change nothing in what is said; a count below 1 is refused
+  const [one, two] = [
+    await copra(`${questions[0]}\n`, "chat", "--ckpt", `${dir}/run`, "--json", "--threads", "1"),
+    await copra(`${questions[0]}\n`, "chat", "--ckpt", `${dir}/run`, "--json", "--threads", "2"),
+  ];
+  assert.equal(one.code + two.code, 0, one.err + two.err);
+  assert.equal(two.out, one.out);
+  const noThreads = await copra("", "chat", "--ckpt", `${dir}/run`, "--threads", "0");
+  assert.equal(noThreads.code, 1);
+  assert.match(noThreads.err, /--threads/);
   await Deno.remove(dir, { recursive: true });
 });

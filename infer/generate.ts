@@ -14,6 +14,7 @@ import {
   type GPT2Params,
   hasSwitch,
   type KVCache,
+  type PackedWeight,
   packTransposed,
   switchLogits,
   tokenEmbeddings,
@@ -59,6 +60,12 @@ export interface GenerateOptions {
    * the first answer token's.
    */
   onLogits?: (event: { step: number; logits: Float32Array }) => void | Promise<void>;
+  /**
+   * `wte` packed for the LM head by `packTransposed` or `packTransposedThreads` (whose helper threads split each
+   * token's head product), to reuse across calls: the caller keeps and disposes it. Default: packed for this call,
+   * on this thread (starting helper threads costs tens of milliseconds, more than a short answer saves).
+   */
+  head?: PackedWeight;
   /** Turns generated ids into text for the result (e.g. `(ids) => tokenizer.decode(ids)`). */
   decode?: (ids: number[]) => string;
   /**
@@ -139,6 +146,18 @@ export async function generate(
     });
   }
 
+  if (options.head && (options.head.b !== params["wte.weight"] || options.head.panels.isDisposed)) {
+    throw new InferError({
+      source: "argument",
+      field: "head",
+      value: options.head.panels.isDisposed ? "disposed" : `a packing of [${options.head.b.shape}]`,
+      problem: options.head.panels.isDisposed
+        ? "was disposed"
+        : "is not a packing of these parameters' wte.weight (the tied LM head)",
+      hint: 'pack params["wte.weight"] with packTransposed or packTransposedThreads and keep it until the last call',
+    });
+  }
+
   const threshold = options.switch?.threshold ?? 0.5;
   if (options.switch && (!hasSwitch(params) || !(threshold > 0 && threshold < 1))) {
     throw new InferError({
@@ -198,7 +217,7 @@ export async function generate(
   const promptEmbeds = step.value.inputs;
 
   // Decoding. The tied head's wte is packed once for every token's logits (copra's SIMD products only).
-  const head = maxNew > 1 ? packTransposed(params["wte.weight"] as Tensor2D) ?? undefined : undefined;
+  const head = options.head ?? (maxNew > 1 ? packTransposed(params["wte.weight"] as Tensor2D) ?? undefined : undefined);
   try {
     const generated: number[][] = prompts.map(() => []);
     const finished = new Array<boolean>(B).fill(false);
@@ -274,7 +293,7 @@ export async function generate(
       ms: finished[r] ? doneAt[r] : end,
     }));
   } finally {
-    head?.panels.dispose();
+    if (head !== options.head) head?.dispose();
   }
 }
 

@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { availableProducts, gpt2Config, initParams, productsPath, useBackend, useProducts } from "@copra/model";
+import {
+  availableProducts,
+  gpt2Config,
+  initParams,
+  packTransposed,
+  packTransposedThreads,
+  productsPath,
+  useBackend,
+  useProducts,
+} from "@copra/model";
 import { generate, type GenerationPrompt, latentForwardNoCache, probeThought } from "./mod.ts";
 
 const config = gpt2Config("nano", { vocab_size: 24, n_positions: 64 });
@@ -210,6 +219,49 @@ Deno.test("decoding with the head packed once gives every step's logits bit for 
     assert.deepEqual(alone, packed.steps.map((l) => l.slice(0, config.vocab_size)));
   } finally {
     if (!tf.getKernel("CopraPackTransposed", "wasm")) tf.registerKernel(kernel);
+    useProducts(before);
+    tf.dispose(Object.values(params));
+  }
+});
+
+Deno.test("a head the caller packed (with helper threads) gives the same logits and stays the caller's; a foreign one is refused", async () => {
+  await useBackend("wasm");
+  const before = productsPath();
+  useProducts(availableProducts().includes("simd-fma") ? "simd-fma" : "simd");
+  const wide = gpt2Config("nano", { vocab_size: 200, n_positions: 64, initializer_range: 0.2 });
+  const params = initParams(wide, { seed: 3 });
+  const prompts = [prompt([1, 2, 3, 4, 5], 2), prompt([6, 7, 8, 9, 10], 2)];
+  const run = async (head?: Awaited<ReturnType<typeof packTransposedThreads>>) => {
+    const steps: Float32Array[] = [];
+    const out = await generate(params, wide, prompts, {
+      eosId: -1,
+      maxNewTokens: 5,
+      onLogits: (e) => void steps.push(e.logits),
+      ...(head ? { head } : {}),
+    });
+    return { steps, ids: out.map((g) => g.ids) };
+  };
+  const wte = params["wte.weight"] as tf.Tensor2D;
+  const head = (await packTransposedThreads(wte, 2))!;
+  try {
+    assert.equal(head.threads, 2);
+    const count = tf.memory().numTensors;
+    const split = await run(head), again = await run(head), own = await run();
+    assert.equal(tf.memory().numTensors, count, "nothing left behind, the caller's head kept");
+    assert.equal(split.steps.length, 5);
+    assert.deepEqual(split.steps, own.steps);
+    assert.deepEqual(again.steps, own.steps);
+    assert.deepEqual(split.ids, own.ids);
+    // a packing of another matrix, or a disposed one: refused before any work
+    const other = packTransposed(tf.transpose(wte) as tf.Tensor2D)!;
+    await assert.rejects(run(other), /head: is not a packing of these parameters' wte.weight/);
+    tf.dispose([other.b]);
+    other.dispose();
+    const gone = packTransposed(wte)!;
+    gone.dispose();
+    await assert.rejects(run(gone), /head.*was disposed/);
+  } finally {
+    head.dispose();
     useProducts(before);
     tf.dispose(Object.values(params));
   }

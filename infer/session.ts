@@ -18,7 +18,9 @@ import {
   type GPT2Params,
   hasSwitch,
   type KVCache,
+  type PackedWeight,
   packTransposed,
+  packTransposedThreads,
   switchLogits,
   type Tensor2D,
   tokenEmbeddings,
@@ -88,6 +90,12 @@ export interface SessionOptions {
   toolTimeoutMs?: number;
   /** After a failed, hung or unknown tool call: `"continue"` (feed `>>` and go on, the default) or `"end"` the turn. */
   onToolError?: "continue" | "end";
+  /**
+   * Threads for the LM head's product while speaking (Deno, copra's SIMD products): this one and `threads` − 1
+   * helper workers, started at the first spoken token and kept until `dispose()`, the head packed once for the
+   * session. The tokens are the same bit for bit. Default 1 (the head packed for each turn on this thread).
+   */
+  threads?: number;
   /** Cancels everything: the running turn ends (`turn_end` "aborted") within one forward pass. */
   signal?: AbortSignal;
 }
@@ -126,6 +134,9 @@ export class Session {
   /** The next position id. */
   #position = 0;
   #closed: string | null = null;
+  /** With `threads` > 1: the head packed once for the session, with its helper threads (and once it is there). */
+  #head: Promise<PackedWeight | null> | undefined;
+  #packed: PackedWeight | null = null;
   #busy = false;
 
   /** A session over a model and its vocabulary. */
@@ -146,6 +157,14 @@ export class Session {
         field: "thoughts",
         value: thoughts,
         problem: 'must be an integer ≥ 0 or "auto"',
+      });
+    }
+    if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+      throw new InferError({
+        source: "argument",
+        field: "threads",
+        value: options.threads,
+        problem: "must be a whole number ≥ 1",
       });
     }
     const names = (options.tools ?? []).map((t) => t.name);
@@ -188,6 +207,11 @@ export class Session {
     if (this.#cache) tf.dispose(this.#cache.flatMap((c) => [c.k, c.v]));
     this.#cache = undefined;
     this.#closed ??= "the session was disposed";
+    // the packing now, or, still starting, when it is done (a failed one has nothing to free)
+    if (this.#packed) this.#packed.dispose();
+    else this.#head?.then((head) => head?.dispose(), () => {});
+    this.#head = undefined;
+    this.#packed = null;
   }
 
   /**
@@ -303,8 +327,11 @@ export class Session {
       return;
     }
 
-    // Speaking, with tool calls. The tied head's wte is packed once for the turn (copra's SIMD products only).
-    const head = packTransposed(this.#params["wte.weight"] as Tensor2D) ?? undefined;
+    // Speaking, with tool calls. The tied head's wte is packed once for the turn, or with helper threads once for
+    // the session (copra's SIMD products only).
+    const wte = this.#params["wte.weight"] as Tensor2D, threads = this.#options.threads ?? 1;
+    if (threads > 1) this.#packed ??= await (this.#head ??= packTransposedThreads(wte, threads));
+    const head = (threads > 1 ? this.#packed : packTransposed(wte)) ?? undefined;
     try {
       let spoken = "", sinceCall = "", count = 0;
       const feed = (tokens: number[]) => {
@@ -378,7 +405,7 @@ export class Session {
         logits = feed(tokens);
       }
     } finally {
-      head?.panels.dispose();
+      if (threads <= 1) head?.dispose();
     }
   }
 

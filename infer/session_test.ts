@@ -244,3 +244,30 @@ Deno.test("on wasm's SIMD products a turn speaks with the head packed once: the 
     tf.dispose(Object.values(params));
   }
 });
+
+Deno.test("threads: the head split over helper threads speaks the same tokens; dispose stops them; bad counts refused", async () => {
+  await useBackend("wasm");
+  const before = productsPath();
+  useProducts(availableProducts().includes("simd-fma") ? "simd-fma" : "simd");
+  const wide = gpt2Config("nano", { vocab_size: 160, n_positions: 96, initializer_range: 0.2 });
+  const params = initParams(wide, { seed: 4 });
+  const speak = async (threads: number) => {
+    const count = tf.memory().numTensors;
+    const session = new Session(params, wide, vocabulary(), { thoughts: 1, maxNewTokens: 6, threads });
+    const turns = [tokens(await collect(session.turn("abc"))), tokens(await collect(session.turn("de")))];
+    session.dispose();
+    assert.equal(tf.memory().numTensors, count, "nothing left behind");
+    return turns;
+  };
+  try {
+    const one = await speak(1), two = await speak(2);
+    assert.ok(one[0].length > 2 && one[1].length > 2);
+    assert.deepEqual(two, one);
+    for (const threads of [0, 1.5]) {
+      assert.throws(() => new Session(params, wide, vocabulary(), { threads }), /threads: must be a whole number ≥ 1/);
+    }
+  } finally {
+    useProducts(before);
+    tf.dispose(Object.values(params));
+  }
+});

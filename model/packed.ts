@@ -9,16 +9,24 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { PACK_TRANSPOSED_KERNEL, TIMES_PACKED_KERNEL } from "./kernels/gemm.ts";
+import { PackedSplit, packedSplits, splitColumns } from "./kernels/packed_split.ts";
 import { matMulT } from "./ops.ts";
 import { simdProductsActive } from "./products.ts";
 import type { Tensor1D, Tensor2D } from "./tensors.ts";
 
-/** A matrix B (N,K) and its panels for products a·Bᵀ ({@link packTransposed}); dispose `panels` when done. */
+/**
+ * A matrix B (N,K) and its panels for products a·Bᵀ ({@link packTransposed}, {@link packTransposedThreads}); call
+ * `dispose` when done.
+ */
 export interface PackedWeight {
   /** B itself (not owned: the caller's tensor), for paths without panels. */
   readonly b: Tensor2D;
-  /** B's panels in copra's SIMD product's layout (owned: dispose it). */
+  /** B's panels in copra's SIMD product's layout (owned: `dispose` frees them). */
   readonly panels: Tensor1D;
+  /** Threads a product runs on (1, or more from {@link packTransposedThreads}). */
+  readonly threads: number;
+  /** Frees the panels and stops the helper threads, if any. */
+  dispose(): void;
 }
 
 /** Whether products go through copra's SIMD kernel now (the only path with panels). */
@@ -42,12 +50,79 @@ function simdProducts(): boolean {
  * const a = tf.tensor2d([[1, -1]]);
  * const packed = packTransposed(b)!;
  * assert.deepEqual(await timesPacked(a, packed).data(), await matMulT(a, b).data()); // [-1, -1, -1]
- * packed.panels.dispose();
+ * packed.dispose();
  * ```
  */
 export function packTransposed(b: Tensor2D): PackedWeight | null {
   if (!simdProducts() || b.dtype !== "float32") return null;
-  return { b, panels: tf.engine().runKernel(PACK_TRANSPOSED_KERNEL, { b }) as Tensor1D };
+  const panels = tf.engine().runKernel(PACK_TRANSPOSED_KERNEL, { b }) as Tensor1D;
+  return { b, panels, threads: 1, dispose: () => panels.dispose() };
+}
+
+/** Options of {@link packTransposedThreads}. */
+export interface PackThreadsOptions {
+  /** Most rows of `a` a product splits (more run on the calling thread alone). Default 64. */
+  rows?: number;
+}
+
+/**
+ * {@link packTransposed}, with each product's columns split over `threads` threads: this one and `threads` − 1
+ * helper workers, each holding its share of the panels. The numbers are the same bit for bit; what changes is the
+ * time of a product that one core's memory bandwidth bounds — decoding's LM head at small batches reads all of B for
+ * every token. Deno only: where workers cannot start (a browser page, no permission to read copra's module files),
+ * and for `threads` ≤ 1 or B narrower than 64 columns, it is {@link packTransposed} on one thread. `dispose` stops
+ * the helpers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { matMulT, packTransposedThreads, timesPacked, useBackend, useProducts } from "@copra/model";
+ * await useBackend("wasm");
+ * useProducts("simd");
+ * const b = tf.randomNormal([300, 16], 0, 1, "float32", 1) as tf.Tensor2D;
+ * const a = tf.randomNormal([2, 16], 0, 1, "float32", 2) as tf.Tensor2D;
+ * const packed = (await packTransposedThreads(b, 2))!;
+ * assert.deepEqual(await timesPacked(a, packed).data(), await matMulT(a, b).data());
+ * packed.dispose();
+ * ```
+ */
+export async function packTransposedThreads(
+  b: Tensor2D,
+  threads: number,
+  options: PackThreadsOptions = {},
+): Promise<PackedWeight | null> {
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RangeError(`packTransposedThreads: threads must be a whole number ≥ 1, got ${threads}`);
+  }
+  const rows = options.rows ?? 64;
+  if (!Number.isInteger(rows) || rows < 1) {
+    throw new RangeError(`packTransposedThreads: options.rows must be a whole number ≥ 1, got ${rows}`);
+  }
+  const packed = packTransposed(b);
+  const [N, K] = b.shape;
+  const parts = Math.min(threads, Math.floor(N / 32));
+  if (!packed || parts < 2) return packed;
+  let split: PackedSplit | null;
+  try {
+    split = await PackedSplit.start(await packed.panels.data() as Float32Array, K, splitColumns(N, parts), rows);
+  } catch (error) {
+    packed.dispose();
+    throw error;
+  }
+  if (!split) return packed;
+  const helpers = split;
+  packedSplits.set(packed.panels.dataId, helpers);
+  return {
+    b,
+    panels: packed.panels,
+    threads: parts,
+    dispose: () => {
+      packedSplits.delete(packed.panels.dataId);
+      helpers.close();
+      packed.panels.dispose();
+    },
+  };
 }
 
 /**
@@ -64,7 +139,7 @@ export function packTransposed(b: Tensor2D): PackedWeight | null {
  * const packed = packTransposed(b);
  * if (packed) {
  *   assert.deepEqual(await timesPacked(tf.tensor2d([[2, 3]]), packed).data(), new Float32Array([2, 3]));
- *   packed.panels.dispose();
+ *   packed.dispose();
  * }
  * ```
  */

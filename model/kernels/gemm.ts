@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { addProducts, type ProductRoutine, productsPath } from "../products.ts";
 import { heapOffset, type WasmHeap, wasmModule } from "../wasm_heap.ts";
 import { GEMM_FMA_WASM, GEMM_WASM } from "./gemm_wasm.ts";
+import { packedSplits } from "./packed_split.ts";
 
 /** The kernel's export: byte offsets into the backend's memory, leading dimensions in elements. */
 type Gemm = (
@@ -114,10 +115,18 @@ export function enableWasmGemm(): void {
       const [M, K] = a.shape;
       const heap = backend as unknown as WasmHeap;
       const c = heap.makeOutput([M, n], "float32");
-      const build = builds[productsPath() as keyof typeof builds]; // a SIMD path: `timesPacked` checks
-      if (M * n > 0) {
-        build!(heap).gemm_packed(M, n, K, heapOffset(heap, a), K, heapOffset(heap, panels), heapOffset(heap, c), n);
+      const path = productsPath() as keyof typeof builds; // a SIMD path: `timesPacked` checks
+      const gemm = builds[path]!(heap).gemm_packed;
+      const split = packedSplits.get(panels.dataId);
+      if (M * n === 0) return c;
+      if (!split || M > split.capacity) {
+        gemm(M, n, K, heapOffset(heap, a), K, heapOffset(heap, panels), heapOffset(heap, c), n);
+        return c;
       }
+      // the helpers' columns on their threads while this one computes the first range (views after makeOutput)
+      split.start(heap.typedArrayFromHeap(a) as Float32Array, M, path === "simd-fma" ? 1 : 0);
+      gemm(M, split.n0, K, heapOffset(heap, a), K, heapOffset(heap, panels), heapOffset(heap, c), n);
+      split.finish(heap.typedArrayFromHeap(c) as Float32Array, M, n);
       return c;
     },
   });
