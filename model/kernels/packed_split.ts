@@ -20,8 +20,6 @@ export const ROWS = 2;
 export const BUILD = 3;
 /** Control word: 0 when the last job succeeded, 1 when it threw. */
 export const STATUS = 4;
-/** How long a helper spins for the next job before it sleeps (decoding asks every few milliseconds). */
-export const SPIN_MS = 3;
 /** How long the main thread waits for a helper before it gives up on it. */
 const WAIT_MS = 30_000;
 
