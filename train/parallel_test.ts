@@ -13,6 +13,8 @@ import {
 } from "@copra/model";
 import { Rng } from "@copra/random";
 import {
+  addGradients,
+  balancedShards,
   batchTensors,
   buildTokenizer,
   evaluate,
@@ -235,4 +237,75 @@ Deno.test("shardLoss: with a head worth pruning, the loss and gradients of the h
   for (const name of Object.keys(full.grads)) await close(pruned.grads[name], full.grads[name], name);
   tf.dispose([pruned.value, full.value, ...Object.values(pruned.grads), ...Object.values(full.grads)]);
   disposeParams(params);
+});
+
+Deno.test("balancedShards: every item once, in its order; the largest shard's padded tokens as few as any split allows", () => {
+  let seed = 11;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const cost = (shards: number[][]) => Math.max(...shards.map((s) => s.length * Math.max(...s)));
+  for (let trial = 0; trial < 300; trial++) {
+    const N = 1 + Math.floor(next() * 7), n = 1 + Math.floor(next() * 3);
+    const lengths = Array.from({ length: N }, () => 1 + Math.floor(next() * 9));
+    const items = lengths.map((length, index) => ({ length, index }));
+    const shards = balancedShards(items, n, (x) => x.length);
+    assert.equal(shards.length, Math.min(n, N));
+    assert.ok(shards.every((s) => s.length > 0 && s.every((x, i) => i === 0 || s[i - 1].index < x.index)));
+    assert.deepEqual(shards.flat().map((x) => x.index).sort((a, b) => a - b), lengths.map((_, i) => i));
+    // the best over every assignment of the items to min(n, N) non-empty shards
+    const m = Math.min(n, N);
+    let bestCost = Infinity;
+    for (let code = 0; code < m ** N; code++) {
+      const groups: number[][] = Array.from({ length: m }, () => []);
+      for (let i = 0, c = code; i < N; i++, c = Math.floor(c / m)) groups[c % m].push(lengths[i]);
+      if (groups.every((g) => g.length > 0)) bestCost = Math.min(bestCost, cost(groups));
+    }
+    assert.equal(cost(shards.map((s) => s.map((x) => x.length))), bestCost, `lengths ${lengths}, ${n} shards`);
+  }
+  assert.deepEqual(balancedShards([], 2, () => 1), []);
+});
+
+Deno.test("GradientPool: a shard without thoughts has no switch gradient; the other shard's is kept, either way round", async () => {
+  const ids = specialIds(tokenizer);
+  const rng = new Rng(4);
+  const record = (i: number) => tokenizeRecord(tokenizer, trainItems[i]);
+  const plain = [0, 1].map((i) => buildExample(record(i), 0, curriculum, ids, rng)); // stage 0: no thoughts
+  const thinking = [2, 3].map((i) => buildExample(record(i), 2, curriculum, ids, rng));
+  const params = { ...initParams(model, { seed: 0 }), ...initSwitch(model) };
+  const pool = await GradientPool.start(2, model, params, { backend: "cpu", switchWeight: 0.5 });
+  try {
+    for (const [first, second] of [[plain, thinking], [thinking, plain]]) {
+      const whole = collate([...first, ...second], ids.eos);
+      const tensors = batchTensors(whole);
+      const single = valueAndGrads(params, () => shardLoss(params, model, whole, tensors, { lm: 1, stop: 1 }, 0.5, 7));
+      const { grads } = await pool.step(params, [collate(first, ids.eos), collate(second, ids.eos)], 7);
+      assert.deepEqual(Object.keys(grads).sort(), Object.keys(single.grads).sort());
+      for (const name of ["coconut_switch.weight", "coconut_switch.bias", "wte.weight"]) {
+        await close(grads[name], single.grads[name], name);
+      }
+      tf.dispose([
+        single.value,
+        ...Object.values(single.grads),
+        ...Object.values(grads),
+        ...Object.values(tensors).filter((t) => t instanceof tf.Tensor),
+      ]);
+    }
+  } finally {
+    pool.close();
+    disposeParams(params);
+  }
+});
+
+Deno.test("addGradients: the sum over every name either record has, new tensors, the inputs left alone", async () => {
+  const a = { w: tf.tensor1d([1, 2]), only_a: tf.tensor1d([7]) };
+  const b = { w: tf.tensor1d([3, 4]), only_b: tf.tensor2d([[5, 6]]) };
+  const start = tf.memory().numTensors;
+  const sum = addGradients(a, b);
+  assert.deepEqual(Object.keys(sum).sort(), ["only_a", "only_b", "w"]);
+  assert.deepEqual(await sum.w.data(), new Float32Array([4, 6]));
+  assert.deepEqual(await sum.only_a.data(), new Float32Array([7]));
+  assert.deepEqual(sum.only_b.shape, [1, 2]);
+  tf.dispose([...Object.values(a), ...Object.values(b)]);
+  assert.deepEqual(await sum.only_b.data(), new Float32Array([5, 6]), "the sum outlives its inputs");
+  assert.equal(tf.memory().numTensors, start + 3 - 4);
+  tf.dispose(Object.values(sum));
 });

@@ -48,7 +48,7 @@ import {
   writeCheckpoint,
 } from "./run.ts";
 import { TrainingDivergedError } from "./diverged.ts";
-import { batchLmLoss, batchTensors, GradientPool, shardLoss, shardsOf } from "./parallel.ts";
+import { addGradients, balancedShards, batchLmLoss, batchTensors, GradientPool, shardLoss } from "./parallel.ts";
 import { RunError } from "./errors.ts";
 import { checkTrainOptions, type TrainEvent, type TrainOptions } from "./options.ts";
 import { evaluate } from "./evaluate.ts";
@@ -232,8 +232,9 @@ export async function train(
         const dropoutSeed = rng.nextUint32();
         let loss: number, grads: Record<string, tf.Tensor>;
         if (pool) {
-          // One shard per thread, as even as the chunk allows; shard s gets dropout seed dropoutSeed + s.
-          const shards = shardsOf(chunk, pool.threads).map((s) => collate(s, ids.eos));
+          // One shard per thread, rows of like length together so that each pads little and the threads finish
+          // together; shard s gets dropout seed dropoutSeed + s.
+          const shards = balancedShards(chunk, pool.threads, (e) => e.ids.length).map((s) => collate(s, ids.eos));
           ({ loss, grads } = await pool.step(params, shards, dropoutSeed));
           tokens += shards.reduce((n, b) => n + b.attentionMask.flat().reduce((a, x) => a + x, 0), 0);
         } else {
@@ -255,8 +256,7 @@ export async function train(
         lastFiniteLoss = loss;
         if (pending === null) pending = grads;
         else {
-          const sum: Record<string, tf.Tensor> = {};
-          for (const [name, g] of Object.entries(grads)) sum[name] = tf.add(pending[name], g);
+          const sum = addGradients(pending, grads);
           tf.dispose([...Object.values(pending), ...Object.values(grads)]);
           pending = sum;
         }

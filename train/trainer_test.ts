@@ -374,6 +374,40 @@ Deno.test("learned switch and frontier sets: the BCE joins the loss (ln 2 at a f
   };
   const plain = await run("frontier", 0);
   const withSwitch = await run("frontier", 1);
+  // Micro-batches of one row with stages mixed (uniformProb): a row at stage 0 has no thoughts and so no switch
+  // gradient; summed with a row that has, the switch's gradient is that row's.
+  {
+    const curriculum = curriculumConfig({
+      method: "coconut",
+      maxLatentStage: 3,
+      epochsPerStage: 1,
+      supervision: "frontier",
+      uniformProb: 0.5,
+    });
+    const tokenizer = buildTokenizer([...trainItems, ...validItems]);
+    const model = modelConfigFor("nano", tokenizer, trainItems, curriculum, { n_layer: 1, n_embd: 24, n_head: 2 });
+    const out = await Deno.makeTempDir();
+    const { params } = await train(trainItems, validItems, {
+      curriculum,
+      model,
+      tokenizer,
+      epochs: 2,
+      firstEpoch: 1,
+      batchSize: 1,
+      effectiveBatch: 2,
+      lr: 3e-3,
+      weightDecay: 0,
+      clipNorm: 1,
+      seed: 5,
+      backend: "cpu",
+      out,
+      maxNewTokens: 2,
+      switchWeight: 1,
+    });
+    assert.ok((await params["coconut_switch.weight"].data()).some((x) => x !== 0));
+    disposeParams(params);
+    await Deno.remove(out, { recursive: true });
+  }
   // Step 0 (stage 1, every row has a thought, none is the last: label 0): the same LM loss plus BCE(σ(0), 0) = ln 2.
   assert.ok(
     Math.abs(withSwitch.losses[0] - plain.losses[0] - Math.log(2)) < 1e-5,
