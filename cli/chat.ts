@@ -149,8 +149,8 @@ export function addChatCommand(p: Command): void {
     .addOption(backend)
     .option(
       "--threads <n>",
-      "threads for the LM head's product while speaking (default: every core, at most 4). The tokens are the same " +
-        "for any count",
+      "threads for the LM head's product while speaking, on copra's SIMD products (default: every core, at most 4; " +
+        "with OpenBLAS the head stays on one thread). The tokens are the same for any count",
       int("--threads", 1, 256),
     )
     .action((o) => chatCommand(o as ChatCli));
