@@ -124,9 +124,14 @@ export function enableWasmGemm(): void {
         return c;
       }
       // the helpers' columns on their threads while this one computes the first range (views after makeOutput)
-      split.start(heap.typedArrayFromHeap(a) as Float32Array, M, path === "simd-fma" ? 1 : 0);
-      gemm(M, split.n0, K, heapOffset(heap, a), K, heapOffset(heap, panels), heapOffset(heap, c), n);
-      split.finish(heap.typedArrayFromHeap(c) as Float32Array, M, n);
+      try {
+        split.start(heap.typedArrayFromHeap(a) as Float32Array, M, path === "simd-fma" ? 1 : 0);
+        gemm(M, split.n0, K, heapOffset(heap, a), K, heapOffset(heap, panels), heapOffset(heap, c), n);
+        split.finish(heap.typedArrayFromHeap(c) as Float32Array, M, n);
+      } catch (error) {
+        heap.disposeData(c.dataId, true); // a helper that failed or did not answer: no output, nothing left behind
+        throw error;
+      }
       return c;
     },
   });
