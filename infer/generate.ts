@@ -62,7 +62,8 @@ export interface GenerateOptions {
   onLogits?: (event: { step: number; logits: Float32Array }) => void | Promise<void>;
   /**
    * `wte` packed for the LM head by `packTransposed` or `packTransposedThreads` (whose helper threads split each
-   * token's head product), to reuse across calls: the caller keeps and disposes it. Default: packed for this call,
+   * token's head product), to reuse across calls: the caller keeps and disposes it (a process does not end while its
+   * helper threads run). Default: packed for this call,
    * on this thread (starting helper threads costs tens of milliseconds, more than a short answer saves).
    */
   head?: PackedWeight;

@@ -93,7 +93,8 @@ export interface SessionOptions {
   /**
    * Threads for the LM head's product while speaking (Deno, copra's SIMD products): this one and `threads` − 1
    * helper workers, started at the first spoken token and kept until `dispose()`, the head packed once for the
-   * session. The tokens are the same bit for bit. Default 1 (the head packed for each turn on this thread).
+   * session. The tokens are the same bit for bit. Default 1 (the head packed for each turn on this thread). Call
+   * `dispose()`: Deno does not end a process while a worker runs.
    */
   threads?: number;
   /** Cancels everything: the running turn ends (`turn_end` "aborted") within one forward pass. */

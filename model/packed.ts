@@ -71,7 +71,7 @@ export interface PackThreadsOptions {
  * time of a product that one core's memory bandwidth bounds — decoding's LM head at small batches reads all of B for
  * every token. Deno only: where workers cannot start (a browser page, no permission to read copra's module files),
  * and for `threads` ≤ 1 or B narrower than 64 columns, it is {@link packTransposed} on one thread. `dispose` stops
- * the helpers.
+ * the helpers — call it: Deno does not end a process while a worker runs.
  *
  * @example
  * ```ts
