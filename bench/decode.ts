@@ -15,6 +15,7 @@
 import { generate } from "@copra/infer";
 import {
   availableProducts,
+  defaultPackThreads,
   disposeParams,
   gpt2Config,
   initParams,
@@ -69,7 +70,7 @@ export async function benchDecode(): Promise<DecodeBenchResult> {
       const ids = Array.from({ length: prompt }, () => Math.floor(rng.next() * config.vocab_size));
       return { ids, positionIds: ids.map((_, i) => i), latentPositions: [] };
     });
-    const options = { eosId: -1, ...(head ? { head } : {}) };
+    const options = { eosId: -1, head: head ?? undefined };
     await generate(params, config, prompts, { ...options, maxNewTokens: 4 }); // warm-up of the shapes
     const times: number[] = [];
     for (let r = 0; r < 3; r++) {
@@ -79,9 +80,8 @@ export async function benchDecode(): Promise<DecodeBenchResult> {
     }
     return median(times);
   };
-  const threads = Math.min(navigator.hardwareConcurrency, 4);
   const wte = params["wte.weight"] as Tensor2D;
-  const [one, many] = [await packTransposedThreads(wte, 1), await packTransposedThreads(wte, threads)];
+  const [one, many] = [await packTransposedThreads(wte, 1), await packTransposedThreads(wte, defaultPackThreads())];
   let b1: number, b32: number, m1: number, m32: number;
   try {
     // turn about, so that a phase of the machine's speed falls on both

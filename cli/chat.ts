@@ -11,7 +11,7 @@
 import type { Command } from "commander";
 import { type Method, METHOD_TRAITS, specialIds } from "@copra/curriculum";
 import { calculator, Session, type SessionEvent, type Tool } from "@copra/infer";
-import { type BackendName, disposeParams } from "@copra/model";
+import { type BackendName, defaultPackThreads, disposeParams } from "@copra/model";
 import { inferenceOptions, int } from "./options.ts";
 import { loadForInference, thoughtsMode } from "./inference.ts";
 import { fixed } from "./render.ts";
@@ -103,7 +103,7 @@ async function chatCommand(cli: ChatCli): Promise<void> {
       topK: cli.topK,
       tools: names.map((n) => TOOLS[n]),
       toolTimeoutMs: cli.toolTimeout,
-      threads: cli.threads ?? Math.min(navigator.hardwareConcurrency, 4),
+      threads: cli.threads ?? defaultPackThreads(),
     });
   } catch (error) {
     disposeParams(params);

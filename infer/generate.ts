@@ -63,8 +63,8 @@ export interface GenerateOptions {
   /**
    * `wte` packed for the LM head by `packTransposed` or `packTransposedThreads` (whose helper threads split each
    * token's head product), to reuse across calls: the caller keeps and disposes it (a process does not end while its
-   * helper threads run). Default: packed for this call,
-   * on this thread (starting helper threads costs tens of milliseconds, more than a short answer saves).
+   * helper threads run). Default: packed for this call, on this thread (starting helper threads costs tens of
+   * milliseconds, more than a short answer saves).
    */
   head?: PackedWeight;
   /** Turns generated ids into text for the result (e.g. `(ids) => tokenizer.decode(ids)`). */

@@ -59,6 +59,23 @@ export function packTransposed(b: Tensor2D): PackedWeight | null {
   return { b, panels, threads: 1, dispose: () => panels.dispose() };
 }
 
+/**
+ * copra's default thread count for {@link packTransposedThreads} (decoding's LM head in `copra chat` and the decode
+ * benchmark): every core, at most 4 — each helper adds a wake-up per token while the head's memory reads stop
+ * scaling after a few cores (measured at 2 threads on a 2-core machine; the cap is a guess, not a measurement).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultPackThreads } from "@copra/model";
+ * const n = defaultPackThreads();
+ * assert.ok(n >= 1 && n <= 4);
+ * ```
+ */
+export function defaultPackThreads(): number {
+  return Math.max(1, Math.min(navigator.hardwareConcurrency ?? 1, 4));
+}
+
 /** Options of {@link packTransposedThreads}. */
 export interface PackThreadsOptions {
   /** Most rows of `a` a product splits (more run on the calling thread alone). Default 64. */
@@ -103,23 +120,20 @@ export async function packTransposedThreads(
   const [N, K] = b.shape;
   const parts = Math.min(threads, Math.floor(N / 32));
   if (!packed || parts < 2) return packed;
-  let split: PackedSplit | null;
-  try {
-    split = await PackedSplit.start(await packed.panels.data() as Float32Array, K, splitColumns(N, parts), rows);
-  } catch (error) {
-    packed.dispose();
-    throw error;
-  }
+  const split = await PackedSplit.start(await packed.panels.data() as Float32Array, K, splitColumns(N, parts), rows)
+    .catch((error) => {
+      packed.dispose();
+      throw error;
+    });
   if (!split) return packed;
-  const helpers = split;
-  packedSplits.set(packed.panels.dataId, helpers);
+  packedSplits.set(packed.panels.dataId, split);
   return {
     b,
     panels: packed.panels,
     threads: parts,
     dispose: () => {
       packedSplits.delete(packed.panels.dataId);
-      helpers.close();
+      split.close();
       packed.panels.dispose();
     },
   };

@@ -1,13 +1,14 @@
 /**
  * The part of tfjs's wasm backend that copra's own wasm kernels use (BLAS products, AdamW, SplitV, Identity,
  * UnsortedSegmentSum, GatherV2, the SIMD modules): allocating outputs, viewing tensors in the backend's memory, and
- * running copra's own wasm modules on that memory, and swapping one of tfjs's wasm kernels for copra's own. Not in tfjs's public types, hence this one declaration.
- * Internal to `@copra/model`.
+ * running copra's own wasm modules on that memory, and swapping one of tfjs's wasm kernels for copra's own. Not in
+ * tfjs's public types, hence this one declaration. Internal to `@copra/model`.
  *
  * @module
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { wasmOnMemory } from "./wasm_module.ts";
 
 /** The wasm backend, as the kernels see it. */
 export interface WasmHeap {
@@ -39,19 +40,8 @@ export function heapOffset(heap: WasmHeap, t: tf.TensorInfo): number {
  * module (no SIMD, no relaxed SIMD).
  */
 export function wasmModule<T>(base64: string): ((heap: WasmHeap) => T) | null {
-  const bytes = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
-  if (!WebAssembly.validate(bytes)) return null;
-  const module = new WebAssembly.Module(bytes);
-  const instances = new WeakMap<WebAssembly.Memory, T>();
-  return (heap) => {
-    const memory = heap.wasm.asm.memory!;
-    let exports = instances.get(memory);
-    if (!exports) {
-      exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as T;
-      instances.set(memory, exports);
-    }
-    return exports;
-  };
+  const onMemory = wasmOnMemory<T>(base64);
+  return onMemory && ((heap) => onMemory(heap.wasm.asm.memory!));
 }
 
 /** Swaps a wasm kernel for copra's own; `make` gets tfjs's original, for the cases it still serves. */

@@ -1,6 +1,6 @@
 /**
  * A packed product's columns split over helper threads (internal to `@copra/model`; the public side is
- * `packTransposed`'s `threads` in `model/packed.ts`). Decoding's LM head reads all of B's panels for every token — at
+ * `packTransposedThreads` in `model/packed.ts`). Decoding's LM head reads all of B's panels for every token — at
  * batch 1 a product bound by one core's memory bandwidth — so each helper (`packed_worker.ts`, a Deno worker) keeps a
  * range of whole panels in its own wasm memory and computes those columns while the main thread computes the first
  * range. Every entry is the same sum in the same order as on one thread (`gemm.wat` sums each column by itself), so

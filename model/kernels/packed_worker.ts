@@ -8,6 +8,7 @@
  * @module
  */
 
+import { wasmOnMemory } from "../wasm_module.ts";
 import { GEMM_FMA_WASM, GEMM_WASM } from "./gemm_wasm.ts";
 import { BUILD, DONE, type HelperInit, JOB, type PackedHelperMessage, ROWS, STATUS } from "./packed_split.ts";
 
@@ -31,12 +32,9 @@ scope.onmessage = (e: MessageEvent<HelperInit>) => {
     const heap = new Float32Array(memory.buffer);
     heap.set(panels);
     // both builds ("simd" 0, "simd-fma" 1): each job names the main thread's, for the same bits
-    const builds = [GEMM_WASM, GEMM_FMA_WASM].map((base64) => {
-      const bytes = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
-      if (!WebAssembly.validate(bytes)) return null;
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-      return instance.exports.gemm_packed as unknown as GemmPacked;
-    });
+    const builds = [GEMM_WASM, GEMM_FMA_WASM].map((base64) =>
+      wasmOnMemory<{ gemm_packed: GemmPacked }>(base64)?.(memory).gemm_packed ?? null
+    );
     const shared = new Float32Array(sab, 32);
     run = (M, build) => {
       const gemm = builds[build];
