@@ -1,6 +1,7 @@
 /**
- * A training worker of {@link GradientPool} (internal): holds a copy of the weights on its own tfjs backend and
- * answers each shard with its scaled loss and gradients, and each generation batch with its results. Requests are handled one at a time, in order.
+ * A training worker of {@link GradientPool} (internal): holds a copy of the weights on its own tfjs backend, takes
+ * each update's weights from the pool's shared memory, writes each shard's scaled loss and gradients into its own
+ * slot of that memory, and answers generation batches by message. Requests are handled one at a time, in order.
  *
  * @module
  */
@@ -8,64 +9,95 @@
 import * as tf from "@tensorflow/tfjs";
 import { generate } from "@copra/infer";
 import { type GPT2Config, type GPT2Params, useBackend, valueAndGrads } from "@copra/model";
-import { batchTensors, shardLoss, type WorkerReply, type WorkerRequest } from "./parallel.ts";
+import {
+  batchTensors,
+  POOL_CLOSED,
+  POOL_FAILED,
+  POOL_WEIGHTS,
+  poolDone,
+  type PoolMemory,
+  shardLoss,
+  type WorkerReply,
+  type WorkerRequest,
+} from "./parallel.ts";
 
 const params: GPT2Params = {};
 let config: GPT2Config | null = null;
 let switchWeight = 0;
 let queue: Promise<void> = Promise.resolve();
-/** Set when an update's weights could not be taken: every later request fails with it. */
-let stale: string | null = null;
+let memory: PoolMemory | null = null;
+/** The generation of the weights this worker holds (0: those of the start). */
+let held = 0;
 
 /** The worker's own scope (this module only runs as a worker). */
 const scope = self as unknown as {
-  postMessage(message: WorkerReply, transfer?: Transferable[]): void;
+  postMessage(message: WorkerReply): void;
   onmessage: ((e: MessageEvent<WorkerRequest>) => void) | null;
 };
 const post = (reply: WorkerReply) => scope.postMessage(reply);
 
+/** Blocks until the pool has written weights of generation `wanted` or later, then copies the newest in. */
+function takeWeights(wanted: number): void {
+  const { control, weights, layout } = memory!;
+  for (let now = Atomics.load(control, POOL_WEIGHTS); now < wanted; now = Atomics.load(control, POOL_WEIGHTS)) {
+    if (Atomics.load(control, POOL_CLOSED) !== 0) throw new Error("the gradient pool was closed");
+    Atomics.wait(control, POOL_WEIGHTS, now, 1000);
+  }
+  const newest = Atomics.load(control, POOL_WEIGHTS);
+  if (newest === held) return;
+  tf.tidy(() => {
+    for (const { name, shape, offset, size } of layout) {
+      (params[name] as tf.Variable).assign(tf.tensor(weights.subarray(offset, offset + size), shape));
+    }
+  });
+  held = newest;
+}
+
 async function handle(request: WorkerRequest): Promise<void> {
-  if (stale) throw new Error(stale);
   if (request.type === "init") {
     await useBackend(request.backend, request.products ? { products: request.products } : {});
     config = request.config;
     switchWeight = request.switchWeight;
-    for (const [name, p] of Object.entries(request.params)) {
-      params[name] = tf.variable(tf.tensor(p.data, p.shape), true);
+    memory = request.memory;
+    for (const { name, shape, offset, size } of memory.layout) {
+      // a copy: the shared region is rewritten at every update
+      params[name] = tf.variable(tf.tensor(memory.weights.slice(offset, offset + size), shape), true);
     }
     post({ type: "ready" });
-  } else if (request.type === "params") {
-    // No reply: the main thread does not wait for this. A failure here is kept and answers every later request, so
-    // no shard is ever computed on stale weights.
-    try {
-      for (const [name, data] of Object.entries(request.params)) {
-        tf.tidy(() => (params[name] as tf.Variable).assign(tf.tensor(data, params[name].shape)));
-      }
-    } catch (error) {
-      stale = `the weights sent after an update could not be set (${
-        error instanceof Error ? error.message : String(error)
-      })`;
-    }
   } else if (request.type === "generate") {
+    takeWeights(0);
     post({ type: "generated", results: await generate(params, config!, request.prompts, request.options) });
   } else {
-    const tensors = batchTensors(request.batch);
-    const { value, grads } = valueAndGrads(
-      params,
-      () => shardLoss(params, config!, request.batch, tensors, request.share, switchWeight, request.seed),
-    );
-    tf.dispose(Object.values(tensors).filter((t) => t instanceof tf.Tensor));
-    const out: Record<string, Float32Array<ArrayBuffer>> = {};
-    // Copies (`data()` may be the backend's own array, as on cpu), handed over to the main thread rather than cloned.
-    for (const [name, g] of Object.entries(grads)) out[name] = (await g.data() as Float32Array).slice();
-    const loss = (await value.data())[0];
-    tf.dispose([value, ...Object.values(grads)]);
-    scope.postMessage({ type: "grads", loss, grads: out }, Object.values(out).map((a) => a.buffer));
+    const { control, grads: out, present, loss: lossSlot, layout, slot } = memory!;
+    try {
+      takeWeights(request.weights);
+      const tensors = batchTensors(request.batch);
+      const { value, grads } = valueAndGrads(
+        params,
+        () => shardLoss(params, config!, request.batch, tensors, request.share, switchWeight, request.seed),
+      );
+      tf.dispose(Object.values(tensors).filter((t) => t instanceof tf.Tensor));
+      // A weight the shard does not reach has no gradient (the switch, in rows without thoughts): marked absent.
+      for (let i = 0; i < layout.length; i++) {
+        const g = grads[layout[i].name];
+        present[i] = g ? 1 : 0;
+        if (g) out.set(await g.data() as Float32Array, layout[i].offset);
+      }
+      lossSlot[0] = (await value.data())[0];
+      tf.dispose([value, ...Object.values(grads)]);
+      Atomics.store(control, poolDone(slot), request.id);
+    } catch (error) {
+      Atomics.store(control, poolDone(slot), POOL_FAILED);
+      throw error;
+    } finally {
+      Atomics.notify(control, poolDone(slot));
+    }
   }
 }
 
 scope.onmessage = (e: MessageEvent<WorkerRequest>) => {
+  const step = e.data.type === "step";
   queue = queue.then(() => handle(e.data)).catch((error) =>
-    post({ type: "error", message: error instanceof Error ? error.message : String(error) })
+    post({ type: "error", message: error instanceof Error ? error.message : String(error), step })
   );
 };

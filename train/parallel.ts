@@ -3,8 +3,8 @@
  * shard 0 and each worker (its own tfjs-wasm instance, its own copy of the weights) one other shard; the gradients
  * are summed in shard order, so a run is bitwise reproducible for a given thread count. Each shard's loss is scaled
  * by its share of the batch's normalizer (labelled tokens for the language-model loss, labelled thoughts for the
- * switch), so the sum is the gradient of the whole batch's loss. After each update the main thread sends the new
- * weights to the workers.
+ * switch), so the sum is the gradient of the whole batch's loss. After each update the main thread writes the new
+ * weights where the workers take them; weights and gradients cross through shared memory, not messages.
  *
  * @module
  */
@@ -296,6 +296,60 @@ export function shardLoss(
   return tf.add(lm, tf.mul(stop, share.stop * switchWeight)) as Scalar;
 }
 
+/** Where one weight lives in the pool's shared memory (in floats). */
+export interface PoolSlot {
+  /** Parameter name. */
+  name: string;
+  /** Its shape. */
+  shape: number[];
+  /** First float of it. */
+  offset: number;
+  /** Its number of floats. */
+  size: number;
+}
+
+/**
+ * The memory a {@link GradientPool} shares with one worker: the control words, the weights of the last update (one
+ * region for all workers) and the worker's own slot for a shard's gradients, which weights it reached and its loss.
+ */
+export interface PoolMemory {
+  /** {@link POOL_WEIGHTS}: generation of the weights region; {@link POOL_CLOSED}; `poolDone(k)`: worker k's last step. */
+  control: Int32Array<SharedArrayBuffer>;
+  /** The weights, laid out by `layout`. */
+  weights: Float32Array<SharedArrayBuffer>;
+  /** This worker's gradients, laid out by `layout`. */
+  grads: Float32Array<SharedArrayBuffer>;
+  /** Per entry of `layout`: 1 when the shard reached the weight (it has a gradient), else 0. */
+  present: Int32Array<SharedArrayBuffer>;
+  /** The shard's scaled loss. */
+  loss: Float64Array<SharedArrayBuffer>;
+  /** Every weight's place. */
+  layout: PoolSlot[];
+  /** This worker's index (0 for the first worker). */
+  slot: number;
+}
+
+/** Control word: the generation of the shared weights (0 at the start, one more per {@link GradientPool.sync}). */
+export const POOL_WEIGHTS = 0;
+/** Control word: 1 once the pool is closed (a worker waiting for weights gives up). */
+export const POOL_CLOSED = 1;
+/** A worker's done word when its shard failed (its error follows as a message). */
+export const POOL_FAILED = -1;
+
+/**
+ * The control word where worker `k` puts the id of the last step whose gradients are in its slot.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { poolDone } from "@copra/train";
+ * assert.equal(poolDone(0), 2);
+ * ```
+ */
+export function poolDone(k: number): number {
+  return 2 + k;
+}
+
 /** What a worker is told. */
 export type WorkerRequest =
   | {
@@ -305,18 +359,26 @@ export type WorkerRequest =
     /** wasm: the main thread's products path, so that every shard computes with the same arithmetic. */
     products?: ProductsPath;
     switchWeight: number;
-    params: Record<string, { shape: number[]; data: Float32Array }>;
+    /** The shared memory; its weights region holds the starting weights (generation 0). */
+    memory: PoolMemory;
   }
-  | { type: "params"; params: Record<string, Float32Array> }
-  | { type: "step"; batch: Batch; share: { lm: number; stop: number }; seed: number }
+  | {
+    type: "step";
+    /** Written to the worker's done word with its gradients. */
+    id: number;
+    /** The weights generation the shard is computed with (the worker waits for it). */
+    weights: number;
+    batch: Batch;
+    share: { lm: number; stop: number };
+    seed: number;
+  }
   | { type: "generate"; prompts: GenerationPrompt[]; options: LaneOptions };
 
-/** What a worker answers. */
+/** What a worker answers by message (a step's gradients go through the shared memory). */
 export type WorkerReply =
   | { type: "ready" }
-  | { type: "grads"; loss: number; grads: Record<string, Float32Array> }
   | { type: "generated"; results: Generation[] }
-  | { type: "error"; message: string };
+  | { type: "error"; message: string; step: boolean };
 
 /** What a generation lane is asked: {@link GenerateOptions} without the callbacks (they cannot cross threads). */
 export type LaneOptions = Pick<GenerateOptions, "eosId" | "maxNewTokens" | "switch">;
@@ -330,16 +392,29 @@ export interface GenerateLane {
   generate(prompts: GenerationPrompt[], options: LaneOptions): Promise<Generation[]>;
 }
 
-/** A worker and the replies it owes, in order. */
+/** A worker, the message replies it owes (in order), its failed step's error and its shared slot. */
 interface Helper {
   worker: Worker;
   waiting: { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void }[];
+  failure: Error | null;
+  memory: PoolMemory;
+}
+
+/** Shards handed to the workers whose gradients are not collected yet. */
+interface Posted {
+  shards: readonly Batch[];
+  seed: number;
+  id: number;
+  /** The weights generation they are computed with. */
+  weights: number;
 }
 
 /**
  * Workers that compute gradients of batch shards alongside the main thread. Start one with
  * {@link GradientPool.start}, call {@link GradientPool.step} per batch (its shards) and {@link GradientPool.sync}
- * after each update, and {@link GradientPool.close} at the end.
+ * after each update, and {@link GradientPool.close} at the end. Weights and gradients cross through shared memory
+ * (`Atomics` wake the waiting side), not messages. {@link GradientPool.prepare} hands the next batch's shards over
+ * before the update, so that each worker starts the moment the new weights are written.
  *
  * @example
  * ```ts
@@ -364,11 +439,29 @@ export class GradientPool {
   readonly #helpers: Helper[];
   readonly #config: GPT2Config;
   readonly #switchWeight: number;
+  readonly #control: Int32Array<SharedArrayBuffer>;
+  readonly #weights: Float32Array<SharedArrayBuffer>;
+  readonly #layout: PoolSlot[];
+  #generation = 0;
+  #nextId = 1;
+  #posted: Posted | null = null;
+  /** Set when the workers' weights may differ from the main thread's: every later step fails with it. */
+  #broken: Error | null = null;
 
-  private constructor(helpers: Helper[], config: GPT2Config, switchWeight: number) {
+  private constructor(
+    helpers: Helper[],
+    config: GPT2Config,
+    switchWeight: number,
+    control: Int32Array<SharedArrayBuffer>,
+    weights: Float32Array<SharedArrayBuffer>,
+    layout: PoolSlot[],
+  ) {
     this.#helpers = helpers;
     this.#config = config;
     this.#switchWeight = switchWeight;
+    this.#control = control;
+    this.#weights = weights;
+    this.#layout = layout;
   }
 
   /**
@@ -395,17 +488,35 @@ export class GradientPool {
     options: { backend: BackendName; switchWeight?: number },
   ): Promise<GradientPool> {
     const switchWeight = options.switchWeight ?? 0;
-    const weights: Record<string, { shape: number[]; data: Float32Array }> = {};
+    const layout: PoolSlot[] = [];
+    let floats = 0;
     for (const [name, p] of Object.entries(params)) {
-      weights[name] = { shape: p.shape, data: await p.data() as Float32Array };
+      layout.push({ name, shape: p.shape, offset: floats, size: p.size });
+      floats += p.size;
     }
+    const control = new Int32Array(new SharedArrayBuffer(4 * poolDone(Math.max(threads - 1, 0))));
+    const weights = new Float32Array(new SharedArrayBuffer(4 * floats));
+    for (const { name, offset } of layout) weights.set(await params[name].data() as Float32Array, offset);
     const helpers: Helper[] = [];
-    const pool = new GradientPool(helpers, config, switchWeight);
+    const pool = new GradientPool(helpers, config, switchWeight, control, weights, layout);
     try {
       for (let i = 1; i < threads; i++) {
         const worker = new Worker(new URL("./grad_worker.ts", import.meta.url), { type: "module" });
-        const helper: Helper = { worker, waiting: [] };
+        const memory: PoolMemory = {
+          control,
+          weights,
+          grads: new Float32Array(new SharedArrayBuffer(4 * floats)),
+          present: new Int32Array(new SharedArrayBuffer(4 * layout.length)),
+          loss: new Float64Array(new SharedArrayBuffer(8)),
+          layout,
+          slot: i - 1,
+        };
+        const helper: Helper = { worker, waiting: [], failure: null, memory };
         worker.onmessage = (e: MessageEvent<WorkerReply>) => {
+          if (e.data.type === "error" && e.data.step) {
+            helper.failure = new Error(`training worker ${i}: ${e.data.message}`);
+            return;
+          }
           const next = helper.waiting.shift();
           if (!next) return;
           if (e.data.type === "error") next.reject(new Error(`training worker ${i}: ${e.data.message}`));
@@ -413,20 +524,17 @@ export class GradientPool {
         };
         worker.onerror = (e: ErrorEvent) => {
           e.preventDefault();
-          for (const w of helper.waiting.splice(0)) w.reject(new Error(`training worker ${i} failed: ${e.message}`));
+          helper.failure = new Error(`training worker ${i} failed: ${e.message}`);
+          for (const w of helper.waiting.splice(0)) w.reject(helper.failure);
         };
         helpers.push(helper);
       }
       const products = options.backend === "wasm" ? productsPath() : undefined;
-      const init: WorkerRequest = {
-        type: "init",
-        config,
-        backend: options.backend,
-        products,
-        switchWeight,
-        params: weights,
-      };
-      await Promise.all(helpers.map((h) => pool.#ask(h, init)));
+      await Promise.all(
+        helpers.map((h) =>
+          pool.#ask(h, { type: "init", config, backend: options.backend, products, switchWeight, memory: h.memory })
+        ),
+      );
     } catch (error) {
       pool.close();
       throw error;
@@ -478,6 +586,63 @@ export class GradientPool {
   }
 
   /**
+   * Hands shards 1… of the next batch to the workers now, to be computed with the weights of the coming
+   * {@link GradientPool.sync} (`afterSync: true`: the caller updates before its next step) or with the current ones.
+   * The next {@link GradientPool.step} must be given the same `shards` and `seed`. (Example: {@link GradientPool}.)
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { GradientPool } from "@copra/train";
+   * assert.equal(typeof GradientPool.prototype.prepare, "function");
+   * ```
+   */
+  prepare(shards: readonly Batch[], seed: number, options: { afterSync: boolean }): void {
+    if (this.#broken) throw this.#broken;
+    if (this.#posted) {
+      throw new Error("GradientPool.prepare: the shards handed over before were not stepped yet (call step first)");
+    }
+    this.#post(shards, seed, this.#generation + (options.afterSync ? 1 : 0));
+  }
+
+  #post(shards: readonly Batch[], seed: number, weights: number): Posted {
+    if (shards.length > this.threads || shards.length === 0) {
+      throw new Error(`GradientPool.step: ${shards.length} shards for ${this.threads} threads`);
+    }
+    const share = shardWeights(shards);
+    const posted: Posted = { shards, seed, id: this.#nextId++, weights };
+    shards.slice(1).forEach((batch, k) =>
+      this.#helpers[k].worker.postMessage(
+        {
+          type: "step",
+          id: posted.id,
+          weights,
+          batch,
+          share: { lm: share.lm[k + 1], stop: share.stop[k + 1] },
+          seed: seed + k + 1,
+        } satisfies WorkerRequest,
+      )
+    );
+    this.#posted = posted;
+    return posted;
+  }
+
+  /** Waits until worker k has written the gradients of step `id` into its slot. */
+  async #collect(k: number, id: number): Promise<void> {
+    const helper = this.#helpers[k], word = poolDone(k);
+    for (;;) {
+      const done = Atomics.load(this.#control, word);
+      if (done === id) return;
+      if (helper.failure) throw helper.failure;
+      // Blocking briefly is the quick way to hear from a worker; past that (or once it has failed), the event loop
+      // runs so that its error message arrives.
+      if (done === POOL_FAILED || Atomics.wait(this.#control, word, done, 20) === "timed-out") {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    }
+  }
+
+  /**
    * The loss and gradients of a batch given as shards (at most `threads`): shard 0 here, the others on the workers,
    * summed in shard order. Shard s uses dropout seed `seed + s`. (Example: {@link GradientPool}.)
    *
@@ -493,20 +658,15 @@ export class GradientPool {
     shards: readonly Batch[],
     seed: number,
   ): Promise<{ loss: number; grads: Record<string, Tensor> }> {
-    if (shards.length > this.threads || shards.length === 0) {
-      throw new Error(`GradientPool.step: ${shards.length} shards for ${this.threads} threads`);
+    if (this.#broken) throw this.#broken;
+    const posted = this.#posted ?? this.#post(shards, seed, this.#generation);
+    if (posted.shards !== shards || posted.seed !== seed) {
+      throw new Error("GradientPool.step: not the shards and seed handed over by prepare");
+    }
+    if (posted.weights !== this.#generation) {
+      throw new Error(`GradientPool.step: the shards wait for the weights of a sync that did not happen`);
     }
     const share = shardWeights(shards);
-    const replies = shards.slice(1).map((batch, i) =>
-      this.#ask(this.#helpers[i], {
-        type: "step",
-        batch,
-        share: { lm: share.lm[i + 1], stop: share.stop[i + 1] },
-        seed: seed + i + 1,
-      })
-    );
-    const answered = Promise.all(replies);
-    answered.catch(() => {}); // awaited below: a worker failing while this thread computes is not unhandled
     const tensors = batchTensors(shards[0]);
     const here = valueAndGrads(
       params,
@@ -522,32 +682,51 @@ export class GradientPool {
         ),
     );
     tf.dispose(Object.values(tensors).filter((t) => t instanceof tf.Tensor));
-    let loss = (await here.value.data())[0];
-    here.value.dispose();
-    let grads = here.grads;
-    let answers: Extract<WorkerReply, { type: "grads" }>[];
+    // The sum in shard order, in float32 (each addition rounded as tf.add rounds it): this thread's, then each worker's.
+    const layout = this.#layout;
+    const sum = new Float32Array(this.#weights.length);
+    const reached = new Uint8Array(layout.length);
+    let loss: number;
     try {
-      answers = (await answered).map((reply) => {
-        if (reply.type !== "grads") throw new Error(`GradientPool.step: unexpected reply ${reply.type}`);
-        return reply;
-      });
-    } catch (error) {
-      tf.dispose(Object.values(grads));
-      throw error;
+      loss = (await here.value.data())[0];
+      for (let i = 0; i < layout.length; i++) {
+        const g = here.grads[layout[i].name];
+        if (g) sum.set(await g.data() as Float32Array, layout[i].offset), reached[i] = 1;
+      }
+    } finally {
+      tf.dispose([here.value, ...Object.values(here.grads)]);
     }
-    for (const reply of answers) {
-      loss += reply.loss;
-      const other: Record<string, Tensor> = {};
-      for (const [name, g] of Object.entries(reply.grads)) other[name] = tf.tensor(g, params[name].shape);
-      const sum = addGradients(grads, other);
-      tf.dispose([...Object.values(grads), ...Object.values(other)]);
-      grads = sum;
+    for (let k = 0; k < shards.length - 1; k++) {
+      try {
+        await this.#collect(k, posted.id);
+      } catch (error) {
+        this.#posted = null;
+        this.#broken = error instanceof Error ? error : new Error(String(error));
+        throw error;
+      }
+      const { grads, present, loss: theirs } = this.#helpers[k].memory;
+      loss += theirs[0];
+      for (let i = 0; i < layout.length; i++) {
+        if (present[i] === 0) continue;
+        const { offset, size } = layout[i];
+        if (reached[i]) { for (let j = offset; j < offset + size; j++) sum[j] += grads[j]; }
+        else sum.set(grads.subarray(offset, offset + size), offset), reached[i] = 1;
+      }
     }
-    return { loss, grads };
+    this.#posted = null;
+    const out: Record<string, Tensor> = {};
+    for (let i = 0; i < layout.length; i++) {
+      const { name, shape, offset, size } = layout[i];
+      if (reached[i]) out[name] = tf.tensor(sum.subarray(offset, offset + size), shape);
+    }
+    return { loss, grads: out };
   }
 
   /**
-   * Sends the current weights to every worker (after an update). (Example: {@link GradientPool}.)
+   * Writes the current weights where the workers take them (after an update); a worker holding shards from
+   * {@link GradientPool.prepare} starts on them at once. Refuses weights of another layout than the start's, by
+   * name, and then the pool refuses every later step (its workers would compute on the old weights). (Example:
+   * {@link GradientPool}.)
    *
    * @example
    * ```ts
@@ -558,18 +737,29 @@ export class GradientPool {
    */
   async sync(params: GPT2Params): Promise<void> {
     if (this.#helpers.length === 0) return;
-    const data: Record<string, Float32Array> = {};
-    for (const [name, p] of Object.entries(params)) data[name] = await p.data() as Float32Array;
-    // Posted without waiting: each worker handles its requests in order, so it takes these weights before its next
-    // shard (and a failure to take them fails that shard). Each worker is handed its own copy (`data()` may be the
-    // backend's own array, as on cpu: never hand that over).
-    for (const h of this.#helpers) {
-      const own = Object.fromEntries(Object.entries(data).map(([name, a]) => [name, a.slice()]));
-      h.worker.postMessage(
-        { type: "params", params: own } satisfies WorkerRequest,
-        Object.values(own).map((a) => a.buffer),
-      );
+    if (this.#broken) throw this.#broken;
+    // Nothing may be reading the region while it is rewritten: no worker between shards of the current weights, no
+    // generation batch in flight.
+    if (
+      (this.#posted && this.#posted.weights !== this.#generation + 1) ||
+      this.#helpers.some((h) => h.waiting.length > 0)
+    ) {
+      throw new Error("GradientPool.sync: workers are still computing with the current weights");
     }
+    for (const { name, shape } of this.#layout) {
+      const p = params[name];
+      if (!p || p.shape.join() !== shape.join()) {
+        this.#broken = new Error(
+          `GradientPool.sync: weight ${name} is ${p ? `[${p.shape}]` : "missing"}, the pool holds [${shape}]: ` +
+            "the workers keep the old weights, so no later step is computed",
+        );
+        throw this.#broken;
+      }
+    }
+    for (const { name, offset } of this.#layout) this.#weights.set(await params[name].data() as Float32Array, offset);
+    this.#generation++;
+    Atomics.store(this.#control, POOL_WEIGHTS, this.#generation);
+    Atomics.notify(this.#control, POOL_WEIGHTS);
   }
 
   /**
@@ -583,8 +773,11 @@ export class GradientPool {
    * ```
    */
   close(): void {
+    Atomics.store(this.#control, POOL_CLOSED, 1);
+    Atomics.notify(this.#control, POOL_WEIGHTS);
     for (const h of this.#helpers) {
       h.worker.terminate();
+      h.failure ??= new Error("the gradient pool was closed");
       for (const w of h.waiting.splice(0)) w.reject(new Error("the gradient pool was closed"));
     }
   }

@@ -184,7 +184,7 @@ Deno.test("evaluate on the main thread and a worker's lane gives the main thread
   }
 });
 
-Deno.test("GradientPool: weights a worker cannot take fail its next shard, which is never computed on the old ones", async () => {
+Deno.test("GradientPool: weights of another layout are refused by name, and no later shard is computed on the old ones", async () => {
   const ids = specialIds(tokenizer);
   const rng = new Rng(3);
   const examples = trainItems.slice(0, 2).map((it) =>
@@ -192,23 +192,60 @@ Deno.test("GradientPool: weights a worker cannot take fail its next shard, which
   );
   const params = initParams(model, { seed: 0 });
   const pool = await GradientPool.start(2, model, params, { backend: "cpu" });
-  // Weights of another shape for one tensor: the worker cannot set them.
+  // Weights of another shape for one tensor: the workers cannot take them.
   const wrong = { ...params, "wpe.weight": tf.zeros([3, model.n_embd]) as typeof params["wpe.weight"] };
   const before = tf.memory().numTensors;
   try {
-    await pool.sync(wrong);
+    await assert.rejects(pool.sync(wrong), /weight wpe\.weight is \[3,24\], the pool holds \[\d+,24\]/);
     const shards = [collate(examples.slice(0, 1), ids.eos), collate(examples.slice(1), ids.eos)];
-    await assert.rejects(
-      pool.step(params, shards, 0),
-      /training worker 1: the weights sent after an update could not be set/,
-    );
-    // …and every later request too: the worker still holds the old weights.
-    await assert.rejects(pool.step(params, shards, 1), /could not be set/);
-    assert.equal(tf.memory().numTensors, before, "the main thread's own shard is freed when a worker fails");
+    // …and every later step: the workers still hold the old weights.
+    await assert.rejects(pool.step(params, shards, 0), /the workers keep the old weights/);
+    assert.equal(tf.memory().numTensors, before, "nothing left behind");
   } finally {
     pool.close();
     wrong["wpe.weight"].dispose();
     disposeParams(params);
+  }
+});
+
+Deno.test("GradientPool: shards handed over before an update are computed with its weights, as a step after it would be", async () => {
+  const ids = specialIds(tokenizer);
+  const rng = new Rng(6);
+  const examples = trainItems.slice(0, 4).map((it) =>
+    buildExample(tokenizeRecord(tokenizer, it), 1, curriculum, ids, rng)
+  );
+  const shards = [collate(examples.slice(0, 2), ids.eos), collate(examples.slice(2), ids.eos)];
+  const params = initParams(model, { seed: 0 });
+  const updated = initParams(model, { seed: 1 });
+  const readAll = async (g: Record<string, tf.Tensor>) =>
+    Object.fromEntries(await Promise.all(Object.entries(g).map(async ([k, t]) => [k, Array.from(await t.data())])));
+  // The reference: a pool that is synced to the new weights, then steps.
+  const plain = await GradientPool.start(2, model, params, { backend: "cpu" });
+  const prepared = await GradientPool.start(2, model, params, { backend: "cpu" });
+  try {
+    await plain.sync(updated);
+    const a = await plain.step(updated, shards, 9);
+    // Handed over first, then the update: the worker waits for the new weights.
+    prepared.prepare(shards, 9, { afterSync: true });
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the worker has the shard by now, and must wait
+    await prepared.sync(updated);
+    const b = await prepared.step(updated, shards, 9);
+    assert.equal(b.loss, a.loss);
+    assert.deepEqual(await readAll(b.grads), await readAll(a.grads));
+    // Handed over without an update coming: computed with the weights it holds.
+    prepared.prepare(shards, 9, { afterSync: false });
+    const c = await prepared.step(updated, shards, 9);
+    assert.equal(c.loss, a.loss);
+    // A step must be given what was handed over; a sync may not come between shards of the current weights.
+    prepared.prepare(shards, 9, { afterSync: false });
+    await assert.rejects(prepared.sync(updated), /still computing with the current weights/);
+    await assert.rejects(prepared.step(updated, shards, 10), /not the shards and seed handed over/);
+    tf.dispose([...Object.values(a.grads), ...Object.values(b.grads), ...Object.values(c.grads)]);
+  } finally {
+    plain.close();
+    prepared.close();
+    disposeParams(params);
+    disposeParams(updated);
   }
 });
 

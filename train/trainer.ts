@@ -227,17 +227,28 @@ export async function train(
         if (!Number.isFinite(norm)) throw diverged(step, "gradient norm", norm);
         await pool?.sync(params);
       };
+      const chunkOf = (step: number) => examples.slice(step * options.batchSize, (step + 1) * options.batchSize);
+      // One shard per thread, rows of like length together so that each pads little and the threads finish
+      // together; shard s gets dropout seed `seed` + s.
+      const shardsOf = (step: number, pool: GradientPool) => ({
+        shards: balancedShards(chunkOf(step), pool.threads, (e) => e.ids.length).map((s) => collate(s, ids.eos)),
+        seed: rng.nextUint32(),
+      });
+      let next = pool && stepsPerEpoch > 0 ? shardsOf(0, pool) : null;
       for (let step = 0; step < stepsPerEpoch; step++) {
-        const chunk = examples.slice(step * options.batchSize, (step + 1) * options.batchSize);
-        const dropoutSeed = rng.nextUint32();
         let loss: number, grads: Record<string, tf.Tensor>;
         if (pool) {
-          // One shard per thread, rows of like length together so that each pads little and the threads finish
-          // together; shard s gets dropout seed dropoutSeed + s.
-          const shards = balancedShards(chunk, pool.threads, (e) => e.ids.length).map((s) => collate(s, ids.eos));
-          ({ loss, grads } = await pool.step(params, shards, dropoutSeed));
+          const { shards, seed } = next!;
+          ({ loss, grads } = await pool.step(params, shards, seed));
           tokens += shards.reduce((n, b) => n + b.attentionMask.flat().reduce((a, x) => a + x, 0), 0);
+          // The next batch's shards go to the workers before this update: they start the moment its weights are out.
+          if (step + 1 < stepsPerEpoch) {
+            next = shardsOf(step + 1, pool);
+            pool.prepare(next.shards, next.seed, { afterSync: pendingCount + 1 === micro });
+          }
         } else {
+          const chunk = chunkOf(step);
+          const dropoutSeed = rng.nextUint32();
           const batch = collate(chunk, ids.eos);
           const tensors = batchTensors(batch);
           const out = valueAndGrads(
