@@ -9,17 +9,16 @@
 import * as tf from "@tensorflow/tfjs";
 import { generate } from "@copra/infer";
 import { type GPT2Config, type GPT2Params, useBackend, valueAndGrads } from "@copra/model";
+import { batchTensors, shardLoss } from "./parallel.ts";
 import {
-  batchTensors,
   POOL_CLOSED,
   POOL_FAILED,
   POOL_WEIGHTS,
   poolDone,
   type PoolMemory,
-  shardLoss,
   type WorkerReply,
   type WorkerRequest,
-} from "./parallel.ts";
+} from "./pool_protocol.ts";
 
 const params: GPT2Params = {};
 let config: GPT2Config | null = null;

@@ -26,7 +26,6 @@ import {
   causalLmLossAtLabels,
   type GPT2Config,
   type GPT2Params,
-  type ProductsPath,
   productsPath,
   type Scalar,
   switchLogits,
@@ -36,6 +35,16 @@ import {
   type Tensor3D,
   valueAndGrads,
 } from "@copra/model";
+import {
+  POOL_CLOSED,
+  POOL_FAILED,
+  POOL_WEIGHTS,
+  poolDone,
+  type PoolMemory,
+  type PoolSlot,
+  type WorkerReply,
+  type WorkerRequest,
+} from "./pool_protocol.ts";
 
 /** How much of the batch's loss each shard carries: its share of each loss's normalizer. */
 export interface ShardWeights {
@@ -295,90 +304,6 @@ export function shardLoss(
   const stop = switchLoss(switchLogits(params, thoughts!), batch.stopLabels);
   return tf.add(lm, tf.mul(stop, share.stop * switchWeight)) as Scalar;
 }
-
-/** Where one weight lives in the pool's shared memory (in floats). */
-export interface PoolSlot {
-  /** Parameter name. */
-  name: string;
-  /** Its shape. */
-  shape: number[];
-  /** First float of it. */
-  offset: number;
-  /** Its number of floats. */
-  size: number;
-}
-
-/**
- * The memory a {@link GradientPool} shares with one worker: the control words, the weights of the last update (one
- * region for all workers) and the worker's own slot for a shard's gradients, which weights it reached and its loss.
- */
-export interface PoolMemory {
-  /** {@link POOL_WEIGHTS}: generation of the weights region; {@link POOL_CLOSED}; `poolDone(k)`: worker k's last step. */
-  control: Int32Array<SharedArrayBuffer>;
-  /** The weights, laid out by `layout`. */
-  weights: Float32Array<SharedArrayBuffer>;
-  /** This worker's gradients, laid out by `layout`. */
-  grads: Float32Array<SharedArrayBuffer>;
-  /** Per entry of `layout`: 1 when the shard reached the weight (it has a gradient), else 0. */
-  present: Int32Array<SharedArrayBuffer>;
-  /** The shard's scaled loss. */
-  loss: Float64Array<SharedArrayBuffer>;
-  /** Every weight's place. */
-  layout: PoolSlot[];
-  /** This worker's index (0 for the first worker). */
-  slot: number;
-}
-
-/** Control word: the generation of the shared weights (0 at the start, one more per {@link GradientPool.sync}). */
-export const POOL_WEIGHTS = 0;
-/** Control word: 1 once the pool is closed (a worker waiting for weights gives up). */
-export const POOL_CLOSED = 1;
-/** A worker's done word when its shard failed (its error follows as a message). */
-export const POOL_FAILED = -1;
-
-/**
- * The control word where worker `k` puts the id of the last step whose gradients are in its slot.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { poolDone } from "@copra/train";
- * assert.equal(poolDone(0), 2);
- * ```
- */
-export function poolDone(k: number): number {
-  return 2 + k;
-}
-
-/** What a worker is told. */
-export type WorkerRequest =
-  | {
-    type: "init";
-    config: GPT2Config;
-    backend: BackendName;
-    /** wasm: the main thread's products path, so that every shard computes with the same arithmetic. */
-    products?: ProductsPath;
-    switchWeight: number;
-    /** The shared memory; its weights region holds the starting weights (generation 0). */
-    memory: PoolMemory;
-  }
-  | {
-    type: "step";
-    /** Written to the worker's done word with its gradients. */
-    id: number;
-    /** The weights generation the shard is computed with (the worker waits for it). */
-    weights: number;
-    batch: Batch;
-    share: { lm: number; stop: number };
-    seed: number;
-  }
-  | { type: "generate"; prompts: GenerationPrompt[]; options: LaneOptions };
-
-/** What a worker answers by message (a step's gradients go through the shared memory). */
-export type WorkerReply =
-  | { type: "ready" }
-  | { type: "generated"; results: Generation[] }
-  | { type: "error"; message: string; step: boolean };
 
 /** What a generation lane is asked: {@link GenerateOptions} without the callbacks (they cannot cross threads). */
 export type LaneOptions = Pick<GenerateOptions, "eosId" | "maxNewTokens" | "switch">;
