@@ -559,10 +559,12 @@ export class GradientPool {
       const done = Atomics.load(this.#control, word);
       if (done === id) return;
       if (helper.failure) throw helper.failure;
-      // Blocking briefly is the quick way to hear from a worker; past that (or once it has failed), the event loop
-      // runs so that its error message arrives.
-      if (done === POOL_FAILED || Atomics.wait(this.#control, word, done, 20) === "timed-out") {
-        await new Promise((resolve) => setTimeout(resolve, 0));
+      // Woken by the worker's notify without blocking this thread's event loop; once it has failed (or has not
+      // answered for a second), the loop runs so that its error message arrives.
+      if (done === POOL_FAILED) await new Promise((resolve) => setTimeout(resolve, 0));
+      else {
+        const wait = Atomics.waitAsync(this.#control, word, done, 1000);
+        if (wait.async) await wait.value;
       }
     }
   }

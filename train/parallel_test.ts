@@ -208,6 +208,31 @@ Deno.test("GradientPool: weights of another layout are refused by name, and no l
   }
 });
 
+Deno.test("GradientPool: a shard that fails on a worker fails the step with the worker's error, and every later one", async () => {
+  const ids = specialIds(tokenizer);
+  const rng = new Rng(8);
+  const examples = trainItems.slice(0, 2).map((it) =>
+    buildExample(tokenizeRecord(tokenizer, it), 0, curriculum, ids, rng)
+  );
+  const params = initParams(model, { seed: 0 });
+  const pool = await GradientPool.start(2, model, params, { backend: "cpu" });
+  const good = collate(examples.slice(0, 1), ids.eos);
+  // The worker's shard has a token id past the vocabulary: its embedding lookup throws there.
+  const bad = collate(
+    [{ ...examples[1], ids: examples[1].ids.map((t, i) => i === 2 ? model.vocab_size + 5 : t) }],
+    ids.eos,
+  );
+  const before = tf.memory().numTensors;
+  try {
+    await assert.rejects(pool.step(params, [good, bad], 0), /training worker 1: .*not in \[0, /);
+    assert.equal(tf.memory().numTensors, before, "the main thread's shard is freed");
+    await assert.rejects(pool.step(params, [good, good], 1), /training worker 1: .*not in \[0, /);
+  } finally {
+    pool.close();
+    disposeParams(params);
+  }
+});
+
 Deno.test("GradientPool: shards handed over before an update are computed with its weights, as a step after it would be", async () => {
   const ids = specialIds(tokenizer);
   const rng = new Rng(6);
