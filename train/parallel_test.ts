@@ -227,6 +227,7 @@ Deno.test("GradientPool: a shard that fails on a worker fails the step with the 
     await assert.rejects(pool.step(params, [good, bad], 0), /training worker 1: .*not in \[0, /);
     assert.equal(tf.memory().numTensors, before, "the main thread's shard is freed");
     await assert.rejects(pool.step(params, [good, good], 1), /training worker 1: .*not in \[0, /);
+    await assert.rejects(pool.sync(params), /training worker 1: .*not in \[0, /);
   } finally {
     pool.close();
     disposeParams(params);
