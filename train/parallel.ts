@@ -532,7 +532,7 @@ export class GradientPool {
 
   #post(shards: readonly Batch[], seed: number, weights: number): Posted {
     if (shards.length > this.threads || shards.length === 0) {
-      throw new Error(`GradientPool.step: ${shards.length} shards for ${this.threads} threads`);
+      throw new Error(`GradientPool: ${shards.length} shards for ${this.threads} threads`);
     }
     const share = shardWeights(shards);
     const posted: Posted = { shards, seed, id: this.#nextId++, weights };
@@ -618,7 +618,9 @@ export class GradientPool {
       loss = (await here.value.data())[0];
       for (let i = 0; i < layout.length; i++) {
         const g = here.grads[layout[i].name];
-        if (g) sum.set(await g.data() as Float32Array, layout[i].offset), reached[i] = 1;
+        if (!g) continue;
+        sum.set(await g.data() as Float32Array, layout[i].offset);
+        reached[i] = 1;
       }
     } finally {
       tf.dispose([here.value, ...Object.values(here.grads)]);
@@ -636,8 +638,12 @@ export class GradientPool {
       for (let i = 0; i < layout.length; i++) {
         if (present[i] === 0) continue;
         const { offset, size } = layout[i];
-        if (reached[i]) { for (let j = offset; j < offset + size; j++) sum[j] += grads[j]; }
-        else sum.set(grads.subarray(offset, offset + size), offset), reached[i] = 1;
+        if (reached[i]) {
+          for (let j = offset; j < offset + size; j++) sum[j] += grads[j];
+        } else {
+          sum.set(grads.subarray(offset, offset + size), offset);
+          reached[i] = 1;
+        }
       }
     }
     this.#posted = null;
