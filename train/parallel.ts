@@ -332,6 +332,8 @@ interface Posted {
   id: number;
   /** The weights generation they are computed with. */
   weights: number;
+  /** Each shard's share of the batch's loss normalizers. */
+  share: ShardWeights;
 }
 
 /**
@@ -421,7 +423,7 @@ export class GradientPool {
     }
     const control = new Int32Array(new SharedArrayBuffer(4 * poolDone(Math.max(threads - 1, 0))));
     const weights = new Float32Array(new SharedArrayBuffer(4 * floats));
-    for (const { name, offset } of layout) weights.set(await params[name].data() as Float32Array, offset);
+    await writeWeights(weights, layout, params);
     const helpers: Helper[] = [];
     const pool = new GradientPool(helpers, config, switchWeight, control, weights, layout);
     try {
@@ -535,7 +537,7 @@ export class GradientPool {
       throw new Error(`GradientPool: ${shards.length} shards for ${this.threads} threads`);
     }
     const share = shardWeights(shards);
-    const posted: Posted = { shards, seed, id: this.#nextId++, weights };
+    const posted: Posted = { shards, seed, id: this.#nextId++, weights, share };
     shards.slice(1).forEach((batch, k) =>
       this.#helpers[k].worker.postMessage(
         {
@@ -591,9 +593,9 @@ export class GradientPool {
       throw new Error("GradientPool.step: not the shards and seed handed over by prepare");
     }
     if (posted.weights !== this.#generation) {
-      throw new Error(`GradientPool.step: the shards wait for the weights of a sync that did not happen`);
+      throw new Error("GradientPool.step: the shards wait for the weights of a sync that did not happen");
     }
-    const share = shardWeights(shards);
+    const { share } = posted;
     const tensors = batchTensors(shards[0]);
     const here = valueAndGrads(
       params,
@@ -689,7 +691,7 @@ export class GradientPool {
         throw this.#broken;
       }
     }
-    for (const { name, offset } of this.#layout) this.#weights.set(await params[name].data() as Float32Array, offset);
+    await writeWeights(this.#weights, this.#layout, params);
     this.#generation++;
     Atomics.store(this.#control, POOL_WEIGHTS, this.#generation);
     Atomics.notify(this.#control, POOL_WEIGHTS);
@@ -714,4 +716,9 @@ export class GradientPool {
       for (const w of h.waiting.splice(0)) w.reject(new Error("the gradient pool was closed"));
     }
   }
+}
+
+/** Copies `params` into the shared weights region, laid out by `layout`. */
+async function writeWeights(region: Float32Array, layout: readonly PoolSlot[], params: GPT2Params): Promise<void> {
+  for (const { name, offset } of layout) region.set(await params[name].data() as Float32Array, offset);
 }

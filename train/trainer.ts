@@ -230,12 +230,14 @@ export async function train(
       const chunkOf = (step: number) => examples.slice(step * options.batchSize, (step + 1) * options.batchSize);
       // One shard per thread, rows of like length together so that each pads little and the threads finish
       // together; shard s gets dropout seed `seed` + s.
-      const shardsOf = (step: number, pool: GradientPool) => ({
+      const shardsAt = (step: number, pool: GradientPool) => ({
         shards: balancedShards(chunkOf(step), pool.threads, (e) => e.ids.length).map((s) => collate(s, ids.eos)),
         seed: rng.nextUint32(),
       });
-      let next = pool && stepsPerEpoch > 0 ? shardsOf(0, pool) : null;
+      let next = pool && stepsPerEpoch > 0 ? shardsAt(0, pool) : null;
       for (let step = 0; step < stepsPerEpoch; step++) {
+        // An update follows this step when it completes the micro-batches or ends the epoch.
+        const updates = pendingCount + 1 === micro || step === stepsPerEpoch - 1;
         let loss: number, grads: Record<string, tf.Tensor>;
         if (pool) {
           const { shards, seed } = next!;
@@ -243,8 +245,8 @@ export async function train(
           tokens += shards.reduce((n, b) => n + b.attentionMask.flat().reduce((a, x) => a + x, 0), 0);
           // The next batch's shards go to the workers before this update: they start the moment its weights are out.
           if (step + 1 < stepsPerEpoch) {
-            next = shardsOf(step + 1, pool);
-            pool.prepare(next.shards, next.seed, { afterSync: pendingCount + 1 === micro });
+            next = shardsAt(step + 1, pool);
+            pool.prepare(next.shards, next.seed, { afterSync: updates });
           }
         } else {
           const chunk = chunkOf(step);
@@ -272,7 +274,7 @@ export async function train(
           pending = sum;
         }
         pendingCount++;
-        if (pendingCount === micro || step === stepsPerEpoch - 1) await flush(step);
+        if (updates) await flush(step);
         lossSum += loss;
         lossCount++;
         onEvent({
