@@ -20,6 +20,7 @@ import { registerAdamWKernel } from "./kernels/adamw_wasm.ts";
 import { registerXentWasm } from "./kernels/xent_wasm.ts";
 import { registerFusedWasm } from "./kernels/fused_wasm.ts";
 import { registerCausalWasm } from "./kernels/causal.ts";
+import { registerMlpWasm } from "./kernels/mlp.ts";
 import { registerAdamWWebGpu } from "./kernels/adamw_webgpu.ts";
 import { registerAttentionWebGpu } from "./kernels/attention_webgpu.ts";
 import { registerGeluWebGpu } from "./kernels/gelu_webgpu.ts";
@@ -188,6 +189,7 @@ function registerWasmFixes(): void {
   registerAdamWKernel();
   registerXentWasm();
   registerFusedWasm();
+  registerMlpWasm(); // composed of the fused kernels: after them
   registerCausalWasm();
   if (tf.getKernel("UnsortedSegmentSum", "wasm") !== undefined) return;
   tf.registerKernel({

@@ -39,6 +39,7 @@ export * from "./kernels/custom_op.ts";
 export * from "./kernels/gelu.ts";
 export { mergeHeads, splitHeads } from "./kernels/heads.ts";
 export * from "./kernels/layer_norm.ts";
+export { mlpResidual, type MlpWeights } from "./kernels/mlp.ts";
 export * from "./kernels/rope.ts";
 export * from "./loss.ts";
 export * from "./ops.ts";

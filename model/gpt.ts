@@ -26,6 +26,7 @@ import { attention } from "./kernels/attention.ts";
 import { geluNew } from "./kernels/gelu.ts";
 import { mergeHeads, splitHeads } from "./kernels/heads.ts";
 import { layerNorm } from "./kernels/layer_norm.ts";
+import { mlpResidual, type MlpWeights } from "./kernels/mlp.ts";
 import { applyRope, rotaryTables } from "./kernels/rope.ts";
 import { affine, matMulT } from "./ops.ts";
 import { type PackedWeight, timesPacked } from "./packed.ts";
@@ -166,10 +167,23 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
       const attnOut = linear(y, params[`${h}.attn.c_proj.weight`], params[`${h}.attn.c_proj.bias`]);
       x = tf.add(x, dropout(attnOut, config.resid_pdrop)) as Tensor3D;
       // --- MLP ---
-      const m = layerNorm(x, params[`${h}.ln_2.weight`], params[`${h}.ln_2.bias`], config.layer_norm_epsilon);
-      const up = geluNew(linear(m, params[`${h}.mlp.c_fc.weight`], params[`${h}.mlp.c_fc.bias`])); // (B,T,4C)
-      const down = linear(up, params[`${h}.mlp.c_proj.weight`], params[`${h}.mlp.c_proj.bias`]); // (B,T,C)
-      x = tf.add(x, dropout(down, config.resid_pdrop)) as Tensor3D;
+      const mlp: MlpWeights = {
+        lnWeight: params[`${h}.ln_2.weight`],
+        lnBias: params[`${h}.ln_2.bias`],
+        fcWeight: params[`${h}.mlp.c_fc.weight`],
+        fcBias: params[`${h}.mlp.c_fc.bias`],
+        projWeight: params[`${h}.mlp.c_proj.weight`],
+        projBias: params[`${h}.mlp.c_proj.bias`],
+      };
+      if (input.training && config.resid_pdrop > 0) {
+        const m = layerNorm(x, mlp.lnWeight, mlp.lnBias, config.layer_norm_epsilon);
+        const up = geluNew(linear(m, mlp.fcWeight, mlp.fcBias)); // (B,T,4C)
+        const down = linear(up, mlp.projWeight, mlp.projBias); // (B,T,C)
+        x = tf.add(x, dropout(down, config.resid_pdrop)) as Tensor3D;
+      } else {
+        // the same four lines without dropout, as one kernel each way on wasm (kernels/mlp.ts)
+        x = mlpResidual(x, mlp, config.layer_norm_epsilon);
+      }
     }
     const hidden = layerNorm(x, params["ln_f.weight"], params["ln_f.bias"], config.layer_norm_epsilon);
 
