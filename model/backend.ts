@@ -21,6 +21,7 @@ import { registerXentWasm } from "./kernels/xent_wasm.ts";
 import { registerFusedWasm } from "./kernels/fused_wasm.ts";
 import { registerCausalWasm } from "./kernels/causal.ts";
 import { registerMlpWasm } from "./kernels/mlp.ts";
+import { registerAttentionWasm } from "./kernels/attention_block.ts";
 import { registerAdamWWebGpu } from "./kernels/adamw_webgpu.ts";
 import { registerAttentionWebGpu } from "./kernels/attention_webgpu.ts";
 import { registerGeluWebGpu } from "./kernels/gelu_webgpu.ts";
@@ -191,6 +192,7 @@ function registerWasmFixes(): void {
   registerFusedWasm();
   registerMlpWasm(); // composed of the fused kernels: after them
   registerCausalWasm();
+  registerAttentionWasm(); // composed of the fused kernels, the causal product, Concat and SplitV: after them
   if (tf.getKernel("UnsortedSegmentSum", "wasm") !== undefined) return;
   tf.registerKernel({
     kernelName: "UnsortedSegmentSum",

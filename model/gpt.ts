@@ -23,6 +23,7 @@ import { type GPT2Config, headSize } from "./config.ts";
 import { dropoutMultiplier } from "./dropout.ts";
 import { checkInput } from "./gpt_input.ts";
 import { attention } from "./kernels/attention.ts";
+import { attentionResidual, attentionResidualAvailable, type AttentionWeights } from "./kernels/attention_block.ts";
 import { geluNew } from "./kernels/gelu.ts";
 import { mergeHeads, splitHeads } from "./kernels/heads.ts";
 import { layerNorm } from "./kernels/layer_norm.ts";
@@ -151,21 +152,38 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
     for (let i = 0; i < config.n_layer; i++) {
       const h = `h.${i}`;
       // --- attention ---
-      const a = layerNorm(x, params[`${h}.ln_1.weight`], params[`${h}.ln_1.bias`], config.layer_norm_epsilon);
-      const qkv = linear(a, params[`${h}.attn.c_attn.weight`], params[`${h}.attn.c_attn.bias`]); // (B,T,3C)
-      let [q, kNew, vNew] = splitHeads(qkv, 3, H); // (B,H,T,D) each
-      if (rotary) [q, kNew] = [applyRope(q, rotary), applyRope(kNew, rotary)]; // the cache keeps rotated keys
       const past = input.cache?.[i];
-      const k = past ? tf.concat([past.k, kNew], 2) as Tensor4D : kNew; // (B,H,K,D)
-      const v = past ? tf.concat([past.v, vNew], 2) as Tensor4D : vNew; // (B,H,K,D)
-      cache.push({ k, v });
-      // softmax(q·kᵀ/√D + bias) (B,H,T,K), dropout, then · v (B,H,T,D)
-      const keep = input.training && config.attn_pdrop > 0
-        ? dropoutMultiplier([B, H, T, K], config.attn_pdrop, dropoutSeed(input.training.seed, site++))
-        : undefined;
-      const y = mergeHeads([attention(q, k, v, bias, 1 / Math.sqrt(D), keep, true) as Tensor4D]); // (B,T,C)
-      const attnOut = linear(y, params[`${h}.attn.c_proj.weight`], params[`${h}.attn.c_proj.bias`]);
-      x = tf.add(x, dropout(attnOut, config.resid_pdrop)) as Tensor3D;
+      const attn: AttentionWeights = {
+        lnWeight: params[`${h}.ln_1.weight`],
+        lnBias: params[`${h}.ln_1.bias`],
+        attnWeight: params[`${h}.attn.c_attn.weight`],
+        attnBias: params[`${h}.attn.c_attn.bias`],
+        projWeight: params[`${h}.attn.c_proj.weight`],
+        projBias: params[`${h}.attn.c_proj.bias`],
+      };
+      const context = { heads: H, eps: config.layer_norm_epsilon, bias, past, rotary };
+      const dropping = input.training && (config.attn_pdrop > 0 || config.resid_pdrop > 0);
+      if (!dropping && attentionResidualAvailable(x, context)) {
+        // the lines below without dropout, as one kernel each way on wasm (kernels/attention_block.ts)
+        const out = attentionResidual(x, attn, context);
+        cache.push({ k: out.k, v: out.v });
+        x = out.y;
+      } else {
+        const a = layerNorm(x, attn.lnWeight, attn.lnBias, config.layer_norm_epsilon);
+        const qkv = linear(a, attn.attnWeight, attn.attnBias); // (B,T,3C)
+        let [q, kNew, vNew] = splitHeads(qkv, 3, H); // (B,H,T,D) each
+        if (rotary) [q, kNew] = [applyRope(q, rotary), applyRope(kNew, rotary)]; // the cache keeps rotated keys
+        const k = past ? tf.concat([past.k, kNew], 2) as Tensor4D : kNew; // (B,H,K,D)
+        const v = past ? tf.concat([past.v, vNew], 2) as Tensor4D : vNew; // (B,H,K,D)
+        cache.push({ k, v });
+        // softmax(q·kᵀ/√D + bias) (B,H,T,K), dropout, then · v (B,H,T,D)
+        const keep = input.training && config.attn_pdrop > 0
+          ? dropoutMultiplier([B, H, T, K], config.attn_pdrop, dropoutSeed(input.training.seed, site++))
+          : undefined;
+        const y = mergeHeads([attention(q, k, v, bias, 1 / Math.sqrt(D), keep, true) as Tensor4D]); // (B,T,C)
+        const attnOut = linear(y, attn.projWeight, attn.projBias);
+        x = tf.add(x, dropout(attnOut, config.resid_pdrop)) as Tensor3D;
+      }
       // --- MLP ---
       const mlp: MlpWeights = {
         lnWeight: params[`${h}.ln_2.weight`],
