@@ -260,40 +260,40 @@ export function registerAttentionWasm(): void {
         past: number;
       };
       const scratch: Info[] = [];
-      const keep = <T extends Info>(t: T): T => (scratch.push(t), t);
+      const temp = <T extends Info>(t: T): T => (scratch.push(t), t); // freed before returning
       // backwards through gpt.ts's lines, in the order the engine's backprop takes them
       const [dO, dProjW, dProjB] = many(affineGradK({ inputs: { dy, x: o, w: projW }, backend }));
-      keep(dO);
-      const [dHeads] = many(splitHeadsK({ inputs: { x: dO }, attrs: { parts: 1, heads }, backend })).map(keep);
+      temp(dO);
+      const [dHeads] = many(splitHeadsK({ inputs: { x: dO }, attrs: { parts: 1, heads }, backend })).map(temp);
       // attention (attention.ts's gradient): dv = sᵀ·do, ds = softmax′(do·vᵀ), dq = ds·k, dk = dsᵀ·q
-      const dvAtt = keep(product("keys", s, dHeads, blocks, backend));
-      const dp = keep(product("scores", dHeads, v, blocks, backend));
-      const ds = keep(one(softmaxGradK({ inputs: { dp, s }, attrs: { scale }, backend })));
-      let dq = keep(product("weights", ds, k, blocks, backend));
-      const dkAtt = keep(product("keys", ds, q, blocks, backend));
+      const dvAtt = temp(product("keys", s, dHeads, blocks, backend));
+      const dp = temp(product("scores", dHeads, v, blocks, backend));
+      const ds = temp(one(softmaxGradK({ inputs: { dp, s }, attrs: { scale }, backend })));
+      let dq = temp(product("weights", ds, k, blocks, backend));
+      const dkAtt = temp(product("keys", ds, q, blocks, backend));
       // the cache's keys and values also fed the next pass, whose gradient arrived first
-      const dkAll = keep(one(addK({ inputs: { a: dk, b: dkAtt }, backend })));
-      const dvAll = keep(one(addK({ inputs: { a: dv, b: dvAtt }, backend })));
+      const dkAll = temp(one(addK({ inputs: { a: dk, b: dkAtt }, backend })));
+      const dvAll = temp(one(addK({ inputs: { a: dv, b: dvAtt }, backend })));
       let dkNew = dkAll, dvNew = dvAll, dPast: Info[] = [];
       if (past > 0) {
         const T = q.shape[2], split = { numOrSizeSplits: [past, T], axis: 2 };
         const [dPastK, dk2] = many(splitVK({ inputs: { x: dkAll }, attrs: split, backend }));
         const [dPastV, dv2] = many(splitVK({ inputs: { x: dvAll }, attrs: split, backend }));
-        dkNew = keep(dk2);
-        dvNew = keep(dv2);
+        dkNew = temp(dk2);
+        dvNew = temp(dv2);
         dPast = [dPastK, dPastV];
       }
       if (cos) {
-        dkNew = keep(one(ropeK({ inputs: { x: dkNew, cos, sin }, attrs: { sign: -1 }, backend })));
-        dq = keep(one(ropeK({ inputs: { x: dq, cos, sin }, attrs: { sign: -1 }, backend })));
+        dkNew = temp(one(ropeK({ inputs: { x: dkNew, cos, sin }, attrs: { sign: -1 }, backend })));
+        dq = temp(one(ropeK({ inputs: { x: dq, cos, sin }, attrs: { sign: -1 }, backend })));
       }
-      const dqkv = keep(
+      const dqkv = temp(
         one(mergeHeadsK({ inputs: { x0: dq, x1: dkNew, x2: dvNew }, attrs: { parts: 3, heads }, backend })),
       );
       const [da, dAttnW, dAttnB] = many(affineGradK({ inputs: { dy: dqkv, x: a, w: attnW }, backend }));
-      keep(da);
+      temp(da);
       const [dxLn, dLnW, dLnB] = many(layerNormGradK({ inputs: { dy: da, x, w: lnW }, attrs: { eps }, backend }));
-      keep(dxLn);
+      temp(dxLn);
       // x feeds ln_1 and the residual: the residual's dy arrives first, then ln_1's
       const dx = one(addK({ inputs: { a: dy, b: dxLn }, backend }));
       const heap = wasmHeap(backend);

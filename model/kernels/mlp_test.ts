@@ -29,15 +29,8 @@ const weights = ([lnWeight, lnBias, fcWeight, fcBias, projWeight, projBias]: tf.
 });
 const fused = (...xs: tf.Tensor[]) => mlpResidual(xs[0], weights(xs.slice(1)), EPS);
 /** The four lines of gpt.ts's MLP half with copra's ops, each its own kernel. */
-const composite = (
-  x: tf.Tensor,
-  lnW: tf.Tensor,
-  lnB: tf.Tensor,
-  fcW: tf.Tensor,
-  fcB: tf.Tensor,
-  pW: tf.Tensor,
-  pB: tf.Tensor,
-) => tf.add(x, affine(geluNew(affine(layerNorm(x, lnW, lnB, EPS), fcW, fcB)), pW, pB));
+const composite = (...[x, lnW, lnB, fcW, fcB, pW, pB]: tf.Tensor[]) =>
+  tf.add(x, affine(geluNew(affine(layerNorm(x, lnW, lnB, EPS), fcW, fcB)), pW, pB));
 
 /** The buffers the backend holds (the kernels' scratch included, which the engine does not count). */
 const buffers = (): number => tf.engine().backend.numDataIds();
@@ -107,15 +100,7 @@ for (const backend of ["cpu", "wasm"] as const) {
   Deno.test(`${backend}: mlpResidual equals autodiff of x + c_proj(gelu(c_fc(LayerNorm(x))))`, async () => {
     await useBackend(backend);
     const xs = inputs();
-    const plain = (
-      x: tf.Tensor,
-      lnW: tf.Tensor,
-      lnB: tf.Tensor,
-      fcW: tf.Tensor,
-      fcB: tf.Tensor,
-      pW: tf.Tensor,
-      pB: tf.Tensor,
-    ) => {
+    const plain = (...[x, lnW, lnB, fcW, fcB, pW, pB]: tf.Tensor[]) => {
       const moments = tf.moments(x, -1, true);
       const m = tf.add(tf.mul(tf.div(tf.sub(x, moments.mean), tf.sqrt(tf.add(moments.variance, EPS))), lnW), lnB);
       const u = tf.add(tf.matMul(tf.reshape(m, [B * T, C]), fcW), fcB);
