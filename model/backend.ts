@@ -21,6 +21,7 @@ import { registerXentWasm } from "./kernels/xent_wasm.ts";
 import { registerFusedWasm } from "./kernels/fused_wasm.ts";
 import { registerCausalWasm } from "./kernels/causal.ts";
 import { registerMlpWasm } from "./kernels/mlp.ts";
+import { registerFlatWasm } from "./flat.ts";
 import { registerAttentionWasm } from "./kernels/attention_block.ts";
 import { registerAdamWWebGpu } from "./kernels/adamw_webgpu.ts";
 import { registerAttentionWebGpu } from "./kernels/attention_webgpu.ts";
@@ -185,6 +186,7 @@ function registerWasmFixes(): void {
   if (wasmFixed) return;
   wasmFixed = true;
   registerSplitV();
+  registerFlatWasm();
   registerGatherV2();
   registerIdentity();
   registerAdamWKernel();

@@ -8,7 +8,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { generate } from "@copra/infer";
-import { type GPT2Config, type GPT2Params, useBackend, valueAndGrads } from "@copra/model";
+import { flatValues, type GPT2Config, type GPT2Params, useBackend, valueAndGrads } from "@copra/model";
 import { batchTensors, shardLoss } from "./parallel.ts";
 import {
   POOL_CLOSED,
@@ -77,12 +77,16 @@ async function handle(request: WorkerRequest): Promise<void> {
       );
       tf.dispose(Object.values(tensors).filter((t) => t instanceof tf.Tensor));
       // A weight the shard does not reach has no gradient (the switch, in rows without thoughts): marked absent.
+      const mine = layout.map(({ name }) => grads[name]);
+      const values = await flatValues([value, ...mine.filter((g) => g !== undefined)]); // one read for all
+      let at = 1;
       for (let i = 0; i < layout.length; i++) {
-        const g = grads[layout[i].name];
-        present[i] = g ? 1 : 0;
-        if (g) out.set(await g.data() as Float32Array, layout[i].offset);
+        present[i] = mine[i] ? 1 : 0;
+        if (!mine[i]) continue;
+        out.set(values.subarray(at, at + layout[i].size), layout[i].offset);
+        at += layout[i].size;
       }
-      lossSlot[0] = (await value.data())[0];
+      lossSlot[0] = values[0];
       tf.dispose([value, ...Object.values(grads)]);
       Atomics.store(control, poolDone(slot), request.id);
     } catch (error) {

@@ -24,6 +24,7 @@ import {
   type BackendName,
   causalLmLoss,
   causalLmLossAtLabels,
+  flatValues,
   type GPT2Config,
   type GPT2Params,
   productsPath,
@@ -617,11 +618,16 @@ export class GradientPool {
     const reached = new Uint8Array(layout.length);
     let loss: number;
     try {
-      loss = (await here.value.data())[0];
+      // one read for the loss and every gradient (a weight the shard does not reach has none)
+      const mine = layout.map(({ name }) => here.grads[name]);
+      const values = await flatValues([here.value, ...mine.filter((g) => g !== undefined)]);
+      loss = values[0];
+      let at = 1;
       for (let i = 0; i < layout.length; i++) {
-        const g = here.grads[layout[i].name];
-        if (!g) continue;
-        sum.set(await g.data() as Float32Array, layout[i].offset);
+        if (!mine[i]) continue;
+        const { offset, size } = layout[i];
+        sum.set(values.subarray(at, at + size), offset);
+        at += size;
         reached[i] = 1;
       }
     } finally {
@@ -720,5 +726,6 @@ export class GradientPool {
 
 /** Copies `params` into the shared weights region, laid out by `layout`. */
 async function writeWeights(region: Float32Array, layout: readonly PoolSlot[], params: GPT2Params): Promise<void> {
-  for (const { name, offset } of layout) region.set(await params[name].data() as Float32Array, offset);
+  // the layout's slots follow each other in order: one read fills the region
+  region.set(await flatValues(layout.map(({ name }) => params[name])));
 }
