@@ -44,6 +44,32 @@ export function wasmModule<T>(base64: string): ((heap: WasmHeap) => T) | null {
   return onMemory && ((heap) => onMemory(heap.wasm.asm.memory!));
 }
 
+/** A wasm kernel called directly (from inside another kernel, without the engine): its outputs as a list. */
+export type DirectKernel = (backend: object, inputs: object, attrs?: object) => tf.TensorInfo[];
+
+/**
+ * The wasm kernels `names`, to compose a kernel of others without the engine's bookkeeping between them (the block
+ * halves of `kernels/mlp.ts` and `kernels/attention_block.ts`); null where one of them is not registered.
+ */
+export function directKernels(names: readonly string[]): DirectKernel[] | null {
+  const funcs = names.map((name) => tf.getKernel(name, "wasm")?.kernelFunc);
+  if (funcs.some((f) => f === undefined)) return null;
+  return (funcs as tf.KernelFunc[]).map((f) => (backend, inputs, attrs = {}) => {
+    const out = f({
+      inputs: inputs as tf.NamedTensorInfoMap,
+      attrs: attrs as tf.NamedAttrMap,
+      backend: backend as tf.KernelBackend,
+    });
+    return Array.isArray(out) ? out : [out];
+  });
+}
+
+/** Frees the scratch outputs of a composed kernel (made by the kernels it called, not returned). */
+export function freeScratch(backend: object, scratch: readonly tf.TensorInfo[]): void {
+  const heap = wasmHeap(backend);
+  for (const t of scratch) heap.disposeData(t.dataId);
+}
+
 /** Swaps a wasm kernel for copra's own; `make` gets tfjs's original, for the cases it still serves. */
 export function replaceWasmKernel(name: string, make: (original: tf.KernelConfig) => tf.KernelFunc): void {
   const original = tf.getKernel(name, "wasm");

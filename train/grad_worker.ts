@@ -8,7 +8,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { generate } from "@copra/infer";
-import { flatValues, type GPT2Config, type GPT2Params, useBackend, valueAndGrads } from "@copra/model";
+import { type GPT2Config, type GPT2Params, useBackend, valueAndGrads } from "@copra/model";
 import { batchTensors, shardLoss } from "./parallel.ts";
 import {
   POOL_CLOSED,
@@ -16,6 +16,7 @@ import {
   POOL_WEIGHTS,
   poolDone,
   type PoolMemory,
+  readShard,
   type WorkerReply,
   type WorkerRequest,
 } from "./pool_protocol.ts";
@@ -77,16 +78,7 @@ async function handle(request: WorkerRequest): Promise<void> {
       );
       tf.dispose(Object.values(tensors).filter((t) => t instanceof tf.Tensor));
       // A weight the shard does not reach has no gradient (the switch, in rows without thoughts): marked absent.
-      const mine = layout.map(({ name }) => grads[name]);
-      const values = await flatValues([value, ...mine.filter((g) => g !== undefined)]); // one read for all
-      let at = 1;
-      for (let i = 0; i < layout.length; i++) {
-        present[i] = mine[i] ? 1 : 0;
-        if (!mine[i]) continue;
-        out.set(values.subarray(at, at + layout[i].size), layout[i].offset);
-        at += layout[i].size;
-      }
-      lossSlot[0] = values[0];
+      lossSlot[0] = await readShard(value, grads, layout, out, present);
       tf.dispose([value, ...Object.values(grads)]);
       Atomics.store(control, poolDone(slot), request.id);
     } catch (error) {

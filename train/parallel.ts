@@ -43,6 +43,7 @@ import {
   poolDone,
   type PoolMemory,
   type PoolSlot,
+  readShard,
   type WorkerReply,
   type WorkerRequest,
 } from "./pool_protocol.ts";
@@ -618,18 +619,7 @@ export class GradientPool {
     const reached = new Uint8Array(layout.length);
     let loss: number;
     try {
-      // one read for the loss and every gradient (a weight the shard does not reach has none)
-      const mine = layout.map(({ name }) => here.grads[name]);
-      const values = await flatValues([here.value, ...mine.filter((g) => g !== undefined)]);
-      loss = values[0];
-      let at = 1;
-      for (let i = 0; i < layout.length; i++) {
-        if (!mine[i]) continue;
-        const { offset, size } = layout[i];
-        sum.set(values.subarray(at, at + size), offset);
-        at += size;
-        reached[i] = 1;
-      }
+      loss = await readShard(here.value, here.grads, layout, sum, reached);
     } finally {
       tf.dispose([here.value, ...Object.values(here.grads)]);
     }

@@ -13,7 +13,7 @@
 
 import type { Batch } from "@copra/curriculum";
 import type { Generation, GenerationPrompt } from "@copra/infer";
-import type { BackendName, GPT2Config, ProductsPath } from "@copra/model";
+import { type BackendName, flatValues, type GPT2Config, type ProductsPath, type Tensor } from "@copra/model";
 import type { LaneOptions } from "./parallel.ts";
 
 /** Where one weight lives in the pool's shared memory (in floats). */
@@ -99,3 +99,28 @@ export type WorkerReply =
   | { type: "ready" }
   | { type: "generated"; results: Generation[] }
   | { type: "error"; message: string; step: boolean };
+
+/**
+ * A shard's loss and gradients, read at once (`flatValues`) into `into` at the layout's offsets; `reached[i]` is 1 for
+ * each weight with a gradient (the shard may not reach the switch) and 0 otherwise. Returns the loss. Both ends of the
+ * pool read their shard this way: the main thread into its sum, a worker into its slot.
+ */
+export async function readShard(
+  value: Tensor,
+  grads: Record<string, Tensor>,
+  layout: readonly PoolSlot[],
+  into: Float32Array,
+  reached: Uint8Array | Int32Array,
+): Promise<number> {
+  const mine = layout.map(({ name }) => grads[name]);
+  const values = await flatValues([value, ...mine.filter((g) => g !== undefined)]);
+  let at = 1;
+  for (let i = 0; i < layout.length; i++) {
+    reached[i] = mine[i] ? 1 : 0;
+    if (!mine[i]) continue;
+    const { offset, size } = layout[i];
+    into.set(values.subarray(at, at + size), offset);
+    at += size;
+  }
+  return values[0];
+}

@@ -15,11 +15,17 @@
 import * as tf from "@tensorflow/tfjs";
 import { productsPath } from "../products.ts";
 import type { Tensor, Tensor3D, Tensor4D } from "../tensors.ts";
-import { wasmHeap } from "../wasm_heap.ts";
+import { directKernels, freeScratch } from "../wasm_heap.ts";
 import { MASKED_SOFTMAX_KERNEL, SOFTMAX_GRAD_KERNEL } from "./attention_webgpu.ts";
 import { CAUSAL_PRODUCT_KERNEL, causalBlocks, type CausalKind, causalProductsAvailable } from "./causal.ts";
 import { hasKernel } from "./custom_op.ts";
-import { AFFINE_GRAD_KERNEL, AFFINE_KERNEL, LAYER_NORM_GRADS_SUMMED_KERNEL, ROPE_KERNEL } from "./fused_wasm.ts";
+import {
+  AFFINE_GRAD_KERNEL,
+  AFFINE_KERNEL,
+  LAYER_NORM_GRADS_SUMMED_KERNEL,
+  ROPE_KERNEL,
+  wasmProduct,
+} from "./fused_wasm.ts";
 import { MERGE_HEADS_KERNEL, SPLIT_HEADS_KERNEL } from "./heads.ts";
 import { LAYER_NORM_KERNEL } from "./layer_norm_webgpu.ts";
 
@@ -157,7 +163,7 @@ let registered = false;
 export function registerAttentionWasm(): void {
   if (registered) return;
   registered = true;
-  const names = [
+  const kernels = directKernels([
     LAYER_NORM_KERNEL,
     AFFINE_KERNEL,
     SPLIT_HEADS_KERNEL,
@@ -171,9 +177,8 @@ export function registerAttentionWasm(): void {
     SOFTMAX_GRAD_KERNEL,
     "SplitV",
     LAYER_NORM_GRADS_SUMMED_KERNEL,
-  ];
-  const found = names.map((name) => tf.getKernel(name, "wasm")?.kernelFunc);
-  if (found.some((k) => k === undefined)) return;
+  ]);
+  if (!kernels) return;
   const [
     layerNormK,
     affineK,
@@ -188,22 +193,13 @@ export function registerAttentionWasm(): void {
     softmaxGradK,
     splitVK,
     layerNormGradK,
-  ] = found as tf.KernelFunc[];
+  ] = kernels;
   type Info = tf.TensorInfo;
-  const one = (out: Info | Info[]): Info => out as Info;
-  const many = (out: Info | Info[]): Info[] => out as Info[];
   /** attention's three products, as `attention.ts` runs them: block by block where `blocks` cut the queries. */
-  const product = (kind: CausalKind, a: Info, b: Info, blocks: number[], backend: object): Info => {
-    if (blocks.length > 0) return one(causalK({ inputs: { a, b }, attrs: { kind, blocks }, backend }));
-    const [transposeA, transposeB] = kind === "scores"
-      ? [false, true]
-      : kind === "keys"
-      ? [true, false]
-      : [false, false];
-    return one(
-      tf.getKernel("BatchMatMul", "wasm")!.kernelFunc({ inputs: { a, b }, attrs: { transposeA, transposeB }, backend }),
-    );
-  };
+  const product = (kind: CausalKind, a: Info, b: Info, blocks: number[], backend: object): Info =>
+    blocks.length > 0
+      ? causalK(backend, { a, b }, { kind, blocks })[0]
+      : wasmProduct(a, b, kind === "keys", kind === "scores", backend);
 
   tf.registerKernel({
     kernelName: ATTENTION_RESIDUAL_KERNEL,
@@ -217,33 +213,31 @@ export function registerAttentionWasm(): void {
         blocks: number[];
         save: boolean;
       };
-      const scratch: Info[] = [];
-      const a = one(layerNormK({ inputs: { x, w: lnW, b: lnB }, attrs: { eps }, backend })); // (B,T,C)
-      const qkv = one(affineK({ inputs: { x: a, w: attnW, b: attnB }, backend })); // (B,T,3C)
-      let [q, kNew, vNew] = many(splitHeadsK({ inputs: { x: qkv }, attrs: { parts: 3, heads }, backend })); // (B,H,T,D)
-      scratch.push(qkv);
+      const [a] = layerNormK(backend, { x, w: lnW, b: lnB }, { eps }); // (B,T,C)
+      const [qkv] = affineK(backend, { x: a, w: attnW, b: attnB }); // (B,T,3C)
+      let [q, kNew, vNew] = splitHeadsK(backend, { x: qkv }, { parts: 3, heads }); // (B,H,T,D) each
+      const scratch = [qkv];
       if (cos) {
         // the cache keeps rotated keys
         scratch.push(q, kNew);
-        q = one(ropeK({ inputs: { x: q, cos, sin }, attrs: { sign: 1 }, backend }));
-        kNew = one(ropeK({ inputs: { x: kNew, cos, sin }, attrs: { sign: 1 }, backend }));
+        [q] = ropeK(backend, { x: q, cos, sin }, { sign: 1 });
+        [kNew] = ropeK(backend, { x: kNew, cos, sin }, { sign: 1 });
       }
       let k = kNew, v = vNew; // (B,H,K,D)
       if (pastK) {
         scratch.push(kNew, vNew);
-        k = one(concatK({ inputs: [pastK, kNew] as unknown as tf.NamedTensorInfoMap, attrs: { axis: 2 }, backend }));
-        v = one(concatK({ inputs: [pastV, vNew] as unknown as tf.NamedTensorInfoMap, attrs: { axis: 2 }, backend }));
+        [k] = concatK(backend, [pastK, kNew], { axis: 2 }); // tfjs's Concat takes its inputs as a list
+        [v] = concatK(backend, [pastV, vNew], { axis: 2 });
       }
       const scores = product("scores", q, k, blocks, backend); // (B,H,T,K)
-      const s = one(softmaxK({ inputs: { x: scores, bias }, attrs: { scale }, backend }));
+      const [s] = softmaxK(backend, { x: scores, bias }, { scale });
       const heads4 = product("weights", s, v, blocks, backend); // (B,H,T,D)
-      const o = one(mergeHeadsK({ inputs: { x0: heads4 }, attrs: { parts: 1, heads }, backend })); // (B,T,C)
-      const d = one(affineK({ inputs: { x: o, w: projW, b: projB }, backend }));
-      const y = one(addK({ inputs: { a: x, b: d }, backend }));
+      const [o] = mergeHeadsK(backend, { x0: heads4 }, { parts: 1, heads }); // (B,T,C)
+      const [d] = affineK(backend, { x: o, w: projW, b: projB });
+      const [y] = addK(backend, { a: x, b: d });
       scratch.push(scores, heads4, d);
       if (!save) scratch.push(a, q, s, o);
-      const heap = wasmHeap(backend);
-      for (const t of scratch) heap.disposeData(t.dataId);
+      freeScratch(backend, scratch);
       return save ? [y, k, v, a, q, s, o] : [y, k, v];
     },
   });
@@ -259,45 +253,39 @@ export function registerAttentionWasm(): void {
         blocks: number[];
         past: number;
       };
-      const scratch: Info[] = [];
-      const temp = <T extends Info>(t: T): T => (scratch.push(t), t); // freed before returning
       // backwards through gpt.ts's lines, in the order the engine's backprop takes them
-      const [dO, dProjW, dProjB] = many(affineGradK({ inputs: { dy, x: o, w: projW }, backend }));
-      temp(dO);
-      const [dHeads] = many(splitHeadsK({ inputs: { x: dO }, attrs: { parts: 1, heads }, backend })).map(temp);
+      const [dO, dProjW, dProjB] = affineGradK(backend, { dy, x: o, w: projW });
+      const [dHeads] = splitHeadsK(backend, { x: dO }, { parts: 1, heads });
       // attention (attention.ts's gradient): dv = sᵀ·do, ds = softmax′(do·vᵀ), dq = ds·k, dk = dsᵀ·q
-      const dvAtt = temp(product("keys", s, dHeads, blocks, backend));
-      const dp = temp(product("scores", dHeads, v, blocks, backend));
-      const ds = temp(one(softmaxGradK({ inputs: { dp, s }, attrs: { scale }, backend })));
-      let dq = temp(product("weights", ds, k, blocks, backend));
-      const dkAtt = temp(product("keys", ds, q, blocks, backend));
+      const dvAtt = product("keys", s, dHeads, blocks, backend);
+      const dp = product("scores", dHeads, v, blocks, backend);
+      const [ds] = softmaxGradK(backend, { dp, s }, { scale });
+      let dq = product("weights", ds, k, blocks, backend);
+      const dkAtt = product("keys", ds, q, blocks, backend);
       // the cache's keys and values also fed the next pass, whose gradient arrived first
-      const dkAll = temp(one(addK({ inputs: { a: dk, b: dkAtt }, backend })));
-      const dvAll = temp(one(addK({ inputs: { a: dv, b: dvAtt }, backend })));
+      const [dkAll] = addK(backend, { a: dk, b: dkAtt });
+      const [dvAll] = addK(backend, { a: dv, b: dvAtt });
+      const scratch = [dO, dHeads, dvAtt, dp, ds, dq, dkAtt, dkAll, dvAll];
       let dkNew = dkAll, dvNew = dvAll, dPast: Info[] = [];
       if (past > 0) {
-        const T = q.shape[2], split = { numOrSizeSplits: [past, T], axis: 2 };
-        const [dPastK, dk2] = many(splitVK({ inputs: { x: dkAll }, attrs: split, backend }));
-        const [dPastV, dv2] = many(splitVK({ inputs: { x: dvAll }, attrs: split, backend }));
-        dkNew = temp(dk2);
-        dvNew = temp(dv2);
-        dPast = [dPastK, dPastV];
+        const split = { numOrSizeSplits: [past, q.shape[2]], axis: 2 };
+        const [dPastK, dk2] = splitVK(backend, { x: dkAll }, split);
+        const [dPastV, dv2] = splitVK(backend, { x: dvAll }, split);
+        [dkNew, dvNew, dPast] = [dk2, dv2, [dPastK, dPastV]];
+        scratch.push(dkNew, dvNew);
       }
       if (cos) {
-        dkNew = temp(one(ropeK({ inputs: { x: dkNew, cos, sin }, attrs: { sign: -1 }, backend })));
-        dq = temp(one(ropeK({ inputs: { x: dq, cos, sin }, attrs: { sign: -1 }, backend })));
+        [dkNew] = ropeK(backend, { x: dkNew, cos, sin }, { sign: -1 });
+        [dq] = ropeK(backend, { x: dq, cos, sin }, { sign: -1 });
+        scratch.push(dkNew, dq);
       }
-      const dqkv = temp(
-        one(mergeHeadsK({ inputs: { x0: dq, x1: dkNew, x2: dvNew }, attrs: { parts: 3, heads }, backend })),
-      );
-      const [da, dAttnW, dAttnB] = many(affineGradK({ inputs: { dy: dqkv, x: a, w: attnW }, backend }));
-      temp(da);
-      const [dxLn, dLnW, dLnB] = many(layerNormGradK({ inputs: { dy: da, x, w: lnW }, attrs: { eps }, backend }));
-      temp(dxLn);
+      const [dqkv] = mergeHeadsK(backend, { x0: dq, x1: dkNew, x2: dvNew }, { parts: 3, heads });
+      const [da, dAttnW, dAttnB] = affineGradK(backend, { dy: dqkv, x: a, w: attnW });
+      const [dxLn, dLnW, dLnB] = layerNormGradK(backend, { dy: da, x, w: lnW }, { eps });
       // x feeds ln_1 and the residual: the residual's dy arrives first, then ln_1's
-      const dx = one(addK({ inputs: { a: dy, b: dxLn }, backend }));
-      const heap = wasmHeap(backend);
-      for (const t of scratch) heap.disposeData(t.dataId);
+      const [dx] = addK(backend, { a: dy, b: dxLn });
+      scratch.push(dqkv, da, dxLn);
+      freeScratch(backend, scratch);
       return [dx, dLnW, dLnB, dAttnW, dAttnB, dProjW, dProjB, ...dPast];
     },
   });

@@ -51,6 +51,25 @@ export const AFFINE_GRAD_KERNEL = "CopraAffineGrad";
 /** The L2 norm of all inputs together (`g0` … `g{n−1}`, float32; output a float32 scalar), summed in float64. */
 export const GLOBAL_NORM_KERNEL = "CopraGlobalNorm";
 
+/**
+ * a·b with transpose flags through the wasm `BatchMatMul` kernel (products.ts's dispatcher: OpenBLAS, copra's SIMD
+ * kernel or tfjs's), called directly from inside another kernel; looked up per call, as the dispatcher may be
+ * installed after these kernels.
+ */
+export function wasmProduct(
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  backend: object,
+): tf.TensorInfo {
+  return tf.getKernel("BatchMatMul", "wasm")!.kernelFunc({
+    inputs: { a, b },
+    attrs: { transposeA, transposeB },
+    backend: backend as tf.KernelBackend,
+  }) as tf.TensorInfo;
+}
+
 /** The module's exports: byte offsets into the backend's memory, then sizes and constants. */
 interface Fused {
   layer_norm(x: number, w: number, b: number, rows: number, C: number, eps: number, y: number): void;
@@ -237,22 +256,10 @@ export function registerFusedWasm(): void {
   // The affine layer's products go through the wasm BatchMatMul kernel registered now (products.ts's dispatcher:
   // OpenBLAS, copra's SIMD kernel or tfjs's), with x and dy read as (N,C) and (N,M) matrices in place (the same memory
   // under a 2-D shape); outputs are fresh, so the bias goes in place.
-  const product = (
-    a: tf.TensorInfo,
-    b: tf.TensorInfo,
-    transposeA: boolean,
-    transposeB: boolean,
-    backend: object,
-  ): tf.TensorInfo =>
-    tf.getKernel("BatchMatMul", "wasm")!.kernelFunc({
-      inputs: { a, b },
-      attrs: { transposeA, transposeB },
-      backend,
-    }) as tf.TensorInfo;
   const matrix = (t: tf.TensorInfo): tf.TensorInfo => ({ ...t, shape: [rows(t), last(t)] });
   register(AFFINE_KERNEL, ({ inputs, backend }) => {
     const { x, w, b } = inputs as Record<string, tf.TensorInfo>;
-    const y = product(matrix(x), w, false, false, backend);
+    const y = wasmProduct(matrix(x), w, false, false, backend);
     const heap = wasmHeap(backend);
     fused(heap).add_rows(at(heap, y), at(heap, b), rows(y), last(y));
     return { ...y, shape: [...x.shape.slice(0, -1), last(y)] };
@@ -260,8 +267,8 @@ export function registerFusedWasm(): void {
   register(AFFINE_GRAD_KERNEL, ({ inputs, backend }) => {
     // affine's composite gradient in one call: dy·wᵀ, xᵀ·dy (by transpose flags) and dy's column sums
     const { dy, x, w } = inputs as Record<string, tf.TensorInfo>;
-    const dx = product(matrix(dy), w, false, true, backend);
-    const dw = product(matrix(x), matrix(dy), true, false, backend);
+    const dx = wasmProduct(matrix(dy), w, false, true, backend);
+    const dw = wasmProduct(matrix(x), matrix(dy), true, false, backend);
     const heap = wasmHeap(backend);
     const db = heap.makeOutput([last(dy)], "float32");
     fused(heap).column_sums(at(heap, dy), rows(dy), last(dy), at(heap, db));

@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { affine } from "../ops.ts";
 import type { Tensor, Tensor3D } from "../tensors.ts";
-import { wasmHeap } from "../wasm_heap.ts";
+import { directKernels, freeScratch } from "../wasm_heap.ts";
 import { customOp, hasKernel } from "./custom_op.ts";
 import { AFFINE_GRAD_KERNEL, AFFINE_KERNEL, LAYER_NORM_GRADS_SUMMED_KERNEL } from "./fused_wasm.ts";
 import { geluNew } from "./gelu.ts";
@@ -72,8 +72,7 @@ export function mlpResidual(x: Tensor, weights: MlpWeights, eps: number): Tensor
   }
   if (!tf.engine().isTapeOn()) {
     // no gradient will be asked for (inference): one kernel call, which frees its intermediates itself
-    const named = { x, lnW: lnWeight, lnB: lnBias, fcW: fcWeight, fcB: fcBias, projW: projWeight, projB: projBias };
-    return tf.engine().runKernel(MLP_RESIDUAL_KERNEL, named, { eps, save: false }) as Tensor3D;
+    return tf.engine().runKernel(MLP_RESIDUAL_KERNEL, named(inputs), { eps, save: false }) as Tensor3D;
   }
   return mlpOp(eps)(...inputs) as Tensor3D;
 }
@@ -93,13 +92,18 @@ function fits([x, lnW, lnB, fcW, fcB, projW, projB]: Tensor[]): boolean {
     shapes.every(([t, shape]) => tf.util.arraysEqual(t.shape, shape));
 }
 
+/** The kernel's named inputs from x and the weights in {@link mlpResidual}'s order. */
+function named([x, lnW, lnB, fcW, fcB, projW, projB]: Tensor[]): tf.NamedTensorMap {
+  return { x, lnW, lnB, fcW, fcB, projW, projB };
+}
+
 const mlpOps = new Map<number, (...inputs: Tensor[]) => Tensor>();
 function mlpOp(eps: number): (...inputs: Tensor[]) => Tensor {
   let op = mlpOps.get(eps);
   if (op) return op;
-  op = customOp<Tensor[]>(([x, lnW, lnB, fcW, fcB, projW, projB], save) => {
-    const inputs = { x, lnW, lnB, fcW, fcB, projW, projB };
-    const [y, m, u, g, s] = tf.engine().runKernel(MLP_RESIDUAL_KERNEL, inputs, { eps, save: true }) as Tensor[];
+  op = customOp<Tensor[]>((inputs, save) => {
+    const [y, m, u, g, s] = tf.engine().runKernel(MLP_RESIDUAL_KERNEL, named(inputs), { eps, save: true }) as Tensor[];
+    const [x, lnW, , fcW, , projW] = inputs;
     save([x, m, u, g, s, lnW, fcW, projW]);
     return { value: y, gradFunc };
   });
@@ -118,7 +122,7 @@ let registered = false;
 export function registerMlpWasm(): void {
   if (registered) return;
   registered = true;
-  const names = [
+  const kernels = directKernels([
     LAYER_NORM_KERNEL,
     AFFINE_KERNEL,
     GELU_KERNEL,
@@ -126,27 +130,22 @@ export function registerMlpWasm(): void {
     AFFINE_GRAD_KERNEL,
     GELU_GRAD_KERNEL,
     LAYER_NORM_GRADS_SUMMED_KERNEL,
-  ];
-  const kernels = names.map((name) => tf.getKernel(name, "wasm")?.kernelFunc);
-  if (kernels.some((k) => k === undefined)) return;
-  const [layerNormK, affineK, geluK, addK, affineGradK, geluGradK, layerNormGradK] = kernels as tf.KernelFunc[];
-  type Info = tf.TensorInfo;
-  const one = (out: Info | Info[]): Info => out as Info;
-  const many = (out: Info | Info[]): Info[] => out as Info[];
+  ]);
+  if (!kernels) return;
+  const [layerNormK, affineK, geluK, addK, affineGradK, geluGradK, layerNormGradK] = kernels;
 
   tf.registerKernel({
     kernelName: MLP_RESIDUAL_KERNEL,
     backendName: "wasm",
     kernelFunc: ({ inputs, attrs, backend }) => {
-      const { x, lnW, lnB, fcW, fcB, projW, projB } = inputs as Record<string, Info>;
+      const { x, lnW, lnB, fcW, fcB, projW, projB } = inputs as Record<string, tf.TensorInfo>;
       const { eps, save } = attrs as unknown as { eps: number; save: boolean };
-      const m = one(layerNormK({ inputs: { x, w: lnW, b: lnB }, attrs: { eps }, backend })); // (B,T,C)
-      const u = one(affineK({ inputs: { x: m, w: fcW, b: fcB }, backend })); // (B,T,4C)
-      const [g, s] = many(geluK({ inputs: { x: u }, backend })); // (B,T,4C) each
-      const d = one(affineK({ inputs: { x: g, w: projW, b: projB }, backend })); // (B,T,C)
-      const y = one(addK({ inputs: { a: x, b: d }, backend }));
-      const heap = wasmHeap(backend);
-      for (const t of save ? [d] : [m, u, g, s, d]) heap.disposeData(t.dataId);
+      const [m] = layerNormK(backend, { x, w: lnW, b: lnB }, { eps }); // (B,T,C)
+      const [u] = affineK(backend, { x: m, w: fcW, b: fcB }); // (B,T,4C)
+      const [g, s] = geluK(backend, { x: u }); // (B,T,4C) each
+      const [d] = affineK(backend, { x: g, w: projW, b: projB }); // (B,T,C)
+      const [y] = addK(backend, { a: x, b: d });
+      freeScratch(backend, save ? [d] : [m, u, g, s, d]);
       return save ? [y, m, u, g, s] : y;
     },
   });
@@ -154,16 +153,15 @@ export function registerMlpWasm(): void {
     kernelName: MLP_RESIDUAL_GRAD_KERNEL,
     backendName: "wasm",
     kernelFunc: ({ inputs, attrs, backend }) => {
-      const { dy, x, m, u, g, s, lnW, fcW, projW } = inputs as Record<string, Info>;
+      const { dy, x, m, u, g, s, lnW, fcW, projW } = inputs as Record<string, tf.TensorInfo>;
       // backwards through the composite, in the order the engine's backprop would take
-      const [dg, dProjW, dProjB] = many(affineGradK({ inputs: { dy, x: g, w: projW }, backend }));
-      const du = one(geluGradK({ inputs: { dy: dg, x: u, s }, backend }));
-      const [dm, dFcW, dFcB] = many(affineGradK({ inputs: { dy: du, x: m, w: fcW }, backend }));
-      const [dxLn, dLnW, dLnB] = many(layerNormGradK({ inputs: { dy: dm, x, w: lnW }, attrs, backend }));
+      const [dg, dProjW, dProjB] = affineGradK(backend, { dy, x: g, w: projW });
+      const [du] = geluGradK(backend, { dy: dg, x: u, s });
+      const [dm, dFcW, dFcB] = affineGradK(backend, { dy: du, x: m, w: fcW });
+      const [dxLn, dLnW, dLnB] = layerNormGradK(backend, { dy: dm, x, w: lnW }, attrs);
       // x feeds ln_2 and the residual: the residual's dy arrives first, then ln_2's
-      const dx = one(addK({ inputs: { a: dy, b: dxLn }, backend }));
-      const heap = wasmHeap(backend);
-      for (const t of [dg, du, dm, dxLn]) heap.disposeData(t.dataId);
+      const [dx] = addK(backend, { a: dy, b: dxLn });
+      freeScratch(backend, [dg, du, dm, dxLn]);
       return [dx, dLnW, dLnB, dFcW, dFcB, dProjW, dProjB];
     },
   });
