@@ -15,7 +15,7 @@ export const FLAT_VALUES_KERNEL = "CopraFlatValues";
 /**
  * The values of `tensors` one after another, in order, as one `Float32Array` — one kernel call and one asynchronous
  * read instead of a `data()` per tensor (each read is a promise and a copy: for the 39 weights of the `nano` model,
- * 0.3–0.9 ms against ≈ 0.05). Every tensor must be float32; none is disposed.
+ * 0.24–0.9 ms against ≈ 0.18). Every tensor must be float32 and not disposed; none is disposed by the call.
  *
  * @example
  * ```ts
@@ -28,13 +28,13 @@ export const FLAT_VALUES_KERNEL = "CopraFlatValues";
  */
 export async function flatValues(tensors: readonly Tensor[]): Promise<Float32Array> {
   tensors.forEach((t, i) => {
-    if (t.dtype !== "float32") {
+    if (t.isDisposed || t.dtype !== "float32") {
       throw new ModelError({
         source: "argument",
         field: `tensors[${i}]`,
-        value: t.dtype,
-        problem: "not float32",
-        hint: "cast it first (tf.cast(t, 'float32'))",
+        value: t.isDisposed ? "disposed" : t.dtype,
+        problem: t.isDisposed ? "the tensor is disposed" : "not float32",
+        hint: t.isDisposed ? "read it before disposing it" : "cast it first (tf.cast(t, 'float32'))",
       });
     }
   });

@@ -32,12 +32,18 @@ for (const backend of ["cpu", "wasm"] as const) {
   });
 }
 
-Deno.test("flatValues refuses a tensor that is not float32, naming it", async () => {
+Deno.test("flatValues refuses a tensor that is not float32 or is disposed, naming it", async () => {
   await useBackend("wasm");
   const ids = tf.tensor1d([1, 2], "int32"), x = tf.ones([2]);
   await assert.rejects(
     () => flatValues([x, ids]),
     (e: unknown) => e instanceof ModelError && /tensors\[1\]/.test(e.message) && /int32/.test(e.message),
+  );
+  const gone = tf.ones([2]);
+  gone.dispose();
+  await assert.rejects(
+    () => flatValues([x, gone]),
+    (e: unknown) => e instanceof ModelError && /tensors\[1\]/.test(e.message) && /disposed/.test(e.message),
   );
   tf.dispose([ids, x]);
 });
