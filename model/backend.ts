@@ -23,6 +23,7 @@ import { registerCausalWasm } from "./kernels/causal.ts";
 import { registerMlpWasm } from "./kernels/mlp.ts";
 import { registerFlatWasm } from "./flat.ts";
 import { registerAttentionWasm } from "./kernels/attention_block.ts";
+import { registerCopyWasm } from "./kernels/copy_wasm.ts";
 import { registerAdamWWebGpu } from "./kernels/adamw_webgpu.ts";
 import { registerAttentionWebGpu } from "./kernels/attention_webgpu.ts";
 import { registerGeluWebGpu } from "./kernels/gelu_webgpu.ts";
@@ -185,7 +186,7 @@ let wasmFixed = false;
 function registerWasmFixes(): void {
   if (wasmFixed) return;
   wasmFixed = true;
-  registerSplitV();
+  registerCopyWasm(); // Concat, SplitV, Slice: before the kernels composed of them
   registerFlatWasm();
   registerGatherV2();
   registerIdentity();
@@ -218,37 +219,6 @@ function registerWasmFixes(): void {
       }
       return out;
     },
-  });
-}
-
-/**
- * Replaces the wasm backend's SplitV (one generic strided slice per piece, ~1 ms to split attention's q, k, v
- * at T=280) by row copies on the wasm heap: each piece is `outer` contiguous runs of the input.
- */
-function registerSplitV(): void {
-  replaceWasmKernel("SplitV", () => ({ inputs, attrs, backend }) => {
-    const { x } = inputs as { x: tf.TensorInfo };
-    const { numOrSizeSplits, axis } = attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
-    const wasm = wasmHeap(backend);
-    const ax = tf.util.parseAxisParam(axis, x.shape)[0];
-    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
-    const outer = x.shape.slice(0, ax).reduce((a, b) => a * b, 1);
-    const inner = x.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
-    const row = x.shape[ax] * inner;
-    const outs = sizes.map((size) => wasm.makeOutput(x.shape.map((d, i) => (i === ax ? size : d)), x.dtype));
-    // Views taken after every allocation (which may grow the wasm memory).
-    const src = wasm.typedArrayFromHeap(x);
-    let offset = 0;
-    outs.forEach((out, j) => {
-      const run = sizes[j] * inner;
-      const dst = wasm.typedArrayFromHeap(out);
-      for (let r = 0; r < outer; r++) {
-        const from = r * row + offset;
-        dst.set(src.subarray(from, from + run), r * run);
-      }
-      offset += run;
-    });
-    return outs;
   });
 }
 

@@ -1,6 +1,6 @@
 /**
- * The part of tfjs's wasm backend that copra's own wasm kernels use (BLAS products, AdamW, SplitV, Identity,
- * UnsortedSegmentSum, GatherV2, the SIMD modules): allocating outputs, viewing tensors in the backend's memory, and
+ * The part of tfjs's wasm backend that copra's own wasm kernels use (BLAS products, AdamW, Concat, SplitV, Slice,
+ * Identity, UnsortedSegmentSum, GatherV2, the SIMD modules): allocating outputs, viewing tensors in the backend's memory, and
  * running copra's own wasm modules on that memory, and swapping one of tfjs's wasm kernels for copra's own. Not in
  * tfjs's public types, hence this one declaration. Internal to `@copra/model`.
  *
@@ -16,6 +16,8 @@ export interface WasmHeap {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   /** A view of a tensor's values in wasm memory (Int32Array for int32 and bool tensors). */
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array;
+  /** A tensor's byte offset in the backend's memory (its values start there). */
+  getMemoryOffset(dataId: tf.DataId): number;
   /** One more reference to a tensor's buffer. */
   incRef(dataId: tf.DataId): void;
   /** Frees a tensor made with `makeOutput` that is not returned (scratch). */
@@ -31,7 +33,7 @@ export function wasmHeap(backend: unknown): WasmHeap {
 
 /** The byte offset of a tensor's values in the backend's memory (take it after every allocation of the call). */
 export function heapOffset(heap: WasmHeap, t: tf.TensorInfo): number {
-  return heap.typedArrayFromHeap(t).byteOffset;
+  return heap.getMemoryOffset(t.dataId); // (no view made: a kernel takes several per call)
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Assembles copra's plain SIMD wasm modules (`xent.wat`, `fused.wat`) into their `*_wasm_bytes.ts` files (the
+ * Assembles copra's plain wasm modules (`xent.wat`, `fused.wat`, `adamw.wat`, `copy.wat`) into their `*_wasm_bytes.ts` files (the
  * module's bytes as base64). Run by `deno task build-wasm` (with `gemm_build.ts`, whose module has variants); each
  * module's test checks that the shipped bytes are those of the shipped source.
  *
@@ -19,10 +19,11 @@ export interface WatModule {
 }
 
 /** The modules this build assembles. */
-export const WAT_MODULES: Record<"xent" | "fused" | "adamw", WatModule> = {
+export const WAT_MODULES: Record<"xent" | "fused" | "adamw" | "copy", WatModule> = {
   xent: { source: "xent.wat", target: "xent_wasm_bytes.ts", constant: "XENT_WASM" },
   fused: { source: "fused.wat", target: "fused_wasm_bytes.ts", constant: "FUSED_WASM" },
   adamw: { source: "adamw.wat", target: "adamw_wasm_bytes.ts", constant: "ADAMW_WASM" },
+  copy: { source: "copy.wat", target: "copy_wasm_bytes.ts", constant: "COPY_WASM" },
 };
 
 /** The wasm bytes of a module's WAT source. */
