@@ -16,7 +16,7 @@ import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
 import type { BlasInfo } from "./blas.ts";
 import { enableWasmGemm } from "./kernels/gemm.ts";
-import { registerAdamWKernel } from "./kernels/adamw_wasm.ts";
+import { registerAdamWAllKernel, registerAdamWKernel } from "./kernels/adamw_wasm.ts";
 import { registerXentWasm } from "./kernels/xent_wasm.ts";
 import { registerFusedWasm } from "./kernels/fused_wasm.ts";
 import { registerCausalWasm } from "./kernels/causal.ts";
@@ -194,6 +194,7 @@ function registerWasmFixes(): void {
   registerXentWasm();
   registerFusedWasm();
   registerMlpWasm(); // composed of the fused kernels: after them
+  registerAdamWAllKernel(); // with the fused global norm: after it
   registerCausalWasm();
   registerAttentionWasm(); // composed of the fused kernels, the causal product, Concat and SplitV: after them
   if (tf.getKernel("UnsortedSegmentSum", "wasm") !== undefined) return;

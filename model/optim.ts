@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { hasKernel } from "./kernels/custom_op.ts";
 import { GLOBAL_NORM_KERNEL } from "./kernels/fused_wasm.ts";
+import { ADAMW_ALL_KERNEL } from "./kernels/adamw_wasm.ts";
 import { ModelError } from "./errors.ts";
 import type { GPT2Params } from "./params.ts";
 import { constantLr, type LrSchedule } from "./schedule.ts";
@@ -160,6 +161,29 @@ export class AdamW {
     this.step++;
     const t = this.step;
     const bc1 = 1 - this.#beta1 ** t, bc2 = 1 - this.#beta2 ** t;
+    const backend = tf.engine().backend;
+    const own = (t: Tensor) => backend.refCount(t.dataId) === 1; // no other tensor shares the buffer
+    if (
+      hasKernel(ADAMW_ALL_KERNEL) && names.every((name) => grads[name].dtype === "float32") &&
+      names.every((name) => own(this.#params[name]) && own(this.#m[name]) && own(this.#v[name]))
+    ) {
+      // wasm: every parameter in one kernel call, norm and clip included, in place (kernels/adamw_wasm.ts)
+      const kinds = { p: this.#params, m: this.#m, v: this.#v, g: grads };
+      const inputs = Object.fromEntries(
+        Object.entries(kinds).flatMap(([kind, of]) => names.map((name, i) => [`${kind}${i}`, of[name]])),
+      );
+      const decays = names.map((name) => this.#decays(name) && this.#weightDecay > 0 ? 1 - lr * this.#weightDecay : 1);
+      const [gradNorm] = tf.engine().runKernel(ADAMW_ALL_KERNEL, inputs, {
+        decays,
+        beta1: this.#beta1,
+        beta2: this.#beta2,
+        eps: this.#eps,
+        step: lr / bc1,
+        bc2sqrt: Math.sqrt(bc2),
+        clip: this.#clipNorm ?? -1,
+      } as unknown as tf.NamedAttrMap) as unknown as Scalar[];
+      return { lr, gradNorm };
+    }
     const gradNorm = globalNorm(names.map((n) => grads[n]));
     tf.tidy(() => {
       // PyTorch's clip_grad_norm_: scale by max/(norm + 1e-6) when that is below 1.

@@ -18,6 +18,8 @@ export interface WasmHeap {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array;
   /** A tensor's byte offset in the backend's memory (its values start there). */
   getMemoryOffset(dataId: tf.DataId): number;
+  /** How many tensors hold a buffer. */
+  refCount(dataId: tf.DataId): number;
   /** One more reference to a tensor's buffer. */
   incRef(dataId: tf.DataId): void;
   /** Frees a tensor made with `makeOutput` that is not returned (scratch). */

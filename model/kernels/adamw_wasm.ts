@@ -7,7 +7,8 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { heapOffset as at, wasmHeap, wasmModule } from "../wasm_heap.ts";
+import { directKernels, heapOffset as at, wasmHeap, wasmModule } from "../wasm_heap.ts";
+import { GLOBAL_NORM_KERNEL } from "./fused_wasm.ts";
 import { ADAMW_WASM } from "./adamw_wasm_bytes.ts";
 
 /** The module's export: byte offsets into the backend's memory, then the element count and the constants. */
@@ -99,4 +100,88 @@ export function reregisterAdamWKernel(options: { simd: boolean }): void {
   if (tf.getKernel("CopraAdamW", "wasm")) tf.unregisterKernel("CopraAdamW", "wasm");
   adamWRegistered = false;
   registerAdamWKernel(options);
+}
+
+/**
+ * AdamW over every parameter in one call, in place: inputs `p0…`, `m0…`, `v0…`, `g0…` (n of each, float32, parameter
+ * i's tensors at index i; each p, m and v a buffer no other tensor shares — the optimizer's variables); attrs `decays`
+ * (n factors), beta1, beta2, eps, step, bc2sqrt and `clip` (the global norm to clip to, or −1 for none) → the
+ * gradients' global norm (a float32 scalar), with p, m and v overwritten by their updates. The same numbers as
+ * `AdamW.apply`'s per-parameter path: the norm by `CopraGlobalNorm`, the clip factor in float32 as its three scalar
+ * kernels round it (min(clip / (norm + 1e-6), 1)), each parameter by `adamw.wat`'s loop, which reads an element's
+ * p, m, v and g before it writes them. No output buffers to allocate and free: the update's time is its arithmetic.
+ */
+export const ADAMW_ALL_KERNEL = "CopraAdamWAll";
+
+let adamWAllRegistered = false;
+
+/**
+ * Registers {@link ADAMW_ALL_KERNEL} on the wasm backend (once), after `CopraGlobalNorm`; nothing where the engine
+ * lacks wasm SIMD (`AdamW` then takes one call per parameter).
+ */
+export function registerAdamWAllKernel(): void {
+  if (adamWAllRegistered) return;
+  adamWAllRegistered = true;
+  const simd = wasmModule<AdamWModule>(ADAMW_WASM);
+  const norm = directKernels([GLOBAL_NORM_KERNEL]);
+  if (!simd || !norm) return;
+  const [globalNorm] = norm;
+  tf.registerKernel({
+    kernelName: ADAMW_ALL_KERNEL,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const all = inputs as Record<string, tf.TensorInfo>;
+      const a = attrs as unknown as {
+        decays: number[];
+        beta1: number;
+        beta2: number;
+        eps: number;
+        step: number;
+        bc2sqrt: number;
+        clip: number;
+      };
+      const n = a.decays.length;
+      const input = (kind: string, i: number) => all[`${kind}${i}`];
+      const heap = wasmHeap(backend);
+      for (let i = 0; i < n; i++) {
+        for (const kind of ["p", "m", "v"]) {
+          if (heap.refCount(input(kind, i).dataId) !== 1) {
+            throw new Error(`${ADAMW_ALL_KERNEL}: ${kind}${i} shares its buffer; it cannot be updated in place`);
+          }
+        }
+      }
+      const [normOut] = globalNorm(
+        backend,
+        Object.fromEntries(Array.from({ length: n }, (_, i) => [`g${i}`, input("g", i)])),
+      );
+      // PyTorch's clip_grad_norm_ factor, in float32 as tf.minimum(tf.div(clip, tf.add(norm, 1e-6)), 1) rounds it
+      const f = Math.fround;
+      const scale = a.clip < 0 ? 1 : Math.min(f(f(a.clip) / f(heap.typedArrayFromHeap(normOut)[0] + f(1e-6))), 1);
+      for (let i = 0; i < n; i++) {
+        const [p, m, v, g] = ["p", "m", "v", "g"].map((kind) => at(heap, input(kind, i)));
+        const size = tf.util.sizeFromShape(input("p", i).shape);
+        const { beta1, beta2, eps, step, bc2sqrt } = a;
+        simd(heap).adamw(
+          p,
+          m,
+          v,
+          g,
+          size,
+          scale,
+          a.decays[i],
+          beta1,
+          1 - beta1,
+          beta2,
+          1 - beta2,
+          eps,
+          step,
+          bc2sqrt,
+          p,
+          m,
+          v,
+        );
+      }
+      return [normOut];
+    },
+  });
 }
