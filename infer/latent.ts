@@ -167,13 +167,30 @@ export function* thoughtLoop(
     ) as Tensor2D;
   };
   const release = options.release === true;
+  // With thoughts, the embeddings' pieces split once — [0, c), each slot c … c+n−1, the rest [c+n, T) — and each
+  // pass's chunk taken from them: one kernel call each way, where a slice per pass had its gradient zero-padded to
+  // (B,T,C) and the passes' pads summed. Without thoughts the one pass slices it as before.
+  const bounds = n > 0 ? [0, ...Array.from({ length: n + 1 }, (_, i) => first + i), T] : [0, T];
+  const pieces: (Tensor3D | null)[] = n > 0
+    ? [...tf.split(input.embeds, bounds.slice(1).map((b, i) => b - bounds[i]), 1) as Tensor3D[]] // (the tape keeps split's own list)
+    : [null];
+  /** The embeddings of positions [from, to), a run of whole pieces (with `release`, used pieces are freed). */
+  const embedsOf = (from: number, to: number): Tensor3D => {
+    const used = pieces.filter((_, i) => bounds[i] >= from && bounds[i + 1] <= to && bounds[i + 1] > bounds[i]);
+    if (n === 0 || used.length === 0) return tf.slice(input.embeds, [0, from, 0], [B, to - from, C]) as Tensor3D;
+    used.forEach((piece) => pieces[pieces.indexOf(piece)] = null); // each piece is taken once
+    if (used.length === 1) return used[0]!;
+    const joined = tf.concat(used as Tensor3D[], 1) as Tensor3D;
+    if (release) tf.dispose(used as Tensor3D[]);
+    return joined;
+  };
   const logits: Tensor3D[] = [], inputs: Tensor3D[] = [], hiddens: Tensor3D[] = [];
   let cache: KVCache | undefined = input.past, hidden: Tensor3D | undefined;
   let start = 0, end = n > 0 ? first : T;
   for (let pass = 0; pass <= n; pass++) {
     let chunk: Tensor3D;
     if (pass === 0) {
-      chunk = tf.tidy(() => tf.slice(input.embeds, [0, start, 0], [B, end - start, C])) as Tensor3D;
+      chunk = embedsOf(start, end);
     } else {
       const slot = first + pass - 1; // filled by the hidden state at slot − 1, the last position computed
       const thought = tf.tidy(() => tf.slice(hidden!, [0, hidden!.shape[1] - 1, 0], [B, 1, C])) as Tensor3D;
@@ -194,16 +211,16 @@ export function* thoughtLoop(
       }
       // Every row has stopped: the rest (masked slots, <eot>, what follows) runs as the final pass, now.
       if (stopped && used.every((u) => u <= pass)) end = T;
+      const own = embedsOf(start, start + 1), rest = end - start > 1 ? embedsOf(start + 1, end) : null;
       chunk = tf.tidy(() => {
         const has = tf.tensor3d(
           input.latentPositions.map((p) => [[p.length > pass - 1 && p[pass - 1] === slot ? 1 : 0]]),
           [B, 1, 1],
         );
-        const head = tf.where(tf.cast(has, "bool"), thought, tf.slice(input.embeds, [0, start, 0], [B, 1, C]));
-        return end - start > 1
-          ? tf.concat([head, tf.slice(input.embeds, [0, start + 1, 0], [B, end - start - 1, C])], 1)
-          : head;
+        const head = tf.where(tf.cast(has, "bool"), thought, own);
+        return rest ? tf.concat([head, rest], 1) : head;
       }) as Tensor3D;
+      if (release) tf.dispose([own, ...(rest ? [rest] : [])]);
       if (release) thought.dispose();
     }
     const final = end === T;
@@ -228,6 +245,7 @@ export function* thoughtLoop(
     start = end;
     end = pass + 1 >= n ? T : end + 1;
   }
+  if (release) tf.dispose(pieces.filter((piece): piece is Tensor3D => piece !== null)); // empty pieces
   const joined = (parts: Tensor3D[]) => {
     if (parts.length === 1) return parts[0];
     const all = tf.concat(parts, 1) as Tensor3D;

@@ -150,3 +150,30 @@ Deno.test("thoughtLoop continues from a past KV cache exactly as over the whole 
     /attentionMask: must cover the 4 cached and 7 new positions/,
   );
 });
+
+Deno.test("thoughtLoop with release: slots at the prompt's end (no position after them), nothing left behind", async () => {
+  await useBackend("cpu");
+  const { thoughtLoop } = await import("./mod.ts");
+  const { tokenEmbeddings } = await import("@copra/model");
+  const params = initParams(config, { seed: 3 });
+  const ids = tf.tensor2d([[5, 6, 1, LAT, LAT]], undefined, "int32"); // two slots, the last position a slot
+  const mask = tf.onesLike(ids) as tf.Tensor2D;
+  const positions = tf.tensor2d([[0, 1, 2, 3, 4]], undefined, "int32");
+  const embeds = tokenEmbeddings(params, ids);
+  const before = tf.memory().numTensors;
+  const loop = thoughtLoop(params, config, {
+    embeds,
+    attentionMask: mask,
+    positionIds: positions,
+    latentPositions: [[3, 4]],
+  }, { logits: "last", release: true });
+  let step = loop.next(), thoughts = 0;
+  for (; !step.done; step = loop.next()) thoughts++;
+  assert.equal(thoughts, 2);
+  assert.deepEqual(step.value.logits.shape, [1, 1, 32]);
+  tf.dispose([step.value.logits, step.value.hidden, ...step.value.cache.flatMap((c) => [c.k, c.v])]);
+  assert.equal(tf.memory().numTensors, before, "every pass's tensors and the embeddings' pieces freed");
+  const again = tokenEmbeddings(params, ids);
+  assert.deepEqual(await embeds.array(), await again.array(), "the caller's embeddings kept");
+  tf.dispose([ids, mask, positions, embeds, again, ...Object.values(params)]);
+});
