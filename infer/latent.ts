@@ -16,14 +16,17 @@
 
 import * as tf from "@tensorflow/tfjs";
 import {
+  attentionBias,
+  type ForwardInput,
   type GPT2Config,
   gpt2Forward,
   type GPT2Params,
   type KVCache,
+  rotaryTables,
   tidyRecord,
   tokenEmbeddings,
 } from "@copra/model/browser";
-import type { Tensor2D, Tensor3D } from "@copra/model/browser";
+import type { Tensor2D, Tensor3D, Tensor4D } from "@copra/model/browser";
 import { InferError } from "./errors.ts";
 
 /** A collated batch as tensors. */
@@ -184,6 +187,30 @@ export function* thoughtLoop(
     if (release) tf.dispose(used as Tensor3D[]);
     return joined;
   };
+  // With thoughts, the attention mask and rotary tables made once for the whole sequence, each pass taking its cut
+  // (the same numbers as made per pass); once a row has stopped, its mask and positions change: made per pass.
+  const whole = n > 0
+    ? {
+      bias: attentionBias(B, T, P, input.attentionMask),
+      rotary: config.position_embedding_type === "rotary"
+        ? rotaryTables(input.positionIds, C / config.n_head, config.rope_theta)
+        : undefined,
+    }
+    : null;
+  const cutFor = (from: number, to: number): Pick<ForwardInput, "attentionBias" | "rotary"> => {
+    if (!whole || stopped) return {};
+    const { bias, rotary } = whole;
+    const rows = (t: Tensor4D, last: number) =>
+      tf.slice(t, [0, 0, from, 0], [t.shape[0], 1, to - from, last]) as Tensor4D;
+    return {
+      attentionBias: rows(bias, P + to),
+      ...(rotary
+        ? {
+          rotary: { ...rotary, cos: rows(rotary.cos, rotary.cos.shape[3]), sin: rows(rotary.sin, rotary.sin.shape[3]) },
+        }
+        : {}),
+    };
+  };
   const logits: Tensor3D[] = [], inputs: Tensor3D[] = [], hiddens: Tensor3D[] = [];
   let cache: KVCache | undefined = input.past, hidden: Tensor3D | undefined;
   let start = 0, end = n > 0 ? first : T;
@@ -229,6 +256,7 @@ export function* thoughtLoop(
         embeds: chunk,
         attentionMask: maskUpTo(end),
         positionIds: positionsOf(start, end),
+        ...cutFor(start, end),
         cache,
         logits: options.logits === "all" ? "all" : final ? "last" : "none",
         training: options.training ? { seed: options.training.seed * 131 + pass } : undefined,
@@ -245,7 +273,12 @@ export function* thoughtLoop(
     start = end;
     end = pass + 1 >= n ? T : end + 1;
   }
-  if (release) tf.dispose(pieces.filter((piece): piece is Tensor3D => piece !== null)); // empty pieces
+  if (release) {
+    tf.dispose(pieces.filter((piece): piece is Tensor3D => piece !== null)); // empty pieces
+    if (whole) {
+      tf.dispose([whole.bias, ...(whole.rotary ? [whole.rotary.cos, whole.rotary.sin, whole.rotary.rotate] : [])]);
+    }
+  }
   const joined = (parts: Tensor3D[]) => {
     if (parts.length === 1) return parts[0];
     const all = tf.concat(parts, 1) as Tensor3D;

@@ -28,7 +28,7 @@ import { geluNew } from "./kernels/gelu.ts";
 import { mergeHeads, splitHeads } from "./kernels/heads.ts";
 import { layerNorm } from "./kernels/layer_norm.ts";
 import { mlpResidual, type MlpWeights } from "./kernels/mlp.ts";
-import { applyRope, rotaryTables } from "./kernels/rope.ts";
+import { applyRope, type RopeTables, rotaryTables } from "./kernels/rope.ts";
 import { affine, matMulT } from "./ops.ts";
 import { type PackedWeight, timesPacked } from "./packed.ts";
 import { tidyRecord } from "./tidy.ts";
@@ -67,6 +67,17 @@ export interface ForwardInput {
    * gradient is recorded; ignored under a gradient tape.
    */
   head?: PackedWeight;
+  /**
+   * The additive attention mask (B|1,1,T,P+T), when the caller has it: {@link attentionBias} of a longer sequence,
+   * cut to this call's queries and keys (the thought loop makes one per sequence instead of one per pass). Default:
+   * made from `attentionMask` and causality.
+   */
+  attentionBias?: Tensor4D;
+  /**
+   * Rotary tables for `positionIds` (cos and sin (B|1,1,T,D)), when the caller has them (the thought loop cuts each
+   * pass's from one made per sequence). Rotary models only. Default: computed from `positionIds`.
+   */
+  rotary?: RopeTables;
 }
 
 /** What {@link gpt2Forward} returns. */
@@ -133,7 +144,8 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
     // Embeddings: token part (given or looked up) plus learned positions (absolute) or nothing (rotary).
     const tokens = input.embeds ?? tokenEmbeddings(params, input.ids!); // (B,T,C)
     const rotary = config.position_embedding_type === "rotary"
-      ? rotaryTables(input.positionIds ?? tf.range(P, P + T, 1, "int32").reshape([1, T]), D, config.rope_theta)
+      ? input.rotary ??
+        rotaryTables(input.positionIds ?? tf.range(P, P + T, 1, "int32").reshape([1, T]), D, config.rope_theta)
       : undefined;
     let x: Tensor3D = tokens;
     if (!rotary) {
@@ -146,7 +158,7 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
     x = dropout(x, config.embd_pdrop) as Tensor3D; // (B,T,C)
 
     // Additive attention bias (B,1,T,K): 0 where query t may see key k (k ≤ P+t and not padding), else -1e9.
-    const bias = attentionBias(B, T, P, input.attentionMask);
+    const bias = input.attentionBias ?? additiveMask(B, T, P, input.attentionMask);
 
     const cache: KVCache = [];
     for (let i = 0; i < config.n_layer; i++) {
@@ -226,8 +238,27 @@ function linear(x: Tensor, w: Tensor, b: Tensor): Tensor3D {
   return affine(x, w, b) as Tensor3D;
 }
 
-/** The additive mask (B,1,T,K): causal over absolute positions P..P+T-1, and padding from `mask`. */
-function attentionBias(B: number, T: number, P: number, mask?: Tensor2D): Tensor4D {
+/**
+ * The additive attention mask of T queries after P cached positions, (B,1,T,P+T) — or (1,1,T,P+T) without `mask`:
+ * 0 where query t may see key k (k ≤ P+t, and `mask` (B,P+T) is 1 there), −1e9 elsewhere. What {@link gpt2Forward}
+ * adds to attention's scores; a caller running one sequence in several calls can make it once and pass each call
+ * its cut (`attentionBias` of {@link ForwardInput}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { attentionBias } from "@copra/model";
+ * const bias = attentionBias(1, 2, 1, tf.tensor2d([[0, 1, 1]], undefined, "int32")); // one cached position, padding
+ * assert.deepEqual(await bias.array(), [[[[-1e9, 0, -1e9], [-1e9, 0, 0]]]]);
+ * ```
+ */
+export function attentionBias(B: number, T: number, P: number, mask?: Tensor2D): Tensor4D {
+  return tf.tidy(() => additiveMask(B, T, P, mask));
+}
+
+/** {@link attentionBias}'s work, inside the caller's `tf.tidy`. */
+function additiveMask(B: number, T: number, P: number, mask?: Tensor2D): Tensor4D {
   const K = P + T;
   const padding = mask ? tf.reshape(tf.cast(mask, "float32"), [B, 1, 1, K]) : undefined;
   let allowed: Tensor;

@@ -176,3 +176,55 @@ Deno.test("resizeVocab adds rows copied from the chosen token; ids of the new to
   release(out);
   disposeParams(params);
 });
+
+Deno.test("a given attention bias and rotary tables are used: the whole sequence's cut equals its own; another differs", async () => {
+  await useBackend("cpu");
+  const { attentionBias, rotaryTables } = await import("./mod.ts");
+  const rotary = gpt2Config("nano", { vocab_size: 40, n_positions: 32, position_embedding_type: "rotary" });
+  const params = initParams(rotary, { seed: 5 });
+  const ids = int2d([[3, 4, 5, 6, 7], [0, 8, 9, 10, 11]]), mask = int2d([[1, 1, 1, 1, 1], [0, 1, 1, 1, 1]]);
+  const positions = int2d([[0, 1, 2, 3, 4], [0, 0, 1, 2, 3]]);
+  const whole = { bias: attentionBias(2, 5, 0, mask), tables: rotaryTables(positions, 16, rotary.rope_theta) };
+  // positions 2..4 after a cache of 0..1, with the whole sequence's cuts
+  const first = gpt2Forward(params, rotary, {
+    ids: tf.slice(ids, [0, 0], [2, 2]) as tf.Tensor2D,
+    attentionMask: tf.slice(mask, [0, 0], [2, 2]) as tf.Tensor2D,
+    positionIds: tf.slice(positions, [0, 0], [2, 2]) as tf.Tensor2D,
+  });
+  const input = {
+    ids: tf.slice(ids, [0, 2], [2, 3]) as tf.Tensor2D,
+    attentionMask: mask,
+    positionIds: tf.slice(positions, [0, 2], [2, 3]) as tf.Tensor2D,
+    cache: first.cache,
+  };
+  const cut = (t: tf.Tensor4D) => tf.slice(t, [0, 0, 2, 0], [t.shape[0], 1, 3, t.shape[3]]) as tf.Tensor4D;
+  const own = gpt2Forward(params, rotary, input);
+  const given = gpt2Forward(params, rotary, {
+    ...input,
+    attentionBias: cut(whole.bias),
+    rotary: { ...whole.tables, cos: cut(whole.tables.cos), sin: cut(whole.tables.sin) },
+  });
+  assert.deepEqual(await given.logits!.array(), await own.logits!.array());
+  // a bias that hides every key but the first, and tables of other positions: other outputs
+  const onlyFirst = tf.tensor4d(Array.from({ length: 2 * 3 * 5 }, (_, i) => (i % 5 === 0 ? 0 : -1e9)), [2, 1, 3, 5]);
+  const hidden = gpt2Forward(params, rotary, { ...input, attentionBias: onlyFirst });
+  assert.ok(maxAbsDiff(await hidden.logits!.data(), await own.logits!.data()) > 1e-3, "the given bias is used");
+  const shifted = rotaryTables(tf.add(input.positionIds, 7) as tf.Tensor2D, 16, rotary.rope_theta);
+  const moved = gpt2Forward(params, rotary, { ...input, rotary: shifted });
+  // (the cached keys keep their rotation: the new positions' distance to them changes; the effect is small at init)
+  assert.ok(maxAbsDiff(await moved.logits!.data(), await own.logits!.data()) > 1e-4, "the given tables are used");
+  // shapes and model kinds checked, by field
+  assert.throws(
+    () => gpt2Forward(params, rotary, { ...input, attentionBias: whole.bias }),
+    (e: unknown) => e instanceof ModelError && /attentionBias/.test(e.message) && /2 or 1,1,3,5/.test(e.message),
+  );
+  assert.throws(
+    () => gpt2Forward(params, rotary, { ...input, rotary: whole.tables }),
+    (e: unknown) => e instanceof ModelError && /rotary\.cos/.test(e.message),
+  );
+  const absolute = initParams(config, { seed: 5 });
+  assert.throws(
+    () => gpt2Forward(absolute, config, { ids: input.ids, rotary: shifted }),
+    (e: unknown) => e instanceof ModelError && /rotary/.test(e.message) && /not rotary/.test(e.message),
+  );
+});
