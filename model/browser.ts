@@ -33,7 +33,7 @@ export {
 export * from "./config.ts";
 export * from "./dropout.ts";
 export * from "./errors.ts";
-export { flatValues } from "./flat.ts";
+export { assignValues, flatValues } from "./flat.ts";
 export * from "./gpt.ts";
 export * from "./kernels/attention.ts";
 export * from "./kernels/custom_op.ts";

@@ -1,16 +1,23 @@
 /**
- * Many tensors' values in one asynchronous read: what a data-parallel step does with every gradient and weight.
+ * Many tensors' values in one asynchronous read, and many variables set from one array: what a data-parallel step
+ * does with every gradient and weight.
  *
  * @module
  */
 
 import * as tf from "@tensorflow/tfjs";
 import { ModelError } from "./errors.ts";
-import type { Tensor } from "./tensors.ts";
+import type { Tensor, Variable } from "./tensors.ts";
 import { wasmHeap } from "./wasm_heap.ts";
 
 /** Inputs `t0` … `t{n−1}` (float32, any shapes) → their values one after another, a 1-D float32 tensor. Wasm only. */
 export const FLAT_VALUES_KERNEL = "CopraFlatValues";
+
+/**
+ * Inputs `values` (1-D float32) and `t0` … `t{n−1}` (float32, sizes summing to its length, each buffer held by no
+ * other tensor) → no outputs: the values copied into the tensors' own buffers, in order. Wasm only.
+ */
+export const ASSIGN_VALUES_KERNEL = "CopraAssignValues";
 
 /**
  * The values of `tensors` one after another, in order, as one `Float32Array` — one kernel call and one asynchronous
@@ -49,6 +56,71 @@ export async function flatValues(tensors: readonly Tensor[]): Promise<Float32Arr
   }
 }
 
+/**
+ * Sets `variables` from `values`, one after another in order (the inverse of {@link flatValues}): one upload and, on
+ * wasm, one kernel call that writes each variable's own buffer in place — instead of a tensor made and assigned per
+ * variable (≈ 14 µs each). Where a variable's buffer is shared with another tensor (a clone), or on other backends,
+ * each is assigned a new tensor, so that no other tensor changes. Every variable must be float32 and not disposed,
+ * and `values` exactly as long as they are together; nothing is written otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { assignValues } from "@copra/model";
+ * const a = tf.variable(tf.zeros([2, 2])), b = tf.variable(tf.zeros([1]));
+ * assignValues([a, b], new Float32Array([1, 2, 3, 4, 5]));
+ * assert.deepEqual(await a.array(), [[1, 2], [3, 4]]);
+ * assert.deepEqual(await b.data(), new Float32Array([5]));
+ * ```
+ */
+export function assignValues(variables: readonly Variable[], values: Float32Array): void {
+  variables.forEach((v, i) => {
+    if (v.isDisposed || v.dtype !== "float32") {
+      throw new ModelError({
+        source: "argument",
+        field: `variables[${i}]`,
+        value: v.isDisposed ? "disposed" : v.dtype,
+        problem: v.isDisposed ? "the variable is disposed" : "not float32",
+        hint: "give float32 variables that are still in use",
+      });
+    }
+  });
+  const total = variables.reduce((n, v) => n + v.size, 0);
+  if (values.length !== total) {
+    throw new ModelError({
+      source: "argument",
+      field: "values",
+      value: values.length,
+      problem: `the variables hold ${total} values together`,
+      hint: "give one value per entry of every variable, in order",
+    });
+  }
+  const backend = tf.engine().backend;
+  if (
+    tf.getKernel(ASSIGN_VALUES_KERNEL, tf.getBackend()) && variables.length > 0 &&
+    variables.every((v) => backend.refCount(v.dataId) === 1)
+  ) {
+    const flat = tf.tensor1d(values);
+    try {
+      tf.engine().runKernel(ASSIGN_VALUES_KERNEL, {
+        values: flat,
+        ...Object.fromEntries(variables.map((v, i) => [`t${i}`, v])),
+      });
+    } finally {
+      flat.dispose();
+    }
+    return;
+  }
+  tf.tidy(() => {
+    let at = 0;
+    for (const v of variables) {
+      v.assign(tf.tensor(values.subarray(at, at + v.size), v.shape));
+      at += v.size;
+    }
+  });
+}
+
 let registered = false;
 
 /** Registers the kernel on the wasm backend (once): copies of the inputs' values in the backend's memory. */
@@ -70,6 +142,26 @@ export function registerFlatWasm(): void {
         at += view.length;
       }
       return out;
+    },
+  });
+  tf.registerKernel({
+    kernelName: ASSIGN_VALUES_KERNEL,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend }) => {
+      const { values, ...targets } = inputs as Record<string, tf.TensorInfo>;
+      const heap = wasmHeap(backend);
+      const list = Object.values(targets); // t0, t1, …: insertion order
+      list.forEach((t, i) => {
+        if (heap.refCount(t.dataId) !== 1) throw new Error(`${ASSIGN_VALUES_KERNEL}: t${i} shares its buffer`);
+      });
+      const source = heap.typedArrayFromHeap(values);
+      let at = 0;
+      for (const t of list) {
+        const view = heap.typedArrayFromHeap(t);
+        view.set(source.subarray(at, at + view.length));
+        at += view.length;
+      }
+      return [];
     },
   });
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { flatValues, ModelError, useBackend } from "./mod.ts";
-import { FLAT_VALUES_KERNEL } from "./flat.ts";
+import { assignValues, flatValues, ModelError, useBackend } from "./mod.ts";
+import { ASSIGN_VALUES_KERNEL, FLAT_VALUES_KERNEL } from "./flat.ts";
 
 for (const backend of ["cpu", "wasm"] as const) {
   Deno.test(`${backend}: flatValues gives each tensor's values in order, in one read`, async () => {
@@ -46,4 +46,46 @@ Deno.test("flatValues refuses a tensor that is not float32 or is disposed, namin
     (e: unknown) => e instanceof ModelError && /tensors\[1\]/.test(e.message) && /disposed/.test(e.message),
   );
   tf.dispose([ids, x]);
+});
+
+for (const backend of ["cpu", "wasm"] as const) {
+  Deno.test(`${backend}: assignValues sets each variable from one array; a tensor sharing a variable's buffer keeps it`, async () => {
+    await useBackend(backend);
+    const make = (shape: number[]) => tf.tidy(() => tf.variable(tf.zeros(shape)));
+    const vars = [make([2, 2]), make([1]), make([0]), make([3, 1, 2])];
+    const values = Float32Array.from({ length: 11 }, (_, i) => i + 0.5);
+    const calls: string[] = [];
+    const runKernel = tf.engine().runKernel.bind(tf.engine());
+    tf.engine().runKernel = (name, inputs, attrs) => (calls.push(name), runKernel(name, inputs, attrs));
+    const before = tf.memory().numTensors;
+    try {
+      assignValues(vars, values);
+    } finally {
+      tf.engine().runKernel = runKernel;
+    }
+    assert.deepEqual(calls, backend === "wasm" ? [ASSIGN_VALUES_KERNEL] : [], "wasm: one call, in place");
+    assert.equal(tf.memory().numTensors, before, "nothing left behind");
+    assert.deepEqual(await flatValues(vars), values);
+    // a clone shares the first variable's buffer (copra's Identity on wasm): it keeps its values
+    const clone = tf.clone(vars[0]);
+    assignValues(vars, values.map((x) => -x));
+    assert.deepEqual(await clone.data(), values.subarray(0, 4));
+    assert.deepEqual(await flatValues(vars), values.map((x) => -x));
+    tf.dispose([clone, ...vars]);
+  });
+}
+
+Deno.test("assignValues refuses a wrong length or a non-float32 variable by name, writing nothing", async () => {
+  await useBackend("wasm");
+  const a = tf.variable(tf.zeros([2])), ids = tf.variable(tf.zeros([2], "int32"));
+  assert.throws(
+    () => assignValues([a], new Float32Array(3)),
+    (e: unknown) => e instanceof ModelError && /values/.test(e.message) && /2 values/.test(e.message),
+  );
+  assert.throws(
+    () => assignValues([a, ids], new Float32Array(4).fill(1)),
+    (e: unknown) => e instanceof ModelError && /variables\[1\]/.test(e.message) && /int32/.test(e.message),
+  );
+  assert.deepEqual(await a.data(), new Float32Array(2), "nothing written");
+  tf.dispose([a, ids]);
 });

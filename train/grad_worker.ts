@@ -8,7 +8,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { generate } from "@copra/infer";
-import { type GPT2Config, type GPT2Params, useBackend, valueAndGrads } from "@copra/model";
+import { assignValues, type GPT2Config, type GPT2Params, useBackend, valueAndGrads } from "@copra/model";
 import { batchTensors, shardLoss } from "./parallel.ts";
 import {
   POOL_CLOSED,
@@ -45,11 +45,9 @@ function takeWeights(wanted: number): void {
   }
   const newest = Atomics.load(control, POOL_WEIGHTS);
   if (newest === held) return;
-  tf.tidy(() => {
-    for (const { name, shape, offset, size } of layout) {
-      (params[name] as tf.Variable).assign(tf.tensor(weights.subarray(offset, offset + size), shape));
-    }
-  });
+  // the layout's slots lie one after another: one upload, written into the variables in place (model/flat.ts)
+  const end = layout.reduce((n, { offset, size }) => Math.max(n, offset + size), 0);
+  assignValues(layout.map(({ name }) => params[name] as tf.Variable), weights.subarray(0, end));
   held = newest;
 }
 
@@ -61,7 +59,7 @@ async function handle(request: WorkerRequest): Promise<void> {
     memory = request.memory;
     for (const { name, shape, offset, size } of memory.layout) {
       // a copy: the shared region is rewritten at every update
-      params[name] = tf.variable(tf.tensor(memory.weights.slice(offset, offset + size), shape), true);
+      params[name] = tf.tidy(() => tf.variable(tf.tensor(memory.weights.slice(offset, offset + size), shape), true));
     }
     post({ type: "ready" });
   } else if (request.type === "generate") {
