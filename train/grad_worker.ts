@@ -57,9 +57,10 @@ async function handle(request: WorkerRequest): Promise<void> {
     config = request.config;
     switchWeight = request.switchWeight;
     memory = request.memory;
-    for (const { name, shape, offset, size } of memory.layout) {
-      // a copy: the shared region is rewritten at every update
-      params[name] = tf.tidy(() => tf.variable(tf.tensor(memory.weights.slice(offset, offset + size), shape), true));
+    const { weights, layout } = memory;
+    for (const { name, shape, offset, size } of layout) {
+      // a copy: the shared region is rewritten at every update (each variable its buffer's only holder: in place later)
+      params[name] = tf.tidy(() => tf.variable(tf.tensor(weights.slice(offset, offset + size), shape), true));
     }
     post({ type: "ready" });
   } else if (request.type === "generate") {
