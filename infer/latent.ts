@@ -239,16 +239,17 @@ export function* thoughtLoop(
       // Every row has stopped: the rest (masked slots, <eot>, what follows) runs as the final pass, now.
       if (stopped && used.every((u) => u <= pass)) end = T;
       const own = embedsOf(start, start + 1), rest = end - start > 1 ? embedsOf(start + 1, end) : null;
+      const feeds = input.latentPositions.map((p) => p.length > pass - 1 && p[pass - 1] === slot);
       chunk = tf.tidy(() => {
-        const has = tf.tensor3d(
-          input.latentPositions.map((p) => [[p.length > pass - 1 && p[pass - 1] === slot ? 1 : 0]]),
-          [B, 1, 1],
+        // the rows whose slot this is take the thought, the others keep their token (no selection when all or none do)
+        const head = feeds.every(Boolean) ? thought : !feeds.some(Boolean) ? own : tf.where(
+          tf.cast(tf.tensor3d(feeds.map((f) => [[f ? 1 : 0]]), [B, 1, 1]), "bool"),
+          thought,
+          own,
         );
-        const head = tf.where(tf.cast(has, "bool"), thought, own);
         return rest ? tf.concat([head, rest], 1) : head;
       }) as Tensor3D;
-      if (release) tf.dispose([own, ...(rest ? [rest] : [])]);
-      if (release) thought.dispose();
+      if (release) tf.dispose([thought, own, ...(rest ? [rest] : [])].filter((t) => t !== chunk));
     }
     const final = end === T;
     const out = tidyRecord(() =>
