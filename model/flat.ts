@@ -34,17 +34,7 @@ export const ASSIGN_VALUES_KERNEL = "CopraAssignValues";
  * ```
  */
 export async function flatValues(tensors: readonly Tensor[]): Promise<Float32Array> {
-  tensors.forEach((t, i) => {
-    if (t.isDisposed || t.dtype !== "float32") {
-      throw new ModelError({
-        source: "argument",
-        field: `tensors[${i}]`,
-        value: t.isDisposed ? "disposed" : t.dtype,
-        problem: t.isDisposed ? "the tensor is disposed" : "not float32",
-        hint: t.isDisposed ? "read it before disposing it" : "cast it first (tf.cast(t, 'float32'))",
-      });
-    }
-  });
+  refuseUnusable(tensors, "tensors", "read it before disposing it");
   if (tensors.length === 0) return new Float32Array(0);
   const flat = tf.getKernel(FLAT_VALUES_KERNEL, tf.getBackend())
     ? tf.engine().runKernel(FLAT_VALUES_KERNEL, Object.fromEntries(tensors.map((t, i) => [`t${i}`, t]))) as Tensor
@@ -75,17 +65,7 @@ export async function flatValues(tensors: readonly Tensor[]): Promise<Float32Arr
  * ```
  */
 export function assignValues(variables: readonly Variable[], values: Float32Array): void {
-  variables.forEach((v, i) => {
-    if (v.isDisposed || v.dtype !== "float32") {
-      throw new ModelError({
-        source: "argument",
-        field: `variables[${i}]`,
-        value: v.isDisposed ? "disposed" : v.dtype,
-        problem: v.isDisposed ? "the variable is disposed" : "not float32",
-        hint: "give float32 variables that are still in use",
-      });
-    }
-  });
+  refuseUnusable(variables, "variables", "give variables that are still in use");
   const total = variables.reduce((n, v) => n + v.size, 0);
   if (values.length !== total) {
     throw new ModelError({
@@ -117,6 +97,21 @@ export function assignValues(variables: readonly Variable[], values: Float32Arra
     for (const v of variables) {
       v.assign(tf.tensor(values.subarray(at, at + v.size), v.shape));
       at += v.size;
+    }
+  });
+}
+
+/** Throws a {@link ModelError} naming `field[i]` for the first tensor that is disposed or not float32. */
+function refuseUnusable(tensors: readonly Tensor[], field: string, whenDisposed: string): void {
+  tensors.forEach((t, i) => {
+    if (t.isDisposed || t.dtype !== "float32") {
+      throw new ModelError({
+        source: "argument",
+        field: `${field}[${i}]`,
+        value: t.isDisposed ? "disposed" : t.dtype,
+        problem: t.isDisposed ? "the tensor is disposed" : "not float32",
+        hint: t.isDisposed ? whenDisposed : "cast it first (tf.cast(t, 'float32'))",
+      });
     }
   });
 }

@@ -34,6 +34,39 @@ interface AdamWModule {
   ): void;
 }
 
+/** The constants of an update that every parameter shares. */
+interface Moments {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  step: number;
+  bc2sqrt: number;
+}
+
+/** One parameter's update by the module: byte offsets of p, m, v, g and of where p′, m′, v′ go (may be p, m, v). */
+function update(module: AdamWModule, offsets: number[], n: number, scale: number, decay: number, k: Moments): void {
+  const [p, m, v, g, p1, m1, v1] = offsets;
+  module.adamw(
+    p,
+    m,
+    v,
+    g,
+    n,
+    scale,
+    decay,
+    k.beta1,
+    1 - k.beta1,
+    k.beta2,
+    1 - k.beta2,
+    k.eps,
+    k.step,
+    k.bc2sqrt,
+    p1,
+    m1,
+    v1,
+  );
+}
+
 let adamWRegistered = false;
 
 /**
@@ -58,25 +91,8 @@ export function registerAdamWKernel(options: { simd?: boolean } = {}): void {
       const S = be.typedArrayFromHeap(scale)[0];
       if (simd) {
         // Offsets taken after the allocations (which may grow the memory).
-        simd(be).adamw(
-          at(be, p),
-          at(be, m),
-          at(be, v),
-          at(be, g),
-          tf.util.sizeFromShape(p.shape),
-          S,
-          decay,
-          beta1,
-          1 - beta1,
-          beta2,
-          1 - beta2,
-          eps,
-          step,
-          bc2sqrt,
-          at(be, p1),
-          at(be, m1),
-          at(be, v1),
-        );
+        const offsets = [p, m, v, g, p1, m1, v1].map((t) => at(be, t));
+        update(simd(be), offsets, tf.util.sizeFromShape(p.shape), S, decay, a as unknown as Moments);
         return [p1, m1, v1];
       }
       const P = be.typedArrayFromHeap(p), M = be.typedArrayFromHeap(m), V = be.typedArrayFromHeap(v);
@@ -131,15 +147,7 @@ export function registerAdamWAllKernel(): void {
     backendName: "wasm",
     kernelFunc: ({ inputs, attrs, backend }) => {
       const all = inputs as Record<string, tf.TensorInfo>;
-      const a = attrs as unknown as {
-        decays: number[];
-        beta1: number;
-        beta2: number;
-        eps: number;
-        step: number;
-        bc2sqrt: number;
-        clip: number;
-      };
+      const a = attrs as unknown as Moments & { decays: number[]; clip: number };
       const n = a.decays.length;
       const input = (kind: string, i: number) => all[`${kind}${i}`];
       const heap = wasmHeap(backend);
@@ -159,27 +167,7 @@ export function registerAdamWAllKernel(): void {
       const scale = a.clip < 0 ? 1 : Math.min(f(f(a.clip) / f(heap.typedArrayFromHeap(normOut)[0] + f(1e-6))), 1);
       for (let i = 0; i < n; i++) {
         const [p, m, v, g] = ["p", "m", "v", "g"].map((kind) => at(heap, input(kind, i)));
-        const size = tf.util.sizeFromShape(input("p", i).shape);
-        const { beta1, beta2, eps, step, bc2sqrt } = a;
-        simd(heap).adamw(
-          p,
-          m,
-          v,
-          g,
-          size,
-          scale,
-          a.decays[i],
-          beta1,
-          1 - beta1,
-          beta2,
-          1 - beta2,
-          eps,
-          step,
-          bc2sqrt,
-          p,
-          m,
-          v,
-        );
+        update(simd(heap), [p, m, v, g, p, m, v], tf.util.sizeFromShape(input("p", i).shape), scale, a.decays[i], a);
       }
       return [normOut];
     },
