@@ -44,17 +44,17 @@ export function checkInput(config: GPT2Config, input: ForwardInput): { B: number
     );
   }
   const cut = (t: Tensor4D, last: number) =>
-    t.rank === 4 && (t.shape[0] === B || t.shape[0] === 1) && t.shape[1] === 1 && t.shape[2] === T &&
-    t.shape[3] === last;
+    t.rank === 4 && t.dtype === "float32" && (t.shape[0] === B || t.shape[0] === 1) && t.shape[1] === 1 &&
+    t.shape[2] === T && t.shape[3] === last;
   if (input.attentionBias && !cut(input.attentionBias, P + T)) {
-    fail("attentionBias", input.attentionBias.shape, `expected shape (${B} or 1,1,${T},${P + T})`);
+    fail("attentionBias", input.attentionBias.shape, `expected float32 of shape (${B} or 1,1,${T},${P + T})`);
   }
   if (input.rotary) {
     const D = config.n_embd / config.n_head;
     if (config.position_embedding_type !== "rotary") fail("rotary", "given", "the model's positions are not rotary");
     for (const name of ["cos", "sin"] as const) {
       if (!cut(input.rotary[name], D)) {
-        fail(`rotary.${name}`, input.rotary[name].shape, `expected shape (${B} or 1,1,${T},${D})`);
+        fail(`rotary.${name}`, input.rotary[name].shape, `expected float32 of shape (${B} or 1,1,${T},${D})`);
       }
     }
   }

@@ -216,7 +216,12 @@ Deno.test("a given attention bias and rotary tables are used: the whole sequence
   // shapes and model kinds checked, by field
   assert.throws(
     () => gpt2Forward(params, rotary, { ...input, attentionBias: whole.bias }),
-    (e: unknown) => e instanceof ModelError && /attentionBias/.test(e.message) && /2 or 1,1,3,5/.test(e.message),
+    (e: unknown) =>
+      e instanceof ModelError && /attentionBias/.test(e.message) && /of shape \(2 or 1,1,3,5\)/.test(e.message),
+  );
+  assert.throws(
+    () => gpt2Forward(params, rotary, { ...input, attentionBias: tf.cast(cut(whole.bias), "int32") as tf.Tensor4D }),
+    (e: unknown) => e instanceof ModelError && /attentionBias/.test(e.message) && /float32/.test(e.message),
   );
   assert.throws(
     () => gpt2Forward(params, rotary, { ...input, rotary: whole.tables }),
