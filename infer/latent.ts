@@ -64,13 +64,18 @@ export interface ThoughtLoopOptions {
   keepInputs?: boolean;
   /** Also return every position's final hidden states (B,T,C), joined over the passes (training's loss head). */
   allHidden?: boolean;
+  /**
+   * Return the KV cache of all T positions (default true). Training's loss reads none of it: `false` spares the last
+   * pass's keys and values their (zero) gradients, and the result's `cache` may be empty.
+   */
+  keepCache?: boolean;
 }
 
 /** What {@link thoughtLoop} returns after its last pass. */
 export interface ThoughtLoopResult {
   /** (B,T,V) with `logits: "all"`, else (B,1,V) for the last position. */
   logits: Tensor3D;
-  /** The KV cache of all T positions. */
+  /** The KV cache of all T positions (may be empty with `keepCache: false`). */
   cache: KVCache;
   /** Final hidden states of the last pass's positions. */
   hidden: Tensor3D;
@@ -260,6 +265,7 @@ export function* thoughtLoop(
         ...cutFor(start, end),
         cache,
         logits: options.logits === "all" ? "all" : final ? "last" : "none",
+        keepCache: !final || options.keepCache !== false,
         training: options.training ? { seed: options.training.seed * 131 + pass } : undefined,
       })
     );
@@ -379,7 +385,7 @@ function runToEnd(
     attentionMask: batch.attentionMask,
     positionIds: batch.positionIds,
     latentPositions: batch.latentPositions,
-  }, loopOptions);
+  }, { ...loopOptions, keepCache: false }); // (the callers read logits or hidden states, never the cache)
   const fed: Tensor3D[] = [];
   let step = loop.next();
   while (!step.done) {

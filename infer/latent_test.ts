@@ -177,3 +177,24 @@ Deno.test("thoughtLoop with release: slots at the prompt's end (no position afte
   assert.deepEqual(await embeds.array(), await again.array(), "the caller's embeddings kept");
   tf.dispose([ids, mask, positions, embeds, again, ...Object.values(params)]);
 });
+
+Deno.test("wasm: the loss and gradients through the thought loop equal the cpu backend's (rows with 3, 1, 0 thoughts)", async () => {
+  const run = async (backend: "cpu" | "wasm") => {
+    await useBackend(backend);
+    const params = initParams(config, { seed: 11 });
+    const b = batch();
+    const { value, grads } = valueAndGrads(
+      params,
+      () => causalLmLoss(latentForward(params, config, b).logits, b.labels),
+    );
+    const out = await Promise.all([value, ...Object.values(grads)].map((t) => t.data() as Promise<Float32Array>));
+    tf.dispose([value, ...Object.values(grads), ...Object.values(params)]);
+    return out;
+  };
+  const cpu = await run("cpu"), wasm = await run("wasm");
+  assert.equal(cpu.length, wasm.length);
+  cpu.forEach((c, i) => {
+    const scale = Math.max(1e-3, ...c.map(Math.abs));
+    assert.ok(c.every((x, j) => Math.abs(x - wasm[i][j]) / scale < 1e-3), `tensor ${i} differs`);
+  });
+});

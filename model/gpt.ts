@@ -78,6 +78,11 @@ export interface ForwardInput {
    * pass's from one made per sequence). Rotary models only. Default: computed from `positionIds`.
    */
   rotary?: RopeTables;
+  /**
+   * Return this call's keys and values (default true). `false` for a last pass whose cache nothing reads: under a
+   * gradient tape, wasm's attention kernels then compute no zero gradients for it, and `cache` may come back empty.
+   */
+  keepCache?: boolean;
 }
 
 /** What {@link gpt2Forward} returns. */
@@ -86,7 +91,7 @@ export interface ForwardOutput {
   hidden: Tensor3D;
   /** Logits (B,T,V), or (B,1,V) with `logits: "last"`; absent with `logits: "none"`. */
   logits?: Tensor3D;
-  /** Keys and values of all K positions (cached and new), to pass to the next call. */
+  /** Keys and values of all K positions (cached and new), to pass to the next call (may be empty with `keepCache: false`). */
   cache: KVCache;
 }
 
@@ -177,8 +182,8 @@ export function gpt2Forward(params: GPT2Params, config: GPT2Config, input: Forwa
       const dropping = input.training && (config.attn_pdrop > 0 || config.resid_pdrop > 0);
       if (!dropping && attentionResidualAvailable(x, context)) {
         // the lines below without dropout, as one kernel each way on wasm (kernels/attention_block.ts)
-        const out = attentionResidual(x, attn, context);
-        cache.push({ k: out.k, v: out.v });
+        const out = attentionResidual(x, attn, { ...context, keepCache: input.keepCache });
+        if (out.k && out.v) cache.push({ k: out.k, v: out.v });
         x = out.y;
       } else {
         const a = layerNorm(x, attn.lnWeight, attn.lnBias, config.layer_norm_epsilon);

@@ -37,7 +37,8 @@ import { LAYER_NORM_KERNEL } from "./layer_norm_webgpu.ts";
  */
 export const ATTENTION_RESIDUAL_KERNEL = "CopraAttentionResidual";
 /**
- * Inputs dy, dk, dv (the outputs' gradients) and x, a, q, k, v, s, o, lnW, attnW, projW, optionally cos, sin; attrs
+ * Inputs dy, dk, dv (the outputs' gradients; dk and dv absent when the cache was not kept) and x, a, q, k, v, s, o,
+ * lnW, attnW, projW, optionally cos, sin; attrs
  * eps, heads, scale, blocks, past (P) → dx, dlnW, dlnB, dattnW, dattnB, dprojW, dprojB and, with P > 0, dpastK, dpastV.
  */
 export const ATTENTION_RESIDUAL_GRAD_KERNEL = "CopraAttentionResidualGrad";
@@ -60,6 +61,11 @@ export interface AttentionWeights {
 
 /** What the attention half takes besides x and the weights. */
 export interface AttentionContext {
+  /**
+   * Whether the call's keys and values are wanted (default true). Without them (`false`, a last pass whose cache
+   * nothing reads), a recorded call has one output, and its gradient no zero gradients for the cache to add.
+   */
+  keepCache?: boolean;
   /** Heads H. */
   heads: number;
   /** LayerNorm's epsilon. */
@@ -76,10 +82,10 @@ export interface AttentionContext {
 export interface AttentionResult {
   /** x + c_proj(attention(ln_1(x))). */
   y: Tensor3D;
-  /** Keys (B,H,K,D). */
-  k: Tensor4D;
-  /** Values (B,H,K,D). */
-  v: Tensor4D;
+  /** Keys (B,H,K,D); absent under a tape with `keepCache: false`. */
+  k?: Tensor4D;
+  /** Values (B,H,K,D); absent under a tape with `keepCache: false`. */
+  v?: Tensor4D;
 }
 
 /**
@@ -96,11 +102,11 @@ export function attentionResidualAvailable(x: Tensor, context: AttentionContext)
 /** The engine's custom-gradient entry (`tf.customGrad` runs through it; it takes several outputs). */
 interface CustomKernel {
   forwardFunc: (backend: unknown, save: (tensors: Tensor[]) => void) => Tensor[];
-  backwardsFunc: (dys: Tensor[], saved: Tensor[]) => Record<string, () => Tensor>;
+  backwardsFunc: (dys: Tensor | Tensor[], saved: Tensor[]) => Record<string, () => Tensor>;
   inputs: Record<string, Tensor>;
 }
-const engine = (): { runKernelFunc(kernel: CustomKernel): Tensor[] } =>
-  tf.engine() as unknown as { runKernelFunc(kernel: CustomKernel): Tensor[] };
+const engine = (): { runKernelFunc(kernel: CustomKernel): Tensor | Tensor[] } =>
+  tf.engine() as unknown as { runKernelFunc(kernel: CustomKernel): Tensor | Tensor[] };
 
 /**
  * `x + c_proj(attention(ln_1(x)))` and the grown cache, one kernel call each way (see the module doc). Only where
@@ -133,25 +139,30 @@ export function attentionResidual(x: Tensor, weights: AttentionWeights, context:
   }
   const differentiable: Record<string, Tensor> = { x, ...params, ...cache };
   const names = Object.keys(differentiable);
-  const [y, k, v] = engine().runKernelFunc({
+  const keep = context.keepCache !== false;
+  const outs: Tensor | Tensor[] = engine().runKernelFunc({
     inputs: differentiable,
     forwardFunc: (_, save) => {
       const [y, k, v, a, q, s, o] = run(true);
       save([x, a, q, k, v, s, o, lnWeight, attnWeight, projWeight, ...Object.values(constants)]);
+      if (!keep) return [y]; // k and v stay saved for the gradient
       return [y, k, v];
     },
-    backwardsFunc: ([dy, dk, dv], [sx, a, q, k, v, s, o, lnW, attnW, projW, ...rest]) => {
+    backwardsFunc: (dys, [sx, a, q, k, v, s, o, lnW, attnW, projW, ...rest]) => {
+      const [dy, dk, dv] = Array.isArray(dys) ? dys : [dys]; // (one output's gradient comes as itself)
       const tables: Record<string, Tensor> = rotary ? { cos: rest[1], sin: rest[2] } : {};
+      const cacheGrads: Record<string, Tensor> = keep ? { dk, dv } : {};
       const grads = tf.engine().runKernel(
         ATTENTION_RESIDUAL_GRAD_KERNEL,
-        { dy, dk, dv, x: sx, a, q, k, v, s, o, lnW, attnW, projW, ...tables },
+        { dy, ...cacheGrads, x: sx, a, q, k, v, s, o, lnW, attnW, projW, ...tables },
         { ...attrs, past: P },
       ) as Tensor[];
       // in the order of `differentiable`: x, the six weights, then the cache's keys and values
       return Object.fromEntries(names.map((name, i) => [name, () => grads[i]]));
     },
   });
-  return { y: y as Tensor3D, k: k as Tensor4D, v: v as Tensor4D };
+  const [y, k, v] = Array.isArray(outs) ? outs : [outs]; // (the engine gives a single output as itself)
+  return keep ? { y: y as Tensor3D, k: k as Tensor4D, v: v as Tensor4D } : { y: y as Tensor3D };
 }
 
 let registered = false;
@@ -263,9 +274,10 @@ export function registerAttentionWasm(): void {
       let dq = product("weights", ds, k, blocks, backend);
       const dkAtt = product("keys", ds, q, blocks, backend);
       // the cache's keys and values also fed the next pass, whose gradient arrived first
-      const [dkAll] = addK(backend, { a: dk, b: dkAtt });
-      const [dvAll] = addK(backend, { a: dv, b: dvAtt });
-      const scratch = [dO, dHeads, dvAtt, dp, ds, dq, dkAtt, dkAll, dvAll];
+      // (without dk and dv the call's keys and values fed nothing else: the cache was not kept)
+      const [dkAll] = dk ? addK(backend, { a: dk, b: dkAtt }) : [dkAtt];
+      const [dvAll] = dv ? addK(backend, { a: dv, b: dvAtt }) : [dvAtt];
+      const scratch = [dO, dHeads, dvAtt, dp, ds, dq, dkAtt, ...(dk ? [dkAll, dvAll] : [])];
       let dkNew = dkAll, dvNew = dvAll, dPast: Info[] = [];
       if (past > 0) {
         const split = { numOrSizeSplits: [past, q.shape[2]], axis: 2 };

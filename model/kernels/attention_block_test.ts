@@ -35,8 +35,11 @@ function setUp(positions: "absolute" | "rotary"): { config: GPT2Config; params: 
   return { config, params: variables as unknown as GPT2Params };
 }
 
-/** Three passes as the latent loop runs them; the loss sums all their logits against fixed weights. */
-function threePasses(params: GPT2Params, config: GPT2Config): tf.Scalar {
+/**
+ * Three passes as the latent loop runs them; the loss sums all their logits against fixed weights. With `dropLast`,
+ * the last pass keeps no cache (`keepCache: false`, as training's last pass): `cacheSizes` gets each pass's cache length.
+ */
+function threePasses(params: GPT2Params, config: GPT2Config, dropLast = false, cacheSizes: number[] = []): tf.Scalar {
   const ids = tf.tensor2d(Array.from({ length: B * T }, (_, i) => (i * 7) % 16), [B, T], "int32");
   const mask1 = Array.from({ length: B * T }, (_, i) => i < PAD ? 0 : 1);
   const positions1 = Array.from({ length: B * T }, (_, i) => i < T ? Math.max(0, i - PAD) : i - T);
@@ -54,7 +57,9 @@ function threePasses(params: GPT2Params, config: GPT2Config): tf.Scalar {
       attentionMask: tf.tensor2d(mask, [B, K]),
       positionIds: tf.tensor2d([T - 1 - PAD + pass, T - 1 + pass], [B, 1], "int32"),
       cache,
+      keepCache: !(dropLast && pass === 2),
     });
+    cacheSizes.push(next.cache.length);
     hidden = next.hidden;
     cache = next.cache;
     loss = tf.add(loss, tf.sum(tf.mul(next.logits!, tf.range(1, 17).reshape([1, 1, 16]))));
@@ -62,8 +67,11 @@ function threePasses(params: GPT2Params, config: GPT2Config): tf.Scalar {
   return loss as tf.Scalar;
 }
 
+/** Tensors made from host values during the last {@link run}. */
+let made = 0;
+
 /** The loss and every gradient, with the fused kernels registered or not (then gpt.ts runs the composite). */
-async function run(config: GPT2Config, params: GPT2Params, fused: boolean): Promise<Float32Array[]> {
+async function run(config: GPT2Config, params: GPT2Params, fused: boolean, dropLast = false): Promise<Float32Array[]> {
   const names = [ATTENTION_RESIDUAL_KERNEL, ATTENTION_RESIDUAL_GRAD_KERNEL, MLP_RESIDUAL_KERNEL];
   const kernels = names.map((name) => tf.getKernel(name, "wasm")!);
   const calls = new Map<string, number>();
@@ -77,7 +85,19 @@ async function run(config: GPT2Config, params: GPT2Params, fused: boolean): Prom
     }
   }
   try {
-    const { value, grads } = valueAndGrads(params, () => threePasses(params, config));
+    const cacheSizes: number[] = [];
+    // tensors the engine makes from host values (the backprop's zero gradients for outputs nothing read, among them)
+    const engine = tf.engine(), makeTensor = engine.makeTensor.bind(engine);
+    engine.makeTensor = (...args) => (made++, makeTensor(...args));
+    made = 0;
+    let value: tf.Scalar, grads: tf.NamedTensorMap;
+    try {
+      ({ value, grads } = valueAndGrads(params, () => threePasses(params, config, dropLast, cacheSizes)));
+    } finally {
+      engine.makeTensor = makeTensor;
+    }
+    // the fused kernel returns no keys and values where none are kept; the composite ignores the option
+    assert.deepEqual(cacheSizes, [config.n_layer, fused && dropLast ? 0 : config.n_layer]);
     const out = await Promise.all([value, ...Object.values(grads)].map(async (t) => await t.data() as Float32Array));
     tf.dispose([value, ...Object.values(grads)]);
     if (fused) {
@@ -113,6 +133,13 @@ for (const positions of ["absolute", "rotary"] as const) {
         const composite = await run(config, params, false);
         const names = ["loss", ...Object.keys(params)];
         fused.forEach((a, i) => assert.deepEqual(a, composite[i], `${p}: ${names[i]} differs`));
+        // the last pass without its cache: no zero gradients for it, the same numbers, nothing left behind
+        await run(config, params, true);
+        const kept = made;
+        const dropped = await run(config, params, true, true);
+        assert.equal(made, kept - 2 * config.n_layer, "no zero gradients for the last pass's keys and values");
+        assert.equal(tf.engine().backend.numDataIds(), before.buffers, "no buffer left behind without the cache");
+        dropped.forEach((a, i) => assert.deepEqual(a, composite[i], `${p}, last cache dropped: ${names[i]} differs`));
         assert.ok(fused.slice(1).every((g) => g.some((x) => x !== 0)), "every weight has a gradient");
       }
     } finally {
