@@ -202,9 +202,11 @@ export function* thoughtLoop(
         : undefined,
     }
     : null;
-  const cutFor = (from: number, to: number): Pick<ForwardInput, "attentionBias" | "rotary"> => {
-    if (!whole || stopped) return {};
-    const { bias, rotary } = whole;
+  const cutFor = (
+    { bias, rotary }: NonNullable<typeof whole>,
+    from: number,
+    to: number,
+  ): Pick<ForwardInput, "attentionBias" | "rotary"> => {
     const rows = (t: Tensor4D, last: number) =>
       tf.slice(t, [0, 0, from, 0], [t.shape[0], 1, to - from, last]) as Tensor4D;
     return {
@@ -260,9 +262,8 @@ export function* thoughtLoop(
     const out = tidyRecord(() =>
       gpt2Forward(params, config, {
         embeds: chunk,
-        attentionMask: maskUpTo(end),
         positionIds: positionsOf(start, end),
-        ...cutFor(start, end),
+        ...(whole && !stopped ? cutFor(whole, start, end) : { attentionMask: maskUpTo(end) }), // the mask made once, or now
         cache,
         logits: options.logits === "all" ? "all" : final ? "last" : "none",
         keepCache: !final || options.keepCache !== false,

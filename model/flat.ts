@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { ModelError } from "./errors.ts";
 import type { Tensor, Variable } from "./tensors.ts";
-import { wasmHeap } from "./wasm_heap.ts";
+import { firstShared, wasmHeap } from "./wasm_heap.ts";
 
 /** Inputs `t0` … `t{n−1}` (float32, any shapes) → their values one after another, a 1-D float32 tensor. Wasm only. */
 export const FLAT_VALUES_KERNEL = "CopraFlatValues";
@@ -76,10 +76,9 @@ export function assignValues(variables: readonly Variable[], values: Float32Arra
       hint: "give one value per entry of every variable, in order",
     });
   }
-  const backend = tf.engine().backend;
   if (
     tf.getKernel(ASSIGN_VALUES_KERNEL, tf.getBackend()) && variables.length > 0 &&
-    variables.every((v) => backend.refCount(v.dataId) === 1)
+    firstShared(tf.engine().backend, variables) < 0
   ) {
     const flat = tf.tensor1d(values);
     try {
@@ -146,9 +145,8 @@ export function registerFlatWasm(): void {
       const { values, ...targets } = inputs as Record<string, tf.TensorInfo>;
       const heap = wasmHeap(backend);
       const list = Object.values(targets); // t0, t1, …: insertion order
-      list.forEach((t, i) => {
-        if (heap.refCount(t.dataId) !== 1) throw new Error(`${ASSIGN_VALUES_KERNEL}: t${i} shares its buffer`);
-      });
+      const shared = firstShared(heap, list);
+      if (shared >= 0) throw new Error(`${ASSIGN_VALUES_KERNEL}: t${shared} shares its buffer`);
       const source = heap.typedArrayFromHeap(values);
       let at = 0;
       for (const t of list) {

@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { hasKernel } from "./kernels/custom_op.ts";
 import { GLOBAL_NORM_KERNEL } from "./kernels/fused_wasm.ts";
 import { ADAMW_ALL_KERNEL } from "./kernels/adamw_wasm.ts";
+import { firstShared } from "./wasm_heap.ts";
 import { ModelError } from "./errors.ts";
 import type { GPT2Params } from "./params.ts";
 import { constantLr, type LrSchedule } from "./schedule.ts";
@@ -161,11 +162,9 @@ export class AdamW {
     this.step++;
     const t = this.step;
     const bc1 = 1 - this.#beta1 ** t, bc2 = 1 - this.#beta2 ** t;
-    const backend = tf.engine().backend;
-    const own = (t: Tensor) => backend.refCount(t.dataId) === 1; // no other tensor shares the buffer
     if (
       hasKernel(ADAMW_ALL_KERNEL) && names.every((name) => grads[name].dtype === "float32") &&
-      names.every((name) => own(this.#params[name]) && own(this.#m[name]) && own(this.#v[name]))
+      firstShared(tf.engine().backend, names.flatMap((n) => [this.#params[n], this.#m[n], this.#v[n]])) < 0
     ) {
       // wasm: every parameter in one kernel call, norm and clip included, in place (kernels/adamw_wasm.ts)
       const kinds = { p: this.#params, m: this.#m, v: this.#v, g: grads };

@@ -33,6 +33,15 @@ export function wasmHeap(backend: unknown): WasmHeap {
   return backend as WasmHeap;
 }
 
+/**
+ * The index of the first tensor whose buffer another tensor also holds, or −1 when each is its buffer's only holder
+ * (a kernel may then write it in place: AdamW's update, `assignValues`).
+ */
+export function firstShared(backend: unknown, tensors: readonly tf.TensorInfo[]): number {
+  const b = backend as { refCount(dataId: tf.DataId): number };
+  return tensors.findIndex((t) => b.refCount(t.dataId) !== 1);
+}
+
 /** The byte offset of a tensor's values in the backend's memory (take it after every allocation of the call). */
 export function heapOffset(heap: WasmHeap, t: tf.TensorInfo): number {
   return heap.getMemoryOffset(t.dataId); // (no view made: a kernel takes several per call)

@@ -46,8 +46,7 @@ function takeWeights(wanted: number): void {
   const newest = Atomics.load(control, POOL_WEIGHTS);
   if (newest === held) return;
   // the layout's slots lie one after another: one upload, written into the variables in place (model/flat.ts)
-  const end = layout.reduce((n, { offset, size }) => Math.max(n, offset + size), 0);
-  assignValues(layout.map(({ name }) => params[name] as tf.Variable), weights.subarray(0, end));
+  assignValues(layout.map(({ name }) => params[name] as tf.Variable), weights);
   held = newest;
 }
 

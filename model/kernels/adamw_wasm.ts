@@ -7,7 +7,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { directKernels, heapOffset as at, wasmHeap, wasmModule } from "../wasm_heap.ts";
+import { directKernels, firstShared, heapOffset as at, wasmHeap, wasmModule } from "../wasm_heap.ts";
 import { GLOBAL_NORM_KERNEL } from "./fused_wasm.ts";
 import { ADAMW_WASM } from "./adamw_wasm_bytes.ts";
 
@@ -151,12 +151,13 @@ export function registerAdamWAllKernel(): void {
       const n = a.decays.length;
       const input = (kind: string, i: number) => all[`${kind}${i}`];
       const heap = wasmHeap(backend);
-      for (let i = 0; i < n; i++) {
-        for (const kind of ["p", "m", "v"]) {
-          if (heap.refCount(input(kind, i).dataId) !== 1) {
-            throw new Error(`${ADAMW_ALL_KERNEL}: ${kind}${i} shares its buffer; it cannot be updated in place`);
-          }
-        }
+      const shared = firstShared(
+        heap,
+        ["p", "m", "v"].flatMap((kind) => Array.from({ length: n }, (_, i) => input(kind, i))),
+      );
+      if (shared >= 0) {
+        const name = `${"pmv"[Math.floor(shared / n)]}${shared % n}`;
+        throw new Error(`${ADAMW_ALL_KERNEL}: ${name} shares its buffer; it cannot be updated in place`);
       }
       const [normOut] = globalNorm(
         backend,

@@ -10,7 +10,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { replaceWasmKernel, type WasmHeap, wasmHeap, wasmModule } from "../wasm_heap.ts";
+import { heapOffset, replaceWasmKernel, type WasmHeap, wasmHeap, wasmModule } from "../wasm_heap.ts";
 import { COPY_WASM } from "./copy_wasm_bytes.ts";
 
 /** The module's export (byte offsets into the backend's memory). */
@@ -20,7 +20,7 @@ interface CopyModule {
 
 /** A tensor's byte offset in the backend's memory and its bytes per element. */
 function place(heap: WasmHeap, t: tf.TensorInfo): { at: number; bytes: number } {
-  return { at: heap.getMemoryOffset(t.dataId), bytes: tf.util.bytesPerElement(t.dtype) };
+  return { at: heapOffset(heap, t), bytes: tf.util.bytesPerElement(t.dtype) };
 }
 
 let registered = false;
