@@ -17,13 +17,14 @@ const plainMerge = (xs: tf.Tensor[]) => {
 };
 const flat = (ts: tf.Tensor[]) => tf.concat(ts.map((t) => tf.reshape(t, [-1])));
 
-// wasm runs fused.wat's row copies (D = 3: rows that are no multiple of 4 floats); cpu and webgpu the composite.
+// wasm runs fused.wat's row copies, four floats at a time and then the rest (D = 3: the rest alone; 7: both; 8: no
+// rest); cpu and webgpu the composite.
 for (const backend of ["cpu", "wasm", "webgpu"] as const) {
   Deno.test(`${backend}: splitHeads and mergeHeads equal split/reshape/transpose, values and gradients`, async () => {
     await useBackend(backend);
-    const [B, T, H, D] = [2, 5, 3, 3];
-    for (const parts of [1, 3]) {
-      const x = tf.randomNormal([B, T, parts * H * D], 0, 1, "float32", parts);
+    const [B, T, H] = [2, 5, 3];
+    for (const [D, parts] of [[3, 1], [3, 3], [7, 3], [8, 1]]) {
+      const x = tf.randomNormal([B, T, parts * H * D], 0, 1, "float32", parts + D);
       // every part, and the first only (the others' gradients are then zeros)
       await same((a) => flat(splitHeads(a as tf.Tensor3D, parts, H)), (a) => flat(plainSplit(a, parts, H)), [x], 0);
       await same((a) => splitHeads(a as tf.Tensor3D, parts, H)[0], (a) => plainSplit(a, parts, H)[0], [x], 0);
