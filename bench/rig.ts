@@ -55,7 +55,8 @@ export function trainRig(preset: PresetName): TrainRig {
       const t0 = performance.now();
       const { value, grads } = valueAndGrads(
         params,
-        () => causalLmLoss(gpt2Forward(params, config, { ids }).logits!, ids),
+        // as training runs it: no keys and values kept for a next call (the tape then makes no zero gradients for them)
+        () => causalLmLoss(gpt2Forward(params, config, { ids, keepCache: false }).logits!, ids),
       );
       const { gradNorm } = optimizer.apply(grads);
       const loss = (await value.data())[0];
