@@ -2,8 +2,10 @@
  * `deno task bench coconut-step`: one Coconut training step at a ProsQA-sized configuration — `micro` GPT-2
  * (4 layers × 128), vocabulary 256, batch 8, 280 positions with 6 thoughts near the end (question, `<bot>`,
  * thoughts, `<eot>`, a short answer), so 7 sequential passes through the KV cache, then backward and Adam —
- * against the same step of the PyTorch reference (`bench/torch_gpt2.py coconut-step`, one thread) in the same
- * run, and PyTorch's default threads against copra's default (data-parallel over every core, `copra_default_ms`). Prints one JSON line `{"bench":"coconut-step",…,"copra_ms":…,"torch_ms":…,"ratio_vs_torch":…}`.
+ * against the same step of the PyTorch reference (`bench/torch_gpt2.py coconut-step --serve`, one thread) in the same
+ * run, and PyTorch's default threads against copra's default (data-parallel over every core, `copra_default_ms`),
+ * step by step in turn (`paired.ts`: `steps` rounds, each ratio the median of the rounds' own). Prints one JSON line
+ * `{"bench":"coconut-step",…,"copra_ms":…,"torch_ms":…,"ratio_vs_torch":…}`.
  *
  * @module
  */
@@ -12,8 +14,9 @@ import * as tf from "@tensorflow/tfjs";
 import { latentForward } from "@copra/infer";
 import { AdamW, causalLmLoss, disposeParams, gpt2Config, initParams, useBackend, valueAndGrads } from "@copra/model";
 import { Rng } from "@copra/random";
-import { copraDefaultStep, rowsBatch } from "./pooled.ts";
-import { kernelProfile, median, torchStepMs, type VersusTorch, versusTorch } from "./util.ts";
+import { versusTorch } from "./paired.ts";
+import { openCopraDefault, rowsBatch } from "./pooled.ts";
+import { kernelProfile, type VersusTorch } from "./util.ts";
 
 /** The result line. */
 export interface CoconutStepResult extends VersusTorch {
@@ -27,7 +30,7 @@ export interface CoconutStepResult extends VersusTorch {
 export async function benchCoconutStep(
   options: { steps?: number; profile?: boolean } = {},
 ): Promise<CoconutStepResult> {
-  const steps = options.steps ?? 5, batch = 8, seq = 280, thoughts = 6, vocab = 256;
+  const steps = options.steps ?? 8, batch = 8, seq = 280, thoughts = 6, vocab = 256;
   const info = await useBackend("wasm");
   const config = gpt2Config("micro", { vocab_size: vocab, resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 });
   const params = initParams(config, { seed: 0 });
@@ -61,26 +64,17 @@ export async function benchCoconutStep(
     tf.dispose([ids, labels, attentionMask, positionIds, value, gradNorm, ...Object.values(grads)]);
     return ms;
   };
-  const times: number[] = [];
-  for (let i = 0; i < steps + 2; i++) {
-    const ms = await step();
-    if (i >= 2) times.push(ms);
-  }
+  for (let i = 0; i < 2; i++) await step();
   const profile = options.profile ? await kernelProfile(async () => void await step()) : undefined;
   // copra's default: data-parallel over every core, as `copra train` runs (the same model, continuing).
-  const copraDefault = await copraDefaultStep(
+  const copraDefault = await openCopraDefault(
     { config, params, optimizer: opt },
     () => Array.from({ length: batch }, () => Array.from({ length: seq }, () => rng.int(vocab))),
     (rows) => rowsBatch(rows, first + thoughts + 1, slots),
-    { steps, warmup: 2 },
+    2,
   );
-  opt.dispose();
-  disposeParams(params);
-  const copraMs = median(times);
   const torchArgs = [
     "coconut-step",
-    "--steps",
-    String(steps),
     "--batch",
     String(batch),
     "--seq",
@@ -90,13 +84,23 @@ export async function benchCoconutStep(
     "--vocab",
     String(vocab),
   ];
-  const torch = await torchStepMs(torchArgs, 1);
-  const torchDefault = await torchStepMs(torchArgs, "default");
-  return {
-    bench: "coconut-step",
-    batch,
-    seq,
-    thoughts,
-    ...versusTorch(copraMs, torch, torchDefault, info.blas?.library ?? null, profile, copraDefault),
-  };
+  try {
+    const versus = await versusTorch({
+      copra: async (n) => {
+        const times: number[] = [];
+        for (let i = 0; i < n; i++) times.push(await step());
+        return times;
+      },
+      copraDefault,
+      torchArgs,
+      rounds: steps,
+      block: 1,
+      blas: info.blas?.library ?? null,
+      profile,
+    });
+    return { bench: "coconut-step", batch, seq, thoughts, ...versus };
+  } finally {
+    opt.dispose();
+    disposeParams(params);
+  }
 }

@@ -11,7 +11,6 @@ import * as tf from "@tensorflow/tfjs";
 import type { Batch } from "@copra/curriculum";
 import type { AdamW, GPT2Config, GPT2Params } from "@copra/model";
 import { GradientPool, shardsOf } from "@copra/train";
-import { median } from "./util.ts";
 
 /**
  * Rows of token ids as a batch: every position attended, positions 0…T−1, labels from column `firstLabel` on
@@ -27,36 +26,56 @@ export function rowsBatch(ids: number[][], firstLabel: number, latent: number[] 
   };
 }
 
+/** copra's default step on every core, timed block by block (see {@link openCopraDefault}). */
+export interface CopraDefault {
+  /** Threads: shard 0 on the main thread, the others on workers. */
+  threads: number;
+  /** Times `n` updates. */
+  run: (n: number) => Promise<number[]>;
+  /** Stops the workers. */
+  close: () => void;
+}
+
 /**
- * copra's default step where it is data-parallel (more than one core): the median wall milliseconds of `steps`
- * updates on every core (after `warmup` ones) — the shards' losses and gradients, the AdamW step, and sending the
- * weights to the workers — each on fresh rows from `nextRows`, cut into shards of whole rows and made batches by
- * `toBatch`. Undefined on one core, where copra's default is the one-thread step.
+ * copra's default step where it is data-parallel (more than one core), ready to time after `warmup` updates: each
+ * update's wall milliseconds — the shards' losses and gradients, the AdamW step, and sending the weights to the
+ * workers — on fresh rows from `nextRows`, cut into shards of whole rows and made batches by `toBatch`. Undefined on
+ * one core, where copra's default is the one-thread step.
  */
-export async function copraDefaultStep(
+export async function openCopraDefault(
   model: { config: GPT2Config; params: GPT2Params; optimizer: AdamW },
   nextRows: () => number[][],
   toBatch: (rows: number[][]) => Batch,
-  options: { steps: number; warmup: number },
-): Promise<{ ms: number; threads: number } | undefined> {
+  warmup: number,
+): Promise<CopraDefault | undefined> {
   const threads = navigator.hardwareConcurrency;
   if (threads <= 1) return undefined;
   const { config, params, optimizer } = model;
   const pool = await GradientPool.start(threads, config, params, { backend: "wasm" });
-  const times: number[] = [];
+  let s = 0;
+  const update = async (): Promise<number> => {
+    const shards = shardsOf(nextRows(), pool.threads).map(toBatch);
+    const t0 = performance.now();
+    const { grads } = await pool.step(params, shards, s++);
+    const { gradNorm } = optimizer.apply(grads);
+    await gradNorm.data();
+    tf.dispose([gradNorm, ...Object.values(grads)]);
+    await pool.sync(params);
+    return performance.now() - t0;
+  };
   try {
-    for (let s = 0; s < options.steps + options.warmup; s++) {
-      const shards = shardsOf(nextRows(), pool.threads).map(toBatch);
-      const t0 = performance.now();
-      const { grads } = await pool.step(params, shards, s);
-      const { gradNorm } = optimizer.apply(grads);
-      await gradNorm.data();
-      tf.dispose([gradNorm, ...Object.values(grads)]);
-      await pool.sync(params);
-      if (s >= options.warmup) times.push(performance.now() - t0);
-    }
-  } finally {
+    for (let i = 0; i < warmup; i++) await update();
+  } catch (error) {
     pool.close();
+    throw error;
   }
-  return { ms: median(times), threads };
+  return {
+    threads,
+    run: async (n) => {
+      const times: number[] = [];
+      for (let i = 0; i < n; i++) times.push(await update());
+      return times;
+    },
+    close: () => pool.close(),
+  };
 }

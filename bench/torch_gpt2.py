@@ -7,10 +7,11 @@ Debian's python3-torch is enough (transformers and safetensors are not needed):
 
 Subcommands
   fixtures OUT_DIR     write the parity fixtures copra's tests compare against (small, committed)
-  coconut-step [--preset micro] [--seq 280] [--thoughts 6] [--threads 1]
+  coconut-step [--preset micro] [--seq 280] [--thoughts 6] [--threads 1] [--serve]
                        time one Coconut training step (thoughts + 1 passes with a KV cache)
-  train-step [--preset tiny] [--steps N] [--threads 1]
-                       time forward+backward+Adam steps on random ids; prints one JSON line {"torch_ms": ...}
+  train-step [--preset tiny] [--steps N] [--threads 1] [--serve]
+                       time forward+backward+Adam steps on random ids; prints one JSON line {"torch_ms": ...};
+                       with --serve, blocks of steps on request instead (one step count per stdin line)
   logits DIR IDS       load a checkpoint folder (config.json + model.safetensors, e.g. saved by copra) and
                        print the logits for IDS (a JSON list of lists) as one JSON line
   decode [--preset nano] [--batch 1] [--prompt 64] [--new 64] [--threads 1]
@@ -149,7 +150,7 @@ def forward_cached(p, n_layer, n_head, embeds, positions, past=None, eps=1e-5):
     return hidden, hidden @ p["wte.weight"].t(), cache
 
 
-def coconut_step(preset, steps, batch, seq, thoughts, vocab, threads=1):
+def coconut_step(preset, steps, batch, seq, thoughts, vocab, threads=1, serve=False):
     """Median ms of one Coconut training step: thoughts + 1 passes with a KV cache, as the official code."""
     set_threads(threads)
     torch.manual_seed(0)
@@ -158,8 +159,8 @@ def coconut_step(preset, steps, batch, seq, thoughts, vocab, threads=1):
     p = {k: (0.02 * torch.randn(s)).requires_grad_(True) for k, s in param_shapes(V, P, C, L).items()}
     opt = torch.optim.Adam(list(p.values()), lr=3e-4)
     first = seq - thoughts - 12  # question, <bot>, thoughts, <eot>, a short answer
-    times = []
-    for i in range(steps + 2):
+
+    def step():
         ids = torch.randint(0, V, (batch, seq))
         labels = ids.clone()
         labels[:, : first + thoughts + 1] = -100
@@ -179,9 +180,14 @@ def coconut_step(preset, steps, batch, seq, thoughts, vocab, threads=1):
         loss.backward()
         opt.step()
         float(loss.detach())
-        if i >= 2:
-            times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
+        return (time.perf_counter() - t0) * 1000
+
+    for _ in range(2):
+        step()
+    if serve:
+        serve_blocks(step)
+        return
+    times = sorted(step() for _ in range(steps))
     print(json.dumps({"torch_ms": times[len(times) // 2], "torch": torch.__version__, **thread_counts()}))
 
 
@@ -390,7 +396,7 @@ def rope_fixtures(out_dir, p, ids, labels, ids_pad, mask, pos, theta=100.0):
     print(json.dumps({"fixtures": out_dir, "rope_loss": float(loss)}))
 
 
-def train_step(preset, steps, batch, seq, device="cpu", threads=1):
+def train_step(preset, steps, batch, seq, device="cpu", threads=1, serve=False):
     """Median ms of forward+backward+Adam on random ids (DESIGN.md §5); --threads on CPU, fp32 on CUDA."""
     if device == "cpu":
         set_threads(threads)
@@ -400,9 +406,8 @@ def train_step(preset, steps, batch, seq, device="cpu", threads=1):
     p = {k: (0.02 * torch.randn(s, device=device)).requires_grad_(True) for k, s in param_shapes(V, P, C, L).items()}
     opt = torch.optim.Adam(list(p.values()), lr=3e-4)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
-    times = []
-    loss = None
-    for i in range(steps + 3):
+
+    def step():
         ids = torch.randint(0, V, (batch, T), device=device)
         sync()
         t0 = time.perf_counter()
@@ -413,9 +418,14 @@ def train_step(preset, steps, batch, seq, device="cpu", threads=1):
         opt.step()
         float(loss.detach())  # as copra does: read the loss every step
         sync()
-        if i >= 3:
-            times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
+        return (time.perf_counter() - t0) * 1000
+
+    for _ in range(3):
+        step()
+    if serve:
+        serve_blocks(step)
+        return
+    times = sorted(step() for _ in range(steps))
     out = {"torch_ms": times[len(times) // 2], "torch": torch.__version__, "device": device, "preset": preset,
            "batch": batch, "seq": T}
     if device == "cpu":
@@ -423,6 +433,16 @@ def train_step(preset, steps, batch, seq, device="cpu", threads=1):
     else:
         out["gpu"] = torch.cuda.get_device_name(0)
     print(json.dumps(out))
+
+
+def serve_blocks(step):
+    """--serve, after the warm-up steps: one JSON line {"ready": true, threads…}, then for each line N read from stdin,
+    N timed steps and one JSON line {"times_ms": [...]}, until stdin closes. The caller runs its own steps between
+    these blocks, so that both sides of a comparison are timed in the same stretch of the machine's speed."""
+    print(json.dumps({"ready": True, "torch": torch.__version__, **thread_counts()}), flush=True)
+    for line in sys.stdin:
+        n = int(line)
+        print(json.dumps({"times_ms": [step() for _ in range(n)]}), flush=True)
 
 
 def hf_layout(out_dir):
@@ -453,6 +473,7 @@ def main():
     t.add_argument("--seq", type=int, default=0, help="sequence length (default: n_positions)")
     t.add_argument("--device", default="cpu", help="cpu or cuda")
     t.add_argument("--threads", type=int, default=1, help="intra-op threads on CPU (0: PyTorch's default)")
+    t.add_argument("--serve", action="store_true", help="time blocks of steps on request (see serve_blocks)")
     lg = sub.add_parser("logits")
     lg.add_argument("dir")
     lg.add_argument("ids")
@@ -464,6 +485,7 @@ def main():
     cs.add_argument("--thoughts", type=int, default=6)
     cs.add_argument("--vocab", type=int, default=256)
     cs.add_argument("--threads", type=int, default=1, help="intra-op threads (0: PyTorch's default)")
+    cs.add_argument("--serve", action="store_true", help="time blocks of steps on request (see serve_blocks)")
     d = sub.add_parser("decode")
     d.add_argument("--preset", default="nano", choices=sorted(PRESETS))
     d.add_argument("--batch", type=int, default=1)
@@ -476,13 +498,13 @@ def main():
     if args.cmd == "fixtures":
         fixtures(args.out_dir)
     elif args.cmd == "coconut-step":
-        coconut_step(args.preset, args.steps, args.batch, args.seq, args.thoughts, args.vocab, args.threads)
+        coconut_step(args.preset, args.steps, args.batch, args.seq, args.thoughts, args.vocab, args.threads, args.serve)
     elif args.cmd == "logits":
         logits_of_checkpoint(args.dir, args.ids)
     elif args.cmd == "decode":
         decode(args.preset, args.batch, args.prompt, args.new, args.threads)
     elif args.cmd == "train-step":
-        train_step(args.preset, args.steps, args.batch, args.seq, args.device, args.threads)
+        train_step(args.preset, args.steps, args.batch, args.seq, args.device, args.threads, args.serve)
     else:
         hf_layout(args.out_dir)
 

@@ -76,27 +76,6 @@ export async function runTorchReference(
   return out.code === 0 ? { json: JSON.parse(lastLine(out.stdout)) } : { error: lastLine(out.stderr) };
 }
 
-/** What the PyTorch reference measured for a step: its median ms and the threads it ran with, or why it did not. */
-export interface TorchStep {
-  torchMs: number | null;
-  /** PyTorch's intra-op threads and its BLAS pool's ("t+b"), when it ran. */
-  threads?: string;
-  note?: string;
-}
-
-/**
- * The PyTorch reference's `torch_ms` for a step command (`train-step …`, `coconut-step …`) with one thread (intra-op
- * and BLAS) or with PyTorch's default threads, or why there is none.
- */
-export async function torchStepMs(args: string[], threads: 1 | "default" = 1): Promise<TorchStep> {
-  const python = await findTorchPython();
-  if (python === null) return { torchMs: null, note: "no python3 with torch found: PyTorch reference skipped" };
-  const result = await runTorchReference(python, args, threads);
-  return "json" in result
-    ? { torchMs: result.json.torch_ms as number, threads: `${result.json.threads}+${result.json.blas_threads}` }
-    : { torchMs: null, note: `PyTorch reference failed: ${result.error}` };
-}
-
 /** Per-kernel time of one call, from `tf.profile`: calls and milliseconds per kernel name, slowest first. */
 export interface KernelProfile {
   /** Kernel calls in all. */
@@ -135,11 +114,15 @@ export async function kernelProfile(step: () => Promise<void>, top = 12): Promis
   };
 }
 
-/** The figures every timed benchmark line ends with: copra's and PyTorch's milliseconds, their ratio, and context. */
+/**
+ * The figures every timed step benchmark line ends with (`paired.ts`'s `versusTorch`): copra's and PyTorch's median
+ * milliseconds, their ratios (PyTorch's time over copra's: above 1, copra is faster), and context.
+ */
 export interface VersusTorch {
   copra_ms: number;
   /** PyTorch with one intra-op thread and a one-thread BLAS pool. */
   torch_ms: number | null;
+  /** The median over rounds of each round's own ratio (its two blocks timed one after the other). */
   ratio_vs_torch: number | null;
   /** PyTorch as it starts by default (its intra-op threads + its BLAS pool, e.g. "1+2"). */
   torch_default_ms: number | null;
@@ -150,47 +133,12 @@ export interface VersusTorch {
    */
   copra_default_ms?: number;
   copra_default_threads?: number;
-  /** PyTorch's default against copra's default. */
+  /** PyTorch's default against copra's default, paired as `ratio_vs_torch`. */
   ratio_vs_torch_default: number | null;
+  /** Rounds of paired blocks, and steps per block. */
+  pairs: number;
+  block: number;
   blas: string | null;
   profile?: KernelProfile;
   note?: string;
-}
-
-/**
- * Rounds and compares copra's median times with the PyTorch reference's (ratio: torch / copra, higher is better):
- * one thread against one thread, and copra's default (`copraDefault`, data-parallel; else the one-thread time)
- * against PyTorch's default.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { versusTorch } from "./util.ts";
- * const v = versusTorch(40, { torchMs: 36 }, { torchMs: 30, threads: "1+2" }, null, undefined, { ms: 25, threads: 2 });
- * assert.equal(v.ratio_vs_torch, 0.9);
- * assert.equal(v.ratio_vs_torch_default, 1.2);
- * ```
- */
-export function versusTorch(
-  copraMs: number,
-  torch: TorchStep,
-  torchDefault: TorchStep,
-  blas: string | null,
-  profile?: KernelProfile,
-  copraDefault?: { ms: number; threads: number },
-): VersusTorch {
-  const round = (x: number) => Math.round(x * 100) / 100;
-  const ratio = (t: number | null, ms: number) => t === null ? null : Math.round((t / ms) * 1000) / 1000;
-  return {
-    copra_ms: round(copraMs),
-    torch_ms: torch.torchMs === null ? null : round(torch.torchMs),
-    ratio_vs_torch: ratio(torch.torchMs, copraMs),
-    torch_default_ms: torchDefault.torchMs === null ? null : round(torchDefault.torchMs),
-    torch_default_threads: torchDefault.threads ?? null,
-    ...(copraDefault ? { copra_default_ms: round(copraDefault.ms), copra_default_threads: copraDefault.threads } : {}),
-    ratio_vs_torch_default: ratio(torchDefault.torchMs, copraDefault?.ms ?? copraMs),
-    blas,
-    ...(profile ? { profile } : {}),
-    ...(torch.note ? { note: torch.note } : {}),
-  };
 }

@@ -1,0 +1,258 @@
+/**
+ * Paired timing for the step benchmarks: copra's steps and the PyTorch reference's in alternating short blocks, the
+ * reference kept running between them (`bench/torch_gpt2.py … --serve`). These VMs' speed moves in phases of seconds
+ * (the same step 31–52 ms from one process to the next); timed one after the other in long runs, the two sides can
+ * fall in different phases and their ratio with them. Timed block by block, each round's two blocks share a phase,
+ * and the median over rounds of each round's own ratio is what compares.
+ *
+ * @module
+ */
+
+import type { CopraDefault } from "./pooled.ts";
+import { findTorchPython, type KernelProfile, median, torchEnv, type VersusTorch } from "./util.ts";
+
+/** One side of a comparison: runs `n` timed steps and returns their wall milliseconds. */
+export type BlockRunner = (n: number) => Promise<number[]>;
+
+/** A side of {@link pairedBlocks}: its runner, and a pause after each of its blocks (ms, default 0). */
+export interface PairedSide {
+  run: BlockRunner;
+  /**
+   * Milliseconds to wait after this side's block before the next side's: a process whose thread pools spin for a
+   * while after their work (OpenBLAS's, OpenMP's) would otherwise take cores from the next block.
+   */
+  pauseMs?: number;
+}
+
+/**
+ * Runs `rounds` rounds; in each, every side one block of `block` steps, in the order given. Returns, per side, each
+ * round's times. A side that throws stops there: its list ends with the rounds it finished, and its error is in
+ * `errors` (the other sides go on).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pairedBlocks } from "./paired.ts";
+ * const order: string[] = [];
+ * const side = (name: string) => ({ run: (n: number) => { order.push(name); return Promise.resolve(Array(n).fill(1)); } });
+ * const { times } = await pairedBlocks([side("copra"), side("torch")], { rounds: 2, block: 3 });
+ * assert.deepEqual(order, ["copra", "torch", "copra", "torch"]);
+ * assert.deepEqual(times[1], [[1, 1, 1], [1, 1, 1]]);
+ * ```
+ */
+export async function pairedBlocks(
+  sides: readonly PairedSide[],
+  options: { rounds: number; block: number },
+): Promise<{ times: number[][][]; errors: (string | null)[] }> {
+  const times: number[][][] = sides.map(() => []);
+  const errors: (string | null)[] = sides.map(() => null);
+  for (let r = 0; r < options.rounds; r++) {
+    for (const [i, side] of sides.entries()) {
+      if (errors[i] !== null) continue;
+      try {
+        times[i].push(await side.run(options.block));
+      } catch (error) {
+        errors[i] = error instanceof Error ? error.message : String(error);
+      }
+      if (side.pauseMs) await new Promise((resolve) => setTimeout(resolve, side.pauseMs));
+    }
+  }
+  return { times, errors };
+}
+
+/**
+ * The ratio of side `b`'s time to side `a`'s (above 1: `a` is faster) as the median over the rounds both finished of
+ * median(b's block) / median(a's block), to three decimals; null without such a round.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pairedRatio } from "./paired.ts";
+ * // the machine slows down in round 2: each round's ratio is still 1.5
+ * assert.equal(pairedRatio([[10, 10], [20, 20], [10, 12]], [[15, 15], [30, 30], [16, 17]]), 1.5);
+ * assert.equal(pairedRatio([[10]], []), null);
+ * ```
+ */
+export function pairedRatio(a: readonly number[][], b: readonly number[][]): number | null {
+  const n = Math.min(a.length, b.length);
+  if (n === 0) return null;
+  const ratios = Array.from({ length: n }, (_, r) => median([...b[r]]) / median([...a[r]]));
+  return Math.round(median(ratios) * 1000) / 1000;
+}
+
+/** Reads a stream line by line. */
+class Lines {
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #decoder = new TextDecoder();
+  #buffer = "";
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#reader = stream.getReader();
+  }
+  /** The next line without its newline, or null at the end of the stream. */
+  async next(): Promise<string | null> {
+    while (!this.#buffer.includes("\n")) {
+      const { value, done } = await this.#reader.read();
+      if (done) {
+        const rest = this.#buffer;
+        this.#buffer = "";
+        return rest === "" ? null : rest;
+      }
+      this.#buffer += this.#decoder.decode(value, { stream: true });
+    }
+    const i = this.#buffer.indexOf("\n");
+    const line = this.#buffer.slice(0, i);
+    this.#buffer = this.#buffer.slice(i + 1);
+    return line;
+  }
+  async cancel(): Promise<void> {
+    await this.#reader.cancel().catch(() => {});
+  }
+}
+
+/**
+ * The PyTorch reference running a step subcommand with `--serve` (`train-step …`, `coconut-step …`): built and warmed
+ * up once, then timing blocks of steps on request, so that they interleave with copra's.
+ */
+export class TorchSession {
+  readonly #child: Deno.ChildProcess;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #lines: Lines;
+  readonly #stderr: Promise<string>;
+  /** PyTorch's intra-op threads and its BLAS pool's, "t+b". */
+  readonly threads: string;
+
+  private constructor(
+    child: Deno.ChildProcess,
+    lines: Lines,
+    stderr: Promise<string>,
+    threads: string,
+  ) {
+    this.#child = child;
+    this.#stdin = child.stdin.getWriter();
+    this.#lines = lines;
+    this.#stderr = stderr;
+    this.threads = threads;
+  }
+
+  /**
+   * Starts `bench/torch_gpt2.py <args> --serve` with one thread (intra-op and BLAS) or PyTorch's default threads
+   * (see `torchEnv`) and waits until it has warmed up; `{ note }` says why there is none (no python3 with torch, or
+   * the script failed: its last stderr line).
+   */
+  static async open(args: readonly string[], threads: 1 | "default"): Promise<TorchSession | { note: string }> {
+    const python = await findTorchPython();
+    if (python === null) return { note: "no python3 with torch found: PyTorch reference skipped" };
+    const script = new URL("./torch_gpt2.py", import.meta.url).pathname;
+    const child = new Deno.Command(python, {
+      args: [script, ...args, "--threads", threads === "default" ? "0" : "1", "--serve"],
+      env: torchEnv(threads),
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // stderr read to its end as it comes (a full pipe would stall the script); its last line explains a failure
+    const stderr = new Response(child.stderr).text();
+    const lines = new Lines(child.stdout);
+    const ready = await lines.next();
+    const json = ready === null ? null : JSON.parse(ready) as Record<string, unknown>;
+    if (json?.ready !== true) {
+      await child.status;
+      return { note: `PyTorch reference failed: ${lastLine(await stderr)}` };
+    }
+    return new TorchSession(child, lines, stderr, `${json.threads}+${json.blas_threads}`);
+  }
+
+  /** Times `n` steps; throws with the script's last stderr line if it has stopped. */
+  async block(n: number): Promise<number[]> {
+    await this.#stdin.write(new TextEncoder().encode(`${n}\n`));
+    const line = await this.#lines.next();
+    if (line === null) {
+      await this.#child.status;
+      throw new Error(`PyTorch reference stopped: ${lastLine(await this.#stderr)}`);
+    }
+    return (JSON.parse(line) as { times_ms: number[] }).times_ms;
+  }
+
+  /** Closes its stdin (the script then exits) and waits for it. */
+  async close(): Promise<void> {
+    await this.#stdin.close().catch(() => {});
+    await this.#lines.cancel();
+    await this.#child.status;
+    await this.#stderr.catch(() => "");
+  }
+}
+
+/** The last non-empty line of a text. */
+function lastLine(text: string): string {
+  return text.trim().split("\n").at(-1) ?? "";
+}
+
+/** What {@link versusTorch} compares. */
+export interface VersusTorchOptions {
+  /** copra's step on one thread, warmed up. */
+  copra: BlockRunner;
+  /** copra's default where it is data-parallel (`openCopraDefault`); closed here. */
+  copraDefault?: CopraDefault;
+  /** The reference's subcommand and options (`["train-step", "--preset", …]`), or null for none (with `note`). */
+  torchArgs: readonly string[] | null;
+  /** Why there is no reference, when `torchArgs` is null. */
+  note?: string;
+  /** Rounds, and steps per block. */
+  rounds: number;
+  block: number;
+  /** Where the products ran (OpenBLAS's path), for the line. */
+  blas: string | null;
+  profile?: KernelProfile;
+}
+
+/**
+ * Times copra's step against the PyTorch reference's in {@link pairedBlocks} rounds — copra on one thread, PyTorch on
+ * one thread, copra's default, PyTorch's default — and returns the line's figures: each side's median over all its
+ * steps, and each ratio paired by rounds ({@link pairedRatio}). Closes the reference's processes and copra's pool.
+ */
+export async function versusTorch(options: VersusTorchOptions): Promise<VersusTorch> {
+  const { copra, copraDefault, torchArgs, rounds, block } = options;
+  const none = { note: options.note ?? "no PyTorch reference" };
+  const [torch, torchDefault] = torchArgs === null
+    ? [none, none]
+    : await Promise.all([TorchSession.open(torchArgs, 1), TorchSession.open(torchArgs, "default")]);
+  const session = (t: TorchSession | { note: string }) => t instanceof TorchSession ? t : null;
+  const [one, all] = [session(torch), session(torchDefault)];
+  const sides: PairedSide[] = [{ run: copra }];
+  if (one) sides.push({ run: (n) => one.block(n) });
+  if (copraDefault) sides.push({ run: copraDefault.run });
+  // PyTorch's default pools (OpenMP, OpenBLAS) spin for a while after their work: let them go quiet first
+  if (all) sides.push({ run: (n) => all.block(n), pauseMs: 300 });
+  let result: Awaited<ReturnType<typeof pairedBlocks>>;
+  try {
+    result = await pairedBlocks(sides, { rounds, block });
+  } finally {
+    copraDefault?.close();
+    await Promise.all([one?.close(), all?.close()]);
+  }
+  const { times, errors } = result;
+  let i = 0;
+  const copraTimes = times[i++];
+  const oneTimes = one ? times[i++] : [];
+  const defaultTimes = copraDefault ? times[i++] : copraTimes;
+  const allTimes = all ? times[i++] : [];
+  const ms = (blocks: number[][]) => blocks.length ? Math.round(median(blocks.flat()) * 100) / 100 : null;
+  const notes = [
+    ...[torch, torchDefault].map((t) => t instanceof TorchSession ? null : t.note),
+    ...errors,
+  ].filter((n): n is string => n !== null);
+  return {
+    copra_ms: ms(copraTimes)!,
+    torch_ms: ms(oneTimes),
+    ratio_vs_torch: pairedRatio(copraTimes, oneTimes),
+    torch_default_ms: ms(allTimes),
+    torch_default_threads: all?.threads ?? null,
+    ...(copraDefault ? { copra_default_ms: ms(defaultTimes)!, copra_default_threads: copraDefault.threads } : {}),
+    ratio_vs_torch_default: pairedRatio(defaultTimes, allTimes),
+    pairs: rounds,
+    block,
+    blas: options.blas,
+    ...(options.profile ? { profile: options.profile } : {}),
+    ...(notes.length ? { note: [...new Set(notes)].join("; ") } : {}),
+  };
+}
