@@ -40,17 +40,19 @@ export function rotaryTables(positionIds: Tensor2D, D: number, theta: number): R
   return tidyRecord((): RopeTables => {
     const [B, T] = positionIds.shape;
     const half = D / 2;
-    const invFreq = Float32Array.from({ length: D }, (_, j) => Math.pow(theta, -(2 * (j % half)) / D));
+    // the two halves of a head hold the same angles: cos and sin of one half, each written twice
+    const invFreq = Float32Array.from({ length: half }, (_, j) => Math.pow(theta, -(2 * j) / D));
     const angles = tf.mul(
       tf.reshape(tf.cast(positionIds, "float32"), [B, 1, T, 1]),
-      tf.tensor4d(invFreq, [1, 1, 1, D]),
+      tf.tensor4d(invFreq, [1, 1, 1, half]),
     );
+    const twice = (t: Tensor) => tf.concat([t, t], 3) as Tensor4D;
     const r = new Float32Array(D * D);
     for (let j = 0; j < half; j++) {
       r[(j + half) * D + j] = -1; // out[j] = −x[j + D/2]
       r[j * D + j + half] = 1; // out[j + D/2] = x[j]
     }
-    return { cos: tf.cos(angles) as Tensor4D, sin: tf.sin(angles) as Tensor4D, rotate: tf.tensor2d(r, [D, D]) };
+    return { cos: twice(tf.cos(angles)), sin: twice(tf.sin(angles)), rotate: tf.tensor2d(r, [D, D]) };
   });
 }
 

@@ -47,6 +47,28 @@ Deno.test("applyRope equals the rotate-half formula computed by slicing, values 
   }
 });
 
+Deno.test("rotaryTables: cos and sin of the D angles of each position to the bit (one half computed, written twice)", async () => {
+  for (const backend of ["cpu", "wasm"] as const) {
+    await useBackend(backend);
+    const before = tf.memory().numTensors;
+    const pos = [[0, 1, 2, 7], [5, 5, 300, 9]], D = 8, theta = 10_000;
+    const ids = int2d(pos);
+    const tables = rotaryTables(ids, D, theta);
+    // the whole head's angles, as the tables were first made: pair j's frequency at columns j and j + D/2
+    const freq = Float32Array.from({ length: D }, (_, j) => Math.pow(theta, -(2 * (j % (D / 2))) / D));
+    const [cos, sin] = tf.tidy(() => {
+      const angles = tf.mul(tf.reshape(tf.cast(ids, "float32"), [2, 1, 4, 1]), tf.tensor4d(freq, [1, 1, 1, D]));
+      return [tf.cos(angles), tf.sin(angles)];
+    });
+    const bits = async (t: tf.Tensor) => [...new Uint32Array((await t.data()).buffer)];
+    assert.deepEqual(tables.cos.shape, [2, 1, 4, D]);
+    assert.deepEqual(await bits(tables.cos), await bits(cos), backend);
+    assert.deepEqual(await bits(tables.sin), await bits(sin), backend);
+    tf.dispose([ids, tables.cos, tables.sin, tables.rotate, cos, sin]);
+    assert.equal(tf.memory().numTensors, before);
+  }
+});
+
 Deno.test("wasm: applyRope is one kernel each way (no product by the ±1 matrix), tables made inside a tidy", async () => {
   await useBackend("wasm");
   const x = tf.randomNormal([1, 2, 3, 8], 0, 1, "float32", 1) as tf.Tensor4D;
