@@ -1,8 +1,9 @@
 /**
  * `deno task bench decode`: greedy decoding with the KV cache, milliseconds per generated token at batch 1 and 32
  * (the `nano` preset with random weights and GPT-2's vocabulary, a 64-token prompt, 64 new tokens, `<eos>` never
- * emitted), against the PyTorch reference's own cached decoder on the same model shape (`bench/torch_gpt2.py decode`)
- * with one thread and with PyTorch's default thread count, in the same run. copra decodes on its own SIMD products
+ * emitted), against the PyTorch reference's own cached decoder on the same model shape (`bench/torch_gpt2.py decode
+ * --serve`) with one thread and with PyTorch's default thread count, in the same run: generation by generation in turn,
+ * 5 rounds, each ratio the median of the rounds' own (`paired.ts`). copra decodes on its own SIMD products
  * (the default path of a machine without OpenBLAS; the LM head's panels are read for every token), its head packed
  * once as a chat session packs it: on one thread (`batch1_ms`, against PyTorch on one thread) and split over copra's
  * default threads for the head, every core up to 4 (`default_batch1_ms`, against PyTorch's default). Prints one JSON
@@ -27,7 +28,8 @@ import {
   useProducts,
 } from "@copra/model";
 import { Rng } from "@copra/random";
-import { findTorchPython, median, runTorchReference } from "./util.ts";
+import { pairedBlocks, pairedRatio, type PairedSide, TorchSession } from "./paired.ts";
+import { median } from "./util.ts";
 
 /** The result line. */
 export interface DecodeBenchResult {
@@ -51,9 +53,14 @@ export interface DecodeBenchResult {
   ratio_batch32: number | null;
   ratio_default_batch1: number | null;
   ratio_default_batch32: number | null;
+  /** Rounds of paired generations (`paired.ts`): each ratio the median of the rounds' own. */
+  pairs: number;
   blas: string | null;
   note?: string;
 }
+
+/** Rounds of paired generations (each side one generation of 64 tokens per round, at each batch). */
+const ROUNDS = 5;
 
 /** Runs the benchmark. */
 export async function benchDecode(): Promise<DecodeBenchResult> {
@@ -65,71 +72,87 @@ export async function benchDecode(): Promise<DecodeBenchResult> {
   const config = gpt2Config("nano", { n_positions: 512 });
   const params = initParams(config, { seed: 0 });
   const rng = new Rng(1);
-  const perToken = async (batch: number, head: PackedWeight | null) => {
-    const prompts = Array.from({ length: batch }, () => {
+  const prompts = (batch: number) =>
+    Array.from({ length: batch }, () => {
       const ids = Array.from({ length: prompt }, () => Math.floor(rng.next() * config.vocab_size));
       return { ids, positionIds: ids.map((_, i) => i), latentPositions: [] };
     });
-    const options = { eosId: -1, head: head ?? undefined };
-    await generate(params, config, prompts, { ...options, maxNewTokens: 4 }); // warm-up of the shapes
+  /** ms per token of `n` generations at `batch` with the head `head`. */
+  const perToken = (batch: number, head: PackedWeight | null) => async (n: number) => {
     const times: number[] = [];
-    for (let r = 0; r < 3; r++) {
+    for (let r = 0; r < n; r++) {
+      const rows = prompts(batch);
       const t0 = performance.now();
-      await generate(params, config, prompts, { ...options, maxNewTokens: fresh });
+      await generate(params, config, rows, { eosId: -1, head: head ?? undefined, maxNewTokens: fresh });
       times.push((performance.now() - t0) / fresh);
     }
-    return median(times);
+    return times;
   };
   const wte = params["wte.weight"] as Tensor2D;
   const [one, many] = [await packTransposedThreads(wte, 1), await packTransposedThreads(wte, defaultPackThreads())];
-  let b1: number, b32: number, m1: number, m32: number;
+  const [torch, torchDefault] = await Promise.all([
+    TorchSession.open(["decode"], 1),
+    TorchSession.open(["decode"], "default"),
+  ]);
+  const session = (t: TorchSession | { note: string }) => t instanceof TorchSession ? t : null;
+  const [t1, td] = [session(torch), session(torchDefault)];
+  // per batch: copra one thread, PyTorch one thread, copra's default, PyTorch's default (its pools left to go quiet)
+  const sides: { name: string; batch: number; side: PairedSide }[] = [];
+  for (const batch of [1, 32]) {
+    sides.push({ name: "copra", batch, side: { run: perToken(batch, one) } });
+    if (t1) sides.push({ name: "torch", batch, side: { run: (n) => t1.block(n, batch) } });
+    sides.push({ name: "copra_default", batch, side: { run: perToken(batch, many) } });
+    if (td) sides.push({ name: "torch_default", batch, side: { run: (n) => td.block(n, batch), pauseMs: 300 } });
+  }
+  let result: Awaited<ReturnType<typeof pairedBlocks>>;
   try {
-    // turn about, so that a phase of the machine's speed falls on both
-    b1 = await perToken(1, one);
-    m1 = await perToken(1, many);
-    b32 = await perToken(32, one);
-    m32 = await perToken(32, many);
+    // warm-up of the shapes, then the rounds
+    for (const batch of [1, 32]) {
+      for (const head of [one, many]) {
+        await generate(params, config, prompts(batch), { eosId: -1, head: head ?? undefined, maxNewTokens: 4 });
+      }
+    }
+    result = await pairedBlocks(sides.map((s) => s.side), { rounds: ROUNDS, block: 1 });
   } finally {
     one?.dispose();
     many?.dispose();
     disposeParams(params);
     useProducts(before);
+    await Promise.all([t1?.close(), td?.close()]);
   }
-  const python = await findTorchPython();
-  const torch = async (batch: number, threads: 1 | "default") => {
-    if (!python) return null;
-    const r = await runTorchReference(python, ["decode", "--batch", String(batch)], threads);
-    return "json" in r ? r.json : null;
+  const times = (name: string, batch: number) => {
+    const i = sides.findIndex((s) => s.name === name && s.batch === batch);
+    return i < 0 ? [] : result.times[i];
   };
-  const [t1, t32, d1, d32] = [
-    await torch(1, 1),
-    await torch(32, 1),
-    await torch(1, "default"),
-    await torch(32, "default"),
-  ];
-  const ms = (
-    j: Record<string, unknown> | null,
-  ) => (j ? Math.round((j.torch_ms_per_token as number) * 100) / 100 : null);
-  const round = (x: number) => Math.round(x * 100) / 100;
+  const ms = (blocks: number[][]) => blocks.length ? Math.round(median(blocks.flat()) * 100) / 100 : null;
+  const ratio = (copra: string, reference: string, batch: number) => {
+    const r = pairedRatio(times(copra, batch), times(reference, batch));
+    return r === null ? null : Math.round(r * 100) / 100;
+  };
+  const notes = [
+    ...[torch, torchDefault].map((t) => t instanceof TorchSession ? null : t.note),
+    ...result.errors,
+  ].filter((n): n is string => n !== null);
   return {
     bench: "decode",
     new_tokens: fresh,
-    batch1_ms: round(b1),
-    batch32_ms: round(b32),
-    default_batch1_ms: round(m1),
-    default_batch32_ms: round(m32),
+    batch1_ms: ms(times("copra", 1))!,
+    batch32_ms: ms(times("copra", 32))!,
+    default_batch1_ms: ms(times("copra_default", 1))!,
+    default_batch32_ms: ms(times("copra_default", 32))!,
     default_threads: many?.threads ?? 1,
     products: simd ?? before,
-    torch_batch1_ms: ms(t1),
-    torch_batch32_ms: ms(t32),
-    torch_default_batch1_ms: ms(d1),
-    torch_default_batch32_ms: ms(d32),
-    torch_default_threads: d1 ? `${d1.threads}+${d1.blas_threads}` : null,
-    ratio_batch1: t1 ? round((ms(t1) as number) / b1) : null,
-    ratio_batch32: t32 ? round((ms(t32) as number) / b32) : null,
-    ratio_default_batch1: d1 ? round((ms(d1) as number) / m1) : null,
-    ratio_default_batch32: d32 ? round((ms(d32) as number) / m32) : null,
+    torch_batch1_ms: ms(times("torch", 1)),
+    torch_batch32_ms: ms(times("torch", 32)),
+    torch_default_batch1_ms: ms(times("torch_default", 1)),
+    torch_default_batch32_ms: ms(times("torch_default", 32)),
+    torch_default_threads: td?.threads ?? null,
+    ratio_batch1: ratio("copra", "torch", 1),
+    ratio_batch32: ratio("copra", "torch", 32),
+    ratio_default_batch1: ratio("copra_default", "torch_default", 1),
+    ratio_default_batch32: ratio("copra_default", "torch_default", 32),
+    pairs: ROUNDS,
     blas: info.blas?.library ?? null,
-    ...(python ? {} : { note: "no python3 with torch found: PyTorch reference skipped" }),
+    ...(notes.length ? { note: [...new Set(notes)].join("; ") } : {}),
   };
 }

@@ -110,8 +110,8 @@ class Lines {
 }
 
 /**
- * The PyTorch reference running a step subcommand with `--serve` (`train-step …`, `coconut-step …`): built and warmed
- * up once, then timing blocks of steps on request, so that they interleave with copra's.
+ * The PyTorch reference running a timing subcommand with `--serve` (`train-step …`, `coconut-step …`, `decode`): built
+ * and warmed up once, then timing blocks of steps on request, so that they interleave with copra's.
  */
 export class TorchSession {
   readonly #child: Deno.ChildProcess;
@@ -162,9 +162,12 @@ export class TorchSession {
     return new TorchSession(child, lines, stderr, `${json.threads}+${json.blas_threads}`);
   }
 
-  /** Times `n` steps; throws with the script's last stderr line if it has stopped. */
-  async block(n: number): Promise<number[]> {
-    await this.#stdin.write(new TextEncoder().encode(`${n}\n`));
+  /**
+   * Times `n` steps (or generations: `decode` takes the batch as `extra`); throws with the script's last stderr line
+   * if it has stopped.
+   */
+  async block(n: number, ...extra: number[]): Promise<number[]> {
+    await this.#stdin.write(new TextEncoder().encode(`${[n, ...extra].join(" ")}\n`));
     const line = await this.#lines.next();
     if (line === null) {
       await this.#child.status;

@@ -61,13 +61,15 @@ Deno.test("TorchSession: the serve protocol — ready line, one line back per bl
   const python = await fakePython(`
 case "$*" in *"train-step --preset tiny --threads 1 --serve") ;; *) echo "bad args: $*" >&2; exit 3;; esac
 echo '{"ready": true, "threads": 1, "blas_threads": 1}'
-while read n; do printf '{"times_ms": ['; i=1; while [ $i -lt $n ]; do printf '%s, ' $n; i=$((i+1)); done; echo "$n]}"; done`);
+while read n extra; do printf '{"times_ms": ['; i=1; while [ $i -lt $n ]; do printf '%s, ' $n$extra; i=$((i+1)); done; echo "$n$extra]}"; done`);
   await withPython(python, async () => {
     const session = await TorchSession.open(["train-step", "--preset", "tiny"], 1);
     assert.ok(session instanceof TorchSession, JSON.stringify(session));
     assert.equal(session.threads, "1+1");
     assert.deepEqual(await session.block(3), [3, 3, 3]);
     assert.deepEqual(await session.block(1), [1]);
+    // arguments after the count travel on the same line (decode's batch): here echoed as digits after N
+    assert.deepEqual(await session.block(2, 7), [27, 27]);
     await session.close();
   });
 });

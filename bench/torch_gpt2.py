@@ -16,7 +16,8 @@ Subcommands
                        print the logits for IDS (a JSON list of lists) as one JSON line
   decode [--preset nano] [--batch 1] [--prompt 64] [--new 64] [--threads 1]
                        time greedy decoding with the KV cache (prompt pass, then one position per token);
-                       prints {"torch_ms_per_token": ...}; --threads 0 keeps PyTorch's default thread count
+                       prints {"torch_ms_per_token": ...}; --threads 0 keeps PyTorch's default thread count;
+                       with --serve, generations on request (lines "N BATCH", see serve_blocks)
 
 Threads: --threads N sets PyTorch's intra-op threads; the BLAS library PyTorch calls (OpenBLAS on Debian) sizes its own
 pool from OPENBLAS_NUM_THREADS when it is loaded, which the caller sets (copra's benchmarks pin it to N, and leave it as
@@ -191,28 +192,40 @@ def coconut_step(preset, steps, batch, seq, thoughts, vocab, threads=1, serve=Fa
     print(json.dumps({"torch_ms": times[len(times) // 2], "torch": torch.__version__, **thread_counts()}))
 
 
-def decode(preset, batch, prompt, new, threads):
+def decode(preset, batch, prompt, new, threads, serve=False):
     """Median ms per generated token of greedy decoding with a KV cache (random weights, no <eos>)."""
     set_threads(threads)
     torch.manual_seed(0)
     V, P, C, L, H = PRESETS[preset]
     p = {k: 0.02 * torch.randn(s) for k, s in param_shapes(V, P, C, L).items()}
-    times = []
-    with torch.no_grad():
-        for r in range(5):
-            ids = torch.randint(0, V, (batch, prompt))
-            t0 = time.perf_counter()
-            positions = torch.arange(prompt).unsqueeze(0).expand(batch, prompt)
-            _, logits, past = forward_cached(p, L, H, p["wte.weight"][ids], positions)
+
+    @torch.no_grad()
+    def generation(b):
+        ids = torch.randint(0, V, (b, prompt))
+        t0 = time.perf_counter()
+        positions = torch.arange(prompt).unsqueeze(0).expand(b, prompt)
+        _, logits, past = forward_cached(p, L, H, p["wte.weight"][ids], positions)
+        nxt = logits[:, -1].argmax(-1)
+        for k in range(new - 1):
+            pos = torch.full((b, 1), prompt + k, dtype=torch.long)
+            _, logits, past = forward_cached(p, L, H, p["wte.weight"][nxt].unsqueeze(1), pos, past)
             nxt = logits[:, -1].argmax(-1)
-            for k in range(new - 1):
-                pos = torch.full((batch, 1), prompt + k, dtype=torch.long)
-                _, logits, past = forward_cached(p, L, H, p["wte.weight"][nxt].unsqueeze(1), pos, past)
-                nxt = logits[:, -1].argmax(-1)
-            nxt.tolist()
-            if r >= 1:
-                times.append((time.perf_counter() - t0) * 1000 / new)
-    times.sort()
+        nxt.tolist()
+        return (time.perf_counter() - t0) * 1000 / new
+
+    if serve:
+        warm = set()
+
+        def at_batch(b=batch):
+            if b not in warm:  # the first generation at a batch size is not timed
+                generation(b)
+                warm.add(b)
+            return generation(b)
+
+        serve_blocks(at_batch)
+        return
+    generation(batch)
+    times = sorted(generation(batch) for _ in range(4))
     print(json.dumps({"torch_ms_per_token": times[len(times) // 2], "torch": torch.__version__, **thread_counts()}))
 
 
@@ -436,13 +449,14 @@ def train_step(preset, steps, batch, seq, device="cpu", threads=1, serve=False):
 
 
 def serve_blocks(step):
-    """--serve, after the warm-up steps: one JSON line {"ready": true, threads…}, then for each line N read from stdin,
-    N timed steps and one JSON line {"times_ms": [...]}, until stdin closes. The caller runs its own steps between
-    these blocks, so that both sides of a comparison are timed in the same stretch of the machine's speed."""
+    """--serve, after the warm-up: one JSON line {"ready": true, threads…}, then for each line "N [A…]" read from stdin,
+    N timed calls of step(A…) (whole-number arguments, e.g. decode's batch) and one JSON line {"times_ms": [...]}, until
+    stdin closes. The caller runs its own steps between these blocks, so that both sides of a comparison are timed in
+    the same stretch of the machine's speed."""
     print(json.dumps({"ready": True, "torch": torch.__version__, **thread_counts()}), flush=True)
     for line in sys.stdin:
-        n = int(line)
-        print(json.dumps({"times_ms": [step() for _ in range(n)]}), flush=True)
+        n, *extra = (int(field) for field in line.split())
+        print(json.dumps({"times_ms": [step(*extra) for _ in range(n)]}), flush=True)
 
 
 def hf_layout(out_dir):
@@ -492,6 +506,7 @@ def main():
     d.add_argument("--prompt", type=int, default=64)
     d.add_argument("--new", type=int, default=64)
     d.add_argument("--threads", type=int, default=1)
+    d.add_argument("--serve", action="store_true", help="time generations on request: lines \"N BATCH\" (see serve_blocks)")
     h = sub.add_parser("hf-layout")
     h.add_argument("out_dir")
     args = ap.parse_args()
@@ -502,7 +517,7 @@ def main():
     elif args.cmd == "logits":
         logits_of_checkpoint(args.dir, args.ids)
     elif args.cmd == "decode":
-        decode(args.preset, args.batch, args.prompt, args.new, args.threads)
+        decode(args.preset, args.batch, args.prompt, args.new, args.threads, args.serve)
     elif args.cmd == "train-step":
         train_step(args.preset, args.steps, args.batch, args.seq, args.device, args.threads, args.serve)
     else:
