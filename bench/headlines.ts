@@ -74,6 +74,16 @@ export const HEADLINES: Record<string, (r: Record<string, unknown>) => [string, 
     `${r.one_thread_ms} ms on one thread`,
     `${r.speedup}×`,
   ],
+  "train-time": (r) => {
+    const pct = (x: unknown) => typeof x === "number" ? `${Math.round(x * 1000) / 10}%` : "—";
+    return [
+      `deno task train, default path: ${r.default_s} s (held-out ${pct(r.default_heldout)}; ${r.default_products})`,
+      r.openblas_s === null
+        ? "no OpenBLAS here"
+        : `with OpenBLAS: ${r.openblas_s} s (held-out ${pct(r.openblas_heldout)})`,
+      r.default_over_openblas === null ? "—" : `default/OpenBLAS ${r.default_over_openblas}×`,
+    ];
+  },
   "checkpoint-torch": (
     r,
   ) => [`loads in torch: ${r.loads_in_torch}`, "PyTorch reference", `max abs diff ${r.max_abs_diff}`],

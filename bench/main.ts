@@ -20,6 +20,7 @@ import { benchSession } from "./session.ts";
 import { benchTokenizer } from "./tokenizer.ts";
 import { benchTrainStep } from "./train_step.ts";
 import { benchTrainThreads } from "./train_threads.ts";
+import { benchTrainTime } from "./train_time.ts";
 import { HEADLINES } from "./headlines.ts";
 import { combineRounds } from "./rounds.ts";
 
@@ -27,7 +28,8 @@ const PRESETS = Object.keys(MODEL_PRESETS) as PresetName[];
 
 const USAGE =
   `usage: deno task bench [name…] [--preset P] [--backend B] [--steps N] [--batch N] [--rounds N] [--profile]
-  names: tokenizer, coconut-step, checkpoint-torch, generate, decode, session, products, train-threads, train-step
+  names: tokenizer, coconut-step, checkpoint-torch, generate, decode, session, products, train-threads, train-step,
+         train-time (deno task train itself, twice: several minutes)
          (all when none is named; then a table is printed and written to bench/latest.md)
   --preset   train-step's model: ${PRESETS.join(", ")} (default tiny)
   --backend  train-step's backend: ${BACKEND_NAMES.join(", ")} (default wasm)
@@ -99,6 +101,7 @@ const BENCHES: Record<string, () => Promise<object>> = {
       batch,
       profile: values.profile,
     }),
+  "train-time": () => benchTrainTime(),
 };
 
 const names = positionals.length > 0 ? positionals : Object.keys(BENCHES);
