@@ -14,7 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import { latentForward } from "@copra/infer";
 import { AdamW, causalLmLoss, disposeParams, gpt2Config, initParams, useBackend, valueAndGrads } from "@copra/model";
 import { Rng } from "@copra/random";
-import { versusTorch } from "./paired.ts";
+import { stepBlocks, versusTorch } from "./paired.ts";
 import { openCopraDefault, rowsBatch } from "./pooled.ts";
 import { kernelProfile, type VersusTorch } from "./util.ts";
 
@@ -86,11 +86,7 @@ export async function benchCoconutStep(
   ];
   try {
     const versus = await versusTorch({
-      copra: async (n) => {
-        const times: number[] = [];
-        for (let i = 0; i < n; i++) times.push(await step());
-        return times;
-      },
+      copra: stepBlocks(step),
       copraDefault,
       torchArgs,
       rounds: steps,

@@ -14,6 +14,25 @@ import { findTorchPython, type KernelProfile, median, torchEnv, type VersusTorch
 /** One side of a comparison: runs `n` timed steps and returns their wall milliseconds. */
 export type BlockRunner = (n: number) => Promise<number[]>;
 
+/**
+ * The block runner of a step that returns its own wall milliseconds: `n` steps one after the other.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stepBlocks } from "./paired.ts";
+ * let i = 0;
+ * assert.deepEqual(await stepBlocks(() => Promise.resolve(++i))(3), [1, 2, 3]);
+ * ```
+ */
+export function stepBlocks(step: () => Promise<number>): BlockRunner {
+  return async (n) => {
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) times.push(await step());
+    return times;
+  };
+}
+
 /** A side of {@link pairedBlocks}: its runner, and a pause after each of its blocks (ms, default 0). */
 export interface PairedSide {
   run: BlockRunner;

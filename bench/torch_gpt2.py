@@ -183,13 +183,9 @@ def coconut_step(preset, steps, batch, seq, thoughts, vocab, threads=1, serve=Fa
         float(loss.detach())
         return (time.perf_counter() - t0) * 1000
 
-    for _ in range(2):
-        step()
-    if serve:
-        serve_blocks(step)
-        return
-    times = sorted(step() for _ in range(steps))
-    print(json.dumps({"torch_ms": times[len(times) // 2], "torch": torch.__version__, **thread_counts()}))
+    median = timed(step, 2, steps, serve)
+    if median is not None:
+        print(json.dumps({"torch_ms": median, "torch": torch.__version__, **thread_counts()}))
 
 
 def decode(preset, batch, prompt, new, threads, serve=False):
@@ -433,19 +429,27 @@ def train_step(preset, steps, batch, seq, device="cpu", threads=1, serve=False):
         sync()
         return (time.perf_counter() - t0) * 1000
 
-    for _ in range(3):
-        step()
-    if serve:
-        serve_blocks(step)
+    median = timed(step, 3, steps, serve)
+    if median is None:
         return
-    times = sorted(step() for _ in range(steps))
-    out = {"torch_ms": times[len(times) // 2], "torch": torch.__version__, "device": device, "preset": preset,
-           "batch": batch, "seq": T}
+    out = {"torch_ms": median, "torch": torch.__version__, "device": device, "preset": preset, "batch": batch, "seq": T}
     if device == "cpu":
         out.update(thread_counts())
     else:
         out["gpu"] = torch.cuda.get_device_name(0)
     print(json.dumps(out))
+
+
+def timed(step, warmup, steps, serve):
+    """warmup untimed calls of step, then with --serve the blocks of serve_blocks (None), else the median ms of steps
+    timed calls."""
+    for _ in range(warmup):
+        step()
+    if serve:
+        serve_blocks(step)
+        return None
+    times = sorted(step() for _ in range(steps))
+    return times[len(times) // 2]
 
 
 def serve_blocks(step):

@@ -17,7 +17,7 @@
 import { type BackendName, type PresetName, useBackend } from "@copra/model";
 import { Rng } from "@copra/random";
 import { countGpuWork, type GpuCounts } from "./gpu_counts.ts";
-import { versusTorch } from "./paired.ts";
+import { stepBlocks, versusTorch } from "./paired.ts";
 import { openCopraDefault, rowsBatch } from "./pooled.ts";
 import { trainRig } from "./rig.ts";
 import { kernelProfile, type VersusTorch } from "./util.ts";
@@ -76,11 +76,7 @@ export async function benchTrainStep(options: TrainStepOptions = {}): Promise<Tr
   const torchArgs = ["train-step", "--preset", preset, "--batch", String(batch), "--seq", String(seq)];
   try {
     const versus = await versusTorch({
-      copra: async (n) => {
-        const times: number[] = [];
-        for (let i = 0; i < n; i++) times.push(await step());
-        return times;
-      },
+      copra: stepBlocks(step),
       copraDefault,
       torchArgs: preset === "gpt2-medium" ? null : torchArgs,
       note: "no PyTorch preset for gpt2-medium",
