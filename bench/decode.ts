@@ -28,8 +28,7 @@ import {
   useProducts,
 } from "@copra/model";
 import { Rng } from "@copra/random";
-import { pairedBlocks, pairedRatio, type PairedSide, TorchSession } from "./paired.ts";
-import { median } from "./util.ts";
+import { blocksMs, openTorchPair, pairedBlocks, pairedRatio, type PairedSide } from "./paired.ts";
 
 /** The result line. */
 export interface DecodeBenchResult {
@@ -90,12 +89,7 @@ export async function benchDecode(): Promise<DecodeBenchResult> {
   };
   const wte = params["wte.weight"] as Tensor2D;
   const [one, many] = [await packTransposedThreads(wte, 1), await packTransposedThreads(wte, defaultPackThreads())];
-  const [torch, torchDefault] = await Promise.all([
-    TorchSession.open(["decode"], 1),
-    TorchSession.open(["decode"], "default"),
-  ]);
-  const session = (t: TorchSession | { note: string }) => t instanceof TorchSession ? t : null;
-  const [t1, td] = [session(torch), session(torchDefault)];
+  const { one: t1, all: td, notes } = await openTorchPair(["decode"]);
   // per batch: copra one thread, PyTorch one thread, copra's default, PyTorch's default (its pools left to go quiet)
   const sides: { name: string; batch: number; side: PairedSide }[] = [];
   for (const batch of [1, 32]) {
@@ -124,28 +118,24 @@ export async function benchDecode(): Promise<DecodeBenchResult> {
     const i = sides.findIndex((s) => s.name === name && s.batch === batch);
     return i < 0 ? [] : result.times[i];
   };
-  const ms = (blocks: number[][]) => blocks.length ? Math.round(median(blocks.flat()) * 100) / 100 : null;
   const ratio = (copra: string, reference: string, batch: number) => {
     const r = pairedRatio(times(copra, batch), times(reference, batch));
     return r === null ? null : Math.round(r * 100) / 100;
   };
-  const notes = [
-    ...[torch, torchDefault].map((t) => t instanceof TorchSession ? null : t.note),
-    ...result.errors,
-  ].filter((n): n is string => n !== null);
+  notes.push(...result.errors.filter((e): e is string => e !== null));
   return {
     bench: "decode",
     new_tokens: fresh,
-    batch1_ms: ms(times("copra", 1))!,
-    batch32_ms: ms(times("copra", 32))!,
-    default_batch1_ms: ms(times("copra_default", 1))!,
-    default_batch32_ms: ms(times("copra_default", 32))!,
+    batch1_ms: blocksMs(times("copra", 1))!,
+    batch32_ms: blocksMs(times("copra", 32))!,
+    default_batch1_ms: blocksMs(times("copra_default", 1))!,
+    default_batch32_ms: blocksMs(times("copra_default", 32))!,
     default_threads: many?.threads ?? 1,
     products: simd ?? before,
-    torch_batch1_ms: ms(times("torch", 1)),
-    torch_batch32_ms: ms(times("torch", 32)),
-    torch_default_batch1_ms: ms(times("torch_default", 1)),
-    torch_default_batch32_ms: ms(times("torch_default", 32)),
+    torch_batch1_ms: blocksMs(times("torch", 1)),
+    torch_batch32_ms: blocksMs(times("torch", 32)),
+    torch_default_batch1_ms: blocksMs(times("torch_default", 1)),
+    torch_default_batch32_ms: blocksMs(times("torch_default", 32)),
     torch_default_threads: td?.threads ?? null,
     ratio_batch1: ratio("copra", "torch", 1),
     ratio_batch32: ratio("copra", "torch", 32),

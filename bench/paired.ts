@@ -172,11 +172,15 @@ export class TorchSession {
     // stderr read to its end as it comes (a full pipe would stall the script); its last line explains a failure
     const stderr = new Response(child.stderr).text();
     const lines = new Lines(child.stdout);
-    const ready = await lines.next();
-    const json = ready === null ? null : JSON.parse(ready) as Record<string, unknown>;
+    const json = parsed(await lines.next());
     if (json?.ready !== true) {
+      try {
+        child.kill(); // (it may still be running, waiting for blocks that will not come)
+      } catch {
+        // it has exited
+      }
       await child.status;
-      return { note: `PyTorch reference failed: ${lastLine(await stderr)}` };
+      return { note: `PyTorch reference failed: ${lastLine(await stderr) || "no ready line"}` };
     }
     return new TorchSession(child, lines, stderr, `${json.threads}+${json.blas_threads}`);
   }
@@ -204,9 +208,36 @@ export class TorchSession {
   }
 }
 
+/** A line as a JSON object, or null (no line, or not JSON). */
+function parsed(line: string | null): Record<string, unknown> | null {
+  try {
+    return line === null ? null : JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
 /** The last non-empty line of a text. */
 function lastLine(text: string): string {
   return text.trim().split("\n").at(-1) ?? "";
+}
+
+/**
+ * The reference running `args` with one thread (`one`) and with PyTorch's default threads (`all`), each null where it
+ * could not start; `notes` say why.
+ */
+export async function openTorchPair(
+  args: readonly string[],
+): Promise<{ one: TorchSession | null; all: TorchSession | null; notes: string[] }> {
+  const opened = await Promise.all([TorchSession.open(args, 1), TorchSession.open(args, "default")]);
+  const [one, all] = opened.map((t) => t instanceof TorchSession ? t : null);
+  const notes = opened.flatMap((t) => t instanceof TorchSession ? [] : [t.note]);
+  return { one, all, notes };
+}
+
+/** The median of every step of a side's blocks, to two decimals; null for a side without blocks. */
+export function blocksMs(blocks: readonly number[][]): number | null {
+  return blocks.length ? Math.round(median(blocks.flat()) * 100) / 100 : null;
 }
 
 /** What {@link versusTorch} compares. */
@@ -234,12 +265,9 @@ export interface VersusTorchOptions {
  */
 export async function versusTorch(options: VersusTorchOptions): Promise<VersusTorch> {
   const { copra, copraDefault, torchArgs, rounds, block } = options;
-  const none = { note: options.note ?? "no PyTorch reference" };
-  const [torch, torchDefault] = torchArgs === null
-    ? [none, none]
-    : await Promise.all([TorchSession.open(torchArgs, 1), TorchSession.open(torchArgs, "default")]);
-  const session = (t: TorchSession | { note: string }) => t instanceof TorchSession ? t : null;
-  const [one, all] = [session(torch), session(torchDefault)];
+  const { one, all, notes } = torchArgs === null
+    ? { one: null, all: null, notes: [options.note ?? "no PyTorch reference"] }
+    : await openTorchPair(torchArgs);
   const sides: PairedSide[] = [{ run: copra }];
   if (one) sides.push({ run: (n) => one.block(n) });
   if (copraDefault) sides.push({ run: copraDefault.run });
@@ -258,18 +286,14 @@ export async function versusTorch(options: VersusTorchOptions): Promise<VersusTo
   const oneTimes = one ? times[i++] : [];
   const defaultTimes = copraDefault ? times[i++] : copraTimes;
   const allTimes = all ? times[i++] : [];
-  const ms = (blocks: number[][]) => blocks.length ? Math.round(median(blocks.flat()) * 100) / 100 : null;
-  const notes = [
-    ...[torch, torchDefault].map((t) => t instanceof TorchSession ? null : t.note),
-    ...errors,
-  ].filter((n): n is string => n !== null);
+  notes.push(...errors.filter((e): e is string => e !== null));
   return {
-    copra_ms: ms(copraTimes)!,
-    torch_ms: ms(oneTimes),
+    copra_ms: blocksMs(copraTimes)!,
+    torch_ms: blocksMs(oneTimes),
     ratio_vs_torch: pairedRatio(copraTimes, oneTimes),
-    torch_default_ms: ms(allTimes),
+    torch_default_ms: blocksMs(allTimes),
     torch_default_threads: all?.threads ?? null,
-    ...(copraDefault ? { copra_default_ms: ms(defaultTimes)!, copra_default_threads: copraDefault.threads } : {}),
+    ...(copraDefault ? { copra_default_ms: blocksMs(defaultTimes)!, copra_default_threads: copraDefault.threads } : {}),
     ratio_vs_torch_default: pairedRatio(defaultTimes, allTimes),
     pairs: rounds,
     block,

@@ -95,6 +95,18 @@ read n; echo '{"times_ms": [5]}'; read n; echo "RuntimeError: out of memory" >&2
   });
 });
 
+Deno.test("TorchSession: a script whose first line is not the ready line is stopped, not waited for", async () => {
+  // prints garbage, then waits on stdin for ever
+  const python = await fakePython(`echo "Warning: something" ; echo "not json" >&2; read n; sleep 60`);
+  await withPython(python, async () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<string>((resolve) => timer = setTimeout(() => resolve("hung"), 10_000));
+    const result = await Promise.race([TorchSession.open(["train-step"], 1), timeout]);
+    clearTimeout(timer);
+    assert.deepEqual(result, { note: "PyTorch reference failed: not json" });
+  });
+});
+
 Deno.test({
   name: "TorchSession: bench/torch_gpt2.py train-step --serve times the blocks it is asked for",
   ignore: (await findTorchPython()) === null,

@@ -184,9 +184,12 @@ export function* thoughtLoop(
     : [null];
   /** The embeddings of positions [from, to), a run of whole pieces (with `release`, used pieces are freed). */
   const embedsOf = (from: number, to: number): Tensor3D => {
-    const used = pieces.filter((_, i) => bounds[i] >= from && bounds[i + 1] <= to && bounds[i + 1] > bounds[i]);
-    if (n === 0 || used.length === 0) return tf.slice(input.embeds, [0, from, 0], [B, to - from, C]) as Tensor3D;
-    used.forEach((piece) => pieces[pieces.indexOf(piece)] = null); // each piece is taken once
+    const taken = pieces.flatMap((_, i) =>
+      bounds[i] >= from && bounds[i + 1] <= to && bounds[i + 1] > bounds[i] ? [i] : []
+    );
+    if (n === 0 || taken.length === 0) return tf.slice(input.embeds, [0, from, 0], [B, to - from, C]) as Tensor3D;
+    const used = taken.map((i) => pieces[i]!);
+    taken.forEach((i) => pieces[i] = null); // each piece is taken once
     if (used.length === 1) return used[0]!;
     const joined = tf.concat(used as Tensor3D[], 1) as Tensor3D;
     if (release) tf.dispose(used as Tensor3D[]);

@@ -38,8 +38,8 @@ export function wasmHeap(backend: unknown): WasmHeap {
  * (a kernel may then write it in place: AdamW's update, `assignValues`).
  */
 export function firstShared(backend: unknown, tensors: readonly tf.TensorInfo[]): number {
-  const b = backend as { refCount(dataId: tf.DataId): number };
-  return tensors.findIndex((t) => b.refCount(t.dataId) !== 1);
+  const heap = wasmHeap(backend);
+  return tensors.findIndex((t) => heap.refCount(t.dataId) !== 1);
 }
 
 /** The byte offset of a tensor's values in the backend's memory (take it after every allocation of the call). */

@@ -41,12 +41,7 @@ export function registerCopyWasm(): void {
     dstStride: number,
     srcStride: number,
   ): void => {
-    if (count === 0 || run === 0) return;
-    if (module) return module(heap).copy_runs(dst, src, count, run, dstStride, srcStride);
-    const memory = new Uint8Array(heap.wasm.asm.memory!.buffer); // an engine without bulk memory: the same bytes
-    for (let i = 0; i < count; i++) {
-      memory.copyWithin(dst + i * dstStride, src + i * srcStride, src + i * srcStride + run);
-    }
+    if (count > 0 && run > 0) module(heap).copy_runs(dst, src, count, run, dstStride, srcStride);
   };
 
   replaceWasmKernel("Concat", (original) => (args) => {
