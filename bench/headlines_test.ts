@@ -50,3 +50,16 @@ Deno.test("bench: a bad command line is one message and exit 2, before any bench
     assert.equal(new TextDecoder().decode(out.stdout), "", `${args.join(" ")} printed results`);
   }
 });
+
+Deno.test("bench: a benchmark that fails is one line naming it and exit 1", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--cached-only", "--allow-read", "--allow-write", "--allow-run", "--allow-env", main, "train-time"],
+    env: { TMPDIR: "/nonexistent-copra-tmp" }, // its temporary folder cannot be made
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1, stderr);
+  assert.match(stderr, /^bench: train-time failed: .*\n$/);
+  assert.equal(new TextDecoder().decode(out.stdout), "");
+});

@@ -110,7 +110,15 @@ if (unknown !== undefined) usage(`unknown benchmark ${JSON.stringify(unknown)}`)
 const results: Record<string, Record<string, unknown>> = {};
 for (const name of names) {
   const lines: Record<string, unknown>[] = [];
-  for (let r = 0; r < rounds; r++) lines.push((await BENCHES[name]()) as Record<string, unknown>);
+  for (let r = 0; r < rounds; r++) {
+    try {
+      lines.push((await BENCHES[name]()) as Record<string, unknown>);
+    } catch (error) {
+      // one line naming the benchmark, not a stack (the lines printed so far stand)
+      console.error(`bench: ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+      Deno.exit(1);
+    }
+  }
   results[name] = combineRounds(lines);
   console.log(JSON.stringify(results[name]));
 }
